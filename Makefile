@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mheap: see README.md. The kernel module itself is built by Kbuild.
+
+# The kernel to build mheap.ko against: the running kernel's build tree when
+# there is one, else the debug kernel the VM tests use (built on demand).
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)),$(RUNNING_KDIR),$(shell tests/qemu/build-kernel.sh))
+
+BUILD := build
+CC := gcc
+CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11
+USER_CPPFLAGS := -Iuapi -Iuserspace/lib
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+
+# The extracted linux-source tree, for kselftest_harness.h (recursive: only
+# extracted when a rule that needs it runs).
+LINUX_SRC = $(shell tests/qemu/linux-src.sh)
+KSFT = -isystem $(LINUX_SRC)/tools/testing/selftests
+
+LIB_SRC := userspace/lib/libmheap.c
+LIB_HDR := userspace/lib/libmheap.h uapi/linux/mheap.h
+CORE_SRC := module/heap.c
+CORE_HDR := module/heap.h module/sys.h
+
+.PHONY: all modules userspace vm-progs host-test check check-harness demo \
+	vm-shell deps lint clean
+
+all: modules userspace
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+userspace: $(BUILD)/user/libmheap.a $(BUILD)/user/mheapctl
+
+$(BUILD)/user/libmheap.o: $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -fPIC -c -o $@ $<
+
+$(BUILD)/user/libmheap.a: $(BUILD)/user/libmheap.o
+	$(AR) rcs $@ $^
+
+$(BUILD)/user/mheapctl: userspace/tools/mheapctl.c $(BUILD)/user/libmheap.a
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -o $@ $^
+
+# Static programs for the VM's initramfs.
+VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl mheap_selftest \
+	mheap_inject_selftest)
+vm-progs: $(VM_PROGS)
+
+$(BUILD)/vm/progs/mheapctl: userspace/tools/mheapctl.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -o $@ $< $(LIB_SRC)
+
+$(BUILD)/vm/progs/%: tests/selftests/%.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
+
+$(BUILD)/vm/progs/mheap_inject_selftest: tests/inject/mheap_inject_selftest.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(KSFT) -static -o $@ $<
+
+# The portable core on the host, under ASan and UBSan.
+HOST_TESTS := $(BUILD)/host/heap_test
+
+$(BUILD)/host/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
+		$(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 $(SANITIZE) -Imodule -Itests/host $(KSFT) \
+		-o $@ $< tests/host/sys_host.c $(CORE_SRC)
+
+host-test: $(HOST_TESTS)
+	@for t in $^; do $$t || exit 1; done
+
+deps:
+	tests/deps.sh
+
+check:
+	tests/deps.sh --quiet
+	tests/check.sh
+
+check-harness:
+	tests/deps.sh --quiet
+	tests/check.sh --only harness
+
+demo:
+	tests/deps.sh --quiet
+	tests/qemu/run-vm.sh --kernel debug --mode demo
+
+vm-shell:
+	tests/deps.sh --quiet
+	tests/qemu/run-vm.sh --kernel debug --mode shell
+
+lint:
+	tests/deps.sh --quiet
+	tests/lint.sh
+
+clean:
+	rm -rf $(BUILD) Module.symvers modules.order
+	find module \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name 'modules.order' \) -delete

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/mheap: the misc device, its file operations and ioctl dispatch.
+ *
+ * Each open() creates a private heap owned by the file; release() destroys
+ * it. Every ioctl goes through mheap_ioctl(), which checks the encoding
+ * against a table, copies the argument in with copy_struct_from_user()
+ * (older and newer callers alike), runs the handler on a kernel copy and
+ * copies the result out; handlers never touch user memory themselves.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/uaccess.h>
+#include <linux/mheap.h>
+
+#include "compat.h"
+#include "dev.h"
+#include "heap.h"
+
+/* Optional features this build supports; see struct mheap_version. */
+#define MHEAP_FEATURES	0ULL
+
+static size_t mheap_capacity;
+
+/* The kernel copy of any ioctl argument: large enough for each of them. */
+union mheap_ioc_arg {
+	struct mheap_version version;
+};
+
+struct mheap_ioc_desc {
+	unsigned int cmd;	/* first published encoding: minimum size */
+	size_t ksize;		/* size of the structure this module knows */
+	long (*fn)(struct mheap *heap, void *arg);
+};
+
+/**
+ * mheap_ioc_version() - MHEAP_IOC_VERSION: report version and features
+ * @heap: the caller's heap (unused).
+ * @arg: a struct mheap_version, already copied from userspace.
+ *
+ * Context: process context.
+ * Return: 0, or -EINVAL when flags are set.
+ */
+VISIBLE_IF_KUNIT long mheap_ioc_version(struct mheap *heap, void *arg)
+{
+	struct mheap_version *v = arg;
+
+	if (v->flags)
+		return -EINVAL;
+	v->version = MHEAP_UAPI_VERSION;
+	v->features = MHEAP_FEATURES;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_ioc_version);
+
+#define MHEAP_IOC(_cmd, _type, _fn) \
+	[_IOC_NR(_cmd)] = { .cmd = (_cmd), .ksize = sizeof(_type), .fn = (_fn) }
+
+static const struct mheap_ioc_desc mheap_ioctls[] = {
+	MHEAP_IOC(MHEAP_IOC_VERSION, struct mheap_version, mheap_ioc_version),
+};
+
+static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
+{
+	unsigned int nr = _IOC_NR(cmd);
+	const struct mheap_ioc_desc *desc;
+
+	if (_IOC_TYPE(cmd) != MHEAP_IOC_MAGIC || nr >= ARRAY_SIZE(mheap_ioctls))
+		return NULL;
+	desc = &mheap_ioctls[array_index_nospec(nr, ARRAY_SIZE(mheap_ioctls))];
+	if (!desc->fn || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd))
+		return NULL;
+	return desc;
+}
+
+static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	const struct mheap_ioc_desc *desc = mheap_ioc_lookup(cmd);
+	void __user *uarg = (void __user *)arg;
+	size_t usize = _IOC_SIZE(cmd);
+	union mheap_ioc_arg karg;
+	long ret;
+
+	if (!desc)
+		return -ENOTTY;
+	if (usize < _IOC_SIZE(desc->cmd))
+		return -EINVAL;
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(&karg, desc->ksize, uarg, usize);
+		if (ret)
+			return ret;
+	} else {
+		memset(&karg, 0, sizeof(karg));
+	}
+	ret = desc->fn(file->private_data, &karg);
+	if (ret)
+		return ret;
+	if ((_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, &karg, min(usize, desc->ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+static int mheap_open(struct inode *inode, struct file *file)
+{
+	struct mheap *heap = mheap_heap_create(mheap_capacity);
+
+	if (!heap)
+		return -ENOMEM;
+	file->private_data = heap;
+	return nonseekable_open(inode, file);
+}
+
+static int mheap_release(struct inode *inode, struct file *file)
+{
+	mheap_heap_destroy(file->private_data);
+	return 0;
+}
+
+static const struct file_operations mheap_fops = {
+	.owner		= THIS_MODULE,
+	.open		= mheap_open,
+	.release	= mheap_release,
+	.unlocked_ioctl	= mheap_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice mheap_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= MHEAP_DEVICE_NAME,
+	.fops	= &mheap_fops,
+};
+
+/**
+ * mheap_dev_register() - create /dev/mheap
+ * @heap_capacity: capacity in bytes of every heap opened from now on.
+ *
+ * Context: module init.
+ * Return: 0, or the negative errno of misc_register().
+ */
+int mheap_dev_register(size_t heap_capacity)
+{
+	mheap_capacity = heap_capacity;
+	return misc_register(&mheap_misc);
+}
+
+/**
+ * mheap_dev_unregister() - remove /dev/mheap
+ *
+ * Open files keep the module (fops.owner) and so their heaps alive; this is
+ * called only once the last of them is closed.
+ *
+ * Context: module exit.
+ */
+void mheap_dev_unregister(void)
+{
+	misc_deregister(&mheap_misc);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MHEAP_DEV_H
+#define MHEAP_DEV_H
+
+#include <linux/compiler.h>
+#include <linux/kconfig.h>
+
+struct mheap;
+
+int mheap_dev_register(size_t heap_capacity);
+void mheap_dev_unregister(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+long mheap_ioc_version(struct mheap *heap, void *arg);
+#endif
+
+#endif /* MHEAP_DEV_H */

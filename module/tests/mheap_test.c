@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suites for mheap.ko, run when this module is loaded.
+ */
+#include <kunit/test.h>
+#include <linux/mheap.h>
+
+#include "../compat.h"
+#include "../dev.h"
+#include "../heap.h"
+
+static void heap_create_destroy(struct kunit *test)
+{
+	struct mheap *heap = mheap_heap_create(4096);
+
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+	KUNIT_EXPECT_EQ(test, heap->capacity, 4096);
+	mheap_heap_destroy(heap);
+}
+
+static void heap_destroy_null(struct kunit *test)
+{
+	mheap_heap_destroy(NULL);
+}
+
+static void heaps_are_independent(struct kunit *test)
+{
+	struct mheap *a = mheap_heap_create(1), *b = mheap_heap_create(2);
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	KUNIT_EXPECT_EQ(test, a->capacity, 1);
+	KUNIT_EXPECT_EQ(test, b->capacity, 2);
+	mheap_heap_destroy(a);
+	mheap_heap_destroy(b);
+}
+
+static struct kunit_case mheap_heap_cases[] = {
+	KUNIT_CASE(heap_create_destroy),
+	KUNIT_CASE(heap_destroy_null),
+	KUNIT_CASE(heaps_are_independent),
+	{}
+};
+
+static struct kunit_suite mheap_heap_suite = {
+	.name = "mheap_heap",
+	.test_cases = mheap_heap_cases,
+};
+
+static void version_reports_uapi_version(struct kunit *test)
+{
+	struct mheap_version v = { .version = 99, .features = ~0ULL };
+
+	KUNIT_ASSERT_EQ(test, mheap_ioc_version(NULL, &v), 0);
+	KUNIT_EXPECT_EQ(test, v.version, MHEAP_UAPI_VERSION);
+	KUNIT_EXPECT_EQ(test, v.features, 0);
+	KUNIT_EXPECT_EQ(test, v.flags, 0);
+}
+
+static void version_rejects_flags(struct kunit *test)
+{
+	struct mheap_version v = { .flags = 1, .version = 7, .features = 5 };
+
+	KUNIT_EXPECT_EQ(test, mheap_ioc_version(NULL, &v), -EINVAL);
+	/* an error changes nothing */
+	KUNIT_EXPECT_EQ(test, v.version, 7);
+	KUNIT_EXPECT_EQ(test, v.features, 5);
+}
+
+static struct kunit_case mheap_ioctl_cases[] = {
+	KUNIT_CASE(version_reports_uapi_version),
+	KUNIT_CASE(version_rejects_flags),
+	{}
+};
+
+static struct kunit_suite mheap_ioctl_suite = {
+	.name = "mheap_ioctl",
+	.test_cases = mheap_ioctl_cases,
+};
+
+kunit_test_suites(&mheap_heap_suite, &mheap_ioctl_suite);
+
+MODULE_DESCRIPTION("KUnit tests for mheap");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

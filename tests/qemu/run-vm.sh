@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a kernel in QEMU with mheap and its tests in an initramfs, then judge
+# the run (verdict.py).
+#
+#   run-vm.sh [--kernel debug|stock] [--mode check|demo|shell]
+#             [--inject FAULT] [--timeout SECONDS] [--tally FILE]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel=debug mode=check inject= timeout=300 tally=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--inject) inject=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--tally) tally=$2; shift 2 ;;
+	*) die "unknown argument: $1" ;;
+	esac
+done
+
+case $kernel in
+debug)
+	kdir=$("$QEMU_DIR/build-kernel.sh")
+	image=$kdir/arch/x86/boot/bzImage
+	label="debug kernel"
+	;;
+stock)
+	ver=$(stock_version)
+	kdir=/usr/src/linux-headers-$ver
+	image=/boot/vmlinuz-$ver
+	label="stock $ver"
+	;;
+*) die "--kernel is debug or stock" ;;
+esac
+[ -n "$inject" ] && label="$label, injected $inject"
+[ "$mode" = check ] || label="$label, $mode"
+
+out=$TOP/build/vm/$kernel-$mode${inject:+-$inject}
+src=$(linux_src)
+mkdir -p "$out"
+rm -f "$out"/*.log "$out/timed-out"
+
+build_modules "$kdir" "$out/kmod" "$([ "$kernel" = debug ] && echo inject)"
+make -s -C "$TOP" vm-progs >&2
+
+# The initramfs, written by the kernel's own gen_init_cpio.
+gen=$TOP/build/gen_init_cpio
+[ -x "$gen" ] || gcc -O2 -o "$gen" "$src/usr/gen_init_cpio.c"
+{
+	for d in /bin /dev /proc /sys /tmp /root /lib /lib/mheap; do
+		echo "dir $d 0755 0 0"
+	done
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "file /init $QEMU_DIR/init.sh 0755 0 0"
+	echo "file /bin/busybox /bin/busybox 0755 0 0"
+	for p in "$TOP"/build/vm/progs/*; do
+		echo "file /bin/${p##*/} $p 0755 0 0"
+	done
+	for m in $(find "$out/kmod" -name '*.ko'); do
+		echo "file /lib/mheap/${m##*/} $m 0644 0 0"
+	done
+} >"$out/initramfs.list"
+"$gen" "$out/initramfs.list" >"$out/initramfs.cpio"
+
+append="console=ttyS0 panic_on_warn=1 oops=panic panic=-1"
+append+=" mheap_mode=$mode${inject:+ mheap_inject=$inject}"
+qemu=(qemu-system-x86_64 -accel tcg -smp 2 -m 1G -no-reboot
+      -kernel "$image" -initrd "$out/initramfs.cpio" -append "$append")
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}" -nographic -serial mon:stdio \
+		-serial "file:$out/results.log"
+fi
+
+say "booting the $label kernel (logs in $out)"
+rc=0
+timeout -k 10 "$timeout" "${qemu[@]}" -display none -monitor none \
+	-serial "file:$out/console.log" -serial "file:$out/results.log" \
+	</dev/null || rc=$?
+[ $rc -eq 124 ] && touch "$out/timed-out"
+
+case $mode in
+demo) expect=(--expect demo) ;;
+*) expect=(--expect selftest:mheap_selftest)
+   [ "$kernel" = debug ] && expect+=(--expect kunit:mheap_test) ;;
+esac
+vrc=0
+python3 "$QEMU_DIR/verdict.py" --out "$out" --src "$src" --label "$label" \
+	"${expect[@]}" ${tally:+--tally "$tally"} || vrc=$?
+if [ "$mode" = demo ]; then
+	sed -n '/^@@mheap begin demo/,/^@@mheap end demo/{/^@@mheap/d;p}' \
+		"$out/results.log"
+fi
+exit $vrc

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge one VM run from its logs.
+
+The run directory holds console.log (the kernel console, ttyS0) and
+results.log (what init wrote to ttyS1, in "@@mheap begin/end NAME"
+sections). KTAP and TAP sections are parsed by the kernel's own parser,
+tools/testing/kunit/kunit.py, and judged by its JSON and its [ERROR] lines,
+never by its exit status (it exits 0 on parse errors).
+
+Every problem is printed as "FAIL <cause>: <detail>"; the harness
+self-check (check-harness.sh) matches on <cause>. Exit status 1 on any
+failure. With --tally, "label passed failed" is appended to that file.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+SPLATS = [
+    ('BUG', re.compile(r'\bBUG: ')),
+    ('WARNING', re.compile(r'\bWARNING: ')),
+    ('KASAN', re.compile(r'\bKASAN: ')),
+    ('UBSAN', re.compile(r'\bUBSAN: ')),
+    ('lockdep', re.compile(r'possible circular locking|'
+                           r'possible recursive locking|'
+                           r'inconsistent lock state')),
+    ('hung task', re.compile(r'INFO: task .* blocked for more than')),
+    ('kmemleak', re.compile(r'unreferenced object 0x|'
+                            r'kmemleak: \d+ new suspected memory leaks')),
+    ('Oops', re.compile(r'\bOops\b|general protection fault')),
+    ('panic', re.compile(r'Kernel panic - not syncing')),
+    ('call trace', re.compile(r'Call Trace:')),
+]
+
+
+def read(path):
+    try:
+        with open(path, encoding='utf-8', errors='replace') as f:
+            return f.read().replace('\r', '')
+    except FileNotFoundError:
+        return ''
+
+
+def sections(results):
+    """Map section name -> text, and list init's error lines."""
+    found, errors, name, lines = {}, [], None, []
+    for line in results.splitlines():
+        m = re.match(r'@@mheap (begin|end|error|done)\s*(.*)', line)
+        if not m:
+            if name is not None:
+                lines.append(line)
+            continue
+        what, arg = m.groups()
+        if what == 'begin':
+            name, lines = arg, []
+        elif what == 'end' and name is not None:
+            found[name] = '\n'.join(lines) + '\n'
+            name = None
+        elif what == 'error':
+            errors.append(arg)
+    return found, errors
+
+
+def walk_cases(group, prefix=''):
+    """Yield (name, status) for every test case in a kunit.py JSON group."""
+    name = group.get('name', '')
+    here = prefix + name + '.' if name and name != 'KUnit Test Group' else prefix
+    for case in group.get('test_cases', []):
+        yield here + case['name'], case['status']
+    for sub in group.get('sub_groups', []):
+        yield from walk_cases(sub, here)
+
+
+def parse_ktap(kunit_py, text):
+    """Run kunit.py parse on text; return (cases, parser error lines)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = os.path.join(tmp, 'in.ktap'), os.path.join(tmp, 'out.json')
+        with open(src, 'w') as f:
+            f.write(text)
+        proc = subprocess.run([sys.executable, kunit_py, 'parse',
+                               '--json=' + out, src],
+                              capture_output=True, text=True)
+        errors = [l for l in proc.stdout.splitlines() if '[ERROR]' in l]
+        if proc.returncode != 0:
+            errors.append('kunit.py exited %d: %s' %
+                          (proc.returncode, proc.stderr.strip()[-300:]))
+        try:
+            with open(out) as f:
+                cases = list(walk_cases(json.load(f)))
+        except (OSError, ValueError) as e:
+            cases = []
+            errors.append('no JSON from kunit.py: %s' % e)
+    return cases, errors
+
+
+class Verdict:
+    def __init__(self, label):
+        self.label, self.passed, self.failed, self.notes = label, 0, 0, []
+
+    def fail(self, cause, detail):
+        self.failed += 1
+        print('FAIL %s: %s' % (cause, detail))
+
+    def suite(self, kind, name, cases, errors):
+        ok = [c for c in cases if c[1] == 'PASS']
+        bad = [c for c in cases if c[1] != 'PASS']
+        self.passed += len(ok)
+        for case, status in bad:
+            self.fail('%s failure' % kind, '%s %s: %s' % (name, case, status))
+        for err in errors:
+            self.fail('parse error', '%s: %s' % (name, err))
+        if not cases and not errors:
+            self.fail('missing tests', '%s ran no test' % name)
+        self.notes.append('%s %s %d/%d' % (kind, name, len(ok), len(cases)))
+
+
+def judge(args):
+    v = Verdict(args.label)
+    console = read(os.path.join(args.out, 'console.log'))
+    found, init_errors = sections(read(os.path.join(args.out, 'results.log')))
+    kunit_py = os.path.join(args.src, 'tools/testing/kunit/kunit.py')
+
+    for err in init_errors:
+        v.fail('init error', err)
+    for cause, pattern in SPLATS:
+        hits = [l for l in console.splitlines() if pattern.search(l)]
+        if hits:
+            v.fail('splat ' + cause, '%s (%d line(s))' %
+                   (hits[0].strip()[:200], len(hits)))
+    if not re.search(r'^@@mheap done', read(os.path.join(args.out,
+                                                          'results.log')),
+                     re.M):
+        why = 'timed out' if os.path.exists(
+            os.path.join(args.out, 'timed-out')) else 'VM stopped early'
+        v.fail('no end marker', why)
+
+    expected = list(args.expect)
+    for name in expected:
+        if name not in found:
+            v.fail('missing tests', 'section %s never ran' % name)
+    for name, text in sorted(found.items()):
+        kind = name.split(':')[0]
+        if kind in ('kunit', 'selftest'):
+            cases, errors = parse_ktap(kunit_py, text)
+            v.suite(kind, name.split(':', 1)[1], cases, errors)
+        elif kind == 'kmemleak' and 'unreferenced object' in text:
+            n = text.count('unreferenced object')
+            v.fail('kmemleak', '%d unreferenced object(s): %s' %
+                   (n, text.strip().splitlines()[0][:200]))
+
+    status = 'ok' if not v.failed else 'FAILED'
+    print('%s: %s (%s); logs: %s' % (v.label, status, ', '.join(v.notes),
+                                     args.out))
+    if args.tally:
+        with open(args.tally, 'a') as f:
+            f.write('%s %d %d\n' % (v.label.replace(' ', '_'), v.passed,
+                                    v.failed))
+    return 1 if v.failed else 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--out', required=True, help='the run directory')
+    p.add_argument('--src', required=True, help='extracted linux-source')
+    p.add_argument('--label', default='vm')
+    p.add_argument('--expect', action='append', default=[],
+                   help='a section that must be present (repeatable)')
+    p.add_argument('--tally', help='append "label passed failed" here')
+    sys.exit(judge(p.parse_args()))
+
+
+if __name__ == '__main__':
+    main()
