@@ -8,6 +8,7 @@
  * (older and newer callers alike), runs the handler on a kernel copy and
  * copies the result out; handlers never touch user memory themselves.
  */
+#include <kunit/visibility.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -15,7 +16,6 @@
 #include <linux/uaccess.h>
 #include <linux/mheap.h>
 
-#include "compat.h"
 #include "dev.h"
 #include "heap.h"
 
@@ -29,9 +29,13 @@ union mheap_ioc_arg {
 	struct mheap_version version;
 };
 
+/*
+ * One ioctl. _IOC_SIZE(cmd) is the size of the structure this module knows;
+ * callers may pass any size from min_size (the first published one) up.
+ */
 struct mheap_ioc_desc {
-	unsigned int cmd;	/* first published encoding: minimum size */
-	size_t ksize;		/* size of the structure this module knows */
+	unsigned int cmd;
+	size_t min_size;
 	long (*fn)(struct mheap *heap, void *arg);
 };
 
@@ -55,11 +59,12 @@ VISIBLE_IF_KUNIT long mheap_ioc_version(struct mheap *heap, void *arg)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_ioc_version);
 
-#define MHEAP_IOC(_cmd, _type, _fn) \
-	[_IOC_NR(_cmd)] = { .cmd = (_cmd), .ksize = sizeof(_type), .fn = (_fn) }
-
 static const struct mheap_ioc_desc mheap_ioctls[] = {
-	MHEAP_IOC(MHEAP_IOC_VERSION, struct mheap_version, mheap_ioc_version),
+	[_IOC_NR(MHEAP_IOC_VERSION)] = {
+		.cmd = MHEAP_IOC_VERSION,
+		.min_size = MHEAP_VERSION_SIZE_VER0,
+		.fn = mheap_ioc_version,
+	},
 };
 
 static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
@@ -79,16 +84,17 @@ static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	const struct mheap_ioc_desc *desc = mheap_ioc_lookup(cmd);
 	void __user *uarg = (void __user *)arg;
-	size_t usize = _IOC_SIZE(cmd);
+	size_t usize = _IOC_SIZE(cmd), ksize;
 	union mheap_ioc_arg karg;
 	long ret;
 
 	if (!desc)
 		return -ENOTTY;
-	if (usize < _IOC_SIZE(desc->cmd))
+	if (usize < desc->min_size)
 		return -EINVAL;
+	ksize = _IOC_SIZE(desc->cmd);
 	if (_IOC_DIR(cmd) & _IOC_WRITE) {
-		ret = copy_struct_from_user(&karg, desc->ksize, uarg, usize);
+		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
 		if (ret)
 			return ret;
 	} else {
@@ -98,7 +104,7 @@ static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 	if ((_IOC_DIR(cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, &karg, min(usize, desc->ksize)))
+	    copy_to_user(uarg, &karg, min(usize, ksize)))
 		return -EFAULT;
 	return 0;
 }

@@ -11,6 +11,7 @@ int mheap_dev_register(size_t heap_capacity);
 void mheap_dev_unregister(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
+/* Handlers, exported to the KUnit module (EXPORT_SYMBOL_IF_KUNIT). */
 long mheap_ioc_version(struct mheap *heap, void *arg);
 #endif
 

@@ -21,7 +21,7 @@ struct mheap *mheap_heap_create(size_t capacity)
 	heap->capacity = capacity;
 	return heap;
 }
-SYS_EXPORT(mheap_heap_create);
+EXPORT_SYMBOL_IF_KUNIT(mheap_heap_create);
 
 /**
  * mheap_heap_destroy() - destroy a heap and everything in it
@@ -33,4 +33,4 @@ void mheap_heap_destroy(struct mheap *heap)
 {
 	sys_free(heap);
 }
-SYS_EXPORT(mheap_heap_destroy);
+EXPORT_SYMBOL_IF_KUNIT(mheap_heap_destroy);

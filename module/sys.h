@@ -9,19 +9,18 @@
  *   sys_zalloc(size)  zeroed memory charged to the caller's memory cgroup,
  *                     or NULL; may sleep.
  *   sys_free(ptr)     frees what sys_zalloc returned; NULL is a no-op.
- *   SYS_EXPORT(sym)   makes a core function visible to the KUnit module.
+ *
+ * Kernel macros the core uses (EXPORT_SYMBOL_IF_KUNIT, for the KUnit
+ * module) keep their kernel names; the host shim defines them.
  */
 #ifndef MHEAP_SYS_H
 #define MHEAP_SYS_H
 
 #ifdef __KERNEL__
 
+#include <kunit/visibility.h>
 #include <linux/slab.h>
 #include <linux/types.h>
-
-#include "compat.h"
-
-#define SYS_EXPORT(sym) EXPORT_SYMBOL_IF_KUNIT(sym)
 
 static inline void *sys_zalloc(size_t size)
 {

@@ -5,7 +5,6 @@
 #include <kunit/test.h>
 #include <linux/mheap.h>
 
-#include "../compat.h"
 #include "../dev.h"
 #include "../heap.h"
 

@@ -62,8 +62,10 @@ unload() {
 # Report what kmemleak finds (kernels without it have no such file).
 kmemleak_report() {
 	[ -w $KMEMLEAK ] || return 0
-	# objects younger than 5 s are never reported
+	# Objects younger than 5 s are never reported, and a new object's first
+	# scan only records its checksum: it can be reported from the second.
 	sleep 6
+	echo scan >$KMEMLEAK
 	echo scan >$KMEMLEAK
 	begin kmemleak
 	cat $KMEMLEAK >&3

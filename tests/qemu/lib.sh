@@ -60,11 +60,13 @@ stock_version() {
 	die "no Debian 6.12 kernel with matching headers (run: make deps)"
 }
 
-# build_modules KDIR DIR [inject]: build mheap.ko (and mheap_test.ko where
-# the kernel has KUnit; mheap_inject.ko with "inject") against KDIR in a
-# private copy of the sources at DIR, with W=1. Warnings are errors.
+# build_modules KDIR DIR [inject [MAKEARGS...]]: build mheap.ko (and
+# mheap_test.ko where the kernel has KUnit; mheap_inject.ko with "inject")
+# against KDIR in a private copy of the sources at DIR, with W=1. Warnings
+# are errors.
 build_modules() {
 	local kdir=$1 dir=$2 inject=${3:-} log=$2/build.log
+	shift 3 2>/dev/null || shift $#
 	rm -rf "$dir"
 	mkdir -p "$dir/tests"
 	cp -r "$TOP/Kbuild" "$TOP/module" "$TOP/uapi" "$dir/"
@@ -72,7 +74,7 @@ build_modules() {
 		cp -r "$TOP/tests/inject" "$dir/tests/"
 		echo 'obj-m += tests/inject/' >>"$dir/Kbuild"
 	fi
-	if ! make -C "$kdir" M="$dir" W=1 modules >"$log" 2>&1; then
+	if ! make -C "$kdir" M="$dir" W=1 "$@" modules >"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		say "module build against $kdir failed (log: $log)"
 		return 1

@@ -74,7 +74,7 @@ if [ "$mode" = shell ]; then
 		-serial "file:$out/results.log"
 fi
 
-say "booting the $label kernel (logs in $out)"
+say "booting: $label (logs in $out)"
 rc=0
 timeout -k 10 "$timeout" "${qemu[@]}" -display none -monitor none \
 	-serial "file:$out/console.log" -serial "file:$out/results.log" \

@@ -57,6 +57,8 @@ struct mheap_version {
 	__u64 features;
 };
 
+#define MHEAP_VERSION_SIZE_VER0	16	/* first published size */
+
 #define MHEAP_IOC_VERSION	_IOWR(MHEAP_IOC_MAGIC, 0x00, struct mheap_version)
 
 #endif /* _UAPI_LINUX_MHEAP_H */

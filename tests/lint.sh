@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Static checks of the kernel code, each one counted as a test:
+# checkpatch --strict, sparse, and warning-free W=1 builds against Debian's
+# 6.12 and 6.1 headers.   lint.sh [--tally FILE]
+set -uo pipefail
+. "$(dirname "$0")/qemu/lib.sh"
+
+tally=
+[ "${1:-}" = --tally ] && tally=$2
+src=$(linux_src) || exit 1
+out=$TOP/build/lint
+mkdir -p "$out"
+passed=0 failed=0
+
+check() {
+	local name=$1
+	shift
+	if "$@" >"$out/$name.log" 2>&1; then
+		echo "ok $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok $name (log: $out/$name.log)"
+		sed 's/^/    /' "$out/$name.log" | tail -n 20
+		failed=$((failed + 1))
+	fi
+}
+
+kernel_files() {
+	cd "$TOP" && git ls-files -co --exclude-standard -- \
+		'module/*.[ch]' 'uapi/*.h' 'tests/inject/*.c'
+}
+
+checkpatch() {
+	cd "$TOP" &&
+	perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse \
+		--show-types -f $(kernel_files)
+}
+
+# sparse over every file (C=2) in a W=1 build against the stock headers.
+sparse() {
+	build_modules "$1" "$out/sparse" "" C=2 || return 1
+	! grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error)' "$out/sparse/build.log"
+}
+
+stock_build() {
+	build_modules "$1" "$out/$(basename "$1")"
+}
+
+headers612=/usr/src/linux-headers-$(stock_version)
+headers61=$(ls -d /usr/src/linux-headers-6.1.*-amd64 | sort -V | tail -n 1)
+check checkpatch checkpatch
+check sparse sparse "$headers612"
+check build-6.12-W1 stock_build "$headers612"
+check build-6.1-W1 stock_build "$headers61"
+echo "lint: $passed passed, $failed failed"
+[ -n "$tally" ] && echo "lint $passed $failed" >>"$tally"
+[ $failed -eq 0 ]

@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Prove the VM harness can fail: boot the debug kernel once per injected
+# fault and require that the run fails, naming the fault's cause.
+#   check-harness.sh [--tally FILE]
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tally=
+[ "${1:-}" = --tally ] && tally=$2
+
+# fault:cause verdict.py must report (its "FAIL <cause>:" lines)
+FAULTS=(
+	"kunit:kunit failure"
+	"selftest:selftest failure"
+	"warn:splat WARNING"
+	"leak:kmemleak"
+	"hang:splat hung task"
+)
+
+passed=0 failed=0
+for entry in "${FAULTS[@]}"; do
+	fault=${entry%%:*} cause=${entry#*:}
+	log=$TOP/build/vm/harness-$fault.verdict
+	mkdir -p "${log%/*}"
+	# a hang never reaches the end marker: keep its timeout short
+	timeout=300
+	[ "$fault" = hang ] && timeout=90
+	if "$QEMU_DIR/run-vm.sh" --kernel debug --inject "$fault" \
+		--timeout $timeout >"$log" 2>&1; then
+		echo "not ok harness: injected $fault passed unnoticed"
+		failed=$((failed + 1))
+	elif grep -q "^FAIL $cause:" "$log"; then
+		echo "ok harness: injected $fault detected: $(grep -m1 "^FAIL $cause:" "$log")"
+		passed=$((passed + 1))
+	else
+		echo "not ok harness: injected $fault failed, but not as '$cause':"
+		sed 's/^/    /' "$log"
+		failed=$((failed + 1))
+	fi
+done
+echo "harness: $passed passed, $failed failed"
+[ -n "$tally" ] && echo "harness $passed $failed" >>"$tally"
+[ $failed -eq 0 ]
