@@ -162,15 +162,36 @@ def judge(args):
     return 1 if v.failed else 0
 
 
+def judge_ktap(args):
+    """Judge one KTAP/TAP file (host tests) as one suite."""
+    v = Verdict(args.label)
+    cases, errors = parse_ktap(os.path.join(
+        args.src, 'tools/testing/kunit/kunit.py'), read(args.ktap))
+    v.suite('host', os.path.basename(args.ktap), cases, errors)
+    print('%s: %s (%s)' % (v.label, 'ok' if not v.failed else 'FAILED',
+                           ', '.join(v.notes)))
+    if args.tally:
+        with open(args.tally, 'a') as f:
+            f.write('%s %d %d\n' % (v.label.replace(' ', '_'), v.passed,
+                                    v.failed))
+    return 1 if v.failed else 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--out', required=True, help='the run directory')
+    p.add_argument('--out', help='the run directory')
+    p.add_argument('--ktap', help='judge this KTAP/TAP file instead of a run')
     p.add_argument('--src', required=True, help='extracted linux-source')
     p.add_argument('--label', default='vm')
     p.add_argument('--expect', action='append', default=[],
                    help='a section that must be present (repeatable)')
     p.add_argument('--tally', help='append "label passed failed" here')
-    sys.exit(judge(p.parse_args()))
+    args = p.parse_args()
+    if args.ktap:
+        sys.exit(judge_ktap(args))
+    if not args.out:
+        p.error('--out or --ktap is required')
+    sys.exit(judge(args))
 
 
 if __name__ == '__main__':

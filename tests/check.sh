@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: every suite, then one line "N passed, N failed" over all of
+# them. A failing suite does not stop the others; the exit status is
+# non-zero if any test failed or any suite could not run.
+#   check.sh [--only host|lint|vm|stock|harness]
+set -uo pipefail
+. "$(dirname "$0")/qemu/lib.sh"
+
+only=
+[ "${1:-}" = --only ] && only=$2
+tally=$TOP/build/check.tally
+mkdir -p "$TOP/build"
+: >"$tally"
+broken=()
+
+# run_suite NAME CMD...: CMD appends "label passed failed" to the tally; a
+# suite that exits non-zero without recording a failure counts as broken.
+run_suite() {
+	local name=$1 before after
+	shift
+	[ -z "$only" ] || [ "$only" = "$name" ] || return 0
+	say "suite: $name"
+	before=$(awk '{f += $3} END {print f + 0}' "$tally")
+	if ! "$@"; then
+		after=$(awk '{f += $3} END {print f + 0}' "$tally")
+		[ "$after" -gt "$before" ] || broken+=("$name")
+	fi
+}
+
+host_tests() {
+	local src t rc=0
+	src=$(linux_src) || return 1
+	make -s -C "$TOP" build/host/heap_test || return 1
+	for t in "$TOP"/build/host/*_test; do
+		"$t" >"$t.tap" 2>&1
+		python3 "$QEMU_DIR/verdict.py" --ktap "$t.tap" --src "$src" \
+			--label "host ${t##*/}" --tally "$tally" || rc=1
+	done
+	return $rc
+}
+
+start=$(date +%s)
+run_suite host host_tests
+run_suite lint "$TOP/tests/lint.sh" --tally "$tally"
+run_suite vm "$QEMU_DIR/run-vm.sh" --kernel debug --tally "$tally"
+run_suite stock "$QEMU_DIR/run-vm.sh" --kernel stock --tally "$tally"
+run_suite harness "$QEMU_DIR/check-harness.sh" --tally "$tally"
+
+echo
+echo "per suite (passed failed):"
+sed 's/^/  /' "$tally"
+for b in "${broken[@]}"; do
+	echo "  $b: did not run to completion"
+done
+say "took $(($(date +%s) - start)) s"
+passed=$(awk '{p += $2} END {print p + 0}' "$tally")
+failed=$(awk '{f += $3} END {print f + 0}' "$tally")
+failed=$((failed + ${#broken[@]}))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
