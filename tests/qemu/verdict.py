@@ -117,6 +117,16 @@ class Verdict:
             self.fail('missing tests', '%s ran no test' % name)
         self.notes.append('%s %s %d/%d' % (kind, name, len(ok), len(cases)))
 
+    def finish(self, tally, where=''):
+        """Print the summary line, append to the tally; return exit status."""
+        print('%s: %s (%s)%s' % (self.label, 'ok' if not self.failed
+                                 else 'FAILED', ', '.join(self.notes), where))
+        if tally:
+            with open(tally, 'a') as f:
+                f.write('%s %d %d\n' % (self.label.replace(' ', '_'),
+                                        self.passed, self.failed))
+        return 1 if self.failed else 0
+
 
 def judge(args):
     v = Verdict(args.label)
@@ -152,14 +162,7 @@ def judge(args):
             v.fail('kmemleak', '%d unreferenced object(s): %s' %
                    (n, text.strip().splitlines()[0][:200]))
 
-    status = 'ok' if not v.failed else 'FAILED'
-    print('%s: %s (%s); logs: %s' % (v.label, status, ', '.join(v.notes),
-                                     args.out))
-    if args.tally:
-        with open(args.tally, 'a') as f:
-            f.write('%s %d %d\n' % (v.label.replace(' ', '_'), v.passed,
-                                    v.failed))
-    return 1 if v.failed else 0
+    return v.finish(args.tally, '; logs: ' + args.out)
 
 
 def judge_ktap(args):
@@ -168,13 +171,7 @@ def judge_ktap(args):
     cases, errors = parse_ktap(os.path.join(
         args.src, 'tools/testing/kunit/kunit.py'), read(args.ktap))
     v.suite('host', os.path.basename(args.ktap), cases, errors)
-    print('%s: %s (%s)' % (v.label, 'ok' if not v.failed else 'FAILED',
-                           ', '.join(v.notes)))
-    if args.tally:
-        with open(args.tally, 'a') as f:
-            f.write('%s %d %d\n' % (v.label.replace(' ', '_'), v.passed,
-                                    v.failed))
-    return 1 if v.failed else 0
+    return v.finish(args.tally)
 
 
 def main():
