@@ -48,7 +48,7 @@ kunit_module() {
 
 selftest() {
 	begin "selftest:$1"
-	"/bin/$1" >&3 2>&1
+	"/bin/$1" >&3 2>&1 3>&-
 	end "selftest:$1"
 }
 
@@ -103,7 +103,7 @@ run_check() {
 run_demo() {
 	insmod $MODDIR/mheap.ko || error "insmod mheap.ko failed"
 	begin demo
-	mheapctl demo >&3 2>&1 || error "mheapctl demo failed"
+	mheapctl demo >&3 2>&1 3>&- || error "mheapctl demo failed"
 	end demo
 	unload mheap
 }

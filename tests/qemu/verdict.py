@@ -157,6 +157,8 @@ def judge(args):
         if kind in ('kunit', 'selftest'):
             cases, errors = parse_ktap(kunit_py, text)
             v.suite(kind, name.split(':', 1)[1], cases, errors)
+        elif kind == 'demo':
+            v.notes.append('demo ran')
         elif kind == 'kmemleak' and 'unreferenced object' in text:
             n = text.count('unreferenced object')
             v.fail('kmemleak', '%d unreferenced object(s): %s' %
