@@ -96,6 +96,7 @@ lint:
 	tests/lint.sh
 
 clean:
-	rm -rf $(BUILD) Module.symvers modules.order
+	rm -rf $(BUILD) Module.symvers modules.order .module-common.o \
+		.Module.symvers.cmd .modules.order.cmd ..module-common.o.cmd
 	find module \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name 'modules.order' \) -delete
