@@ -67,6 +67,8 @@ static const struct mheap_ioc_desc mheap_ioctls[] = {
 	},
 };
 
+static_assert(sizeof(struct mheap_version) >= MHEAP_VERSION_SIZE_VER0);
+
 static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
 {
 	unsigned int nr = _IOC_NR(cmd);
