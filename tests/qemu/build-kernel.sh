@@ -36,7 +36,7 @@ __build() {
 	[ -f "$out/.built" ] && return 0
 	mkdir -p "$out"
 	say "building the debug kernel in $out"
-	say "(about 11 minutes on 2 cores the first time; log: $log)"
+	say "(about 8 minutes on 2 cores, once; log: $log)"
 	{
 		make -C "$src" O="$out" ARCH=x86_64 tinyconfig &&
 		"$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
