@@ -21,7 +21,8 @@ KSFT = -isystem $(LINUX_SRC)/tools/testing/selftests
 LIB_SRC := userspace/lib/libmheap.c
 LIB_HDR := userspace/lib/libmheap.h uapi/linux/mheap.h
 CORE_SRC := module/heap.c
-CORE_HDR := module/heap.h module/sys.h
+CORE_HDR := module/heap.h module/sys.h module/tests/core_test.h \
+	module/tests/heap_cases.h
 
 .PHONY: all modules userspace vm-progs host-test check check-harness demo \
 	vm-shell deps lint clean
@@ -66,7 +67,7 @@ HOST_TESTS := $(BUILD)/host/heap_test
 $(BUILD)/host/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 $(SANITIZE) -Imodule -Itests/host $(KSFT) \
+	$(CC) $(CFLAGS) -O1 $(SANITIZE) -Imodule -Imodule/tests -Itests/host $(KSFT) \
 		-o $@ $< tests/host/sys_host.c $(CORE_SRC)
 
 host-test: $(HOST_TESTS)

@@ -6,34 +6,7 @@
 #include <linux/mheap.h>
 
 #include "../dev.h"
-#include "../heap.h"
-
-static void heap_create_destroy(struct kunit *test)
-{
-	struct mheap *heap = mheap_heap_create(4096);
-
-	KUNIT_ASSERT_NOT_NULL(test, heap);
-	KUNIT_EXPECT_EQ(test, heap->capacity, 4096);
-	mheap_heap_destroy(heap);
-}
-
-static void heap_destroy_null(struct kunit *test)
-{
-	mheap_heap_destroy(NULL);
-}
-
-static void heaps_are_independent(struct kunit *test)
-{
-	struct mheap *a = mheap_heap_create(1), *b = mheap_heap_create(2);
-
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	KUNIT_EXPECT_PTR_NE(test, a, b);
-	KUNIT_EXPECT_EQ(test, a->capacity, 1);
-	KUNIT_EXPECT_EQ(test, b->capacity, 2);
-	mheap_heap_destroy(a);
-	mheap_heap_destroy(b);
-}
+#include "heap_cases.h"
 
 static struct kunit_case mheap_heap_cases[] = {
 	KUNIT_CASE(heap_create_destroy),
