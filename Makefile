@@ -24,7 +24,7 @@ CORE_SRC := module/heap.c
 CORE_HDR := module/heap.h module/sys.h module/tests/core_test.h \
 	module/tests/heap_cases.h
 
-.PHONY: all modules userspace vm-progs host-test check check-harness demo \
+.PHONY: all modules userspace vm-progs host-build host-test check check-harness demo \
 	vm-shell deps lint clean
 
 all: modules userspace
@@ -62,13 +62,16 @@ $(BUILD)/vm/progs/mheap_inject_selftest: tests/inject/mheap_inject_selftest.c
 	$(CC) $(CFLAGS) $(KSFT) -static -o $@ $<
 
 # The portable core on the host, under ASan and UBSan.
-HOST_TESTS := $(BUILD)/host/heap_test
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,\
+	$(wildcard tests/host/*_test.c))
 
 $(BUILD)/host/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SANITIZE) -Imodule -Imodule/tests -Itests/host $(KSFT) \
 		-o $@ $< tests/host/sys_host.c $(CORE_SRC)
+
+host-build: $(HOST_TESTS)
 
 host-test: $(HOST_TESTS)
 	@for t in $^; do $$t || exit 1; done

@@ -29,10 +29,11 @@ run_suite() {
 }
 
 host_tests() {
-	local src t rc=0
+	local src c t rc=0
 	src=$(linux_src) || return 1
-	make -s -C "$TOP" build/host/heap_test || return 1
-	for t in "$TOP"/build/host/*_test; do
+	make -s -C "$TOP" host-build || return 1
+	for c in "$TOP"/tests/host/*_test.c; do
+		t=$TOP/build/host/$(basename "$c" .c)
 		"$t" >"$t.tap" 2>&1
 		python3 "$QEMU_DIR/verdict.py" --ktap "$t.tap" --src "$src" \
 			--label "host ${t##*/}" --tally "$tally" || rc=1
