@@ -1,36 +1,578 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The heap: part of the portable core, built into mheap.ko and into the
- * host tests. Includes only the core's own headers (see sys.h).
+ * The heap: arenas, pools and size classes. Part of the portable core,
+ * built into mheap.ko and into the host tests; includes only the core's
+ * own headers (see sys.h). The layout is described in heap.h and in
+ * Documentation/heap.rst.
+ *
+ * Locking: heap->lock for everything; see heap.h.
  */
 #include "heap.h"
 
+static atomic_long_t global_heaps;
+static atomic_long_t global_reserved;
+
+/* A run of @n pages (n < 64) starting at page 0, as a page mask. */
+static inline u64 run_mask(unsigned int n)
+{
+	return (1ULL << n) - 1;
+}
+
+static inline unsigned int loc_shift(const struct mheap_space *space)
+{
+	return MHEAP_ARENA_SHIFT - space->qshift;
+}
+
+static inline u32 make_loc(const struct mheap_space *space, u32 index,
+			   u32 offset)
+{
+	return (index << loc_shift(space)) | (offset >> space->qshift);
+}
+
+static void space_init(struct mheap_space *space, unsigned int qshift)
+{
+	unsigned int i;
+
+	space->qshift = qshift;
+	space->nclasses = MHEAP_SMALL_MAX >> qshift;
+	space->max_index = U32_MAX >> loc_shift(space);
+	for (i = 0; i < ARRAY_SIZE(space->usable); i++)
+		INIT_LIST_HEAD(&space->usable[i]);
+	for (i = 0; i < ARRAY_SIZE(space->pools); i++)
+		INIT_LIST_HEAD(&space->pools[i]);
+}
+
+/* Take @arena off its usable list, before its free page count changes. */
+static void arena_unlist(struct mheap_space *space, struct mheap_arena *arena)
+{
+	if (list_empty(&arena->link))
+		return;
+	list_del_init(&arena->link);
+	if (list_empty(&space->usable[arena->nfree]))
+		space->usable_mask &= ~(1ULL << arena->nfree);
+}
+
+static void arena_free(struct mheap *heap, struct mheap_arena *arena)
+{
+	heap->reserved -= arena->size;
+	atomic_long_sub(arena->size, &global_reserved);
+	sys_vfree(arena->base);
+	sys_free(arena);
+}
+
+/*
+ * Remove an empty arena from its space: it becomes the heap's spare if
+ * there is none yet and it has the standard size, else it is freed.
+ */
+static void arena_release(struct mheap *heap, struct mheap_space *space,
+			  struct mheap_arena *arena)
+{
+	space->arenas[arena->index] = NULL;
+	space->arenas_used--;
+	if (!heap->spare && !heap->no_spare && !arena->jumbo) {
+		heap->spare = arena;
+		return;
+	}
+	arena_free(heap, arena);
+}
+
+/* Put @arena back on the list its free page count says, or release it. */
+static void arena_relist(struct mheap *heap, struct mheap_space *space,
+			 struct mheap_arena *arena)
+{
+	if (arena->nfree == MHEAP_ARENA_PAGES) {
+		arena_release(heap, space, arena);
+	} else if (arena->nfree) {
+		list_add(&arena->link, &space->usable[arena->nfree]);
+		space->usable_mask |= 1ULL << arena->nfree;
+	}
+}
+
+/* Make room for one more arena in the table; returns a free index. */
+static int table_slot(struct mheap_space *space, u32 *index)
+{
+	struct mheap_arena **table;
+	u32 i, len;
+
+	for (i = 1; i < space->narenas; i++) {
+		if (!space->arenas[i]) {
+			*index = i;
+			return 0;
+		}
+	}
+	if (space->narenas > space->max_index)
+		return -ENOSPC;
+	len = max(space->narenas * 2, 16U);
+	len = min(len, space->max_index + 1);
+	table = sys_kvzalloc(len * sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	if (space->narenas)
+		memcpy(table, space->arenas, space->narenas * sizeof(*table));
+	sys_kvfree(space->arenas);
+	space->arenas = table;
+	space->narenas = len;
+	*index = i;
+	return 0;
+}
+
+/*
+ * A new arena for @space, not on any list: a jumbo arena of @size bytes
+ * for one block, or a standard one (the spare if there is one). Either is
+ * allocated within the heap's capacity.
+ */
+static int arena_create(struct mheap *heap, struct mheap_space *space,
+			bool jumbo, size_t size, struct mheap_arena **out)
+{
+	struct mheap_arena *arena;
+	u32 index;
+	int err;
+
+	err = table_slot(space, &index);
+	if (err)
+		return err;
+	if (!jumbo && heap->spare) {
+		arena = heap->spare;
+		heap->spare = NULL;
+		if (arena->space != space)
+			memset(arena->base, 0, arena->size);
+		memset(arena->pools, 0, MHEAP_ARENA_PAGES * sizeof(arena->pools[0]));
+	} else {
+		if (heap->reserved + size > heap->capacity)
+			return -ENOSPC;
+		arena = sys_zalloc(struct_size(arena, pools,
+					       jumbo ? 0 : MHEAP_ARENA_PAGES));
+		if (!arena)
+			return -ENOMEM;
+		arena->base = sys_vzalloc(size);
+		if (!arena->base) {
+			sys_free(arena);
+			return -ENOMEM;
+		}
+		arena->size = size;
+		arena->jumbo = jumbo;
+		heap->reserved += size;
+		atomic_long_add(size, &global_reserved);
+	}
+	INIT_LIST_HEAD(&arena->link);
+	arena->space = space;
+	arena->used = 0;
+	arena->nfree = MHEAP_ARENA_PAGES;
+	arena->index = index;
+	space->arenas[index] = arena;
+	space->arenas_used++;
+	*out = arena;
+	return 0;
+}
+
+/* Find @npages free pages in a row in @arena; returns the first or -1. */
+static int arena_find_run(const struct mheap_arena *arena, unsigned int npages)
+{
+	u64 mask = run_mask(npages);
+	unsigned int page;
+
+	for (page = 0; page + npages <= MHEAP_ARENA_PAGES; page++) {
+		if (!(arena->used & (mask << page)))
+			return page;
+	}
+	return -1;
+}
+
+/*
+ * Take @npages pages in a row: from the most used arena that has them,
+ * else from a new one.
+ */
+static int take_pages(struct mheap *heap, struct mheap_space *space,
+		      unsigned int npages, struct mheap_arena **out, int *first)
+{
+	u64 buckets = space->usable_mask & ~run_mask(npages);
+	struct mheap_arena *arena;
+	int page, err;
+
+	while (buckets) {
+		unsigned int nfree = __ffs64(buckets);
+
+		buckets &= buckets - 1;
+		list_for_each_entry(arena, &space->usable[nfree], link) {
+			page = arena_find_run(arena, npages);
+			if (page >= 0)
+				goto found;
+		}
+	}
+	err = arena_create(heap, space, false, MHEAP_ARENA_SIZE, &arena);
+	if (err)
+		return err;
+	page = 0;
+found:
+	arena_unlist(space, arena);
+	arena->used |= run_mask(npages) << page;
+	arena->nfree -= npages;
+	arena_relist(heap, space, arena);
+	*out = arena;
+	*first = page;
+	return 0;
+}
+
+static void put_pages(struct mheap *heap, struct mheap_space *space,
+		      struct mheap_arena *arena, unsigned int page,
+		      unsigned int npages)
+{
+	arena_unlist(space, arena);
+	arena->used &= ~(run_mask(npages) << page);
+	arena->nfree += npages;
+	arena_relist(heap, space, arena);
+}
+
+static inline unsigned int class_size(const struct mheap_space *space,
+				      unsigned int class)
+{
+	return (class + 1) << space->qshift;
+}
+
+static int pool_create(struct mheap *heap, struct mheap_space *space,
+		       unsigned int class, struct mheap_pool **out)
+{
+	unsigned int nblocks = MHEAP_PAGE_SIZE / class_size(space, class);
+	struct mheap_arena *arena;
+	struct mheap_pool *pool;
+	unsigned int w;
+	int page, err;
+
+	err = take_pages(heap, space, 1, &arena, &page);
+	if (err)
+		return err;
+	pool = &arena->pools[page];
+	for (w = 0; w < MHEAP_POOL_WORDS; w++) {
+		unsigned int bits = min(nblocks - min(nblocks, w * 64), 64U);
+
+		pool->free[w] = bits == 64 ? ~0ULL : run_mask(bits);
+	}
+	pool->loc = make_loc(space, arena->index, page * MHEAP_PAGE_SIZE);
+	pool->nused = 0;
+	pool->nblocks = nblocks;
+	pool->class = class;
+	pool->npages = 1;
+	list_add(&pool->link, &space->pools[class]);
+	*out = pool;
+	return 0;
+}
+
+static int alloc_small(struct mheap *heap, struct mheap_space *space,
+		       size_t size, u32 *loc)
+{
+	unsigned int class = (size - 1) >> space->qshift;
+	struct mheap_pool *pool;
+	unsigned int w, bit;
+	int err;
+
+	pool = list_first_entry_or_null(&space->pools[class], struct mheap_pool,
+					link);
+	if (!pool) {
+		err = pool_create(heap, space, class, &pool);
+		if (err)
+			return err;
+	}
+	for (w = 0; !pool->free[w]; w++)
+		;
+	bit = __ffs64(pool->free[w]);
+	pool->free[w] &= pool->free[w] - 1;
+	if (++pool->nused == pool->nblocks)
+		list_del_init(&pool->link);
+	*loc = pool->loc + (w * 64 + bit) * (class + 1);
+	space->class_live[class]++;
+	space->bytes_used += class_size(space, class);
+	return 0;
+}
+
+static void free_small(struct mheap *heap, struct mheap_space *space,
+		       struct mheap_arena *arena, struct mheap_pool *pool,
+		       u32 loc)
+{
+	unsigned int block = (loc - pool->loc) / (pool->class + 1);
+
+	if (WARN_ON_ONCE(block >= pool->nblocks ||
+			 (pool->free[block / 64] & (1ULL << (block % 64)))))
+		return;
+	if (pool->nused-- == pool->nblocks)
+		list_add(&pool->link, &space->pools[pool->class]);
+	pool->free[block / 64] |= 1ULL << (block % 64);
+	space->class_live[pool->class]--;
+	space->bytes_used -= class_size(space, pool->class);
+	if (pool->nused)
+		return;
+	list_del_init(&pool->link);
+	pool->nblocks = 0;
+	pool->npages = 0;
+	put_pages(heap, space, arena, pool - arena->pools, 1);
+}
+
+static int alloc_run(struct mheap *heap, struct mheap_space *space,
+		     size_t size, u32 *loc)
+{
+	unsigned int npages = DIV_ROUND_UP(size, MHEAP_PAGE_SIZE);
+	struct mheap_arena *arena;
+	struct mheap_pool *pool;
+	int page, err;
+
+	err = take_pages(heap, space, npages, &arena, &page);
+	if (err)
+		return err;
+	pool = &arena->pools[page];
+	pool->npages = npages;
+	pool->nblocks = 0;
+	*loc = make_loc(space, arena->index, page * MHEAP_PAGE_SIZE);
+	space->runs_live++;
+	space->bytes_used += npages * MHEAP_PAGE_SIZE;
+	return 0;
+}
+
+static int alloc_jumbo(struct mheap *heap, struct mheap_space *space,
+		       size_t size, u32 *loc)
+{
+	struct mheap_arena *arena;
+	int err;
+
+	size = round_up(size, MHEAP_PAGE_SIZE);
+	err = arena_create(heap, space, true, size, &arena);
+	if (err)
+		return err;
+	*loc = make_loc(space, arena->index, 0);
+	space->jumbo_live++;
+	space->bytes_used += size;
+	return 0;
+}
+
+/**
+ * mheap_space_alloc() - allocate a zeroed block
+ * @heap: the heap.
+ * @space: &heap->meta or &heap->payload.
+ * @size: bytes, at least 1; the caller bounds it.
+ * @loc: set to the block's location.
+ * @ptr: set to the block's address.
+ *
+ * Small blocks come from the pools of their size class, mid-sized ones
+ * take a run of pages, big ones a jumbo arena. The whole block is zeroed,
+ * not only @size bytes of it.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0, -ENOSPC when the heap's capacity would be exceeded or its
+ * arena table is full, or -ENOMEM. On error nothing changed.
+ */
+int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
+		      size_t size, u32 *loc, void **ptr)
+{
+	size_t zero;
+	int err;
+
+	sys_assert_held(&heap->lock);
+	size = max_t(size_t, size, MHEAP_BLOCK_MIN);
+	if (size <= MHEAP_SMALL_MAX) {
+		err = alloc_small(heap, space, size, loc);
+		zero = round_up(size, 1U << space->qshift);
+	} else if (size <= MHEAP_RUN_MAX) {
+		err = alloc_run(heap, space, size, loc);
+		zero = round_up(size, MHEAP_PAGE_SIZE);
+	} else {
+		/* A new jumbo arena comes zeroed from vmalloc. */
+		err = alloc_jumbo(heap, space, size, loc);
+		zero = 0;
+	}
+	if (err)
+		return err;
+	*ptr = mheap_space_ptr(space, *loc);
+	memset(*ptr, 0, zero);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_alloc);
+
+/**
+ * mheap_space_free() - free a block
+ * @heap: the heap.
+ * @space: the space it came from.
+ * @loc: its location.
+ *
+ * An arena left empty is released (kept as the heap's spare, or freed).
+ *
+ * Context: heap->lock held.
+ */
+void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc)
+{
+	unsigned int shift = loc_shift(space);
+	u32 index = loc >> shift;
+	u32 offset = (loc & ((1U << shift) - 1)) << space->qshift;
+	struct mheap_arena *arena;
+	struct mheap_pool *pool;
+	unsigned int npages;
+
+	sys_assert_held(&heap->lock);
+	if (WARN_ON_ONCE(index >= space->narenas || !space->arenas[index]))
+		return;
+	arena = space->arenas[index];
+	if (arena->jumbo) {
+		space->jumbo_live--;
+		space->bytes_used -= arena->size;
+		arena_release(heap, space, arena);
+		return;
+	}
+	pool = &arena->pools[offset >> MHEAP_PAGE_SHIFT];
+	if (pool->nblocks) {
+		free_small(heap, space, arena, pool, loc);
+		return;
+	}
+	npages = pool->npages;
+	if (WARN_ON_ONCE(!npages || offset % MHEAP_PAGE_SIZE))
+		return;
+	space->runs_live--;
+	space->bytes_used -= npages * MHEAP_PAGE_SIZE;
+	pool->npages = 0;
+	/* may release the arena, and the pool with it */
+	put_pages(heap, space, arena, pool - arena->pools, npages);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_free);
+
+/**
+ * mheap_capacity_valid() - check a heap capacity and its ceiling
+ * @capacity: bytes of arenas a heap may reserve.
+ * @capacity_max: the most @capacity may be set to.
+ *
+ * Context: any.
+ * Return: true when MHEAP_CAPACITY_MIN <= @capacity <= @capacity_max <=
+ * MHEAP_CAPACITY_LIMIT.
+ */
+bool mheap_capacity_valid(size_t capacity, size_t capacity_max)
+{
+	return capacity >= MHEAP_CAPACITY_MIN && capacity <= capacity_max &&
+	       capacity_max <= MHEAP_CAPACITY_LIMIT;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_capacity_valid);
+
 /**
  * mheap_heap_create() - create an empty heap
- * @capacity: payload bytes the heap may hold at most.
+ * @capacity: bytes of arenas the heap may reserve.
+ * @capacity_max: the most its capacity may later be set to.
+ *
+ * No arena is allocated until the first block is.
  *
  * Context: process context; may sleep.
- * Return: the new heap, or NULL when memory could not be allocated.
+ * Return: the new heap, or NULL when memory could not be allocated or the
+ * capacities are not valid (see mheap_capacity_valid()).
  */
-struct mheap *mheap_heap_create(size_t capacity)
+struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max)
 {
-	struct mheap *heap = sys_zalloc(sizeof(*heap));
+	struct mheap *heap;
 
+	if (!mheap_capacity_valid(capacity, capacity_max))
+		return NULL;
+	heap = sys_zalloc(sizeof(*heap));
 	if (!heap)
 		return NULL;
+	sys_mutex_init(&heap->lock);
 	heap->capacity = capacity;
+	heap->capacity_max = capacity_max;
+	space_init(&heap->meta, 3);
+	space_init(&heap->payload, 4);
+	atomic_long_add(1, &global_heaps);
 	return heap;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_heap_create);
+
+static void space_destroy(struct mheap *heap, struct mheap_space *space)
+{
+	u32 i;
+
+	for (i = 1; i < space->narenas; i++) {
+		if (space->arenas[i])
+			arena_free(heap, space->arenas[i]);
+	}
+	sys_kvfree(space->arenas);
+}
 
 /**
  * mheap_heap_destroy() - destroy a heap and everything in it
  * @heap: the heap; NULL is allowed and does nothing.
  *
- * Context: process context; the caller holds the only reference.
+ * Frees every arena whatever objects they still hold: the object graph,
+ * cycles included, is never walked.
+ *
+ * Context: process context; the caller holds the only reference and not
+ * the lock.
  */
 void mheap_heap_destroy(struct mheap *heap)
 {
+	if (!heap)
+		return;
+	space_destroy(heap, &heap->meta);
+	space_destroy(heap, &heap->payload);
+	if (heap->spare)
+		arena_free(heap, heap->spare);
+	WARN_ON_ONCE(heap->reserved);
+	atomic_long_sub(1, &global_heaps);
+	sys_mutex_destroy(&heap->lock);
 	sys_free(heap);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_heap_destroy);
+
+/**
+ * mheap_heap_set_capacity() - change how many bytes a heap may reserve
+ * @heap: the heap.
+ * @capacity: the new capacity, MHEAP_CAPACITY_MIN to heap->capacity_max.
+ *
+ * A capacity below what is reserved already is allowed: it stops growth
+ * until enough arenas are released.
+ *
+ * Context: heap->lock held.
+ * Return: 0, or -EINVAL when @capacity is out of range (nothing changed).
+ */
+int mheap_heap_set_capacity(struct mheap *heap, size_t capacity)
+{
+	sys_assert_held(&heap->lock);
+	if (!mheap_capacity_valid(capacity, heap->capacity_max))
+		return -EINVAL;
+	heap->capacity = capacity;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_heap_set_capacity);
+
+/**
+ * mheap_heap_stats() - read a heap's statistics
+ * @heap: the heap.
+ * @stats: filled in.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats)
+{
+	const struct mheap_space *p = &heap->payload;
+	unsigned int i;
+
+	sys_assert_held(&heap->lock);
+	memset(stats, 0, sizeof(*stats));
+	stats->capacity = heap->capacity;
+	stats->reserved = heap->reserved;
+	stats->meta_used = heap->meta.bytes_used;
+	stats->used = heap->meta.bytes_used + p->bytes_used;
+	stats->payload_bytes = heap->payload_bytes;
+	stats->objects_live = heap->objects_live;
+	stats->objects_allocated = heap->objects_allocated;
+	stats->objects_freed = heap->objects_freed;
+	stats->arenas = heap->meta.arenas_used + p->arenas_used;
+	stats->spare = !!heap->spare;
+	stats->runs = p->runs_live;
+	stats->jumbo = p->jumbo_live;
+	for (i = 0; i < ARRAY_SIZE(stats->class_live); i++)
+		stats->class_live[i] = p->class_live[i];
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_heap_stats);
+
+/**
+ * mheap_global_stats() - read the module-wide statistics
+ * @stats: filled in.
+ *
+ * Context: any; the figures are read without a common lock.
+ */
+void mheap_global_stats(struct mheap_global_stats *stats)
+{
+	stats->heaps = atomic_long_read(&global_heaps);
+	stats->reserved = atomic_long_read(&global_reserved);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_global_stats);

@@ -1,21 +1,281 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The heap: arenas, pools and size classes (see Documentation/heap.rst).
+ *
+ * A heap has two spaces with the same shape. The payload space holds the
+ * bytes userspace reads and writes; the meta space holds object headers
+ * and reference slots. The two never share an arena, so no page that may
+ * one day be mapped into userspace holds kernel metadata.
+ *
+ * A space is a table of arenas (vmalloc, MHEAP_ARENA_SIZE each). An arena
+ * is cut into pages; a page is either free, a pool of equal blocks of one
+ * size class, or part of a run of pages for one larger block. Blocks above
+ * MHEAP_RUN_MAX get a jumbo arena of their own. All bookkeeping (the
+ * struct mheap_arena and its pool headers) is kmalloc'ed, outside the
+ * arena: free blocks are tracked in bitmaps, never by pointers written
+ * into the blocks.
+ *
+ * A block is named by a 32-bit location: the arena's index in its space's
+ * table, then the block's offset in quanta (the space's class step).
+ *
+ * Locking: every field of struct mheap but the lock itself is guarded by
+ * heap->lock (tag "L: lock"); the global statistics are atomic.
+ */
 #ifndef MHEAP_HEAP_H
 #define MHEAP_HEAP_H
 
 #include "sys.h"
 
+#define MHEAP_PAGE_SHIFT	12
+#define MHEAP_PAGE_SIZE		(1U << MHEAP_PAGE_SHIFT)
+#define MHEAP_ARENA_SHIFT	18
+#define MHEAP_ARENA_SIZE	(1U << MHEAP_ARENA_SHIFT)
+/* 64: an arena's page map is one u64 */
+#define MHEAP_ARENA_PAGES	(MHEAP_ARENA_SIZE / MHEAP_PAGE_SIZE)
+/* Blocks up to this size come from pools, by size class */
+#define MHEAP_SMALL_MAX		512
+/* Blocks up to this size take a run of pages; larger, a jumbo arena */
+#define MHEAP_RUN_MAX		(MHEAP_ARENA_SIZE / 2)
+/* A pool holds at most 256 blocks (the smallest block is 16 bytes) */
+#define MHEAP_POOL_WORDS	4
+#define MHEAP_BLOCK_MIN		16
+#define MHEAP_CLASSES_MAX	(MHEAP_SMALL_MAX / 8)
+
+/* Capacity: the bytes of arenas a heap may reserve, both spaces together */
+#define MHEAP_CAPACITY_MIN	(2 * MHEAP_ARENA_SIZE)
+#define MHEAP_CAPACITY_LIMIT	(16ULL * SZ_1G)
+
+/* Generations of tracked objects: 0, 1, 2 and the permanent one */
+#define MHEAP_NGENS		4
+
 /**
- * struct mheap - one managed heap, created by each open() of /dev/mheap
- * @capacity: bytes of payload the heap may hold at most; fixed at creation.
+ * struct mheap_pool - header of one page of an arena, kept outside it
+ * @link: in the space's list of pools of @class with a free block.
+ * @free: bit set for each free block; bit n is block n.
+ * @loc: location of the page's first quantum.
+ * @nused: blocks in use.
+ * @nblocks: blocks in the pool; 0 if the page is not a pool.
+ * @class: size class of a pool.
+ * @npages: 1 for a pool, n for the first page of a run of n pages, 0 for a
+ *	free page or a page inside a run.
  *
- * The heap holds no objects yet: arenas, objects and handles arrive with
- * the heap issue. Lifetime: owned by the file that created it.
+ * Invariant: nused + popcount(free) == nblocks.
  */
-struct mheap {
-	size_t capacity;
+struct mheap_pool {
+	struct list_head link;
+	u64 free[MHEAP_POOL_WORDS];
+	u32 loc;
+	u16 nused;
+	u16 nblocks;
+	u8 class;
+	u8 npages;
 };
 
-struct mheap *mheap_heap_create(size_t capacity);
+/**
+ * struct mheap_arena - one vmalloc'ed arena
+ * @base: the arena's memory, @size bytes.
+ * @space: the space it was created for (a reused spare may change it).
+ * @link: in @space->usable[@nfree] while some but not all pages are free.
+ * @used: bit n set when page n is in use.
+ * @size: MHEAP_ARENA_SIZE, or more for a jumbo arena.
+ * @index: in the space's table of arenas.
+ * @nfree: free pages. Invariant: nfree + popcount(used) == MHEAP_ARENA_PAGES.
+ * @jumbo: holds one block of @size bytes at offset 0 and has no @pools.
+ * @pools: one header per page.
+ */
+struct mheap_arena {
+	void *base;
+	struct mheap_space *space;
+	struct list_head link;
+	u64 used;
+	size_t size;
+	u32 index;
+	u8 nfree;
+	bool jumbo;
+	struct mheap_pool pools[];
+};
+
+/**
+ * struct mheap_space - the arenas of one kind of memory in a heap
+ * @arenas: table of arenas by index; entry 0 is never used, so that no
+ *	location is 0.
+ * @narenas: length of @arenas.
+ * @max_index: largest index a location can hold.
+ * @qshift: log2 of the class step (the quantum): 3 for meta, 4 for payload.
+ * @nclasses: size classes: MHEAP_SMALL_MAX >> @qshift.
+ * @usable_mask: bit n set when @usable[n] is not empty.
+ * @usable: arenas with n free pages, 0 < n < MHEAP_ARENA_PAGES. New pools
+ *	come from the arena with the fewest free pages, so that the least
+ *	used arenas can empty and be released (obmalloc's usable_arenas).
+ * @pools: pools with a free block, per size class.
+ * @bytes_used: bytes in blocks handed out.
+ * @arenas_used: arenas in the table.
+ * @class_live: blocks in use per size class.
+ * @runs_live: page runs in use.
+ * @jumbo_live: jumbo arenas in use.
+ */
+struct mheap_space {
+	struct mheap_arena **arenas;
+	u32 narenas;
+	u32 max_index;
+	u8 qshift;
+	u8 nclasses;
+	u64 usable_mask;
+	struct list_head usable[MHEAP_ARENA_PAGES];
+	struct list_head pools[MHEAP_CLASSES_MAX];
+	size_t bytes_used;
+	u32 arenas_used;
+	u64 class_live[MHEAP_CLASSES_MAX];
+	u64 runs_live;
+	u64 jumbo_live;
+};
+
+/**
+ * struct mheap_gc_list - a list of tracked objects, linked by object id
+ * @head: first object's id, 0 when empty.
+ * @tail: last object's id, 0 when empty.
+ * @count: objects on the list.
+ */
+struct mheap_gc_list {
+	u32 head;
+	u32 tail;
+	u64 count;
+};
+
+/**
+ * struct mheap - one managed heap, created by each open() of /dev/mheap
+ * @lock: guards everything below.
+ * @capacity: bytes of arenas the heap may reserve. L: lock
+ * @capacity_max: the most @capacity may be set to. L: lock
+ * @reserved: bytes of arenas held, the spare included. L: lock
+ * @spare: one empty arena kept for reuse, or NULL. L: lock
+ * @no_spare: while set, emptied arenas are freed, not kept as the spare;
+ *	set while a failed operation is undone (see mheap_heap_undo()). L: lock
+ * @meta: headers and reference slots. L: lock
+ * @payload: payload bytes. L: lock
+ * @gens: tracked objects, by generation. L: lock
+ * @objects_live: objects allocated and not freed. L: lock
+ * @objects_allocated: objects ever allocated. L: lock
+ * @objects_freed: objects ever freed. L: lock
+ * @payload_bytes: payload bytes of live objects, as requested. L: lock
+ *
+ * Invariant: objects_live == objects_allocated - objects_freed.
+ */
+struct mheap {
+	struct sys_mutex lock;
+	size_t capacity;
+	size_t capacity_max;
+	size_t reserved;
+	struct mheap_arena *spare;
+	bool no_spare;
+	struct mheap_space meta;
+	struct mheap_space payload;
+	struct mheap_gc_list gens[MHEAP_NGENS];
+	u64 objects_live;
+	u64 objects_allocated;
+	u64 objects_freed;
+	size_t payload_bytes;
+};
+
+/**
+ * struct mheap_stats - a heap's statistics (see mheap_heap_stats())
+ * @capacity: bytes of arenas the heap may reserve.
+ * @reserved: bytes of arenas held, the spare included.
+ * @used: bytes of blocks in use, both spaces.
+ * @meta_used: of @used, bytes of headers and slots.
+ * @payload_bytes: payload bytes of live objects, as requested.
+ * @objects_live: live objects.
+ * @objects_allocated: objects ever allocated.
+ * @objects_freed: objects ever freed.
+ * @arenas: arenas in use, both spaces (the spare is not counted).
+ * @spare: 1 when an empty arena is kept for reuse.
+ * @runs: payload page runs in use.
+ * @jumbo: payload jumbo arenas in use.
+ * @class_live: payload blocks in use per size class; class n holds blocks
+ *	of (n + 1) * 16 bytes.
+ */
+struct mheap_stats {
+	u64 capacity;
+	u64 reserved;
+	u64 used;
+	u64 meta_used;
+	u64 payload_bytes;
+	u64 objects_live;
+	u64 objects_allocated;
+	u64 objects_freed;
+	u64 arenas;
+	u64 spare;
+	u64 runs;
+	u64 jumbo;
+	u64 class_live[MHEAP_SMALL_MAX / 16];
+};
+
+/**
+ * struct mheap_global_stats - module-wide statistics
+ * @heaps: heaps that exist.
+ * @reserved: bytes of arenas held by all heaps.
+ */
+struct mheap_global_stats {
+	u64 heaps;
+	u64 reserved;
+};
+
+bool mheap_capacity_valid(size_t capacity, size_t capacity_max);
+struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max);
 void mheap_heap_destroy(struct mheap *heap);
+int mheap_heap_set_capacity(struct mheap *heap, size_t capacity);
+void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats);
+void mheap_global_stats(struct mheap_global_stats *stats);
+
+int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
+		      size_t size, u32 *loc, void **ptr);
+void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc);
+
+/**
+ * mheap_heap_undo_begin() - start undoing the allocations of a failed call
+ * @heap: the heap.
+ * @had_spare: whether the heap had a spare arena when the call started.
+ *
+ * Until mheap_heap_undo_end(), an arena that empties is kept as the spare
+ * only if there was one before, so that the heap's reservation is what it
+ * was: an error changes nothing, the statistics included.
+ *
+ * Context: heap->lock held.
+ */
+static inline void mheap_heap_undo_begin(struct mheap *heap, bool had_spare)
+{
+	heap->no_spare = !had_spare;
+}
+
+static inline void mheap_heap_undo_end(struct mheap *heap)
+{
+	heap->no_spare = false;
+}
+
+static inline void mheap_heap_lock(struct mheap *heap)
+{
+	sys_mutex_lock(&heap->lock);
+}
+
+static inline void mheap_heap_unlock(struct mheap *heap)
+{
+	sys_mutex_unlock(&heap->lock);
+}
+
+/**
+ * mheap_space_ptr() - the address of the block at a location
+ * @space: the space the block was allocated from.
+ * @loc: its location, as mheap_space_alloc() returned it.
+ *
+ * Context: heap->lock held; @loc names a block in use.
+ * Return: the block's address.
+ */
+static inline void *mheap_space_ptr(const struct mheap_space *space, u32 loc)
+{
+	unsigned int shift = MHEAP_ARENA_SHIFT - space->qshift;
+	u32 offset = (loc & ((1U << shift) - 1)) << space->qshift;
+
+	return (char *)space->arenas[loc >> shift]->base + offset;
+}
 
 #endif /* MHEAP_HEAP_H */

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The seam of the portable core: the only header heap.c, object.c and gc.c
- * include. Inside the kernel it maps the core's few primitives to kernel
- * APIs; in the host build (tests/host/) the same names come from libc
- * shims that count live allocations and fail on demand.
+ * The seam of the portable core: the only header heap.c, object.c and
+ * handle.c include. Inside the kernel it maps the core's few primitives to
+ * kernel APIs; in the host build (tests/host/) the same names come from
+ * libc shims that count live allocations and fail on demand.
  *
- * Contract:
- *   sys_zalloc(size)  zeroed memory charged to the caller's memory cgroup,
- *                     or NULL; may sleep.
- *   sys_free(ptr)     frees what sys_zalloc returned; NULL is a no-op.
- *
- * Kernel macros the core uses (EXPORT_SYMBOL_IF_KUNIT, for the KUnit
- * module) keep their kernel names; the host shim defines them.
+ * Contract (all allocators return zeroed memory charged to the caller's
+ * memory cgroup, or NULL, stay quiet on failure, and may sleep):
+ *   sys_zalloc(size)    small kernel-only metadata; sys_free() frees it.
+ *   sys_kvzalloc(size)  tables that may grow large; sys_kvfree() frees it.
+ *   sys_vzalloc(size)   arenas, page aligned; sys_vfree() frees them.
+ *   sys_cond_resched()  a point where a long loop may yield the CPU.
+ *   struct sys_mutex    the heap lock: sys_mutex_init/lock/unlock/destroy,
+ *                       sys_assert_held().
+ * Besides these, the core uses a few kernel names the host shim defines
+ * too: u8..u64, struct list_head and its helpers, container_of,
+ * check_{add,mul}_overflow, __ffs64, min/max, atomic_long_*,
+ * WARN_ON_ONCE and EXPORT_SYMBOL_IF_KUNIT.
  */
 #ifndef MHEAP_SYS_H
 #define MHEAP_SYS_H
@@ -19,18 +24,67 @@
 #ifdef __KERNEL__
 
 #include <kunit/visibility.h>
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/errno.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/types.h>
+#include <linux/vmalloc.h>
+
+#define SYS_GFP	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
 
 static inline void *sys_zalloc(size_t size)
 {
-	return kzalloc(size, GFP_KERNEL_ACCOUNT);
+	return kzalloc(size, SYS_GFP);
 }
 
 static inline void sys_free(void *ptr)
 {
 	kfree(ptr);
 }
+
+static inline void *sys_kvzalloc(size_t size)
+{
+	return kvzalloc(size, SYS_GFP);
+}
+
+static inline void sys_kvfree(void *ptr)
+{
+	kvfree(ptr);
+}
+
+static inline void *sys_vzalloc(size_t size)
+{
+	return __vmalloc(size, SYS_GFP | __GFP_ZERO);
+}
+
+static inline void sys_vfree(void *ptr)
+{
+	vfree(ptr);
+}
+
+static inline void sys_cond_resched(void)
+{
+	cond_resched();
+}
+
+struct sys_mutex {
+	struct mutex mutex;
+};
+
+#define sys_mutex_init(m)	mutex_init(&(m)->mutex)
+#define sys_mutex_destroy(m)	mutex_destroy(&(m)->mutex)
+#define sys_mutex_lock(m)	mutex_lock(&(m)->mutex)
+#define sys_mutex_unlock(m)	mutex_unlock(&(m)->mutex)
+#define sys_assert_held(m)	lockdep_assert_held(&(m)->mutex)
 
 #else /* !__KERNEL__ */
 

@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Test cases of the heap, built into mheap_test.ko and into the host tests
- * (see core_test.h).
+ * Test cases of the heap (arenas, pools, size classes), built into
+ * mheap_test.ko and into the host tests (see core_test.h).
  */
-#include "../heap.h"
-#include "core_test.h"
+#include "core_util.h"
 
 CORE_TEST(heap_create_destroy)
 {
-	struct mheap *heap = mheap_heap_create(4096);
+	struct mheap_global_stats g0, g1;
+	struct mheap *heap;
 
+	mheap_global_stats(&g0);
+	heap = mheap_heap_create(SZ_1M, SZ_1G);
 	CORE_ASSERT_NOT_NULL(heap);
-	CORE_EXPECT_EQ(heap->capacity, (size_t)4096);
+	mheap_global_stats(&g1);
+	CORE_EXPECT_EQ(g1.heaps, g0.heaps + 1);
+	CORE_EXPECT_EQ(heap->capacity, (size_t)SZ_1M);
+	CORE_EXPECT_EQ(heap->reserved, (size_t)0);
 	mheap_heap_destroy(heap);
+	mheap_global_stats(&g1);
+	CORE_EXPECT_EQ(g1.heaps, g0.heaps);
 }
 
 CORE_TEST(heap_destroy_null)
@@ -22,13 +29,257 @@ CORE_TEST(heap_destroy_null)
 
 CORE_TEST(heaps_are_independent)
 {
-	struct mheap *a = mheap_heap_create(1), *b = mheap_heap_create(2);
+	struct mheap *a = test_heap(SZ_1M), *b = test_heap(2 * SZ_1M);
+	void *pa, *pb;
+	u32 la, lb;
 
 	CORE_ASSERT_NOT_NULL(a);
 	CORE_ASSERT_NOT_NULL(b);
 	CORE_EXPECT_PTR_NE(a, b);
-	CORE_EXPECT_EQ(a->capacity, (size_t)1);
-	CORE_EXPECT_EQ(b->capacity, (size_t)2);
-	mheap_heap_destroy(a);
-	mheap_heap_destroy(b);
+	CORE_ASSERT_EQ(mheap_space_alloc(a, &a->payload, 32, &la, &pa), 0);
+	CORE_ASSERT_EQ(mheap_space_alloc(b, &b->payload, 32, &lb, &pb), 0);
+	CORE_EXPECT_PTR_NE(pa, pb);
+	CORE_EXPECT_EQ(a->capacity, (size_t)SZ_1M);
+	CORE_EXPECT_EQ(b->capacity, (size_t)2 * SZ_1M);
+	CORE_EXPECT_EQ(test_stats(a).used, (u64)32);
+	test_heap_done(a);
+	test_heap_done(b);
+}
+
+CORE_TEST(heap_capacity_validated)
+{
+	struct mheap *heap;
+
+	CORE_EXPECT_NULL(mheap_heap_create(0, SZ_1G));
+	CORE_EXPECT_NULL(mheap_heap_create(MHEAP_CAPACITY_MIN - 1, SZ_1G));
+	CORE_EXPECT_NULL(mheap_heap_create(SZ_1G, SZ_1M));
+	CORE_EXPECT_NULL(mheap_heap_create(SZ_1M, MHEAP_CAPACITY_LIMIT + 1));
+	heap = mheap_heap_create(SZ_1M, 2 * SZ_1M);
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_heap_lock(heap);
+	CORE_EXPECT_EQ(mheap_heap_set_capacity(heap, 2 * SZ_1M + 1), -EINVAL);
+	CORE_EXPECT_EQ(mheap_heap_set_capacity(heap, MHEAP_CAPACITY_MIN - 1),
+		       -EINVAL);
+	CORE_EXPECT_EQ(heap->capacity, (size_t)SZ_1M);
+	CORE_EXPECT_EQ(mheap_heap_set_capacity(heap, 2 * SZ_1M), 0);
+	CORE_EXPECT_EQ(heap->capacity, (size_t)2 * SZ_1M);
+	test_heap_done(heap);
+}
+
+/* Every small size gets a zeroed, aligned block of its class. */
+CORE_TEST(space_small_classes)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	static u32 locs[MHEAP_SMALL_MAX + 1];
+	struct mheap_stats stats;
+	unsigned int size, i;
+	void *ptr;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (size = 1; size <= MHEAP_SMALL_MAX; size++) {
+		unsigned char *p;
+
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, size,
+						 &locs[size], &ptr), 0);
+		p = ptr;
+		CORE_EXPECT_EQ((unsigned long)ptr % 16, 0UL);
+		CORE_EXPECT_TRUE(mheap_space_ptr(&heap->payload, locs[size]) == ptr);
+		for (i = 0; i < round_up(size, 16U); i++)
+			if (p[i])
+				break;
+		CORE_EXPECT_EQ(i, round_up(size, 16U));
+		memset(p, 0xa5, size);
+	}
+	stats = test_stats(heap);
+	for (i = 0; i < ARRAY_SIZE(stats.class_live); i++)
+		CORE_EXPECT_EQ(stats.class_live[i], (u64)16);
+	CORE_EXPECT_EQ(stats.runs + stats.jumbo, (u64)0);
+	for (size = 1; size <= MHEAP_SMALL_MAX; size++)
+		mheap_space_free(heap, &heap->payload, locs[size]);
+	stats = test_stats(heap);
+	CORE_EXPECT_EQ(stats.used, (u64)0);
+	CORE_EXPECT_EQ(stats.arenas, (u64)0);
+	CORE_EXPECT_EQ(stats.spare, (u64)1);
+	CORE_EXPECT_EQ(stats.reserved, (u64)MHEAP_ARENA_SIZE);
+	test_heap_done(heap);
+}
+
+/* A freed block comes back zeroed; a reused spare keeps no bytes either. */
+CORE_TEST(space_blocks_zeroed_on_reuse)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 loc, loc2;
+	void *ptr;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, 48, &loc, &ptr), 0);
+	memset(ptr, 0xff, 48);
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, 48, &loc2, &ptr), 0);
+	mheap_space_free(heap, &heap->payload, loc);
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, 40, &loc, &ptr), 0);
+	CORE_EXPECT_EQ(((unsigned char *)ptr)[0], 0);
+	CORE_EXPECT_EQ(((unsigned char *)ptr)[47], 0);
+	memset(ptr, 0xff, 48);
+	mheap_space_free(heap, &heap->payload, loc);
+	mheap_space_free(heap, &heap->payload, loc2);
+	/* the emptied arena is now the spare; the meta space takes it */
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->meta, 48, &loc, &ptr), 0);
+	CORE_EXPECT_EQ(test_stats(heap).reserved, (u64)MHEAP_ARENA_SIZE);
+	CORE_EXPECT_EQ(((unsigned char *)ptr)[0], 0);
+	mheap_space_free(heap, &heap->meta, loc);
+	test_heap_done(heap);
+}
+
+/* Mid-sized blocks take page runs; big ones an arena of their own. */
+CORE_TEST(space_runs_and_jumbo)
+{
+	struct mheap *heap = test_heap(SZ_1M * 4);
+	struct mheap_stats stats;
+	u32 a, b, c;
+	void *pa, *pb, *pc;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_SMALL_MAX + 1,
+					 &a, &pa), 0);
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_RUN_MAX,
+					 &b, &pb), 0);
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_RUN_MAX + 1,
+					 &c, &pc), 0);
+	CORE_EXPECT_EQ((unsigned long)pa % MHEAP_PAGE_SIZE, 0UL);
+	CORE_EXPECT_EQ((unsigned long)pb % MHEAP_PAGE_SIZE, 0UL);
+	CORE_EXPECT_EQ((unsigned long)pc % MHEAP_PAGE_SIZE, 0UL);
+	memset(pb, 1, MHEAP_RUN_MAX);
+	memset(pc, 1, MHEAP_RUN_MAX + 1);
+	stats = test_stats(heap);
+	CORE_EXPECT_EQ(stats.runs, (u64)2);
+	CORE_EXPECT_EQ(stats.jumbo, (u64)1);
+	CORE_EXPECT_EQ(stats.used, (u64)(MHEAP_PAGE_SIZE + MHEAP_RUN_MAX +
+					 MHEAP_RUN_MAX + MHEAP_PAGE_SIZE));
+	CORE_EXPECT_EQ(stats.reserved, (u64)(MHEAP_ARENA_SIZE + MHEAP_RUN_MAX +
+					     MHEAP_PAGE_SIZE));
+	mheap_space_free(heap, &heap->payload, c);
+	mheap_space_free(heap, &heap->payload, b);
+	mheap_space_free(heap, &heap->payload, a);
+	stats = test_stats(heap);
+	CORE_EXPECT_EQ(stats.used, (u64)0);
+	CORE_EXPECT_EQ(stats.runs + stats.jumbo + stats.arenas, (u64)0);
+	/* a jumbo arena is never kept as the spare */
+	CORE_EXPECT_EQ(stats.reserved, (u64)MHEAP_ARENA_SIZE);
+	test_heap_done(heap);
+}
+
+/* Growth stops at the capacity with -ENOSPC, and changes nothing. */
+CORE_TEST(space_capacity_enospc)
+{
+	struct mheap *heap = test_heap(MHEAP_CAPACITY_MIN);
+	struct mheap_stats before;
+	u32 locs[2 * MHEAP_ARENA_PAGES], loc;
+	unsigned int i;
+	void *ptr;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
+						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	before = test_stats(heap);
+	CORE_EXPECT_EQ(before.reserved, (u64)MHEAP_CAPACITY_MIN);
+	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->payload, 16, &loc, &ptr),
+		       -ENOSPC);
+	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_RUN_MAX + 1,
+					 &loc, &ptr), -ENOSPC);
+	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->meta, 24, &loc, &ptr),
+		       -ENOSPC);
+	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
+	/* room again once a page is free */
+	mheap_space_free(heap, &heap->payload, locs[7]);
+	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->payload, 16, &locs[7], &ptr),
+		       0);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		mheap_space_free(heap, &heap->payload, locs[i]);
+	test_heap_done(heap);
+}
+
+/*
+ * New pools come from the most used arena (obmalloc's usable_arenas
+ * order), so that the least used one can empty and go back.
+ */
+CORE_TEST(space_prefers_most_used_arena)
+{
+	struct mheap *heap = test_heap(SZ_1M * 2);
+	struct mheap_space *s;
+	u32 locs[2 * MHEAP_ARENA_PAGES], a, b, loc;
+	unsigned int i;
+	void *ptr;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	s = &heap->payload;
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, s, MHEAP_PAGE_SIZE,
+						 &locs[i], &ptr), 0);
+	a = test_arena_of(s, locs[0]);
+	b = test_arena_of(s, locs[MHEAP_ARENA_PAGES]);
+	CORE_EXPECT_NE(a, b);
+	/* a keeps 54 pages in use, b 14 */
+	for (i = 0; i < 10; i++)
+		mheap_space_free(heap, s, locs[i]);
+	for (i = MHEAP_ARENA_PAGES; i < MHEAP_ARENA_PAGES + 50; i++)
+		mheap_space_free(heap, s, locs[i]);
+	for (i = 0; i < 10; i++) {
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, s, 16 * (i + 1), &locs[i],
+						 &ptr), 0);
+		CORE_EXPECT_EQ(test_arena_of(s, locs[i]), a);
+	}
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, s, 200, &loc, &ptr), 0);
+	CORE_EXPECT_EQ(test_arena_of(s, loc), b);
+	mheap_space_free(heap, s, loc);
+	for (i = MHEAP_ARENA_PAGES + 50; i < ARRAY_SIZE(locs); i++)
+		mheap_space_free(heap, s, locs[i]);
+	/* b is empty: it became the spare */
+	CORE_EXPECT_EQ(test_stats(heap).arenas, (u64)1);
+	CORE_EXPECT_EQ(test_stats(heap).spare, (u64)1);
+	for (i = 0; i < MHEAP_ARENA_PAGES; i++)
+		mheap_space_free(heap, s, locs[i]);
+	/* a second empty arena is freed: at most one spare */
+	CORE_EXPECT_EQ(test_stats(heap).arenas, (u64)0);
+	CORE_EXPECT_EQ(test_stats(heap).reserved, (u64)MHEAP_ARENA_SIZE);
+	test_heap_done(heap);
+}
+
+/* Every allocation failure of a block is -ENOMEM and changes nothing. */
+CORE_TEST(space_alloc_every_failure)
+{
+	static const size_t sizes[] = { 16, MHEAP_PAGE_SIZE, MHEAP_RUN_MAX + 1 };
+	long points = 0, nth;
+	unsigned int i;
+
+	CORE_REQUIRE_FAULT_INJECTION();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (nth = 1;; nth++) {
+			struct mheap *heap = test_heap(SZ_1M);
+			struct mheap_stats before;
+			bool fired;
+			void *ptr;
+			u32 loc;
+			int err;
+
+			CORE_ASSERT_NOT_NULL(heap);
+			before = test_stats(heap);
+			core_fail_nth(nth);
+			err = mheap_space_alloc(heap, &heap->payload, sizes[i],
+						&loc, &ptr);
+			fired = core_fail_fired();
+			if (err) {
+				points++;
+				CORE_EXPECT_EQ(err, -ENOMEM);
+				CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
+			} else {
+				mheap_space_free(heap, &heap->payload, loc);
+			}
+			test_heap_done(heap);
+			if (!fired)
+				break;
+		}
+	}
+	CORE_EXPECT_TRUE(points >= 3);
+	CORE_LOG("%ld allocation failure point(s) exercised", points);
 }

@@ -5,11 +5,7 @@
  */
 #include "heap_cases.h"
 
-/*
- * Fail each allocation create makes, in turn, until one run succeeds with
- * no failure left to inject: every failure must return NULL and leak
- * nothing.
- */
+/* Every allocation create makes can fail: NULL, and nothing leaked. */
 TEST_F(core, heap_create_every_allocation_fails)
 {
 	struct mheap *heap;
@@ -17,7 +13,7 @@ TEST_F(core, heap_create_every_allocation_fails)
 
 	for (nth = 1;; nth++) {
 		sys_fail_nth(nth);
-		heap = mheap_heap_create(64);
+		heap = mheap_heap_create(SZ_1M, SZ_1G);
 		if (!sys_fail_fired())
 			break;
 		points++;
@@ -28,6 +24,20 @@ TEST_F(core, heap_create_every_allocation_fails)
 	EXPECT_LT(0, points);
 	TH_LOG("%ld allocation failure point(s) exercised", points);
 	mheap_heap_destroy(heap);
+}
+
+/* The seam's lock check: core entry points refuse an unlocked heap. */
+TEST_F(core, core_requires_the_lock)
+{
+	struct mheap *heap = mheap_heap_create(SZ_1M, SZ_1G);
+	long warnings = sys_warnings();
+	struct mheap_stats stats;
+
+	ASSERT_NE(NULL, heap);
+	mheap_heap_stats(heap, &stats);
+	EXPECT_EQ(warnings + 1, sys_warnings());
+	mheap_heap_destroy(heap);
+	self->warnings_before = sys_warnings();
 }
 
 TEST_HARNESS_MAIN

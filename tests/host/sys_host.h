@@ -2,24 +2,155 @@
 /*
  * The host side of the core's seam (module/sys.h): libc allocation that
  * counts live blocks and fails on demand, so that tests see leaks and can
- * walk every allocation failure path.
+ * walk every allocation failure path; and the few kernel names the core
+ * uses, written for a single-threaded test program.
  */
 #ifndef MHEAP_SYS_HOST_H
 #define MHEAP_SYS_HOST_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-/* Kernel macros the core uses, as no-ops. */
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
 
 void *sys_zalloc(size_t size);
 void sys_free(void *ptr);
+void *sys_kvzalloc(size_t size);
+void sys_kvfree(void *ptr);
+void *sys_vzalloc(size_t size);
+void sys_vfree(void *ptr);
+
+static inline void sys_cond_resched(void)
+{
+}
+
+/* The heap lock: single-threaded here, but held-ness is still checked. */
+struct sys_mutex {
+	int held;
+};
+
+void sys_warn(const char *file, int line, const char *cond);
+
+#define WARN_ON_ONCE(cond) ({						\
+	bool __c = (cond);						\
+	if (__c)							\
+		sys_warn(__FILE__, __LINE__, #cond);			\
+	__c;								\
+})
+
+#define sys_mutex_init(m)	((m)->held = 0)
+#define sys_mutex_destroy(m)	WARN_ON_ONCE((m)->held)
+#define sys_mutex_lock(m)	(WARN_ON_ONCE((m)->held), (m)->held = 1)
+#define sys_mutex_unlock(m)	(WARN_ON_ONCE(!(m)->held), (m)->held = 0)
+#define sys_assert_held(m)	WARN_ON_ONCE(!(m)->held)
 
 /* Test hooks. */
 long sys_live_allocs(void);	/* blocks allocated and not yet freed */
 void sys_fail_nth(long nth);	/* fail the nth allocation from now; 0: none */
 bool sys_fail_fired(void);	/* did the armed failure happen? */
+long sys_warnings(void);	/* WARN_ON_ONCE()s that fired so far */
+
+/* Kernel helpers. */
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+#define round_up(x, y)		((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
+#define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)
+#define check_mul_overflow(a, b, d)	__builtin_mul_overflow(a, b, d)
+#define min(a, b) ({ __auto_type __a = (a); __auto_type __b = (b);	\
+		     __a < __b ? __a : __b; })
+#define max(a, b) ({ __auto_type __a = (a); __auto_type __b = (b);	\
+		     __a > __b ? __a : __b; })
+#define max_t(t, a, b)		max((t)(a), (t)(b))
+#define struct_size(p, member, n) \
+	(sizeof(*(p)) + sizeof((p)->member[0]) * (n))
+#define U32_MAX			((u32)~0U)
+#define SZ_1K			0x400
+#define SZ_1M			0x100000
+#define SZ_1G			0x40000000
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+
+static inline unsigned long __ffs64(u64 word)
+{
+	return __builtin_ctzll(word);
+}
+
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+static inline void atomic_long_add(long i, atomic_long_t *v)
+{
+	__atomic_add_fetch(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_long_sub(long i, atomic_long_t *v)
+{
+	__atomic_sub_fetch(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline long atomic_long_read(const atomic_long_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+static inline void INIT_LIST_HEAD(struct list_head *list)
+{
+	list->next = list;
+	list->prev = list;
+}
+
+static inline void __list_add(struct list_head *new, struct list_head *prev,
+			      struct list_head *next)
+{
+	next->prev = new;
+	new->next = next;
+	new->prev = prev;
+	prev->next = new;
+}
+
+static inline void list_add(struct list_head *new, struct list_head *head)
+{
+	__list_add(new, head, head->next);
+}
+
+static inline void list_add_tail(struct list_head *new, struct list_head *head)
+{
+	__list_add(new, head->prev, head);
+}
+
+static inline void list_del_init(struct list_head *entry)
+{
+	entry->next->prev = entry->prev;
+	entry->prev->next = entry->next;
+	INIT_LIST_HEAD(entry);
+}
+
+static inline bool list_empty(const struct list_head *head)
+{
+	return head->next == head;
+}
+
+#define list_entry(ptr, type, member)	container_of(ptr, type, member)
+#define list_first_entry_or_null(head, type, member) \
+	(list_empty(head) ? NULL : list_entry((head)->next, type, member))
+#define list_for_each_entry(pos, head, member)				\
+	for (pos = list_entry((head)->next, __typeof__(*pos), member);	\
+	     &pos->member != (head);					\
+	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
 
 #endif /* MHEAP_SYS_HOST_H */

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Clients and their handle tables. Part of the portable core (see sys.h);
+ * the handle encoding and its no-reuse guarantee are described in
+ * handle.h.
+ *
+ * Locking: client->heap->lock for everything but create and destroy.
+ */
+#include "handle.h"
+
+#define INDEX_MASK	((1U << MHEAP_HANDLE_INDEX_BITS) - 1)
+#define TABLE_MIN	64
+
+static inline u32 encode(u32 index, u32 tag)
+{
+	return (tag << MHEAP_HANDLE_INDEX_BITS) | (index + 1);
+}
+
+/**
+ * mheap_client_create() - create a client with an empty handle table
+ * @heap: the heap it will use.
+ *
+ * Context: process context; may sleep.
+ * Return: the client, or NULL when memory could not be allocated.
+ */
+struct mheap_client *mheap_client_create(struct mheap *heap)
+{
+	struct mheap_client *client = sys_zalloc(sizeof(*client));
+
+	if (client)
+		client->heap = heap;
+	return client;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_client_create);
+
+/**
+ * mheap_client_destroy() - close every handle of a client and free it
+ * @client: the client; NULL is allowed and does nothing.
+ *
+ * Context: process context; heap->lock held; may sleep.
+ */
+void mheap_client_destroy(struct mheap_client *client)
+{
+	u32 i;
+
+	if (!client)
+		return;
+	sys_assert_held(&client->heap->lock);
+	for (i = 0; i < client->used; i++) {
+		struct mheap_handle *h = &client->table[i];
+
+		if (!(h->tag & MHEAP_HANDLE_FREE))
+			mheap_object_put(client->heap, h->obj);
+		if (i % 1024 == 1023)
+			sys_cond_resched();
+	}
+	sys_kvfree(client->table);
+	sys_free(client);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_client_destroy);
+
+static struct mheap_handle *entry(struct mheap_client *client, u32 handle)
+{
+	u32 index = (handle & INDEX_MASK) - 1;
+	struct mheap_handle *h;
+
+	if (handle & MHEAP_HANDLE_FREE || index >= client->used)
+		return NULL;
+	h = &client->table[index];
+	if (h->tag != handle >> MHEAP_HANDLE_INDEX_BITS)
+		return NULL;
+	return h;
+}
+
+/**
+ * mheap_handle_lookup() - the object a handle names
+ * @client: the client.
+ * @handle: the handle.
+ * @id: set to the object's id; no reference is taken.
+ *
+ * Context: heap->lock held.
+ * Return: 0, or -ENOENT when @handle is not open in @client.
+ */
+int mheap_handle_lookup(struct mheap_client *client, u32 handle, u32 *id)
+{
+	struct mheap_handle *h;
+
+	sys_assert_held(&client->heap->lock);
+	h = entry(client, handle);
+	if (!h)
+		return -ENOENT;
+	*id = h->obj;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_lookup);
+
+static int grow(struct mheap_client *client)
+{
+	struct mheap_handle *table;
+	u32 size;
+
+	if (client->size == MHEAP_HANDLE_MAX)
+		return -EMFILE;
+	size = min(max(client->size * 2, (u32)TABLE_MIN), MHEAP_HANDLE_MAX);
+	table = sys_kvzalloc(size * sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	if (client->used)
+		memcpy(table, client->table, client->used * sizeof(*table));
+	sys_kvfree(client->table);
+	client->table = table;
+	client->size = size;
+	return 0;
+}
+
+/**
+ * mheap_handle_install() - give a reference a handle
+ * @client: the client.
+ * @id: an object; the caller's reference on it passes to the handle on
+ *	success and stays the caller's on error.
+ * @handle: set to the new handle.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0; -EMFILE when the client has MHEAP_HANDLE_MAX entries in use
+ * or retired; -ENOMEM. On error nothing changed.
+ */
+int mheap_handle_install(struct mheap_client *client, u32 id, u32 *handle)
+{
+	struct mheap_handle *h;
+	u32 index;
+	int err;
+
+	sys_assert_held(&client->heap->lock);
+	if (client->free_head) {
+		index = client->free_head - 1;
+		h = &client->table[index];
+		client->free_head = h->obj;
+		if (!client->free_head)
+			client->free_tail = 0;
+		h->tag &= ~MHEAP_HANDLE_FREE;
+	} else {
+		if (client->used == client->size) {
+			err = grow(client);
+			if (err)
+				return err;
+		}
+		index = client->used++;
+		h = &client->table[index];
+		h->tag = 0;
+	}
+	h->obj = id;
+	client->live++;
+	*handle = encode(index, h->tag);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_install);
+
+/**
+ * mheap_handle_alloc() - allocate an object and a handle on it
+ * @client: the client.
+ * @size: payload bytes (see mheap_object_alloc()).
+ * @nrefs: reference slots.
+ * @cookie: the owner's cookie, 0 for none.
+ * @handle: set to the new handle.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0, or an errno of mheap_object_alloc() or
+ * mheap_handle_install(). On error nothing changed.
+ */
+int mheap_handle_alloc(struct mheap_client *client, size_t size, size_t nrefs,
+		       u64 cookie, u32 *handle)
+{
+	struct mheap *heap = client->heap;
+	bool had_spare = heap->spare;
+	u32 id;
+	int err;
+
+	err = mheap_object_alloc(heap, size, nrefs, cookie, &id);
+	if (err)
+		return err;
+	err = mheap_handle_install(client, id, handle);
+	if (err)
+		mheap_object_discard(heap, id, had_spare);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_alloc);
+
+/**
+ * mheap_handle_dup() - a second handle on the same object
+ * @client: the client.
+ * @handle: an open handle.
+ * @copy: set to the new handle.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0; -ENOENT for a bad @handle; -EOVERFLOW; or an errno of
+ * mheap_handle_install(). On error nothing changed.
+ */
+int mheap_handle_dup(struct mheap_client *client, u32 handle, u32 *copy)
+{
+	u32 id;
+	int err;
+
+	err = mheap_handle_lookup(client, handle, &id);
+	if (err)
+		return err;
+	err = mheap_object_get(client->heap, id);
+	if (err)
+		return err;
+	err = mheap_handle_install(client, id, copy);
+	if (err)
+		mheap_object_put(client->heap, id);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_dup);
+
+/**
+ * mheap_handle_close() - close a handle, dropping its reference
+ * @client: the client.
+ * @handle: an open handle.
+ *
+ * Context: heap->lock held; may sleep (the object and what only it kept
+ * alive may be freed).
+ * Return: 0, or -ENOENT for a bad @handle (nothing changed).
+ */
+int mheap_handle_close(struct mheap_client *client, u32 handle)
+{
+	struct mheap_handle *h;
+	u32 index, id;
+
+	sys_assert_held(&client->heap->lock);
+	h = entry(client, handle);
+	if (!h)
+		return -ENOENT;
+	id = h->obj;
+	index = h - client->table;
+	client->live--;
+	if (h->tag == MHEAP_HANDLE_TAG_MAX) {
+		h->tag = MHEAP_HANDLE_FREE | MHEAP_HANDLE_TAG_MAX;
+		h->obj = 0;
+		client->retired++;
+	} else {
+		h->tag = MHEAP_HANDLE_FREE | (h->tag + 1);
+		h->obj = 0;
+		if (client->free_tail)
+			client->table[client->free_tail - 1].obj = index + 1;
+		else
+			client->free_head = index + 1;
+		client->free_tail = index + 1;
+	}
+	mheap_object_put(client->heap, id);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_close);
+
+/**
+ * mheap_handle_set_slot() - make a slot hold an object, or empty it
+ * @client: the client.
+ * @handle: the object whose slot changes.
+ * @index: the slot.
+ * @target: a handle on the object to hold, or 0 to empty the slot.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0; -ENOENT for a bad @handle or @target; or an errno of
+ * mheap_object_set_slot(). On error nothing changed.
+ */
+int mheap_handle_set_slot(struct mheap_client *client, u32 handle,
+			  size_t index, u32 target)
+{
+	u32 id, tid = 0;
+	int err;
+
+	err = mheap_handle_lookup(client, handle, &id);
+	if (!err && target)
+		err = mheap_handle_lookup(client, target, &tid);
+	if (err)
+		return err;
+	return mheap_object_set_slot(client->heap, id, index, tid);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_set_slot);
+
+/**
+ * mheap_handle_get_slot() - a new handle on what a slot holds
+ * @client: the client.
+ * @handle: the object.
+ * @index: the slot.
+ * @target: set to a new handle on the object the slot holds, or to 0 when
+ *	the slot is empty.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0; -ENOENT for a bad @handle; -EINVAL for a bad @index;
+ * -EOVERFLOW; or an errno of mheap_handle_install(). On error nothing
+ * changed.
+ */
+int mheap_handle_get_slot(struct mheap_client *client, u32 handle,
+			  size_t index, u32 *target)
+{
+	u32 id, tid;
+	int err;
+
+	err = mheap_handle_lookup(client, handle, &id);
+	if (!err)
+		err = mheap_object_get_slot(client->heap, id, index, &tid);
+	if (err)
+		return err;
+	if (!tid) {
+		*target = 0;
+		return 0;
+	}
+	err = mheap_object_get(client->heap, tid);
+	if (err)
+		return err;
+	err = mheap_handle_install(client, tid, target);
+	if (err)
+		mheap_object_put(client->heap, tid);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_get_slot);
+
+/**
+ * mheap_handle_info() - describe the object a handle names
+ * @client: the client.
+ * @handle: the handle.
+ * @info: filled in.
+ *
+ * Context: heap->lock held.
+ * Return: 0, or -ENOENT for a bad @handle.
+ */
+int mheap_handle_info(struct mheap_client *client, u32 handle,
+		      struct mheap_object_info *info)
+{
+	u32 id;
+	int err;
+
+	err = mheap_handle_lookup(client, handle, &id);
+	if (err)
+		return err;
+	mheap_object_info(client->heap, id, info);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_info);

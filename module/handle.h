@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Clients and their handle tables: how userspace names objects.
+ *
+ * A handle is a positive 31-bit integer: bits 0-19 are the entry's index
+ * plus one, bits 20-30 the entry's reuse tag. Each handle holds one
+ * reference on its object. A closed entry is reused oldest first (a FIFO),
+ * and its tag grows by one at each reuse; an entry whose tag is used up is
+ * retired for good. So a closed handle's value never names another object
+ * for the client's whole life: using it gives -ENOENT.
+ *
+ * Locking: heap->lock for everything; a client is used under its heap's
+ * lock.
+ */
+#ifndef MHEAP_HANDLE_H
+#define MHEAP_HANDLE_H
+
+#include "object.h"
+
+#define MHEAP_HANDLE_INDEX_BITS	20
+#define MHEAP_HANDLE_TAG_BITS	11
+/* The most handles a client may hold at once */
+#define MHEAP_HANDLE_MAX	((1U << MHEAP_HANDLE_INDEX_BITS) - 1)
+#define MHEAP_HANDLE_TAG_MAX	((1U << MHEAP_HANDLE_TAG_BITS) - 1)
+
+/**
+ * struct mheap_handle - one entry of a handle table
+ * @obj: the object's id; for a free entry, the next free entry's index
+ *	plus one (0: none).
+ * @tag: reuse tag, plus MHEAP_HANDLE_FREE while the entry is free.
+ */
+struct mheap_handle {
+	u32 obj;
+	u32 tag;
+};
+
+#define MHEAP_HANDLE_FREE	0x80000000U
+
+/**
+ * struct mheap_client - a handle table on a heap
+ * @heap: the heap; the client is used under its lock.
+ * @table: @size entries; those below @used have been handed out.
+ * @size: entries allocated.
+ * @used: entries handed out at least once.
+ * @live: handles open.
+ * @free_head: oldest closed entry, index plus one; 0 when none.
+ * @free_tail: newest closed entry, index plus one; 0 when none.
+ * @retired: entries whose tag is used up.
+ *
+ * Invariant: live + (entries on the free list) + retired == used.
+ */
+struct mheap_client {
+	struct mheap *heap;
+	struct mheap_handle *table;
+	u32 size;
+	u32 used;
+	u32 live;
+	u32 free_head;
+	u32 free_tail;
+	u32 retired;
+};
+
+struct mheap_client *mheap_client_create(struct mheap *heap);
+void mheap_client_destroy(struct mheap_client *client);
+
+int mheap_handle_lookup(struct mheap_client *client, u32 handle, u32 *id);
+int mheap_handle_install(struct mheap_client *client, u32 id, u32 *handle);
+int mheap_handle_alloc(struct mheap_client *client, size_t size, size_t nrefs,
+		       u64 cookie, u32 *handle);
+int mheap_handle_dup(struct mheap_client *client, u32 handle, u32 *copy);
+int mheap_handle_close(struct mheap_client *client, u32 handle);
+int mheap_handle_set_slot(struct mheap_client *client, u32 handle,
+			  size_t index, u32 target);
+int mheap_handle_get_slot(struct mheap_client *client, u32 handle,
+			  size_t index, u32 *target);
+int mheap_handle_info(struct mheap_client *client, u32 handle,
+		      struct mheap_object_info *info);
+
+#endif /* MHEAP_HANDLE_H */

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Objects: headers, reference slots, reference counting and release. Part
+ * of the portable core (see sys.h); the layout is in object.h.
+ *
+ * Releasing an object whose count dropped to zero releases what its slots
+ * held, and so on: that walk is shaped by userspace, so it never recurses.
+ * The objects waiting to be freed form a stack threaded through their own
+ * gc_next fields (free once they left their generation list), so the walk
+ * needs no memory of its own and cannot fail.
+ *
+ * Locking: heap->lock for everything.
+ */
+#include "object.h"
+
+/* How many objects a release frees between two chances to reschedule */
+#define RELEASE_BATCH	1024
+
+static void gc_list_append(struct mheap *heap, struct mheap_gc_list *list,
+			   u32 id, struct mheap_object *obj)
+{
+	obj->gc_prev = list->tail;
+	obj->gc_next = 0;
+	if (list->tail)
+		mheap_object_ptr(heap, list->tail)->gc_next = id;
+	else
+		list->head = id;
+	list->tail = id;
+	list->count++;
+}
+
+static void gc_list_remove(struct mheap *heap, struct mheap_gc_list *list,
+			   struct mheap_object *obj)
+{
+	if (obj->gc_prev)
+		mheap_object_ptr(heap, obj->gc_prev)->gc_next = obj->gc_next;
+	else
+		list->head = obj->gc_next;
+	if (obj->gc_next)
+		mheap_object_ptr(heap, obj->gc_next)->gc_prev = obj->gc_prev;
+	else
+		list->tail = obj->gc_prev;
+	list->count--;
+	obj->gc_prev = 0;
+	obj->gc_next = 0;
+}
+
+/**
+ * mheap_object_meta_size() - bytes of the meta space an object takes
+ * @nrefs: its reference slots, at most MHEAP_OBJECT_MAX_REFS.
+ * @cookie: whether it carries a cookie.
+ *
+ * Context: any.
+ * Return: header, slots and cookie, before rounding to a size class.
+ */
+size_t mheap_object_meta_size(size_t nrefs, bool cookie)
+{
+	size_t size = sizeof(struct mheap_object) + nrefs * sizeof(u32);
+
+	return cookie ? round_up(size, sizeof(u64)) + sizeof(u64) : size;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_meta_size);
+
+static u64 *cookie_ptr(struct mheap_object *obj)
+{
+	size_t off = round_up(sizeof(*obj) + obj->nrefs * sizeof(u32),
+			      sizeof(u64));
+
+	return (u64 *)((char *)obj + off);
+}
+
+/**
+ * mheap_object_alloc() - allocate an object
+ * @heap: the heap.
+ * @size: payload bytes, 0 to MHEAP_OBJECT_MAX_SIZE; zeroed.
+ * @nrefs: reference slots, 0 to MHEAP_OBJECT_MAX_REFS; all empty.
+ * @cookie: a value for the owner to recognise the object by; 0 for none.
+ * @id: set to the new object's id.
+ *
+ * The object starts with one reference, the caller's. Objects with slots
+ * are tracked: they join generation 0.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0; -EINVAL when @size or @nrefs is too large; -ENOSPC when the
+ * heap is full; -ENOMEM. On error nothing changed.
+ */
+int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
+		       u64 cookie, u32 *id)
+{
+	bool had_spare = heap->spare;
+	struct mheap_object *obj;
+	void *meta, *payload;
+	u32 loc, ploc = 0;
+	int err;
+
+	sys_assert_held(&heap->lock);
+	if (size > MHEAP_OBJECT_MAX_SIZE || nrefs > MHEAP_OBJECT_MAX_REFS)
+		return -EINVAL;
+	err = mheap_space_alloc(heap, &heap->meta,
+				mheap_object_meta_size(nrefs, cookie), &loc,
+				&meta);
+	if (err)
+		return err;
+	if (size) {
+		err = mheap_space_alloc(heap, &heap->payload, size, &ploc,
+					&payload);
+		if (err) {
+			mheap_heap_undo_begin(heap, had_spare);
+			mheap_space_free(heap, &heap->meta, loc);
+			mheap_heap_undo_end(heap);
+			return err;
+		}
+	}
+	obj = meta;
+	obj->refcnt = 1;
+	obj->payload = ploc;
+	obj->size = size;
+	obj->nrefs = nrefs;
+	if (cookie) {
+		obj->flags |= MHEAP_OBJ_COOKIE;
+		*cookie_ptr(obj) = cookie;
+	}
+	if (nrefs) {
+		obj->flags |= MHEAP_OBJ_TRACKED;
+		obj->gen = 0;
+		gc_list_append(heap, &heap->gens[0], loc, obj);
+	}
+	heap->objects_live++;
+	heap->objects_allocated++;
+	heap->payload_bytes += size;
+	*id = loc;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc);
+
+/**
+ * mheap_object_discard() - undo mheap_object_alloc()
+ * @heap: the heap.
+ * @id: an object just allocated, still with only the allocator's reference
+ *	and empty slots.
+ * @had_spare: whether the heap had a spare arena before the allocation.
+ *
+ * For a caller whose next step failed: the object goes as if it had never
+ * been allocated, statistics and reserved arenas included.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_object_discard(struct mheap *heap, u32 id, bool had_spare)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+
+	sys_assert_held(&heap->lock);
+	if (WARN_ON_ONCE(obj->refcnt != 1))
+		return;
+	mheap_heap_undo_begin(heap, had_spare);
+	mheap_object_put(heap, id);
+	mheap_heap_undo_end(heap);
+	heap->objects_allocated--;
+	heap->objects_freed--;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_discard);
+
+/**
+ * mheap_object_get() - take a reference
+ * @heap: the heap.
+ * @id: a live object.
+ *
+ * Context: heap->lock held.
+ * Return: 0, or -EOVERFLOW when the object has MHEAP_OBJECT_MAX_REFCNT
+ * references already (nothing changed).
+ */
+int mheap_object_get(struct mheap *heap, u32 id)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+
+	sys_assert_held(&heap->lock);
+	if (obj->refcnt == MHEAP_OBJECT_MAX_REFCNT)
+		return -EOVERFLOW;
+	obj->refcnt++;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_get);
+
+static void free_object(struct mheap *heap, u32 id, struct mheap_object *obj)
+{
+	heap->objects_live--;
+	heap->objects_freed++;
+	heap->payload_bytes -= obj->size;
+	if (obj->size)
+		mheap_space_free(heap, &heap->payload, obj->payload);
+	mheap_space_free(heap, &heap->meta, id);
+}
+
+/*
+ * Free @id, whose count just reached zero, and every object that only it
+ * kept alive.
+ *
+ * Invariant of the loop: every object on the stack starting at @next has
+ * refcnt 0, is off its generation list, and still holds its slots' counts.
+ */
+static void release(struct mheap *heap, u32 id)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+	unsigned long freed = 0;
+	u32 next, i;
+
+	if (obj->flags & MHEAP_OBJ_TRACKED)
+		gc_list_remove(heap, &heap->gens[obj->gen], obj);
+	next = id;
+	while (next) {
+		id = next;
+		obj = mheap_object_ptr(heap, id);
+		next = obj->gc_next;
+		for (i = 0; i < obj->nrefs; i++) {
+			u32 target = obj->slots[i];
+			struct mheap_object *t;
+
+			if (!target)
+				continue;
+			t = mheap_object_ptr(heap, target);
+			if (WARN_ON_ONCE(!t->refcnt) || --t->refcnt)
+				continue;
+			if (t->flags & MHEAP_OBJ_TRACKED)
+				gc_list_remove(heap, &heap->gens[t->gen], t);
+			t->gc_next = next;
+			next = target;
+		}
+		free_object(heap, id, obj);
+		if (++freed % RELEASE_BATCH == 0)
+			sys_cond_resched();
+	}
+}
+
+/**
+ * mheap_object_put() - drop a reference
+ * @heap: the heap.
+ * @id: a live object.
+ *
+ * When the count reaches zero the object is freed at once, and with it
+ * everything only it kept alive, iteratively.
+ *
+ * Context: heap->lock held; may sleep (long releases reschedule).
+ */
+void mheap_object_put(struct mheap *heap, u32 id)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+
+	sys_assert_held(&heap->lock);
+	if (WARN_ON_ONCE(!obj->refcnt))
+		return;
+	if (!--obj->refcnt)
+		release(heap, id);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_put);
+
+/**
+ * mheap_object_set_slot() - make a slot hold an object, or empty it
+ * @heap: the heap.
+ * @id: the object whose slot changes.
+ * @index: the slot, below the object's nrefs.
+ * @target: the object the slot will hold (it may be @id itself or what the
+ *	slot holds already), or 0 to empty the slot.
+ *
+ * The slot takes a reference on @target before it drops the one on what it
+ * held, so that setting a slot to its own value never frees anything.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0; -EINVAL when @index is out of range; -EOVERFLOW when @target
+ * has too many references. On error nothing changed.
+ */
+int mheap_object_set_slot(struct mheap *heap, u32 id, size_t index, u32 target)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+	u32 old;
+	int err;
+
+	sys_assert_held(&heap->lock);
+	if (index >= obj->nrefs)
+		return -EINVAL;
+	if (target) {
+		err = mheap_object_get(heap, target);
+		if (err)
+			return err;
+	}
+	old = obj->slots[index];
+	obj->slots[index] = target;
+	if (old)
+		mheap_object_put(heap, old);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_set_slot);
+
+/**
+ * mheap_object_get_slot() - what a slot holds
+ * @heap: the heap.
+ * @id: the object.
+ * @index: the slot, below the object's nrefs.
+ * @target: set to the id the slot holds, 0 when empty; no reference taken.
+ *
+ * Context: heap->lock held.
+ * Return: 0, or -EINVAL when @index is out of range.
+ */
+int mheap_object_get_slot(struct mheap *heap, u32 id, size_t index,
+			  u32 *target)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+
+	sys_assert_held(&heap->lock);
+	if (index >= obj->nrefs)
+		return -EINVAL;
+	*target = obj->slots[index];
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_get_slot);
+
+/**
+ * mheap_object_info() - describe an object
+ * @heap: the heap.
+ * @id: the object.
+ * @info: filled in.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_object_info(struct mheap *heap, u32 id,
+		       struct mheap_object_info *info)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+
+	sys_assert_held(&heap->lock);
+	info->size = obj->size;
+	info->nrefs = obj->nrefs;
+	info->refcnt = obj->refcnt;
+	info->gen = obj->gen;
+	info->tracked = obj->flags & MHEAP_OBJ_TRACKED;
+	info->cookie = obj->flags & MHEAP_OBJ_COOKIE ? *cookie_ptr(obj) : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_info);

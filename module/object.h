@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Objects: headers, reference slots, reference counting and release.
+ *
+ * An object is named inside the core by its id: the location of its header
+ * in the heap's meta space (never 0). Its payload lives in the payload
+ * space. Userspace never sees either; it sees handles (handle.h).
+ *
+ * Layout in the meta space, 24 bytes plus 4 per slot (plus 8 for a
+ * cookie), rounded up to the meta space's 8-byte class step:
+ *
+ *	 0 gc_prev  4 gc_next  8 refcnt  12 payload
+ *	16 size:24 gen:2 flags:6  20 nrefs  24 slots[nrefs]  [u64 cookie]
+ *
+ * Locking: all of it under heap->lock.
+ */
+#ifndef MHEAP_OBJECT_H
+#define MHEAP_OBJECT_H
+
+#include "heap.h"
+
+/* The largest payload, in bytes */
+#define MHEAP_OBJECT_MAX_SIZE	(8U * SZ_1M)
+/* The most reference slots an object may have */
+#define MHEAP_OBJECT_MAX_REFS	(1U << 20)
+/* The most references (handles and slots) to one object */
+#define MHEAP_OBJECT_MAX_REFCNT	U32_MAX
+
+/* Generations; the collector moves objects between the first three */
+#define MHEAP_GEN_PERMANENT	3
+
+/* flags */
+#define MHEAP_OBJ_TRACKED	0x1	/* has slots: on a generation list */
+#define MHEAP_OBJ_COOKIE	0x2	/* a cookie follows the slots */
+
+/**
+ * struct mheap_object - an object's header, in the meta space
+ * @gc_prev: previous object on its generation list, 0 at the head.
+ * @gc_next: next object on its generation list, 0 at the tail; while the
+ *	object is being released, the next object to release.
+ * @refcnt: handles on the object plus slots holding it.
+ * @payload: location of the payload in the payload space; 0 if @size is 0.
+ * @size: payload bytes.
+ * @gen: generation (MHEAP_GEN_PERMANENT: frozen); tracked objects only.
+ * @flags: MHEAP_OBJ_*.
+ * @nrefs: reference slots.
+ * @slots: ids of the objects the slots hold, 0 when empty.
+ *
+ * Invariant: refcnt == (handles naming it) + (slots holding its id), and
+ * refcnt > 0 for every object in the heap.
+ */
+struct mheap_object {
+	u32 gc_prev;
+	u32 gc_next;
+	u32 refcnt;
+	u32 payload;
+	u32 size : 24;
+	u32 gen : 2;
+	u32 flags : 6;
+	u32 nrefs;
+	u32 slots[];
+};
+
+/**
+ * struct mheap_object_info - what mheap_object_info() reports
+ * @size: payload bytes.
+ * @nrefs: reference slots.
+ * @refcnt: current reference count.
+ * @gen: generation, for tracked objects.
+ * @tracked: whether the collector looks at it (it has slots).
+ * @cookie: the cookie given at allocation, 0 if none.
+ */
+struct mheap_object_info {
+	u32 size;
+	u32 nrefs;
+	u32 refcnt;
+	u32 gen;
+	bool tracked;
+	u64 cookie;
+};
+
+int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
+		       u64 cookie, u32 *id);
+void mheap_object_discard(struct mheap *heap, u32 id, bool had_spare);
+int mheap_object_get(struct mheap *heap, u32 id);
+void mheap_object_put(struct mheap *heap, u32 id);
+int mheap_object_set_slot(struct mheap *heap, u32 id, size_t index, u32 target);
+int mheap_object_get_slot(struct mheap *heap, u32 id, size_t index,
+			  u32 *target);
+void mheap_object_info(struct mheap *heap, u32 id,
+		       struct mheap_object_info *info);
+size_t mheap_object_meta_size(size_t nrefs, bool cookie);
+
+/**
+ * mheap_object_ptr() - an object's header
+ * @heap: the heap.
+ * @id: the object's id.
+ *
+ * Context: heap->lock held; @id names a live object.
+ * Return: the header.
+ */
+static inline struct mheap_object *mheap_object_ptr(struct mheap *heap, u32 id)
+{
+	return mheap_space_ptr(&heap->meta, id);
+}
+
+/**
+ * mheap_object_payload() - an object's payload
+ * @heap: the heap.
+ * @obj: the object's header.
+ *
+ * Context: heap->lock held.
+ * Return: the payload's address, or NULL when its size is 0.
+ */
+static inline void *mheap_object_payload(struct mheap *heap,
+					 const struct mheap_object *obj)
+{
+	return obj->size ? mheap_space_ptr(&heap->payload, obj->payload) : NULL;
+}
+
+#endif /* MHEAP_OBJECT_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the core's test cases (both builds; see core_test.h).
+ */
+#ifndef MHEAP_CORE_UTIL_H
+#define MHEAP_CORE_UTIL_H
+
+#include "../handle.h"
+#include "core_test.h"
+
+/* A heap of @capacity bytes, locked, as the core's callers hold it. */
+static inline struct mheap *test_heap(size_t capacity)
+{
+	struct mheap *heap = mheap_heap_create(capacity, MHEAP_CAPACITY_LIMIT);
+
+	if (heap)
+		mheap_heap_lock(heap);
+	return heap;
+}
+
+static inline void test_heap_done(struct mheap *heap)
+{
+	mheap_heap_unlock(heap);
+	mheap_heap_destroy(heap);
+}
+
+static inline struct mheap_stats test_stats(struct mheap *heap)
+{
+	struct mheap_stats stats;
+
+	mheap_heap_stats(heap, &stats);
+	return stats;
+}
+
+static inline bool test_stats_equal(struct mheap *heap,
+				    const struct mheap_stats *before)
+{
+	struct mheap_stats now = test_stats(heap);
+
+	return !memcmp(&now, before, sizeof(now));
+}
+
+static inline u32 test_refcnt(struct mheap *heap, u32 id)
+{
+	return mheap_object_ptr(heap, id)->refcnt;
+}
+
+/* The index, in its space's table, of the arena holding @loc. */
+static inline u32 test_arena_of(const struct mheap_space *space, u32 loc)
+{
+	return loc >> (MHEAP_ARENA_SHIFT - space->qshift);
+}
+
+#endif /* MHEAP_CORE_UTIL_H */

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Test cases of objects and reference counting, built into mheap_test.ko
+ * and into the host tests (see core_test.h).
+ */
+#include "core_util.h"
+
+CORE_TEST(object_header_is_24_bytes)
+{
+	CORE_EXPECT_EQ(sizeof(struct mheap_object), (size_t)24);
+	CORE_EXPECT_EQ(mheap_object_meta_size(0, false), (size_t)24);
+	CORE_EXPECT_EQ(mheap_object_meta_size(2, false), (size_t)32);
+	CORE_EXPECT_EQ(mheap_object_meta_size(1, true), (size_t)40);
+}
+
+CORE_TEST(object_alloc_and_free)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_object_info info;
+	struct mheap_stats stats;
+	unsigned char *payload;
+	unsigned int i;
+	u32 id;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 100, 3, 0x1234, &id), 0);
+	CORE_EXPECT_NE(id, 0U);
+	mheap_object_info(heap, id, &info);
+	CORE_EXPECT_EQ(info.size, 100U);
+	CORE_EXPECT_EQ(info.nrefs, 3U);
+	CORE_EXPECT_EQ(info.refcnt, 1U);
+	CORE_EXPECT_EQ(info.gen, 0U);
+	CORE_EXPECT_TRUE(info.tracked);
+	CORE_EXPECT_EQ(info.cookie, (u64)0x1234);
+	payload = mheap_object_payload(heap, mheap_object_ptr(heap, id));
+	CORE_ASSERT_NOT_NULL(payload);
+	for (i = 0; i < 112; i++)
+		if (payload[i])
+			break;
+	CORE_EXPECT_EQ(i, 112U);
+	for (i = 0; i < 3; i++) {
+		u32 target = 1;
+
+		CORE_EXPECT_EQ(mheap_object_get_slot(heap, id, i, &target), 0);
+		CORE_EXPECT_EQ(target, 0U);
+	}
+	CORE_EXPECT_EQ(heap->gens[0].count, (u64)1);
+	stats = test_stats(heap);
+	CORE_EXPECT_EQ(stats.objects_live, (u64)1);
+	CORE_EXPECT_EQ(stats.payload_bytes, (u64)100);
+	/* 24 + 3 * 4, rounded to 8, then the cookie */
+	CORE_EXPECT_EQ(stats.meta_used, (u64)48);
+	CORE_EXPECT_EQ(stats.class_live[6], (u64)1);
+	mheap_object_put(heap, id);
+	stats = test_stats(heap);
+	CORE_EXPECT_EQ(stats.objects_live, (u64)0);
+	CORE_EXPECT_EQ(stats.objects_allocated, (u64)1);
+	CORE_EXPECT_EQ(stats.objects_freed, (u64)1);
+	CORE_EXPECT_EQ(stats.used, (u64)0);
+	CORE_EXPECT_EQ(stats.payload_bytes, (u64)0);
+	CORE_EXPECT_EQ(heap->gens[0].count, (u64)0);
+	test_heap_done(heap);
+}
+
+CORE_TEST(object_without_slots_untracked)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_object_info info;
+	u32 id, empty;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 16, 0, 0, &id), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 0, 0, 0, &empty), 0);
+	mheap_object_info(heap, id, &info);
+	CORE_EXPECT_FALSE(info.tracked);
+	CORE_EXPECT_EQ(info.cookie, (u64)0);
+	CORE_EXPECT_EQ(heap->gens[0].count, (u64)0);
+	CORE_EXPECT_NULL(mheap_object_payload(heap, mheap_object_ptr(heap, empty)));
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, 0, id), -EINVAL);
+	mheap_object_put(heap, id);
+	mheap_object_put(heap, empty);
+	test_heap_done(heap);
+}
+
+CORE_TEST(object_limits)
+{
+	struct mheap *heap = test_heap(SZ_1M * 32);
+	struct mheap_stats before;
+	u32 id;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	before = test_stats(heap);
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_OBJECT_MAX_SIZE + 1, 0, 0,
+					  &id), -EINVAL);
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, 0, MHEAP_OBJECT_MAX_REFS + 1, 0,
+					  &id), -EINVAL);
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, SIZE_MAX, SIZE_MAX, 0, &id),
+		       -EINVAL);
+	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, MHEAP_OBJECT_MAX_SIZE,
+					  MHEAP_OBJECT_MAX_REFS, 1, &id), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, MHEAP_OBJECT_MAX_REFS - 1,
+					     id), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, MHEAP_OBJECT_MAX_REFS, id),
+		       -EINVAL);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, MHEAP_OBJECT_MAX_REFS - 1,
+					     0), 0);
+	mheap_object_put(heap, id);
+	/* the heap is full: -ENOSPC, and nothing changed */
+	CORE_ASSERT_EQ(mheap_heap_set_capacity(heap, MHEAP_CAPACITY_MIN), 0);
+	before = test_stats(heap);
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_OBJECT_MAX_SIZE, 0, 0, &id),
+		       -ENOSPC);
+	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
+	test_heap_done(heap);
+}
+
+/* Slots move counts: self-references, same value, clearing. */
+CORE_TEST(object_slot_counts)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 a, b, got;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 8, 2, 0, &a), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 8, 1, 0, &b), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_EXPECT_EQ(test_refcnt(heap, b), 2U);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_EXPECT_EQ(test_refcnt(heap, b), 2U);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, a), 0);
+	CORE_EXPECT_EQ(test_refcnt(heap, a), 2U);
+	CORE_EXPECT_EQ(mheap_object_get_slot(heap, a, 1, &got), 0);
+	CORE_EXPECT_EQ(got, a);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, a), 0);
+	CORE_EXPECT_EQ(test_refcnt(heap, a), 2U);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 2, b), -EINVAL);
+	CORE_EXPECT_EQ(mheap_object_get_slot(heap, a, 2, &got), -EINVAL);
+	CORE_EXPECT_EQ(test_refcnt(heap, b), 2U);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, 0), 0);
+	CORE_EXPECT_EQ(test_refcnt(heap, a), 1U);
+	/* dropping b's own reference: the slot keeps it alive */
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(test_refcnt(heap, b), 1U);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	/* replacing the slot's value frees b */
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, a), 0);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)1);
+	CORE_EXPECT_EQ(test_refcnt(heap, a), 2U);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, 0), 0);
+	mheap_object_put(heap, a);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	test_heap_done(heap);
+}
+
+CORE_TEST(object_refcount_overflow)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 a, b;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 0, 1, 0, &a), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 0, 0, 0, &b), 0);
+	mheap_object_ptr(heap, b)->refcnt = MHEAP_OBJECT_MAX_REFCNT;
+	CORE_EXPECT_EQ(mheap_object_get(heap, b), -EOVERFLOW);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), -EOVERFLOW);
+	CORE_EXPECT_EQ(test_refcnt(heap, b), MHEAP_OBJECT_MAX_REFCNT);
+	mheap_object_ptr(heap, b)->refcnt = 1;
+	mheap_object_put(heap, b);
+	mheap_object_put(heap, a);
+	test_heap_done(heap);
+}
+
+/* A chain of a million objects is released without recursion. */
+CORE_TEST(object_release_long_chain)
+{
+	struct mheap *heap = test_heap(SZ_1M * 64);
+	u32 head, next;
+	long i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 0, 1, 0, &head), 0);
+	for (i = 1; i < 1000000; i++) {
+		CORE_ASSERT_EQ(mheap_object_alloc(heap, 0, 1, 0, &next), 0);
+		CORE_ASSERT_EQ(mheap_object_set_slot(heap, next, 0, head), 0);
+		mheap_object_put(heap, head);
+		head = next;
+	}
+	CORE_EXPECT_EQ(heap->objects_live, (u64)1000000);
+	mheap_object_put(heap, head);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(heap->gens[0].count, (u64)0);
+	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
+	test_heap_done(heap);
+}
+
+/* One object holding 100,000 others releases them all. */
+CORE_TEST(object_release_wide_fanout)
+{
+	struct mheap *heap = test_heap(SZ_1M * 16);
+	u32 root, leaf;
+	long i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 0, 100000, 0, &root), 0);
+	for (i = 0; i < 100000; i++) {
+		CORE_ASSERT_EQ(mheap_object_alloc(heap, 16, i % 2, 0, &leaf), 0);
+		CORE_ASSERT_EQ(mheap_object_set_slot(heap, root, i, leaf), 0);
+		mheap_object_put(heap, leaf);
+	}
+	CORE_EXPECT_EQ(heap->objects_live, (u64)100001);
+	mheap_object_put(heap, root);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
+	test_heap_done(heap);
+}
+
+/* Every allocation failure of an object is -ENOMEM and changes nothing. */
+CORE_TEST(object_alloc_every_failure)
+{
+	static const size_t sizes[] = { 0, 100, 5000, MHEAP_RUN_MAX + 1 };
+	long points = 0, nth;
+	unsigned int i;
+
+	CORE_REQUIRE_FAULT_INJECTION();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (nth = 1;; nth++) {
+			struct mheap *heap = test_heap(SZ_1M);
+			struct mheap_stats before;
+			bool fired;
+			u32 id;
+			int err;
+
+			CORE_ASSERT_NOT_NULL(heap);
+			before = test_stats(heap);
+			core_fail_nth(nth);
+			err = mheap_object_alloc(heap, sizes[i], 600, 9, &id);
+			fired = core_fail_fired();
+			if (err) {
+				points++;
+				CORE_EXPECT_EQ(err, -ENOMEM);
+				CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
+				CORE_EXPECT_EQ(heap->gens[0].count, (u64)0);
+			} else {
+				mheap_object_put(heap, id);
+			}
+			test_heap_done(heap);
+			if (!fired)
+				break;
+		}
+	}
+	CORE_EXPECT_TRUE(points >= 4);
+	CORE_LOG("%ld allocation failure point(s) exercised", points);
+}
