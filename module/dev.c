@@ -2,8 +2,8 @@
 /*
  * /dev/mheap: the misc device, its file operations and ioctl dispatch.
  *
- * Each open() creates a private heap owned by the file; release() destroys
- * it. Every ioctl goes through mheap_ioctl(), which checks the encoding
+ * Each open() creates a private heap and its first client (a handle
+ * table), both owned by the file; release() destroys them. Every ioctl goes through mheap_ioctl(), which checks the encoding
  * against a table, copies the argument in with copy_struct_from_user()
  * (older and newer callers alike), runs the handler on a kernel copy and
  * copies the result out; handlers never touch user memory themselves.
@@ -17,12 +17,13 @@
 #include <linux/mheap.h>
 
 #include "dev.h"
-#include "heap.h"
+#include "handle.h"
 
 /* Optional features this build supports; see struct mheap_version. */
 #define MHEAP_FEATURES	0ULL
 
 static size_t mheap_capacity;
+static size_t mheap_capacity_max;
 
 /* The kernel copy of any ioctl argument: large enough for each of them. */
 union mheap_ioc_arg {
@@ -36,18 +37,19 @@ union mheap_ioc_arg {
 struct mheap_ioc_desc {
 	unsigned int cmd;
 	size_t min_size;
-	long (*fn)(struct mheap *heap, void *arg);
+	long (*fn)(struct mheap_client *client, void *arg);
 };
 
 /**
  * mheap_ioc_version() - MHEAP_IOC_VERSION: report version and features
- * @heap: the caller's heap (unused).
+ * @client: the caller's client (unused).
  * @arg: a struct mheap_version, already copied from userspace.
  *
  * Context: process context.
  * Return: 0, or -EINVAL when flags are set.
  */
-VISIBLE_IF_KUNIT long mheap_ioc_version(struct mheap *heap, void *arg)
+VISIBLE_IF_KUNIT long mheap_ioc_version(struct mheap_client *client,
+					 void *arg)
 {
 	struct mheap_version *v = arg;
 
@@ -113,17 +115,30 @@ static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static int mheap_open(struct inode *inode, struct file *file)
 {
-	struct mheap *heap = mheap_heap_create(mheap_capacity);
+	struct mheap_client *client;
+	struct mheap *heap;
 
+	heap = mheap_heap_create(mheap_capacity, mheap_capacity_max);
 	if (!heap)
 		return -ENOMEM;
-	file->private_data = heap;
+	client = mheap_client_create(heap);
+	if (!client) {
+		mheap_heap_destroy(heap);
+		return -ENOMEM;
+	}
+	file->private_data = client;
 	return nonseekable_open(inode, file);
 }
 
 static int mheap_release(struct inode *inode, struct file *file)
 {
-	mheap_heap_destroy(file->private_data);
+	struct mheap_client *client = file->private_data;
+	struct mheap *heap = client->heap;
+
+	mheap_heap_lock(heap);
+	mheap_client_destroy(client);
+	mheap_heap_unlock(heap);
+	mheap_heap_destroy(heap);
 	return 0;
 }
 
@@ -144,13 +159,15 @@ static struct miscdevice mheap_misc = {
 /**
  * mheap_dev_register() - create /dev/mheap
  * @heap_capacity: capacity in bytes of every heap opened from now on.
+ * @heap_capacity_max: the most a heap's capacity may be raised to.
  *
- * Context: module init.
+ * Context: module init; the capacities are valid (mheap_capacity_valid()).
  * Return: 0, or the negative errno of misc_register().
  */
-int mheap_dev_register(size_t heap_capacity)
+int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max)
 {
 	mheap_capacity = heap_capacity;
+	mheap_capacity_max = heap_capacity_max;
 	return misc_register(&mheap_misc);
 }
 

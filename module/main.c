@@ -9,21 +9,28 @@
 #include <linux/sizes.h>
 
 #include "dev.h"
+#include "heap.h"
 
 static unsigned long heap_capacity = SZ_64M;
 module_param(heap_capacity, ulong, 0444);
 MODULE_PARM_DESC(heap_capacity,
-		 "Payload bytes each heap may hold (default 64 MiB, at least 1)");
+		 "Bytes of arenas each new heap may reserve (default 64 MiB, at least 512 KiB)");
+
+static unsigned long heap_capacity_max = SZ_1G;
+module_param(heap_capacity_max, ulong, 0444);
+MODULE_PARM_DESC(heap_capacity_max,
+		 "The most a heap's capacity may be set to (default 1 GiB, at most 16 GiB)");
 
 static int __init mheap_init(void)
 {
 	int err;
 
-	if (!heap_capacity) {
-		pr_err("heap_capacity must be at least 1\n");
+	if (!mheap_capacity_valid(heap_capacity, heap_capacity_max)) {
+		pr_err("need %u <= heap_capacity <= heap_capacity_max <= %llu\n",
+		       MHEAP_CAPACITY_MIN, MHEAP_CAPACITY_LIMIT);
 		return -EINVAL;
 	}
-	err = mheap_dev_register(heap_capacity);
+	err = mheap_dev_register(heap_capacity, heap_capacity_max);
 	if (err)
 		goto err_dev;
 	return 0;

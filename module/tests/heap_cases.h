@@ -27,23 +27,29 @@ CORE_TEST(heap_destroy_null)
 	mheap_heap_destroy(NULL);
 }
 
+/* Two heaps share nothing. One heap lock at a time: they share a class. */
 CORE_TEST(heaps_are_independent)
 {
-	struct mheap *a = test_heap(SZ_1M), *b = test_heap(2 * SZ_1M);
+	struct mheap *a = mheap_heap_create(SZ_1M, SZ_1G);
+	struct mheap *b = mheap_heap_create(2 * SZ_1M, SZ_1G);
 	void *pa, *pb;
 	u32 la, lb;
 
 	CORE_ASSERT_NOT_NULL(a);
 	CORE_ASSERT_NOT_NULL(b);
 	CORE_EXPECT_PTR_NE(a, b);
+	mheap_heap_lock(a);
 	CORE_ASSERT_EQ(mheap_space_alloc(a, &a->payload, 32, &la, &pa), 0);
+	CORE_EXPECT_EQ(test_stats(a).used, (u64)32);
+	mheap_heap_unlock(a);
+	mheap_heap_lock(b);
 	CORE_ASSERT_EQ(mheap_space_alloc(b, &b->payload, 32, &lb, &pb), 0);
 	CORE_EXPECT_PTR_NE(pa, pb);
-	CORE_EXPECT_EQ(a->capacity, (size_t)SZ_1M);
 	CORE_EXPECT_EQ(b->capacity, (size_t)2 * SZ_1M);
-	CORE_EXPECT_EQ(test_stats(a).used, (u64)32);
-	test_heap_done(a);
-	test_heap_done(b);
+	mheap_heap_unlock(b);
+	CORE_EXPECT_EQ(a->capacity, (size_t)SZ_1M);
+	mheap_heap_destroy(a);
+	mheap_heap_destroy(b);
 }
 
 CORE_TEST(heap_capacity_validated)
@@ -173,7 +179,8 @@ CORE_TEST(space_capacity_enospc)
 {
 	struct mheap *heap = test_heap(MHEAP_CAPACITY_MIN);
 	struct mheap_stats before;
-	u32 locs[2 * MHEAP_ARENA_PAGES], loc;
+	static u32 locs[2 * MHEAP_ARENA_PAGES];
+	u32 loc;
 	unsigned int i;
 	void *ptr;
 
@@ -207,7 +214,8 @@ CORE_TEST(space_prefers_most_used_arena)
 {
 	struct mheap *heap = test_heap(SZ_1M * 2);
 	struct mheap_space *s;
-	u32 locs[2 * MHEAP_ARENA_PAGES], a, b, loc;
+	static u32 locs[2 * MHEAP_ARENA_PAGES];
+	u32 a, b, loc;
 	unsigned int i;
 	void *ptr;
 

@@ -82,7 +82,22 @@ inject_fault() {
 		error "insmod mheap_inject failed"
 }
 
+# Let a task's fail-nth (the tests' core_fail_nth()) hit every allocation
+# the core makes: sleeping ones, highmem (vmalloc) pages, order-0 pages.
+# Quietly: an injected failure is an expected event, not a splat.
+fault_injection_setup() {
+	d=/sys/kernel/debug
+	[ -d $d/failslab ] || return 0
+	echo N >$d/failslab/ignore-gfp-wait
+	echo 0 >$d/failslab/verbose
+	echo N >$d/fail_page_alloc/ignore-gfp-wait
+	echo N >$d/fail_page_alloc/ignore-gfp-highmem
+	echo 0 >$d/fail_page_alloc/min-order
+	echo 0 >$d/fail_page_alloc/verbose
+}
+
 run_check() {
+	fault_injection_setup
 	if [ -w $KMEMLEAK ]; then
 		# forget what boot itself left behind
 		echo scan >$KMEMLEAK
