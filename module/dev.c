@@ -3,10 +3,11 @@
  * /dev/mheap: the misc device, its file operations and ioctl dispatch.
  *
  * Each open() creates a private heap and its first client (a handle
- * table), both owned by the file; release() destroys them. Every ioctl goes through mheap_ioctl(), which checks the encoding
- * against a table, copies the argument in with copy_struct_from_user()
- * (older and newer callers alike), runs the handler on a kernel copy and
- * copies the result out; handlers never touch user memory themselves.
+ * table), both owned by the file; release() destroys them. Every ioctl
+ * goes through mheap_ioctl(), which checks the encoding against a table,
+ * copies the argument in with copy_struct_from_user() (older and newer
+ * callers alike), runs the handler on a kernel copy and copies the result
+ * out; handlers never touch user memory themselves.
  */
 #include <kunit/visibility.h>
 #include <linux/fs.h>
@@ -48,8 +49,8 @@ struct mheap_ioc_desc {
  * Context: process context.
  * Return: 0, or -EINVAL when flags are set.
  */
-VISIBLE_IF_KUNIT long mheap_ioc_version(struct mheap_client *client,
-					 void *arg)
+VISIBLE_IF_KUNIT
+long mheap_ioc_version(struct mheap_client *client, void *arg)
 {
 	struct mheap_version *v = arg;
 

@@ -27,9 +27,9 @@
 #include "sys.h"
 
 #define MHEAP_PAGE_SHIFT	12
-#define MHEAP_PAGE_SIZE		(1U << MHEAP_PAGE_SHIFT)
+#define MHEAP_PAGE_SIZE		BIT(MHEAP_PAGE_SHIFT)
 #define MHEAP_ARENA_SHIFT	18
-#define MHEAP_ARENA_SIZE	(1U << MHEAP_ARENA_SHIFT)
+#define MHEAP_ARENA_SIZE	BIT(MHEAP_ARENA_SHIFT)
 /* 64: an arena's page map is one u64 */
 #define MHEAP_ARENA_PAGES	(MHEAP_ARENA_SIZE / MHEAP_PAGE_SIZE)
 /* Blocks up to this size come from pools, by size class */

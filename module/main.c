@@ -26,7 +26,7 @@ static int __init mheap_init(void)
 	int err;
 
 	if (!mheap_capacity_valid(heap_capacity, heap_capacity_max)) {
-		pr_err("need %u <= heap_capacity <= heap_capacity_max <= %llu\n",
+		pr_err("need %lu <= heap_capacity <= heap_capacity_max <= %llu\n",
 		       MHEAP_CAPACITY_MIN, MHEAP_CAPACITY_LIMIT);
 		return -EINVAL;
 	}

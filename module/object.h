@@ -22,7 +22,7 @@
 /* The largest payload, in bytes */
 #define MHEAP_OBJECT_MAX_SIZE	(8U * SZ_1M)
 /* The most reference slots an object may have */
-#define MHEAP_OBJECT_MAX_REFS	(1U << 20)
+#define MHEAP_OBJECT_MAX_REFS	BIT(20)
 /* The most references (handles and slots) to one object */
 #define MHEAP_OBJECT_MAX_REFCNT	U32_MAX
 

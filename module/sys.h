@@ -77,7 +77,7 @@ static inline void sys_cond_resched(void)
 }
 
 struct sys_mutex {
-	struct mutex mutex;
+	struct mutex mutex;	/* the heap lock; see heap.h */
 };
 
 #define sys_mutex_init(m)	mutex_init(&(m)->mutex)
