@@ -28,15 +28,34 @@ run_suite() {
 	fi
 }
 
+# run_ktap LABEL OUT CMD...: run a KTAP-printing test program and judge it;
+# a non-zero exit the KTAP does not explain (valgrind's error exit, a
+# crash after the last test) is a failure of its own.
+run_ktap() {
+	local label=$1 out=$2 rc=0 status=0
+	shift 2
+	"$@" >"$out" 2>&1 || status=$?
+	python3 "$QEMU_DIR/verdict.py" --ktap "$out" --src "$src" \
+		--label "$label" --tally "$tally" || rc=1
+	if [ "$status" -ne 0 ] && [ "$rc" -eq 0 ]; then
+		echo "$label: FAILED: exit status $status (log: $out)"
+		echo "$label 0 1" >>"$tally"
+		rc=1
+	fi
+	return $rc
+}
+
 host_tests() {
-	local src c t rc=0
+	local c t rc=0
 	src=$(linux_src) || return 1
 	make -s -C "$TOP" host-build || return 1
 	for c in "$TOP"/tests/host/*_test.c; do
-		t=$TOP/build/host/$(basename "$c" .c)
-		"$t" >"$t.tap" 2>&1
-		python3 "$QEMU_DIR/verdict.py" --ktap "$t.tap" --src "$src" \
-			--label "host ${t##*/}" --tally "$tally" || rc=1
+		t=$(basename "$c" .c)
+		run_ktap "host $t" "$TOP/build/host/$t.tap" "$TOP/build/host/$t" ||
+			rc=1
+		run_ktap "valgrind $t" "$TOP/build/host-vg/$t.tap" \
+			valgrind -q --error-exitcode=99 --leak-check=no \
+			"$TOP/build/host-vg/$t" || rc=1
 	done
 	return $rc
 }

@@ -308,6 +308,17 @@ static inline void stress_put(struct stress *s, int o)
 	}
 }
 
+/* A new handle's value must not be one that was closed. */
+static inline int stress_fresh(struct stress *s, u32 value)
+{
+	int i;
+
+	for (i = 0; i < s->nclosed; i++)
+		if (s->closed[i] == value)
+			return -EEXIST;
+	return 0;
+}
+
 static inline int stress_step(struct stress *s, struct mheap_client *c,
 			      u64 *rnd)
 {
@@ -327,7 +338,8 @@ static inline int stress_step(struct stress *s, struct mheap_client *c,
 					 &value);
 		if (err)
 			return err;
-		err = mheap_handle_lookup(c, value, &obj->id);
+		err = mheap_handle_lookup(c, value, &obj->id) ?:
+		      stress_fresh(s, value);
 		if (err)
 			return err;
 		for (i = 0; i < STRESS_SLOTS; i++)
@@ -341,7 +353,8 @@ static inline int stress_step(struct stress *s, struct mheap_client *c,
 	}
 	obj = &s->objs[o];
 	if (op < 4 && s->nhandles < STRESS_OBJS) {
-		err = mheap_handle_dup(c, s->handles[h], &value);
+		err = mheap_handle_dup(c, s->handles[h], &value) ?:
+		      stress_fresh(s, value);
 		if (err)
 			return err;
 		obj->refcnt++;
@@ -406,14 +419,21 @@ static inline bool stress_agrees(struct stress *s, struct mheap_client *c)
 		    id != s->objs[s->handle_obj[i]].id)
 			return false;
 	}
-	for (i = 0; i < s->nclosed; i++) {
-		for (j = 0; j < s->nhandles; j++)
-			if (s->handles[j] == s->closed[i])
-				break;
-		if (j == s->nhandles &&
-		    mheap_handle_lookup(c, s->closed[i], &id) != -ENOENT)
+	/* the last handle closed is gone (all of them are checked at the end) */
+	if (s->nclosed &&
+	    mheap_handle_lookup(c, s->closed[s->nclosed - 1], &id) != -ENOENT)
+		return false;
+	return true;
+}
+
+static inline bool stress_closed_gone(struct stress *s, struct mheap_client *c)
+{
+	u32 id;
+	int i;
+
+	for (i = 0; i < s->nclosed; i++)
+		if (mheap_handle_lookup(c, s->closed[i], &id) != -ENOENT)
 			return false;
-	}
 	return true;
 }
 
@@ -435,6 +455,7 @@ CORE_TEST(handle_stress_against_model)
 			err = stress_step(s, t.client, &rnd);
 			ok = stress_agrees(s, t.client);
 		}
+		ok = ok && stress_closed_gone(s, t.client);
 		if (err || !ok)
 			CORE_LOG("seed %llu: step %d: err %d, model %s",
 				 (unsigned long long)seed, step, err,
