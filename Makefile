@@ -25,7 +25,7 @@ CORE_HDR := module/heap.h module/object.h module/handle.h module/sys.h \
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
 
-.PHONY: all modules userspace vm-progs host-build host-test check check-harness demo \
+.PHONY: all modules userspace vm-progs host-build host-test check check-harness demo bench \
 	vm-shell deps lint clean
 
 all: modules userspace
@@ -82,6 +82,18 @@ $(BUILD)/host-vg/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 -Imodule -Imodule/tests -Itests/host $(KSFT) \
 		-o $@ $< tests/host/sys_host.c $(CORE_SRC)
+
+# make bench: the core with optimisation, beside glibc and mimalloc.
+$(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/sys_host.c \
+		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -o $@ $< \
+		tests/host/sys_host.c $(CORE_SRC) -ldl
+
+bench:
+	tests/deps.sh --quiet
+	$(MAKE) -s $(BUILD)/bench/alloc_bench
+	$(BUILD)/bench/alloc_bench
 
 host-build: $(HOST_TESTS) $(VG_TESTS)
 

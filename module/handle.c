@@ -171,7 +171,7 @@ int mheap_handle_alloc(struct mheap_client *client, size_t size, size_t nrefs,
 		       u64 cookie, u32 *handle)
 {
 	struct mheap *heap = client->heap;
-	bool had_spare = heap->spare;
+	unsigned int spares = mheap_heap_spares(heap);
 	u32 id;
 	int err;
 
@@ -180,7 +180,7 @@ int mheap_handle_alloc(struct mheap_client *client, size_t size, size_t nrefs,
 		return err;
 	err = mheap_handle_install(client, id, handle);
 	if (err)
-		mheap_object_discard(heap, id, had_spare);
+		mheap_object_discard(heap, id, spares);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_alloc);

@@ -29,10 +29,12 @@ static inline u32 make_loc(const struct mheap_space *space, u32 index,
 	return (index << loc_shift(space)) | (offset >> space->qshift);
 }
 
-static void space_init(struct mheap_space *space, unsigned int qshift)
+static void space_init(struct mheap_space *space, unsigned int qshift,
+		       unsigned int bit)
 {
 	unsigned int i;
 
+	space->bit = bit;
 	space->qshift = qshift;
 	space->nclasses = MHEAP_SMALL_MAX >> qshift;
 	space->max_index = U32_MAX >> loc_shift(space);
@@ -61,28 +63,61 @@ static void arena_free(struct mheap *heap, struct mheap_arena *arena)
 }
 
 /*
- * Remove an empty arena from its space: it becomes the heap's spare if
- * there is none yet and it has the standard size, else it is freed.
+ * Remove an arena from its space and free it, with the empty pools it
+ * kept for their classes.
  */
 static void arena_release(struct mheap *heap, struct mheap_space *space,
 			  struct mheap_arena *arena)
 {
+	unsigned int page;
+
+	if (!arena->jumbo) {
+		for (page = 0; page < MHEAP_ARENA_PAGES; page++) {
+			if (arena->pools[page].nblocks)
+				list_del_init(&arena->pools[page].link);
+		}
+	}
+	arena_unlist(space, arena);
 	space->arenas[arena->index] = NULL;
 	space->arenas_used--;
-	if (!heap->spare && !heap->no_spare && !arena->jumbo) {
-		heap->spare = arena;
-		return;
-	}
 	arena_free(heap, arena);
 }
 
-/* Put @arena back on the list its free page count says, or release it. */
-static void arena_relist(struct mheap *heap, struct mheap_space *space,
-			 struct mheap_arena *arena)
+/*
+ * Whether an arena that just went idle stays as its space's spare: there
+ * is room for one, and no failed call is being undone that did not find a
+ * spare there (mheap_heap_undo_begin()).
+ */
+static bool keep_as_spare(struct mheap *heap, struct mheap_space *space)
 {
-	if (arena->nfree == MHEAP_ARENA_PAGES) {
+	if (space->spare)
+		return false;
+	return !(heap->undo & MHEAP_UNDO) || (heap->undo & space->bit);
+}
+
+/* A block or run is about to be handed out from @arena. */
+static void arena_busy(struct mheap_space *space, struct mheap_arena *arena)
+{
+	if (!arena->nbusy++ && space->spare == arena)
+		space->spare = NULL;
+}
+
+/* A pool of @arena emptied or a run went: keep it as the spare, or free it. */
+static void arena_idle(struct mheap *heap, struct mheap_space *space,
+		       struct mheap_arena *arena)
+{
+	if (--arena->nbusy)
+		return;
+	if (keep_as_spare(heap, space))
+		space->spare = arena;
+	else
 		arena_release(heap, space, arena);
-	} else if (arena->nfree) {
+}
+
+/* Put @arena on the usable list its free page count says, if any. */
+static void arena_relist(struct mheap_space *space, struct mheap_arena *arena)
+{
+	if (arena->nfree && arena->nfree < MHEAP_ARENA_PAGES) {
 		list_add(&arena->link, &space->usable[arena->nfree]);
 		space->usable_mask |= 1ULL << arena->nfree;
 	}
@@ -118,8 +153,8 @@ static int table_slot(struct mheap_space *space, u32 *index)
 
 /*
  * A new arena for @space, not on any list: a jumbo arena of @size bytes
- * for one block, or a standard one (the spare if there is one). Either is
- * allocated within the heap's capacity.
+ * for one block, or a standard one. Either must fit in the heap's
+ * capacity.
  */
 static int arena_create(struct mheap *heap, struct mheap_space *space,
 			bool jumbo, size_t size, struct mheap_arena **out)
@@ -128,39 +163,29 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	u32 index;
 	int err;
 
+	if (heap->reserved + size > heap->capacity)
+		return -ENOSPC;
 	err = table_slot(space, &index);
 	if (err)
 		return err;
-	if (!jumbo && heap->spare) {
-		arena = heap->spare;
-		heap->spare = NULL;
-		if (arena->space != space)
-			memset(arena->base, 0, arena->size);
-		memset(arena->pools, 0, MHEAP_ARENA_PAGES * sizeof(arena->pools[0]));
-	} else {
-		if (heap->reserved + size > heap->capacity)
-			return -ENOSPC;
-		arena = sys_zalloc(struct_size(arena, pools,
-					       jumbo ? 0 : MHEAP_ARENA_PAGES));
-		if (!arena)
-			return -ENOMEM;
-		arena->base = sys_vzalloc(size);
-		if (!arena->base) {
-			sys_free(arena);
-			return -ENOMEM;
-		}
-		arena->size = size;
-		arena->jumbo = jumbo;
-		heap->reserved += size;
-		atomic_long_add(size, &global_reserved);
+	arena = sys_zalloc(struct_size(arena, pools,
+				       jumbo ? 0 : MHEAP_ARENA_PAGES));
+	if (!arena)
+		return -ENOMEM;
+	arena->base = sys_vzalloc(size);
+	if (!arena->base) {
+		sys_free(arena);
+		return -ENOMEM;
 	}
 	INIT_LIST_HEAD(&arena->link);
-	arena->space = space;
-	arena->used = 0;
+	arena->size = size;
+	arena->jumbo = jumbo;
 	arena->nfree = MHEAP_ARENA_PAGES;
 	arena->index = index;
 	space->arenas[index] = arena;
 	space->arenas_used++;
+	heap->reserved += size;
+	atomic_long_add(size, &global_reserved);
 	*out = arena;
 	return 0;
 }
@@ -180,7 +205,8 @@ static int arena_find_run(const struct mheap_arena *arena, unsigned int npages)
 
 /*
  * Take @npages pages in a row: from the most used arena that has them,
- * else from a new one.
+ * else from the space's spare if it has no page in use, else from a new
+ * arena.
  */
 static int take_pages(struct mheap *heap, struct mheap_space *space,
 		      unsigned int npages, struct mheap_arena **out, int *first)
@@ -199,28 +225,31 @@ static int take_pages(struct mheap *heap, struct mheap_space *space,
 				goto found;
 		}
 	}
-	err = arena_create(heap, space, false, MHEAP_ARENA_SIZE, &arena);
-	if (err)
-		return err;
+	if (space->spare && space->spare->nfree == MHEAP_ARENA_PAGES) {
+		arena = space->spare;
+	} else {
+		err = arena_create(heap, space, false, MHEAP_ARENA_SIZE, &arena);
+		if (err)
+			return err;
+	}
 	page = 0;
 found:
 	arena_unlist(space, arena);
 	arena->used |= run_mask(npages) << page;
 	arena->nfree -= npages;
-	arena_relist(heap, space, arena);
+	arena_relist(space, arena);
 	*out = arena;
 	*first = page;
 	return 0;
 }
 
-static void put_pages(struct mheap *heap, struct mheap_space *space,
-		      struct mheap_arena *arena, unsigned int page,
-		      unsigned int npages)
+static void put_pages(struct mheap_space *space, struct mheap_arena *arena,
+		      unsigned int page, unsigned int npages)
 {
 	arena_unlist(space, arena);
 	arena->used &= ~(run_mask(npages) << page);
 	arena->nfree += npages;
-	arena_relist(heap, space, arena);
+	arena_relist(space, arena);
 }
 
 static inline unsigned int class_size(const struct mheap_space *space,
@@ -272,6 +301,8 @@ static int alloc_small(struct mheap *heap, struct mheap_space *space,
 		if (err)
 			return err;
 	}
+	if (!pool->nused)
+		arena_busy(space, space->arenas[pool->loc >> loc_shift(space)]);
 	for (w = 0; !pool->free[w]; w++)
 		;
 	bit = __ffs64(pool->free[w]);
@@ -300,10 +331,14 @@ static void free_small(struct mheap *heap, struct mheap_space *space,
 	space->bytes_used -= class_size(space, pool->class);
 	if (pool->nused)
 		return;
-	list_del_init(&pool->link);
-	pool->nblocks = 0;
-	pool->npages = 0;
-	put_pages(heap, space, arena, pool - arena->pools, 1);
+	/* the last pool of its class with room stays, ready for the next */
+	if (!list_is_singular(&space->pools[pool->class])) {
+		list_del_init(&pool->link);
+		pool->nblocks = 0;
+		pool->npages = 0;
+		put_pages(space, arena, pool - arena->pools, 1);
+	}
+	arena_idle(heap, space, arena);
 }
 
 static int alloc_run(struct mheap *heap, struct mheap_space *space,
@@ -317,6 +352,7 @@ static int alloc_run(struct mheap *heap, struct mheap_space *space,
 	err = take_pages(heap, space, npages, &arena, &page);
 	if (err)
 		return err;
+	arena_busy(space, arena);
 	pool = &arena->pools[page];
 	pool->npages = npages;
 	pool->nblocks = 0;
@@ -425,8 +461,8 @@ void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc)
 	space->runs_live--;
 	space->bytes_used -= npages * MHEAP_PAGE_SIZE;
 	pool->npages = 0;
-	/* may release the arena, and the pool with it */
-	put_pages(heap, space, arena, pool - arena->pools, npages);
+	put_pages(space, arena, pool - arena->pools, npages);
+	arena_idle(heap, space, arena);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_space_free);
 
@@ -469,8 +505,8 @@ struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max)
 	sys_mutex_init(&heap->lock);
 	heap->capacity = capacity;
 	heap->capacity_max = capacity_max;
-	space_init(&heap->meta, 3);
-	space_init(&heap->payload, 4);
+	space_init(&heap->meta, 3, MHEAP_UNDO_META);
+	space_init(&heap->payload, 4, MHEAP_UNDO_PAYLOAD);
 	atomic_long_add(1, &global_heaps);
 	return heap;
 }
@@ -503,8 +539,6 @@ void mheap_heap_destroy(struct mheap *heap)
 		return;
 	space_destroy(heap, &heap->meta);
 	space_destroy(heap, &heap->payload);
-	if (heap->spare)
-		arena_free(heap, heap->spare);
 	WARN_ON_ONCE(heap->reserved);
 	atomic_long_sub(1, &global_heaps);
 	sys_mutex_destroy(&heap->lock);
@@ -555,8 +589,8 @@ void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats)
 	stats->objects_live = heap->objects_live;
 	stats->objects_allocated = heap->objects_allocated;
 	stats->objects_freed = heap->objects_freed;
-	stats->arenas = heap->meta.arenas_used + p->arenas_used;
-	stats->spare = !!heap->spare;
+	stats->spare = !!heap->meta.spare + !!p->spare;
+	stats->arenas = heap->meta.arenas_used + p->arenas_used - stats->spare;
 	stats->runs = p->runs_live;
 	stats->jumbo = p->jumbo_live;
 	for (i = 0; i < ARRAY_SIZE(stats->class_live); i++)

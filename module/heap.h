@@ -74,23 +74,26 @@ struct mheap_pool {
 /**
  * struct mheap_arena - one vmalloc'ed arena
  * @base: the arena's memory, @size bytes.
- * @space: the space it was created for (a reused spare may change it).
- * @link: in @space->usable[@nfree] while some but not all pages are free.
+ * @link: in its space's usable[@nfree] while some but not all pages are
+ *	free.
  * @used: bit n set when page n is in use.
  * @size: MHEAP_ARENA_SIZE, or more for a jumbo arena.
  * @index: in the space's table of arenas.
  * @nfree: free pages. Invariant: nfree + popcount(used) == MHEAP_ARENA_PAGES.
+ * @nbusy: pages holding blocks in use: pools with nused > 0, and runs.
+ *	An arena whose @nbusy drops to 0 becomes its space's spare or is
+ *	freed; its empty pools go with it.
  * @jumbo: holds one block of @size bytes at offset 0 and has no @pools.
  * @pools: one header per page.
  */
 struct mheap_arena {
 	void *base;
-	struct mheap_space *space;
 	struct list_head link;
 	u64 used;
 	size_t size;
 	u32 index;
 	u8 nfree;
+	u8 nbusy;
 	bool jumbo;
 	struct mheap_pool pools[];
 };
@@ -107,9 +110,16 @@ struct mheap_arena {
  * @usable: arenas with n free pages, 0 < n < MHEAP_ARENA_PAGES. New pools
  *	come from the arena with the fewest free pages, so that the least
  *	used arenas can empty and be released (obmalloc's usable_arenas).
- * @pools: pools with a free block, per size class.
+ * @pools: pools with a free block, per size class. A pool that empties
+ *	gives its page back unless it is the last one on its list.
  * @bytes_used: bytes in blocks handed out.
- * @arenas_used: arenas in the table.
+ * @arenas_used: arenas in the table, the spare included.
+ * @spare: an arena with no block in use, kept rather than freed, or NULL.
+ *	It stays in the table, and on the lists while it has empty pools or
+ *	some free pages. One per space at most, so that a heap that
+ *	allocates and frees one object does not create and free an arena
+ *	each time (obmalloc keeps its last arena for the same reason).
+ * @bit: MHEAP_UNDO_META or MHEAP_UNDO_PAYLOAD.
  * @class_live: blocks in use per size class.
  * @runs_live: page runs in use.
  * @jumbo_live: jumbo arenas in use.
@@ -125,6 +135,8 @@ struct mheap_space {
 	struct list_head pools[MHEAP_CLASSES_MAX];
 	size_t bytes_used;
 	u32 arenas_used;
+	struct mheap_arena *spare;
+	unsigned int bit;
 	u64 class_live[MHEAP_CLASSES_MAX];
 	u64 runs_live;
 	u64 jumbo_live;
@@ -147,10 +159,10 @@ struct mheap_gc_list {
  * @lock: guards everything below.
  * @capacity: bytes of arenas the heap may reserve. L: lock
  * @capacity_max: the most @capacity may be set to. L: lock
- * @reserved: bytes of arenas held, the spare included. L: lock
- * @spare: one empty arena kept for reuse, or NULL. L: lock
- * @no_spare: while set, emptied arenas are freed, not kept as the spare;
- *	set while a failed operation is undone (see mheap_heap_undo()). L: lock
+ * @reserved: bytes of arenas held, spares included. L: lock
+ * @undo: MHEAP_UNDO while a failed call is being undone, with the
+ *	MHEAP_UNDO_* bits of the spaces that had a spare when it started
+ *	(see mheap_heap_undo_begin()). L: lock
  * @meta: headers and reference slots. L: lock
  * @payload: payload bytes. L: lock
  * @gens: tracked objects, by generation. L: lock
@@ -166,8 +178,7 @@ struct mheap {
 	size_t capacity;
 	size_t capacity_max;
 	size_t reserved;
-	struct mheap_arena *spare;
-	bool no_spare;
+	unsigned int undo;
 	struct mheap_space meta;
 	struct mheap_space payload;
 	struct mheap_gc_list gens[MHEAP_NGENS];
@@ -180,15 +191,15 @@ struct mheap {
 /**
  * struct mheap_stats - a heap's statistics (see mheap_heap_stats())
  * @capacity: bytes of arenas the heap may reserve.
- * @reserved: bytes of arenas held, the spare included.
+ * @reserved: bytes of arenas held, spares included.
  * @used: bytes of blocks in use, both spaces.
  * @meta_used: of @used, bytes of headers and slots.
  * @payload_bytes: payload bytes of live objects, as requested.
  * @objects_live: live objects.
  * @objects_allocated: objects ever allocated.
  * @objects_freed: objects ever freed.
- * @arenas: arenas in use, both spaces (the spare is not counted).
- * @spare: 1 when an empty arena is kept for reuse.
+ * @arenas: arenas in use, both spaces, spares not counted.
+ * @spare: empty arenas kept for reuse (one per space at most).
  * @runs: payload page runs in use.
  * @jumbo: payload jumbo arenas in use.
  * @class_live: payload blocks in use per size class; class n holds blocks
@@ -231,25 +242,44 @@ int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
 		      size_t size, u32 *loc, void **ptr);
 void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc);
 
+#define MHEAP_UNDO		0x1
+#define MHEAP_UNDO_META		0x2
+#define MHEAP_UNDO_PAYLOAD	0x4
+
+/**
+ * mheap_heap_spares() - which spaces have a spare arena now
+ * @heap: the heap.
+ *
+ * Context: heap->lock held.
+ * Return: MHEAP_UNDO_META and MHEAP_UNDO_PAYLOAD bits.
+ */
+static inline unsigned int mheap_heap_spares(const struct mheap *heap)
+{
+	return (heap->meta.spare ? MHEAP_UNDO_META : 0) |
+	       (heap->payload.spare ? MHEAP_UNDO_PAYLOAD : 0);
+}
+
 /**
  * mheap_heap_undo_begin() - start undoing the allocations of a failed call
  * @heap: the heap.
- * @had_spare: whether the heap had a spare arena when the call started.
+ * @spares: mheap_heap_spares() from when the call started.
  *
- * Until mheap_heap_undo_end(), an arena that empties is kept as the spare
- * only if there was one before, so that the heap's reservation is what it
- * was: an error changes nothing, the statistics included.
+ * Until mheap_heap_undo_end(), an arena that empties is kept as its
+ * space's spare only if the space had one before, so that the heap's
+ * reservation is what it was: an error changes nothing, the statistics
+ * included.
  *
  * Context: heap->lock held.
  */
-static inline void mheap_heap_undo_begin(struct mheap *heap, bool had_spare)
+static inline void mheap_heap_undo_begin(struct mheap *heap,
+					 unsigned int spares)
 {
-	heap->no_spare = !had_spare;
+	heap->undo = MHEAP_UNDO | spares;
 }
 
 static inline void mheap_heap_undo_end(struct mheap *heap)
 {
-	heap->no_spare = false;
+	heap->undo = 0;
 }
 
 static inline void mheap_heap_lock(struct mheap *heap)

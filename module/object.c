@@ -87,7 +87,7 @@ static u64 *cookie_ptr(struct mheap_object *obj)
 int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 		       u64 cookie, u32 *id)
 {
-	bool had_spare = heap->spare;
+	unsigned int spares = mheap_heap_spares(heap);
 	struct mheap_object *obj;
 	void *meta, *payload;
 	u32 loc, ploc = 0;
@@ -105,7 +105,7 @@ int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 		err = mheap_space_alloc(heap, &heap->payload, size, &ploc,
 					&payload);
 		if (err) {
-			mheap_heap_undo_begin(heap, had_spare);
+			mheap_heap_undo_begin(heap, spares);
 			mheap_space_free(heap, &heap->meta, loc);
 			mheap_heap_undo_end(heap);
 			return err;
@@ -138,21 +138,21 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc);
  * @heap: the heap.
  * @id: an object just allocated, still with only the allocator's reference
  *	and empty slots.
- * @had_spare: whether the heap had a spare arena before the allocation.
+ * @spares: mheap_heap_spares() from before the allocation.
  *
  * For a caller whose next step failed: the object goes as if it had never
  * been allocated, statistics and reserved arenas included.
  *
  * Context: heap->lock held.
  */
-void mheap_object_discard(struct mheap *heap, u32 id, bool had_spare)
+void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
 	sys_assert_held(&heap->lock);
 	if (WARN_ON_ONCE(obj->refcnt != 1))
 		return;
-	mheap_heap_undo_begin(heap, had_spare);
+	mheap_heap_undo_begin(heap, spares);
 	mheap_object_put(heap, id);
 	mheap_heap_undo_end(heap);
 	heap->objects_allocated--;

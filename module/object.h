@@ -81,7 +81,7 @@ struct mheap_object_info {
 
 int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 		       u64 cookie, u32 *id);
-void mheap_object_discard(struct mheap *heap, u32 id, bool had_spare);
+void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares);
 int mheap_object_get(struct mheap *heap, u32 id);
 void mheap_object_put(struct mheap *heap, u32 id);
 int mheap_object_set_slot(struct mheap *heap, u32 id, size_t index, u32 target);

@@ -110,7 +110,7 @@ CORE_TEST(space_small_classes)
 	test_heap_done(heap);
 }
 
-/* A freed block comes back zeroed; a reused spare keeps no bytes either. */
+/* A freed block comes back zeroed, from its pool or from the spare. */
 CORE_TEST(space_blocks_zeroed_on_reuse)
 {
 	struct mheap *heap = test_heap(SZ_1M);
@@ -128,11 +128,14 @@ CORE_TEST(space_blocks_zeroed_on_reuse)
 	memset(ptr, 0xff, 48);
 	mheap_space_free(heap, &heap->payload, loc);
 	mheap_space_free(heap, &heap->payload, loc2);
-	/* the emptied arena is now the spare; the meta space takes it */
-	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->meta, 48, &loc, &ptr), 0);
+	/* the emptied arena is now the spare, and is used again */
+	CORE_EXPECT_EQ(test_stats(heap).spare, (u64)1);
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, 48, &loc, &ptr), 0);
 	CORE_EXPECT_EQ(test_stats(heap).reserved, (u64)MHEAP_ARENA_SIZE);
+	CORE_EXPECT_EQ(test_stats(heap).spare, (u64)0);
 	CORE_EXPECT_EQ(((unsigned char *)ptr)[0], 0);
-	mheap_space_free(heap, &heap->meta, loc);
+	CORE_EXPECT_EQ(((unsigned char *)ptr)[47], 0);
+	mheap_space_free(heap, &heap->payload, loc);
 	test_heap_done(heap);
 }
 
