@@ -160,10 +160,12 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 			bool jumbo, size_t size, struct mheap_arena **out)
 {
 	struct mheap_arena *arena;
+	size_t reserved;
 	u32 index;
 	int err;
 
-	if (heap->reserved + size > heap->capacity)
+	if (check_add_overflow(heap->reserved, size, &reserved) ||
+	    reserved > heap->capacity)
 		return -ENOSPC;
 	err = table_slot(space, &index);
 	if (err)

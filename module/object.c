@@ -55,7 +55,8 @@ static void gc_list_remove(struct mheap *heap, struct mheap_gc_list *list,
  */
 size_t mheap_object_meta_size(size_t nrefs, bool cookie)
 {
-	size_t size = sizeof(struct mheap_object) + nrefs * sizeof(u32);
+	size_t size = size_add(sizeof(struct mheap_object),
+			       array_size(nrefs, sizeof(u32)));
 
 	return cookie ? round_up(size, sizeof(u64)) + sizeof(u64) : size;
 }

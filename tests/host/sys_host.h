@@ -71,6 +71,20 @@ long sys_warnings(void);	/* WARN_ON_ONCE()s that fired so far */
 		     __a < __b ? __a : __b; })
 #define max(a, b) ({ __auto_type __a = (a); __auto_type __b = (b);	\
 		     __a > __b ? __a : __b; })
+static inline size_t size_add(size_t a, size_t b)
+{
+	size_t sum;
+
+	return __builtin_add_overflow(a, b, &sum) ? SIZE_MAX : sum;
+}
+
+static inline size_t array_size(size_t n, size_t size)
+{
+	size_t bytes;
+
+	return __builtin_mul_overflow(n, size, &bytes) ? SIZE_MAX : bytes;
+}
+
 #define max_t(t, a, b)		max((t)(a), (t)(b))
 #define struct_size(p, member, n) \
 	(sizeof(*(p)) + sizeof((p)->member[0]) * (n))
