@@ -7,7 +7,7 @@
  *
  * Locking: heap->lock for everything; see heap.h.
  */
-#include "heap.h"
+#include "gc.h"
 
 static atomic_long_t global_heaps;
 static atomic_long_t global_reserved;
@@ -509,6 +509,7 @@ struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max)
 	heap->capacity_max = capacity_max;
 	space_init(&heap->meta, 3, MHEAP_UNDO_META);
 	space_init(&heap->payload, 4, MHEAP_UNDO_PAYLOAD);
+	mheap_gc_init(heap);
 	atomic_long_add(1, &global_heaps);
 	return heap;
 }
@@ -529,8 +530,9 @@ static void space_destroy(struct mheap *heap, struct mheap_space *space)
  * mheap_heap_destroy() - destroy a heap and everything in it
  * @heap: the heap; NULL is allowed and does nothing.
  *
- * Frees every arena whatever objects they still hold: the object graph,
- * cycles included, is never walked.
+ * Cancels the collector's work and waits for it, then frees every arena
+ * whatever objects they still hold: the object graph, cycles included, is
+ * never walked.
  *
  * Context: process context; the caller holds the only reference and not
  * the lock.
@@ -539,6 +541,7 @@ void mheap_heap_destroy(struct mheap *heap)
 {
 	if (!heap)
 		return;
+	mheap_gc_fini(heap);
 	space_destroy(heap, &heap->meta);
 	space_destroy(heap, &heap->payload);
 	WARN_ON_ONCE(heap->reserved);

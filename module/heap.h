@@ -155,6 +155,57 @@ struct mheap_gc_list {
 };
 
 /**
+ * struct mheap_gen_stats - what the collector did to one generation
+ * @collections: collections of this generation (and the younger ones).
+ * @collected: unreachable objects freed.
+ * @uncollectable: unreachable objects kept on the garbage list (save-all).
+ * @examined: objects looked at.
+ * @pause_total_ns: time spent collecting, in total.
+ * @pause_last_ns: time the last collection took.
+ */
+struct mheap_gen_stats {
+	u64 collections;
+	u64 collected;
+	u64 uncollectable;
+	u64 examined;
+	u64 pause_total_ns;
+	u64 pause_last_ns;
+};
+
+#define MHEAP_GC_GENS		3	/* generations that are collected */
+
+/**
+ * struct mheap_gc - the cycle collector's state in a heap (see gc.c)
+ * @work: runs a collection when generation 0 crosses its threshold.
+ * @enabled: whether crossing a threshold queues a collection.
+ * @save_all: unreachable objects go to @garbage instead of being freed.
+ * @collecting: a collection is running.
+ * @threshold: per generation: for 0, tracked allocations minus
+ *	deallocations; for 1 and 2, collections of the next younger one.
+ * @count: the same quantities, counted since the generation was last
+ *	collected.
+ * @long_lived_total: objects in generation 2 after the last full
+ *	collection.
+ * @long_lived_pending: objects moved into generation 2 since then; a full
+ *	collection waits until they exceed 25% of @long_lived_total.
+ * @garbage: unreachable objects kept by save-all mode, each holding one
+ *	extra reference from the list.
+ * @stats: per generation.
+ */
+struct mheap_gc {
+	struct sys_work work;
+	bool enabled;
+	bool save_all;
+	bool collecting;
+	u32 threshold[MHEAP_GC_GENS];
+	u32 count[MHEAP_GC_GENS];
+	u64 long_lived_total;
+	u64 long_lived_pending;
+	struct mheap_gc_list garbage;
+	struct mheap_gen_stats stats[MHEAP_GC_GENS];
+};
+
+/**
  * struct mheap - one managed heap, created by each open() of /dev/mheap
  * @lock: guards everything below.
  * @capacity: bytes of arenas the heap may reserve. L: lock
@@ -166,6 +217,7 @@ struct mheap_gc_list {
  * @meta: headers and reference slots. L: lock
  * @payload: payload bytes. L: lock
  * @gens: tracked objects, by generation. L: lock
+ * @gc: the cycle collector. L: lock, but for @gc.work
  * @objects_live: objects allocated and not freed. L: lock
  * @objects_allocated: objects ever allocated. L: lock
  * @objects_freed: objects ever freed. L: lock
@@ -182,6 +234,7 @@ struct mheap {
 	struct mheap_space meta;
 	struct mheap_space payload;
 	struct mheap_gc_list gens[MHEAP_NGENS];
+	struct mheap_gc gc;
 	u64 objects_live;
 	u64 objects_allocated;
 	u64 objects_freed;

@@ -4,9 +4,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sizes.h>
+#include <linux/workqueue.h>
 
 #include "dev.h"
 #include "heap.h"
@@ -21,6 +23,10 @@ module_param(heap_capacity_max, ulong, 0444);
 MODULE_PARM_DESC(heap_capacity_max,
 		 "The most a heap's capacity may be set to (default 1 GiB, at most 16 GiB)");
 
+/* The collectors' workqueue (see sys.h): unbound, one work item per heap. */
+struct workqueue_struct *mheap_gc_wq;
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_wq);
+
 static int __init mheap_init(void)
 {
 	int err;
@@ -30,6 +36,9 @@ static int __init mheap_init(void)
 		       MHEAP_CAPACITY_MIN, MHEAP_CAPACITY_LIMIT);
 		return -EINVAL;
 	}
+	mheap_gc_wq = alloc_workqueue("mheap_gc", WQ_UNBOUND, 0);
+	if (!mheap_gc_wq)
+		return -ENOMEM;
 	err = mheap_dev_register(heap_capacity, heap_capacity_max);
 	if (err)
 		goto err_dev;
@@ -37,12 +46,14 @@ static int __init mheap_init(void)
 
 err_dev:
 	pr_err("cannot register /dev/mheap: %d\n", err);
+	destroy_workqueue(mheap_gc_wq);
 	return err;
 }
 
 static void __exit mheap_exit(void)
 {
 	mheap_dev_unregister();
+	destroy_workqueue(mheap_gc_wq);
 }
 
 module_init(mheap_init);

@@ -11,39 +11,10 @@
  *
  * Locking: heap->lock for everything.
  */
-#include "object.h"
+#include "gc.h"
 
 /* How many objects a release frees between two chances to reschedule */
 #define RELEASE_BATCH	1024
-
-static void gc_list_append(struct mheap *heap, struct mheap_gc_list *list,
-			   u32 id, struct mheap_object *obj)
-{
-	obj->gc_prev = list->tail;
-	obj->gc_next = 0;
-	if (list->tail)
-		mheap_object_ptr(heap, list->tail)->gc_next = id;
-	else
-		list->head = id;
-	list->tail = id;
-	list->count++;
-}
-
-static void gc_list_remove(struct mheap *heap, struct mheap_gc_list *list,
-			   struct mheap_object *obj)
-{
-	if (obj->gc_prev)
-		mheap_object_ptr(heap, obj->gc_prev)->gc_next = obj->gc_next;
-	else
-		list->head = obj->gc_next;
-	if (obj->gc_next)
-		mheap_object_ptr(heap, obj->gc_next)->gc_prev = obj->gc_prev;
-	else
-		list->tail = obj->gc_prev;
-	list->count--;
-	obj->gc_prev = 0;
-	obj->gc_next = 0;
-}
 
 /**
  * mheap_object_meta_size() - bytes of the meta space an object takes
@@ -123,8 +94,7 @@ int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 	}
 	if (nrefs) {
 		obj->flags |= MHEAP_OBJ_TRACKED;
-		obj->gen = 0;
-		gc_list_append(heap, &heap->gens[0], loc, obj);
+		mheap_gc_track(heap, loc, obj);
 	}
 	heap->objects_live++;
 	heap->objects_allocated++;
@@ -182,8 +152,17 @@ int mheap_object_get(struct mheap *heap, u32 id)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_get);
 
-static void free_object(struct mheap *heap, u32 id, struct mheap_object *obj)
+/**
+ * mheap_object_free() - free an object's memory
+ * @heap: the heap.
+ * @id: an object no longer on any list, whose slots were released.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_object_free(struct mheap *heap, u32 id)
 {
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+
 	heap->objects_live--;
 	heap->objects_freed++;
 	heap->payload_bytes -= obj->size;
@@ -191,6 +170,7 @@ static void free_object(struct mheap *heap, u32 id, struct mheap_object *obj)
 		mheap_space_free(heap, &heap->payload, obj->payload);
 	mheap_space_free(heap, &heap->meta, id);
 }
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
 
 /*
  * Free @id, whose count just reached zero, and every object that only it
@@ -206,7 +186,7 @@ static void release(struct mheap *heap, u32 id)
 	u32 next, i;
 
 	if (obj->flags & MHEAP_OBJ_TRACKED)
-		gc_list_remove(heap, &heap->gens[obj->gen], obj);
+		mheap_gc_untrack(heap, obj);
 	next = id;
 	while (next) {
 		id = next;
@@ -222,11 +202,11 @@ static void release(struct mheap *heap, u32 id)
 			if (WARN_ON_ONCE(!t->refcnt) || --t->refcnt)
 				continue;
 			if (t->flags & MHEAP_OBJ_TRACKED)
-				gc_list_remove(heap, &heap->gens[t->gen], t);
+				mheap_gc_untrack(heap, t);
 			t->gc_next = next;
 			next = target;
 		}
-		free_object(heap, id, obj);
+		mheap_object_free(heap, id);
 		if (++freed % RELEASE_BATCH == 0)
 			sys_cond_resched();
 	}

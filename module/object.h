@@ -32,10 +32,15 @@
 /* flags */
 #define MHEAP_OBJ_TRACKED	0x1	/* has slots: on a generation list */
 #define MHEAP_OBJ_COOKIE	0x2	/* a cookie follows the slots */
+#define MHEAP_OBJ_COLLECTING	0x4	/* in the set being collected */
+#define MHEAP_OBJ_ROOT		0x8	/* held from outside that set */
+#define MHEAP_OBJ_REACHABLE	0x10	/* reached from a root */
+#define MHEAP_OBJ_GARBAGE	0x20	/* on the save-all garbage list */
 
 /**
  * struct mheap_object - an object's header, in the meta space
- * @gc_prev: previous object on its generation list, 0 at the head.
+ * @gc_prev: previous object on its generation list, 0 at the head; during a
+ *	collection, first its gc_refs, then the collector's stack link.
  * @gc_next: next object on its generation list, 0 at the tail; while the
  *	object is being released, the next object to release.
  * @refcnt: handles on the object plus slots holding it.
@@ -84,6 +89,7 @@ int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares);
 int mheap_object_get(struct mheap *heap, u32 id);
 void mheap_object_put(struct mheap *heap, u32 id);
+void mheap_object_free(struct mheap *heap, u32 id);
 int mheap_object_set_slot(struct mheap *heap, u32 id, size_t index, u32 target);
 int mheap_object_get_slot(struct mheap *heap, u32 id, size_t index,
 			  u32 *target);

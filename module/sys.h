@@ -13,6 +13,11 @@
  *   sys_cond_resched()  a point where a long loop may yield the CPU.
  *   struct sys_mutex    the heap lock: sys_mutex_init/lock/unlock/destroy,
  *                       sys_assert_held().
+ *   struct sys_work     a work item on the collector's workqueue:
+ *                       sys_work_init(work, fn), sys_work_queue(work),
+ *                       sys_work_cancel_sync(work); fn runs in process
+ *                       context, never in the caller of sys_work_queue().
+ *   sys_now_ns()        a monotonic clock, for pause times.
  * Besides these, the core uses a few kernel names the host shim defines
  * too: u8..u64, struct list_head and its helpers, container_of,
  * check_{add,mul}_overflow, __ffs64, min/max, atomic_long_*,
@@ -37,7 +42,9 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #define SYS_GFP	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
 
@@ -85,6 +92,45 @@ struct sys_mutex {
 #define sys_mutex_lock(m)	mutex_lock(&(m)->mutex)
 #define sys_mutex_unlock(m)	mutex_unlock(&(m)->mutex)
 #define sys_assert_held(m)	lockdep_assert_held(&(m)->mutex)
+
+/* The collector's workqueue: unbound, created by module init (main.c). */
+extern struct workqueue_struct *mheap_gc_wq;
+
+struct sys_work;
+typedef void (*sys_work_fn)(struct sys_work *work);
+
+struct sys_work {
+	struct work_struct work;
+	sys_work_fn fn;
+};
+
+static inline void sys_work_call(struct work_struct *work)
+{
+	struct sys_work *w = container_of(work, struct sys_work, work);
+
+	w->fn(w);
+}
+
+static inline void sys_work_init(struct sys_work *w, sys_work_fn fn)
+{
+	INIT_WORK(&w->work, sys_work_call);
+	w->fn = fn;
+}
+
+static inline void sys_work_queue(struct sys_work *w)
+{
+	queue_work(mheap_gc_wq, &w->work);
+}
+
+static inline void sys_work_cancel_sync(struct sys_work *w)
+{
+	cancel_work_sync(&w->work);
+}
+
+static inline u64 sys_now_ns(void)
+{
+	return ktime_get_ns();
+}
 
 #else /* !__KERNEL__ */
 

@@ -45,10 +45,40 @@ static inline u32 test_refcnt(struct mheap *heap, u32 id)
 	return mheap_object_ptr(heap, id)->refcnt;
 }
 
+static inline u32 test_gen(struct mheap *heap, u32 id)
+{
+	return mheap_object_ptr(heap, id)->gen;
+}
+
 /* The index, in its space's table, of the arena holding @loc. */
 static inline u32 test_arena_of(const struct mheap_space *space, u32 loc)
 {
 	return loc >> (MHEAP_ARENA_SHIFT - space->qshift);
+}
+
+/* A heap with one client, locked. */
+struct test_client {
+	struct mheap *heap;
+	struct mheap_client *client;
+};
+
+static inline bool test_client_open(struct test_client *t, size_t capacity)
+{
+	t->heap = test_heap(capacity);
+	if (!t->heap)
+		return false;
+	t->client = mheap_client_create(t->heap);
+	if (!t->client) {
+		test_heap_done(t->heap);
+		return false;
+	}
+	return true;
+}
+
+static inline void test_client_close(struct test_client *t)
+{
+	mheap_client_destroy(t->client);
+	test_heap_done(t->heap);
 }
 
 #endif /* MHEAP_CORE_UTIL_H */

@@ -6,30 +6,6 @@
  */
 #include "core_util.h"
 
-struct test_client {
-	struct mheap *heap;
-	struct mheap_client *client;
-};
-
-static inline bool test_client_open(struct test_client *t, size_t capacity)
-{
-	t->heap = test_heap(capacity);
-	if (!t->heap)
-		return false;
-	t->client = mheap_client_create(t->heap);
-	if (!t->client) {
-		test_heap_done(t->heap);
-		return false;
-	}
-	return true;
-}
-
-static inline void test_client_close(struct test_client *t)
-{
-	mheap_client_destroy(t->client);
-	test_heap_done(t->heap);
-}
-
 CORE_TEST(handle_alloc_close)
 {
 	struct mheap_object_info info;

@@ -4,12 +4,15 @@
  * cases are shared with the host tests (see core_test.h).
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/mheap.h>
 
 #include "../dev.h"
 #include "heap_cases.h"
 #include "object_cases.h"
 #include "handle_cases.h"
+#include "gc_cases.h"
 
 static struct kunit_case mheap_heap_cases[] = {
 	KUNIT_CASE(heap_create_destroy),
@@ -65,6 +68,202 @@ static struct kunit_suite mheap_handle_suite = {
 	.test_cases = mheap_handle_cases,
 };
 
+/*
+ * Collections racing with mutations: two threads, each with its own client
+ * on one heap, allocate, link, dup and close at random while this thread
+ * collects random generations and the workqueue collects on its own (low
+ * thresholds). At the end, a full collection must leave exactly the
+ * objects reachable from the two clients' handles.
+ */
+#define RACE_OPS	100000
+#define RACE_HANDLES	128
+
+struct race_thread {
+	struct mheap_client *client;
+	u64 rnd;
+	int err;
+	int ops;
+	bool done;
+	u32 handles[RACE_HANDLES];
+	int n;
+};
+
+static int race_op(struct race_thread *r)
+{
+	unsigned int op = core_rand(&r->rnd) % 8;
+	int h = r->n ? core_rand(&r->rnd) % r->n : -1;
+	u32 value;
+	int err;
+
+	if (h < 0 || (op < 3 && r->n < RACE_HANDLES)) {
+		if (r->n == RACE_HANDLES)
+			return 0;
+		err = mheap_handle_alloc(r->client, core_rand(&r->rnd) % 100,
+					 core_rand(&r->rnd) % 4, 0, &value);
+		if (!err)
+			r->handles[r->n++] = value;
+		return err;
+	}
+	if (op < 4 && r->n < RACE_HANDLES) {
+		err = mheap_handle_dup(r->client, r->handles[h], &value);
+		if (!err)
+			r->handles[r->n++] = value;
+		return err;
+	}
+	if (op < 7) {
+		u32 t = r->handles[core_rand(&r->rnd) % r->n];
+
+		err = mheap_handle_set_slot(r->client, r->handles[h],
+					    core_rand(&r->rnd) % 4, t);
+		return err == -EINVAL ? 0 : err;
+	}
+	err = mheap_handle_close(r->client, r->handles[h]);
+	r->handles[h] = r->handles[--r->n];
+	return err;
+}
+
+static int race_mutator(void *arg)
+{
+	struct race_thread *r = arg;
+	int i;
+
+	for (i = 0; i < RACE_OPS && !r->err; i++) {
+		mheap_heap_lock(r->client->heap);
+		r->err = race_op(r);
+		mheap_heap_unlock(r->client->heap);
+		cond_resched();
+	}
+	r->ops = i;
+	WRITE_ONCE(r->done, true);
+	while (!kthread_should_stop())
+		usleep_range(1000, 2000);
+	return 0;
+}
+
+/* Mark from every handle of @clients; returns how many objects. */
+static u64 race_mark(struct mheap *heap, struct mheap_client **clients,
+		     unsigned int nclients, u32 *stack)
+{
+	struct mheap_object *obj, *t;
+	unsigned int c, i, j;
+	u64 n = 0;
+	u32 top;
+
+	for (c = 0; c < nclients; c++) {
+		for (i = 0; i < clients[c]->used; i++) {
+			struct mheap_handle *h = &clients[c]->table[i];
+
+			if (h->tag & MHEAP_HANDLE_FREE)
+				continue;
+			obj = mheap_object_ptr(heap, h->obj);
+			if (obj->flags & MHEAP_OBJ_REACHABLE)
+				continue;
+			obj->flags |= MHEAP_OBJ_REACHABLE;
+			top = 0;
+			stack[top++] = h->obj;
+			while (top) {
+				obj = mheap_object_ptr(heap, stack[--top]);
+				n++;
+				for (j = 0; j < obj->nrefs; j++) {
+					if (!obj->slots[j])
+						continue;
+					t = mheap_object_ptr(heap, obj->slots[j]);
+					if (t->flags & MHEAP_OBJ_REACHABLE)
+						continue;
+					t->flags |= MHEAP_OBJ_REACHABLE;
+					stack[top++] = obj->slots[j];
+				}
+			}
+		}
+	}
+	return n;
+}
+
+static void gc_races_with_mutators(struct kunit *test)
+{
+	static const u32 th[MHEAP_GC_GENS] = { 50, 5, 5 };
+	struct mheap_client *clients[2];
+	struct race_thread *r;
+	struct task_struct *tasks[2];
+	struct mheap *heap;
+	u64 collections = 0, rnd = 42, reachable;
+	unsigned int i;
+	u32 *stack;
+
+	r = kunit_kcalloc(test, 2, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	heap = mheap_heap_create(SZ_1M * 16, SZ_1G);
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+	mheap_heap_lock(heap);
+	mheap_gc_set_threshold(heap, th);
+	mheap_heap_unlock(heap);
+	for (i = 0; i < 2; i++) {
+		clients[i] = mheap_client_create(heap);
+		KUNIT_ASSERT_NOT_NULL(test, clients[i]);
+		r[i].client = clients[i];
+		r[i].rnd = i + 1;
+		tasks[i] = kthread_run(race_mutator, &r[i], "mheap_race%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(tasks[i]));
+	}
+	while (!READ_ONCE(r[0].done) || !READ_ONCE(r[1].done)) {
+		unsigned int gen = core_rand(&rnd) % MHEAP_GC_GENS;
+
+		mheap_heap_lock(heap);
+		KUNIT_EXPECT_GE(test, mheap_gc_collect(heap, gen), 0L);
+		mheap_heap_unlock(heap);
+		collections++;
+		usleep_range(1000, 2000);
+	}
+	for (i = 0; i < 2; i++) {
+		kthread_stop(tasks[i]);
+		KUNIT_EXPECT_EQ(test, r[i].err, 0);
+		KUNIT_EXPECT_EQ(test, r[i].ops, RACE_OPS);
+	}
+	flush_work(&heap->gc.work.work);
+	mheap_heap_lock(heap);
+	KUNIT_EXPECT_GE(test, mheap_gc_collect(heap, 2), 0L);
+	stack = kvcalloc(heap->objects_live + 1, sizeof(*stack), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, stack);
+	reachable = race_mark(heap, clients, 2, stack);
+	kvfree(stack);
+	KUNIT_EXPECT_EQ(test, reachable, heap->objects_live);
+	KUNIT_EXPECT_EQ(test, heap->objects_live,
+			heap->objects_allocated - heap->objects_freed);
+	kunit_info(test, "%llu explicit and %llu total collections",
+		   collections, heap->gc.stats[0].collections +
+		   heap->gc.stats[1].collections + heap->gc.stats[2].collections);
+	for (i = 0; i < 2; i++)
+		mheap_client_destroy(clients[i]);
+	/* whatever is left is cycles: a full collection takes it all */
+	mheap_gc_collect(heap, 2);
+	KUNIT_EXPECT_EQ(test, heap->objects_live, 0);
+	mheap_heap_unlock(heap);
+	mheap_heap_destroy(heap);
+}
+
+static struct kunit_case mheap_gc_cases[] = {
+	KUNIT_CASE(gc_two_cycle),
+	KUNIT_CASE(gc_self_cycle),
+	KUNIT_CASE(gc_cycle_reachable_survives),
+	KUNIT_CASE(gc_cycle_holding_live_object),
+	KUNIT_CASE(gc_cycle_spanning_generations),
+	KUNIT_CASE(gc_cascade_during_collection),
+	KUNIT_CASE(gc_enable_disable_and_work),
+	KUNIT_CASE(gc_full_collection_heuristic),
+	KUNIT_CASE(gc_freeze_unfreeze),
+	KUNIT_CASE(gc_save_all),
+	KUNIT_CASE(gc_introspection),
+	KUNIT_CASE_SLOW(gc_million_object_cycle),
+	KUNIT_CASE_SLOW(gc_random_graphs_against_oracle),
+	KUNIT_CASE_SLOW(gc_races_with_mutators),
+	{}
+};
+
+static struct kunit_suite mheap_gc_suite = {
+	.name = "mheap_gc",
+	.test_cases = mheap_gc_cases,
+};
+
 static void version_reports_uapi_version(struct kunit *test)
 {
 	struct mheap_version v = { .version = 99, .features = ~0ULL };
@@ -97,7 +296,7 @@ static struct kunit_suite mheap_ioctl_suite = {
 };
 
 kunit_test_suites(&mheap_heap_suite, &mheap_object_suite, &mheap_handle_suite,
-		  &mheap_ioctl_suite);
+		  &mheap_gc_suite, &mheap_ioctl_suite);
 
 MODULE_DESCRIPTION("KUnit tests for mheap");
 MODULE_LICENSE("GPL");

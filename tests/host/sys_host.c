@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "sys_host.h"
 
@@ -90,4 +91,12 @@ bool sys_fail_fired(void)
 long sys_warnings(void)
 {
 	return warnings;
+}
+
+u64 sys_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

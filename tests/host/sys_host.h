@@ -37,6 +37,43 @@ struct sys_mutex {
 	int held;
 };
 
+/* Work items: queued here, run by the test with sys_work_run(). */
+struct sys_work;
+typedef void (*sys_work_fn)(struct sys_work *work);
+
+struct sys_work {
+	sys_work_fn fn;
+	bool queued;
+};
+
+static inline void sys_work_init(struct sys_work *w, sys_work_fn fn)
+{
+	w->fn = fn;
+	w->queued = false;
+}
+
+static inline void sys_work_queue(struct sys_work *w)
+{
+	w->queued = true;
+}
+
+static inline void sys_work_cancel_sync(struct sys_work *w)
+{
+	w->queued = false;
+}
+
+/* Run @w if it is queued; returns whether it ran. */
+static inline bool sys_work_run(struct sys_work *w)
+{
+	if (!w->queued)
+		return false;
+	w->queued = false;
+	w->fn(w);
+	return true;
+}
+
+u64 sys_now_ns(void);
+
 void sys_warn(const char *file, int line, const char *cond);
 
 #define WARN_ON_ONCE(cond) ({						\

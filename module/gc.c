@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generational cycle collector: CPython's algorithm (Python/gc.c),
+ * applied to a heap's tracked objects. Part of the portable core (see
+ * sys.h). Documentation/gc.rst explains it at length; this file states
+ * each phase's pre- and post-conditions.
+ *
+ * Reference counting frees everything but cycles. To find the cycles in a
+ * set of objects (the "young" list: the generation being collected and
+ * all younger ones), count for each object the references it gets from
+ * inside the set. An object with more references than that is held from
+ * outside, by a handle or by an object of an older generation: it is
+ * reachable, and so is everything it reaches. The rest is garbage.
+ *
+ * Phases of collect(), over the young list:
+ *   update_refs     gc_refs := refcnt, for each object, in gc_prev
+ *   subtract_refs   gc_refs -= 1 for each slot of a young object holding it
+ *   mark_reachable  objects with gc_refs > 0 are roots; mark what they
+ *                   reach, with an explicit stack threaded through gc_prev
+ *   partition       survivors to the next generation, the rest to the
+ *                   unreachable list; both lists doubly linked again
+ *   release         empty the unreachable objects' slots (dropping what
+ *                   they held outside the list), then free them
+ * Nothing here recurses, and nothing allocates: a collection cannot fail.
+ *
+ * Locking: heap->lock held throughout, by every function here.
+ */
+#include "gc.h"
+
+/* gc_list_*: lists of tracked objects, linked through their ids. */
+
+static void gc_list_init(struct mheap_gc_list *list)
+{
+	list->head = 0;
+	list->tail = 0;
+	list->count = 0;
+}
+
+static void gc_list_append(struct mheap *heap, struct mheap_gc_list *list,
+			   u32 id, struct mheap_object *obj)
+{
+	obj->gc_prev = list->tail;
+	obj->gc_next = 0;
+	if (list->tail)
+		mheap_object_ptr(heap, list->tail)->gc_next = id;
+	else
+		list->head = id;
+	list->tail = id;
+	list->count++;
+}
+
+static void gc_list_remove(struct mheap *heap, struct mheap_gc_list *list,
+			   struct mheap_object *obj)
+{
+	if (obj->gc_prev)
+		mheap_object_ptr(heap, obj->gc_prev)->gc_next = obj->gc_next;
+	else
+		list->head = obj->gc_next;
+	if (obj->gc_next)
+		mheap_object_ptr(heap, obj->gc_next)->gc_prev = obj->gc_prev;
+	else
+		list->tail = obj->gc_prev;
+	list->count--;
+	obj->gc_prev = 0;
+	obj->gc_next = 0;
+}
+
+/* Move every object of @from to the end of @to, as generation @gen. */
+static void gc_list_merge(struct mheap *heap, struct mheap_gc_list *from,
+			  struct mheap_gc_list *to, unsigned int gen)
+{
+	u32 id;
+
+	if (!from->head)
+		return;
+	for (id = from->head; id; id = mheap_object_ptr(heap, id)->gc_next)
+		mheap_object_ptr(heap, id)->gen = gen;
+	if (to->tail) {
+		mheap_object_ptr(heap, to->tail)->gc_next = from->head;
+		mheap_object_ptr(heap, from->head)->gc_prev = to->tail;
+	} else {
+		to->head = from->head;
+	}
+	to->tail = from->tail;
+	to->count += from->count;
+	gc_list_init(from);
+}
+
+static void gc_work(struct sys_work *work);
+
+/**
+ * mheap_gc_init() - set up a new heap's collector
+ * @heap: the heap, not yet in use.
+ *
+ * Context: heap creation.
+ */
+void mheap_gc_init(struct mheap *heap)
+{
+	struct mheap_gc *gc = &heap->gc;
+
+	sys_work_init(&gc->work, gc_work);
+	gc->enabled = true;
+	gc->threshold[0] = MHEAP_GC_THRESHOLD0;
+	gc->threshold[1] = MHEAP_GC_THRESHOLD1;
+	gc->threshold[2] = MHEAP_GC_THRESHOLD2;
+}
+
+/**
+ * mheap_gc_fini() - stop a heap's collector before the heap goes
+ * @heap: the heap; nothing can queue its work any more.
+ *
+ * Cancels the work item and waits for it if it is running.
+ *
+ * Context: process context; heap->lock not held.
+ */
+void mheap_gc_fini(struct mheap *heap)
+{
+	sys_work_cancel_sync(&heap->gc.work);
+}
+
+/**
+ * mheap_gc_track() - a tracked object was just allocated
+ * @heap: the heap.
+ * @id: the object.
+ * @obj: its header.
+ *
+ * The object joins generation 0. Crossing generation 0's threshold queues
+ * the heap's work item; the allocation never collects by itself.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_track(struct mheap *heap, u32 id, struct mheap_object *obj)
+{
+	struct mheap_gc *gc = &heap->gc;
+
+	obj->gen = 0;
+	gc_list_append(heap, &heap->gens[0], id, obj);
+	gc->count[0]++;
+	if (gc->enabled && gc->threshold[0] && gc->count[0] > gc->threshold[0] &&
+	    !gc->collecting)
+		sys_work_queue(&gc->work);
+}
+
+/**
+ * mheap_gc_untrack() - a tracked object is about to be freed
+ * @heap: the heap.
+ * @obj: its header, on the list of its generation.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_untrack(struct mheap *heap, struct mheap_object *obj)
+{
+	gc_list_remove(heap, &heap->gens[obj->gen], obj);
+	if (heap->gc.count[0])
+		heap->gc.count[0]--;
+}
+
+/*
+ * Pre: @young holds the objects to examine, with valid next links.
+ * Post: each has COLLECTING set, ROOT and REACHABLE clear, and gc_refs (in
+ * gc_prev) equal to its refcount. The prev links are gone.
+ */
+static void update_refs(struct mheap *heap, struct mheap_gc_list *young)
+{
+	struct mheap_object *obj;
+	u32 id;
+
+	for (id = young->head; id; id = obj->gc_next) {
+		obj = mheap_object_ptr(heap, id);
+		obj->gc_prev = obj->refcnt;
+		obj->flags |= MHEAP_OBJ_COLLECTING;
+		obj->flags &= ~(MHEAP_OBJ_ROOT | MHEAP_OBJ_REACHABLE);
+	}
+}
+
+/*
+ * Post: each object's gc_refs counts only the references it gets from
+ * outside @young (handles, and slots of objects not being collected).
+ */
+static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young)
+{
+	struct mheap_object *obj, *t;
+	u32 id, i;
+
+	for (id = young->head; id; id = obj->gc_next) {
+		obj = mheap_object_ptr(heap, id);
+		for (i = 0; i < obj->nrefs; i++) {
+			if (!obj->slots[i])
+				continue;
+			t = mheap_object_ptr(heap, obj->slots[i]);
+			if (t->flags & MHEAP_OBJ_COLLECTING &&
+			    !WARN_ON_ONCE(!t->gc_prev))
+				t->gc_prev--;
+		}
+	}
+}
+
+/*
+ * Pre: gc_refs as subtract_refs() left them.
+ * Post: REACHABLE is set on exactly the young objects reachable from an
+ * object with gc_refs > 0; gc_prev is meaningless.
+ *
+ * First every root is flagged (its gc_refs is read once, before gc_prev is
+ * reused), then each root not yet reached is pushed and the stack drained.
+ * Loop invariant: every object on the stack is REACHABLE and its slots are
+ * still to be scanned; every REACHABLE object not on the stack has been
+ * scanned. Each object is pushed at most once.
+ */
+static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young)
+{
+	struct mheap_object *obj, *o, *t;
+	u32 id, top, i;
+
+	for (id = young->head; id; id = obj->gc_next) {
+		obj = mheap_object_ptr(heap, id);
+		if (obj->gc_prev)
+			obj->flags |= MHEAP_OBJ_ROOT;
+	}
+	for (id = young->head; id; id = obj->gc_next) {
+		obj = mheap_object_ptr(heap, id);
+		if (!(obj->flags & MHEAP_OBJ_ROOT) ||
+		    obj->flags & MHEAP_OBJ_REACHABLE)
+			continue;
+		obj->flags |= MHEAP_OBJ_REACHABLE;
+		obj->gc_prev = 0;
+		top = id;
+		while (top) {
+			o = mheap_object_ptr(heap, top);
+			top = o->gc_prev;
+			for (i = 0; i < o->nrefs; i++) {
+				if (!o->slots[i])
+					continue;
+				t = mheap_object_ptr(heap, o->slots[i]);
+				if (!(t->flags & MHEAP_OBJ_COLLECTING) ||
+				    t->flags & MHEAP_OBJ_REACHABLE)
+					continue;
+				t->flags |= MHEAP_OBJ_REACHABLE;
+				t->gc_prev = top;
+				top = o->slots[i];
+			}
+		}
+	}
+}
+
+/*
+ * Post: @young is empty; its reachable objects, flags cleared, are on
+ * @survivors as generation @gen; the others, still COLLECTING, are on
+ * @unreachable. Both lists are doubly linked.
+ */
+static void partition(struct mheap *heap, struct mheap_gc_list *young,
+		      struct mheap_gc_list *survivors,
+		      struct mheap_gc_list *unreachable, unsigned int gen)
+{
+	struct mheap_object *obj;
+	u32 id, next;
+
+	id = young->head;
+	gc_list_init(young);
+	for (; id; id = next) {
+		obj = mheap_object_ptr(heap, id);
+		next = obj->gc_next;
+		if (obj->flags & MHEAP_OBJ_REACHABLE) {
+			obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_ROOT |
+					MHEAP_OBJ_REACHABLE);
+			obj->gen = gen;
+			gc_list_append(heap, survivors, id, obj);
+		} else {
+			gc_list_append(heap, unreachable, id, obj);
+		}
+	}
+}
+
+/*
+ * Save-all mode: keep the unreachable objects, each with one more
+ * reference (the garbage list's), for inspection.
+ */
+static void save_garbage(struct mheap *heap, struct mheap_gc_list *unreachable)
+{
+	struct mheap_object *obj;
+	u32 id, next;
+
+	for (id = unreachable->head; id; id = next) {
+		obj = mheap_object_ptr(heap, id);
+		next = obj->gc_next;
+		obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_ROOT);
+		obj->flags |= MHEAP_OBJ_GARBAGE;
+		obj->refcnt++;
+		gc_list_append(heap, &heap->gc.garbage, id, obj);
+	}
+}
+
+/*
+ * Pre: the graph outside @unreachable is consistent (every other object is
+ * on its generation's list); every reference to an unreachable object
+ * comes from another unreachable object.
+ * Post: the objects of @unreachable are freed, and what they held outside
+ * it was released (possibly freeing more, by plain reference counting:
+ * such cascades never reach an unreachable object, as nothing outside the
+ * list refers to one). Returns how many were freed.
+ */
+static u64 release_unreachable(struct mheap *heap,
+			       struct mheap_gc_list *unreachable)
+{
+	struct mheap_object *obj, *t;
+	u64 freed = 0;
+	u32 id, next, i;
+
+	for (id = unreachable->head; id; id = obj->gc_next) {
+		obj = mheap_object_ptr(heap, id);
+		for (i = 0; i < obj->nrefs; i++) {
+			u32 target = obj->slots[i];
+
+			if (!target)
+				continue;
+			obj->slots[i] = 0;
+			t = mheap_object_ptr(heap, target);
+			if (t->flags & MHEAP_OBJ_COLLECTING)
+				t->refcnt--;
+			else
+				mheap_object_put(heap, target);
+		}
+		sys_cond_resched();
+	}
+	for (id = unreachable->head; id; id = next) {
+		obj = mheap_object_ptr(heap, id);
+		next = obj->gc_next;
+		WARN_ON_ONCE(obj->refcnt);
+		gc_list_remove(heap, unreachable, obj);
+		if (heap->gc.count[0])
+			heap->gc.count[0]--;
+		mheap_object_free(heap, id);
+		if (++freed % 1024 == 0)
+			sys_cond_resched();
+	}
+	return freed;
+}
+
+/* Collect generation @gen and all younger ones; returns objects found. */
+static u64 collect(struct mheap *heap, unsigned int gen)
+{
+	struct mheap_gc *gc = &heap->gc;
+	struct mheap_gc_list *young = &heap->gens[gen];
+	struct mheap_gc_list survivors, unreachable;
+	struct mheap_gen_stats *st = &gc->stats[gen];
+	unsigned int next_gen = gen + 1 < MHEAP_GC_GENS ? gen + 1 : gen;
+	u64 start = sys_now_ns(), found, freed = 0;
+	unsigned int i;
+
+	gc->collecting = true;
+	if (gen + 1 < MHEAP_GC_GENS)
+		gc->count[gen + 1]++;
+	for (i = 0; i <= gen; i++)
+		gc->count[i] = 0;
+	for (i = 0; i < gen; i++)
+		gc_list_merge(heap, &heap->gens[i], young, gen);
+	st->examined += young->count;
+
+	gc_list_init(&survivors);
+	gc_list_init(&unreachable);
+	update_refs(heap, young);
+	subtract_refs(heap, young);
+	mark_reachable(heap, young);
+	partition(heap, young, &survivors, &unreachable, next_gen);
+	if (gen == 1)
+		gc->long_lived_pending += survivors.count;
+	gc_list_merge(heap, &survivors, &heap->gens[next_gen], next_gen);
+	if (gen == MHEAP_GC_GENS - 1) {
+		gc->long_lived_total = heap->gens[gen].count;
+		gc->long_lived_pending = 0;
+	}
+
+	found = unreachable.count;
+	if (gc->save_all) {
+		save_garbage(heap, &unreachable);
+		st->uncollectable += found;
+	} else {
+		freed = release_unreachable(heap, &unreachable);
+		st->collected += freed;
+	}
+	st->collections++;
+	st->pause_last_ns = sys_now_ns() - start;
+	st->pause_total_ns += st->pause_last_ns;
+	gc->collecting = false;
+	return found;
+}
+
+/*
+ * The oldest generation whose count crossed its threshold, as CPython
+ * chooses it: a full collection only once the objects moved into the old
+ * generation since the last one exceed 25% of those it held then, so that
+ * full collections stay linear overall. Returns -1 for none.
+ */
+static int generation_due(struct mheap_gc *gc)
+{
+	int gen;
+
+	for (gen = MHEAP_GC_GENS - 1; gen >= 0; gen--) {
+		if (gc->count[gen] <= gc->threshold[gen])
+			continue;
+		if (gen == MHEAP_GC_GENS - 1 &&
+		    gc->long_lived_pending < gc->long_lived_total / 4)
+			continue;
+		return gen;
+	}
+	return -1;
+}
+
+static void gc_work(struct sys_work *work)
+{
+	struct mheap *heap = container_of(work, struct mheap, gc.work);
+	int gen;
+
+	mheap_heap_lock(heap);
+	gen = generation_due(&heap->gc);
+	if (heap->gc.enabled && heap->gc.threshold[0] && gen >= 0)
+		collect(heap, gen);
+	mheap_heap_unlock(heap);
+}
+
+/**
+ * mheap_gc_collect() - collect a generation now (Python's gc.collect())
+ * @heap: the heap.
+ * @gen: 0, 1 or 2; the younger generations are collected with it.
+ *
+ * Runs whether or not automatic collection is enabled.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: the number of unreachable objects found (freed, or kept on the
+ * garbage list in save-all mode), or -EINVAL for a bad @gen.
+ */
+long mheap_gc_collect(struct mheap *heap, unsigned int gen)
+{
+	sys_assert_held(&heap->lock);
+	if (gen >= MHEAP_GC_GENS)
+		return -EINVAL;
+	return collect(heap, gen);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_collect);
+
+/**
+ * mheap_gc_enable() - turn automatic collection on or off
+ * @heap: the heap.
+ * @enable: whether crossing a threshold queues a collection.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_enable(struct mheap *heap, bool enable)
+{
+	sys_assert_held(&heap->lock);
+	heap->gc.enabled = enable;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_enable);
+
+/**
+ * mheap_gc_is_enabled() - whether automatic collection is on
+ * @heap: the heap.
+ *
+ * Context: heap->lock held.
+ * Return: true when enabled.
+ */
+bool mheap_gc_is_enabled(struct mheap *heap)
+{
+	sys_assert_held(&heap->lock);
+	return heap->gc.enabled;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_is_enabled);
+
+/**
+ * mheap_gc_get_threshold() - read the thresholds
+ * @heap: the heap.
+ * @threshold: filled in, one per generation.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_get_threshold(struct mheap *heap, u32 threshold[MHEAP_GC_GENS])
+{
+	sys_assert_held(&heap->lock);
+	memcpy(threshold, heap->gc.threshold, sizeof(heap->gc.threshold));
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_threshold);
+
+/**
+ * mheap_gc_set_threshold() - set the thresholds
+ * @heap: the heap.
+ * @threshold: one per generation; 0 for generation 0 turns automatic
+ *	collection off, as in CPython.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_set_threshold(struct mheap *heap,
+			    const u32 threshold[MHEAP_GC_GENS])
+{
+	sys_assert_held(&heap->lock);
+	memcpy(heap->gc.threshold, threshold, sizeof(heap->gc.threshold));
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_set_threshold);
+
+/**
+ * mheap_gc_get_count() - read the counts (Python's gc.get_count())
+ * @heap: the heap.
+ * @count: filled in, one per generation.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_get_count(struct mheap *heap, u32 count[MHEAP_GC_GENS])
+{
+	sys_assert_held(&heap->lock);
+	memcpy(count, heap->gc.count, sizeof(heap->gc.count));
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_count);
+
+/**
+ * mheap_gc_get_stats() - per-generation statistics (gc.get_stats())
+ * @heap: the heap.
+ * @stats: filled in, one per generation.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_get_stats(struct mheap *heap,
+			struct mheap_gen_stats stats[MHEAP_GC_GENS])
+{
+	sys_assert_held(&heap->lock);
+	memcpy(stats, heap->gc.stats, sizeof(heap->gc.stats));
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_stats);
+
+/**
+ * mheap_gc_freeze() - move every tracked object to the permanent generation
+ * @heap: the heap.
+ *
+ * Frozen objects are never collected, and references from them count as
+ * references from outside. Generation 0's count restarts, as in CPython.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_freeze(struct mheap *heap)
+{
+	unsigned int gen;
+
+	sys_assert_held(&heap->lock);
+	for (gen = 0; gen < MHEAP_GC_GENS; gen++)
+		gc_list_merge(heap, &heap->gens[gen],
+			      &heap->gens[MHEAP_GEN_PERMANENT],
+			      MHEAP_GEN_PERMANENT);
+	heap->gc.count[0] = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_freeze);
+
+/**
+ * mheap_gc_unfreeze() - move the permanent generation back to generation 2
+ * @heap: the heap.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_unfreeze(struct mheap *heap)
+{
+	sys_assert_held(&heap->lock);
+	gc_list_merge(heap, &heap->gens[MHEAP_GEN_PERMANENT],
+		      &heap->gens[MHEAP_GC_GENS - 1], MHEAP_GC_GENS - 1);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_unfreeze);
+
+/**
+ * mheap_gc_freeze_count() - objects in the permanent generation
+ * @heap: the heap.
+ *
+ * Context: heap->lock held.
+ * Return: the count.
+ */
+u64 mheap_gc_freeze_count(struct mheap *heap)
+{
+	sys_assert_held(&heap->lock);
+	return heap->gens[MHEAP_GEN_PERMANENT].count;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_freeze_count);
+
+/**
+ * mheap_gc_is_tracked() - whether the collector looks at an object
+ * @heap: the heap.
+ * @id: a live object.
+ *
+ * Context: heap->lock held.
+ * Return: true for objects with reference slots.
+ */
+bool mheap_gc_is_tracked(struct mheap *heap, u32 id)
+{
+	sys_assert_held(&heap->lock);
+	return mheap_object_ptr(heap, id)->flags & MHEAP_OBJ_TRACKED;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_is_tracked);
+
+/**
+ * mheap_gc_referents() - the objects an object's slots hold
+ * @heap: the heap.
+ * @id: a live object.
+ * @buf: receives up to @len ids, in slot order, one per non-empty slot.
+ * @len: room in @buf; 0 only counts.
+ *
+ * Context: heap->lock held.
+ * Return: how many there are, which may exceed @len.
+ */
+size_t mheap_gc_referents(struct mheap *heap, u32 id, u32 *buf, size_t len)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+	size_t n = 0;
+	u32 i;
+
+	sys_assert_held(&heap->lock);
+	for (i = 0; i < obj->nrefs; i++) {
+		if (!obj->slots[i])
+			continue;
+		if (n < len)
+			buf[n] = obj->slots[i];
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_referents);
+
+static bool holds(const struct mheap_object *obj, u32 id)
+{
+	u32 i;
+
+	for (i = 0; i < obj->nrefs; i++) {
+		if (obj->slots[i] == id)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * mheap_gc_referrers() - the objects whose slots hold an object
+ * @heap: the heap.
+ * @id: a live object.
+ * @buf: receives up to @len ids, each referrer once.
+ * @len: room in @buf; 0 only counts.
+ *
+ * Walks every tracked object (the garbage list included): linear in the
+ * heap's slots, as Python's gc.get_referrers() is.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: how many there are, which may exceed @len.
+ */
+size_t mheap_gc_referrers(struct mheap *heap, u32 id, u32 *buf, size_t len)
+{
+	struct mheap_gc_list *lists[MHEAP_NGENS + 1];
+	struct mheap_object *obj;
+	unsigned int l;
+	size_t n = 0;
+	u32 o;
+
+	sys_assert_held(&heap->lock);
+	for (l = 0; l < MHEAP_NGENS; l++)
+		lists[l] = &heap->gens[l];
+	lists[MHEAP_NGENS] = &heap->gc.garbage;
+	for (l = 0; l < ARRAY_SIZE(lists); l++) {
+		for (o = lists[l]->head; o; o = obj->gc_next) {
+			obj = mheap_object_ptr(heap, o);
+			if (!holds(obj, id))
+				continue;
+			if (n < len)
+				buf[n] = o;
+			n++;
+		}
+		sys_cond_resched();
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_referrers);
+
+/**
+ * mheap_gc_set_save_all() - keep unreachable objects instead of freeing them
+ * @heap: the heap.
+ * @save_all: on (Python's gc.DEBUG_SAVEALL) or off.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_set_save_all(struct mheap *heap, bool save_all)
+{
+	sys_assert_held(&heap->lock);
+	heap->gc.save_all = save_all;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_set_save_all);
+
+/**
+ * mheap_gc_garbage() - list the objects save-all mode kept
+ * @heap: the heap.
+ * @buf: receives up to @len ids, oldest first.
+ * @len: room in @buf; 0 only counts.
+ *
+ * Context: heap->lock held.
+ * Return: how many there are, which may exceed @len.
+ */
+size_t mheap_gc_garbage(struct mheap *heap, u32 *buf, size_t len)
+{
+	size_t n = 0;
+	u32 id;
+
+	sys_assert_held(&heap->lock);
+	for (id = heap->gc.garbage.head; id;
+	     id = mheap_object_ptr(heap, id)->gc_next) {
+		if (n < len)
+			buf[n] = id;
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_garbage);
+
+/**
+ * mheap_gc_release_garbage() - let go of the garbage list
+ * @heap: the heap.
+ *
+ * Each object goes back to generation 0 and loses the list's reference.
+ * They are still cycles, so the next collection of generation 0 (with
+ * save-all off) frees them, like ``del gc.garbage[:]`` then gc.collect().
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: how many objects left the list.
+ */
+u64 mheap_gc_release_garbage(struct mheap *heap)
+{
+	struct mheap_gc_list *garbage = &heap->gc.garbage;
+	struct mheap_object *obj;
+	u64 n = 0;
+	u32 id;
+
+	sys_assert_held(&heap->lock);
+	while ((id = garbage->head)) {
+		obj = mheap_object_ptr(heap, id);
+		gc_list_remove(heap, garbage, obj);
+		obj->flags &= ~MHEAP_OBJ_GARBAGE;
+		obj->gen = 0;
+		gc_list_append(heap, &heap->gens[0], id, obj);
+		mheap_object_put(heap, id);
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_release_garbage);

@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Test cases of the cycle collector, built into mheap_test.ko and into the
+ * host tests (see core_test.h).
+ */
+#include "../gc.h"
+#include "core_util.h"
+
+/* Allocate a tracked object with @nrefs slots; the caller's reference. */
+static inline u32 gc_obj(struct mheap *heap, size_t nrefs)
+{
+	u32 id = 0;
+
+	if (mheap_object_alloc(heap, 8, nrefs, 0, &id))
+		return 0;
+	return id;
+}
+
+/* Whether the collector's work item is queued (or waiting for the lock). */
+static inline bool gc_work_queued(struct mheap *heap)
+{
+#ifdef __KERNEL__
+	return work_busy(&heap->gc.work.work);
+#else
+	return heap->gc.work.queued;
+#endif
+}
+
+/* Let the queued work item run, as the workqueue would; heap locked. */
+static inline void gc_work_run(struct mheap *heap)
+{
+	mheap_heap_unlock(heap);
+#ifdef __KERNEL__
+	flush_work(&heap->gc.work.work);
+#else
+	sys_work_run(&heap->gc.work);
+#endif
+	mheap_heap_lock(heap);
+}
+
+CORE_TEST(gc_two_cycle)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 a, b;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	a = gc_obj(heap, 1);
+	b = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(a && b);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
+	test_heap_done(heap);
+}
+
+CORE_TEST(gc_self_cycle)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 a;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	a = gc_obj(heap, 2);
+	CORE_ASSERT_TRUE(a);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, a), 0);
+	mheap_object_put(heap, a);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)1);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 1L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	test_heap_done(heap);
+}
+
+/* A cycle hanging from a live object survives, counts untouched. */
+CORE_TEST(gc_cycle_reachable_survives)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 live, a, b;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	live = gc_obj(heap, 1);
+	a = gc_obj(heap, 1);
+	b = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(live && a && b);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, live, 0, a), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)3);
+	CORE_EXPECT_EQ(test_refcnt(heap, live), 1U);
+	CORE_EXPECT_EQ(test_refcnt(heap, a), 2U);
+	CORE_EXPECT_EQ(test_refcnt(heap, b), 1U);
+	CORE_EXPECT_EQ(test_gen(heap, a), 2U);
+	/* cutting the cycle loose makes it garbage */
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, live, 0, 0), 0);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
+	mheap_object_put(heap, live);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	test_heap_done(heap);
+}
+
+/* A dead cycle holding a live object: the live one keeps its exact count. */
+CORE_TEST(gc_cycle_holding_live_object)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 live, a, b;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	live = gc_obj(heap, 1);
+	a = gc_obj(heap, 2);
+	b = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(live && a && b);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, live), 0);
+	CORE_EXPECT_EQ(test_refcnt(heap, live), 2U);
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)1);
+	CORE_EXPECT_EQ(test_refcnt(heap, live), 1U);
+	mheap_object_put(heap, live);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	test_heap_done(heap);
+}
+
+/*
+ * Cycles across generations: a young object holding an old cycle keeps it
+ * through young collections; an old object in a cycle with a young one
+ * keeps the young one alive until a collection sees both.
+ */
+CORE_TEST(gc_cycle_spanning_generations)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 o1, o2, y;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	/* young -> old cycle */
+	o1 = gc_obj(heap, 1);
+	o2 = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(o1 && o2);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, o1, 0, o2), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, o2, 0, o1), 0);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 0L);
+	CORE_EXPECT_EQ(test_gen(heap, o1), 2U);
+	y = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(y);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, y, 0, o1), 0);
+	mheap_object_put(heap, o1);
+	mheap_object_put(heap, o2);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)3);
+	mheap_object_put(heap, y);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+
+	/* old <-> young cycle */
+	o1 = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(o1);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 0L);
+	y = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(y);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, o1, 0, y), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, y, 0, o1), 0);
+	mheap_object_put(heap, o1);
+	mheap_object_put(heap, y);
+	/* generation 0 sees y held from outside it, by o1 */
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
+	CORE_EXPECT_EQ(test_gen(heap, y), 1U);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 0L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	test_heap_done(heap);
+}
+
+/* Freeing a cycle releases what it held: a cascade, during the collection. */
+CORE_TEST(gc_cascade_during_collection)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 a, b, c, d, e;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	c = gc_obj(heap, 1);
+	d = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(c && d);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 100, 0, 0, &e), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, c, 0, d), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, d, 0, e), 0);
+	mheap_object_put(heap, d);
+	mheap_object_put(heap, e);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
+	a = gc_obj(heap, 2);
+	b = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(a && b);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, c), 0);
+	mheap_object_put(heap, c);
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)5);
+	/* a and b are found; c, d and e go with them by reference counting */
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(heap->gens[2].count, (u64)0);
+	test_heap_done(heap);
+}
+
+CORE_TEST(gc_enable_disable_and_work)
+{
+	static const u32 th[MHEAP_GC_GENS] = { 10, 10, 10 };
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_gen_stats st[MHEAP_GC_GENS];
+	u32 ids[11], count[MHEAP_GC_GENS];
+	unsigned int i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_EXPECT_TRUE(mheap_gc_is_enabled(heap));
+	mheap_gc_set_threshold(heap, th);
+	for (i = 0; i < 10; i++)
+		ids[i] = gc_obj(heap, 1);
+	CORE_EXPECT_FALSE(gc_work_queued(heap));
+	/* the 11th crosses the threshold: work is queued, nothing collected */
+	ids[10] = gc_obj(heap, 1);
+	CORE_EXPECT_TRUE(gc_work_queued(heap));
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_EQ(st[0].collections, (u64)0);
+	gc_work_run(heap);
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_EQ(st[0].collections, (u64)1);
+	CORE_EXPECT_EQ(st[0].examined, (u64)11);
+	mheap_gc_get_count(heap, count);
+	CORE_EXPECT_EQ(count[0], 0U);
+	CORE_EXPECT_EQ(count[1], 1U);
+	for (i = 0; i < 11; i++)
+		mheap_object_put(heap, ids[i]);
+
+	mheap_gc_enable(heap, false);
+	CORE_EXPECT_FALSE(mheap_gc_is_enabled(heap));
+	for (i = 0; i < 11; i++)
+		ids[i] = gc_obj(heap, 1);
+	CORE_EXPECT_FALSE(gc_work_queued(heap));
+	/* an explicit collection still runs */
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
+	mheap_gc_enable(heap, true);
+	for (i = 0; i < 11; i++)
+		mheap_object_put(heap, ids[i]);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 3), -EINVAL);
+	test_heap_done(heap);
+}
+
+/*
+ * The long-lived heuristic: generation 2 is collected only once what moved
+ * into it since the last full collection exceeds 25% of what it held.
+ */
+CORE_TEST(gc_full_collection_heuristic)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_gen_stats st[MHEAP_GC_GENS];
+	u32 ids[100];
+	unsigned int i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (i = 0; i < 100; i++)
+		ids[i] = gc_obj(heap, 1);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
+	CORE_EXPECT_EQ(heap->gc.long_lived_total, (u64)100);
+	heap->gc.count[2] = 11;
+	heap->gc.count[1] = 11;
+	heap->gc.long_lived_pending = 24;
+	heap->gc.count[0] = 701;
+	sys_work_queue(&heap->gc.work);
+	gc_work_run(heap);
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_EQ(st[2].collections, (u64)1);
+	CORE_EXPECT_EQ(st[1].collections, (u64)1);
+	heap->gc.count[2] = 11;
+	heap->gc.long_lived_pending = 26;
+	sys_work_queue(&heap->gc.work);
+	gc_work_run(heap);
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_EQ(st[2].collections, (u64)2);
+	for (i = 0; i < 100; i++)
+		mheap_object_put(heap, ids[i]);
+	test_heap_done(heap);
+}
+
+CORE_TEST(gc_freeze_unfreeze)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 a, b;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	a = gc_obj(heap, 1);
+	b = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(a && b);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	mheap_gc_freeze(heap);
+	CORE_EXPECT_EQ(mheap_gc_freeze_count(heap), (u64)2);
+	CORE_EXPECT_EQ(test_gen(heap, a), (u32)MHEAP_GEN_PERMANENT);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	mheap_gc_unfreeze(heap);
+	CORE_EXPECT_EQ(mheap_gc_freeze_count(heap), (u64)0);
+	CORE_EXPECT_EQ(test_gen(heap, a), 2U);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 0L);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	test_heap_done(heap);
+}
+
+CORE_TEST(gc_save_all)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_gen_stats st[MHEAP_GC_GENS];
+	u32 a, b, got[4];
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_gc_set_save_all(heap, true);
+	a = gc_obj(heap, 1);
+	b = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(a && b);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_EQ(st[0].uncollectable, (u64)2);
+	CORE_EXPECT_EQ(st[0].collected, (u64)0);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_gc_garbage(heap, got, 4), (size_t)2);
+	CORE_EXPECT_EQ(got[0], a);
+	CORE_EXPECT_EQ(got[1], b);
+	CORE_EXPECT_EQ(test_refcnt(heap, a), 2U);
+	/* kept garbage is not examined again */
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
+	mheap_gc_set_save_all(heap, false);
+	CORE_EXPECT_EQ(mheap_gc_release_garbage(heap), (u64)2);
+	CORE_EXPECT_EQ(mheap_gc_garbage(heap, NULL, 0), (size_t)0);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	test_heap_done(heap);
+}
+
+CORE_TEST(gc_introspection)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 a, b, leaf, buf[2], count[MHEAP_GC_GENS], th[MHEAP_GC_GENS];
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_gc_get_threshold(heap, th);
+	CORE_EXPECT_EQ(th[0], 700U);
+	CORE_EXPECT_EQ(th[1], 10U);
+	CORE_EXPECT_EQ(th[2], 10U);
+	a = gc_obj(heap, 3);
+	b = gc_obj(heap, 1);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 4, 0, 0, &leaf), 0);
+	CORE_ASSERT_TRUE(a && b);
+	mheap_gc_get_count(heap, count);
+	CORE_EXPECT_EQ(count[0], 2U);
+	CORE_EXPECT_TRUE(mheap_gc_is_tracked(heap, a));
+	CORE_EXPECT_FALSE(mheap_gc_is_tracked(heap, leaf));
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, leaf), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 2, b), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, leaf), 0);
+	CORE_EXPECT_EQ(mheap_gc_referents(heap, a, buf, 2), (size_t)2);
+	CORE_EXPECT_EQ(buf[0], leaf);
+	CORE_EXPECT_EQ(buf[1], b);
+	CORE_EXPECT_EQ(mheap_gc_referents(heap, a, buf, 1), (size_t)2);
+	CORE_EXPECT_EQ(mheap_gc_referents(heap, leaf, NULL, 0), (size_t)0);
+	CORE_EXPECT_EQ(mheap_gc_referrers(heap, leaf, buf, 2), (size_t)2);
+	CORE_EXPECT_EQ(buf[0], a);
+	CORE_EXPECT_EQ(buf[1], b);
+	CORE_EXPECT_EQ(mheap_gc_referrers(heap, a, buf, 2), (size_t)0);
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	mheap_object_put(heap, leaf);
+	mheap_gc_get_count(heap, count);
+	CORE_EXPECT_EQ(count[0], 0U);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	test_heap_done(heap);
+}
+
+/* A ring of a million objects is found and freed without recursion. */
+CORE_TEST(gc_million_object_cycle)
+{
+	struct mheap *heap = test_heap(SZ_1M * 64);
+	u32 first, prev, next;
+	long i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_gc_enable(heap, false);
+	first = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(first);
+	prev = first;
+	for (i = 1; i < 1000000; i++) {
+		next = gc_obj(heap, 1);
+		CORE_ASSERT_TRUE(next);
+		CORE_ASSERT_EQ(mheap_object_set_slot(heap, prev, 0, next), 0);
+		mheap_object_put(heap, next);
+		prev = next;
+	}
+	CORE_ASSERT_EQ(mheap_object_set_slot(heap, prev, 0, first), 0);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
+	mheap_object_put(heap, first);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)1000000);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 1000000L);
+	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
+	test_heap_done(heap);
+}
+
+/*
+ * Random graphs against an oracle: random allocations, slot writes, handle
+ * drops and dups, and collections of random generations. After every
+ * collection a plain mark from the handles (the oracle) must agree with
+ * the heap: every reachable object alive and intact (its cookie names the
+ * model object), its slots as the model says; after a full collection,
+ * nothing else alive and every refcount exact.
+ */
+#define ORACLE_OBJS	400
+#define ORACLE_STEPS	1200
+#define ORACLE_SLOTS	3
+#ifdef __KERNEL__
+#define ORACLE_SEEDS	6
+#else
+#define ORACLE_SEEDS	60
+#endif
+
+struct oracle_obj {
+	u32 id;
+	int slots[ORACLE_SLOTS];
+	int nrefs;
+	int handles;
+	bool maybe_live;	/* not yet known to be freed */
+	bool reachable;
+};
+
+struct oracle {
+	struct oracle_obj objs[ORACLE_OBJS];
+	u32 handles[ORACLE_OBJS];
+	int handle_obj[ORACLE_OBJS];
+	int stack[ORACLE_OBJS];
+	int nobjs, nhandles;
+};
+
+/* The oracle: mark from the handles. Returns how many are reachable. */
+static inline int oracle_mark(struct oracle *s)
+{
+	int i, j, top = 0, n = 0;
+
+	for (i = 0; i < s->nobjs; i++)
+		s->objs[i].reachable = false;
+	for (i = 0; i < s->nhandles; i++) {
+		struct oracle_obj *o = &s->objs[s->handle_obj[i]];
+
+		if (o->reachable)
+			continue;
+		o->reachable = true;
+		s->stack[top++] = s->handle_obj[i];
+		while (top) {
+			struct oracle_obj *p = &s->objs[s->stack[--top]];
+
+			n++;
+			for (j = 0; j < p->nrefs; j++) {
+				int t = p->slots[j];
+
+				if (t >= 0 && !s->objs[t].reachable) {
+					s->objs[t].reachable = true;
+					s->stack[top++] = t;
+				}
+			}
+		}
+	}
+	return n;
+}
+
+/* Check the heap against the oracle after a collection of @gen. */
+static inline int oracle_check(struct oracle *s, struct mheap *heap,
+			       unsigned int gen)
+{
+	int i, j, reachable = oracle_mark(s);
+	struct mheap_object_info info;
+	u32 expect, got;
+
+	for (i = 0; i < s->nobjs; i++) {
+		struct oracle_obj *o = &s->objs[i];
+
+		if (!o->reachable) {
+			/* unknown after a partial collection; gone after a full one */
+			if (gen == MHEAP_GC_GENS - 1)
+				o->maybe_live = false;
+			continue;
+		}
+		if (!o->maybe_live)
+			return -ESTALE;
+		mheap_object_info(heap, o->id, &info);
+		if (info.cookie != (u64)i + 1 || info.nrefs != (u32)o->nrefs)
+			return -EBADSLT;
+		expect = o->handles;
+		for (j = 0; j < s->nobjs; j++) {
+			int k;
+
+			for (k = 0; k < s->objs[j].nrefs; k++)
+				if (s->objs[j].reachable && s->objs[j].slots[k] == i)
+					expect++;
+		}
+		if (info.refcnt < expect ||
+		    (gen == MHEAP_GC_GENS - 1 && info.refcnt != expect))
+			return -ERANGE;
+		for (j = 0; j < o->nrefs; j++) {
+			if (mheap_object_get_slot(heap, o->id, j, &got))
+				return -EINVAL;
+			if (got != (o->slots[j] >= 0 ? s->objs[o->slots[j]].id : 0))
+				return -EBADSLT;
+		}
+	}
+	if (gen == MHEAP_GC_GENS - 1 && heap->objects_live != (u64)reachable)
+		return -EEXIST;
+	return 0;
+}
+
+static inline int oracle_step(struct oracle *s, struct mheap_client *c,
+			      u64 *rnd)
+{
+	unsigned int op = core_rand(rnd) % 16;
+	int h = s->nhandles ? (int)(core_rand(rnd) % s->nhandles) : -1;
+	struct oracle_obj *o;
+	u32 value;
+	int err, i;
+
+	if (op < 1) {
+		unsigned int gen = core_rand(rnd) % MHEAP_GC_GENS;
+		long n = mheap_gc_collect(c->heap, gen);
+
+		return n < 0 ? (int)n : oracle_check(s, c->heap, gen);
+	}
+	if (h < 0 || (op < 5 && s->nobjs < ORACLE_OBJS)) {
+		if (s->nobjs == ORACLE_OBJS || s->nhandles == ORACLE_OBJS)
+			return 0;
+		o = &s->objs[s->nobjs];
+		o->nrefs = core_rand(rnd) % (ORACLE_SLOTS + 1);
+		err = mheap_handle_alloc(c, core_rand(rnd) % 64, o->nrefs,
+					 s->nobjs + 1, &value);
+		if (!err)
+			err = mheap_handle_lookup(c, value, &o->id);
+		if (err)
+			return err;
+		for (i = 0; i < ORACLE_SLOTS; i++)
+			o->slots[i] = -1;
+		o->handles = 1;
+		o->maybe_live = true;
+		s->handle_obj[s->nhandles] = s->nobjs++;
+		s->handles[s->nhandles++] = value;
+		return 0;
+	}
+	o = &s->objs[s->handle_obj[h]];
+	if (op < 7 && s->nhandles < ORACLE_OBJS) {
+		err = mheap_handle_dup(c, s->handles[h], &value);
+		if (err)
+			return err;
+		o->handles++;
+		s->handle_obj[s->nhandles] = s->handle_obj[h];
+		s->handles[s->nhandles++] = value;
+	} else if (op < 12 && o->nrefs) {
+		int th = core_rand(rnd) % (s->nhandles + 1);
+		int slot = core_rand(rnd) % o->nrefs;
+		int t = th < s->nhandles ? s->handle_obj[th] : -1;
+
+		err = mheap_handle_set_slot(c, s->handles[h], slot,
+					    t >= 0 ? s->handles[th] : 0);
+		if (err)
+			return err;
+		o->slots[slot] = t;
+	} else {
+		err = mheap_handle_close(c, s->handles[h]);
+		if (err)
+			return err;
+		o->handles--;
+		s->nhandles--;
+		s->handles[h] = s->handles[s->nhandles];
+		s->handle_obj[h] = s->handle_obj[s->nhandles];
+	}
+	return 0;
+}
+
+CORE_TEST(gc_random_graphs_against_oracle)
+{
+	struct oracle *s = core_calloc(1, sizeof(*s));
+	u64 seed, collections = 0;
+
+	CORE_ASSERT_NOT_NULL(s);
+	for (seed = 1; seed <= ORACLE_SEEDS; seed++) {
+		u64 rnd = seed * 0x2545f4914f6cdd1dULL;
+		struct test_client t;
+		int step, err = 0;
+
+		memset(s, 0, sizeof(*s));
+		CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M * 4));
+		mheap_gc_enable(t.heap, false);
+		for (step = 0; step < ORACLE_STEPS && !err; step++)
+			err = oracle_step(s, t.client, &rnd);
+		if (!err) {
+			/* drop every handle: a full collection empties the heap */
+			while (s->nhandles && !err)
+				err = mheap_handle_close(t.client,
+							 s->handles[--s->nhandles]);
+			if (!err)
+				err = mheap_gc_collect(t.heap, 2) < 0 ? -EIO : 0;
+			if (!err && t.heap->objects_live)
+				err = -EEXIST;
+		}
+		if (err)
+			CORE_LOG("seed %llu: step %d: error %d",
+				 (unsigned long long)seed, step, err);
+		CORE_EXPECT_EQ(err, 0);
+		collections += t.heap->gc.stats[0].collections +
+			       t.heap->gc.stats[1].collections +
+			       t.heap->gc.stats[2].collections;
+		test_client_close(&t);
+	}
+	CORE_LOG("%llu collections checked", (unsigned long long)collections);
+	core_free(s);
+}
