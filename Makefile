@@ -90,10 +90,19 @@ $(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/sys_host.c \
 	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -o $@ $< \
 		tests/host/sys_host.c $(CORE_SRC) -ldl
 
+$(BUILD)/bench/gc_bench: tests/bench/gc_bench.c tests/host/sys_host.c \
+		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -o $@ $< \
+		tests/host/sys_host.c $(CORE_SRC)
+
 bench:
 	tests/deps.sh --quiet
-	$(MAKE) -s $(BUILD)/bench/alloc_bench
+	$(MAKE) -s $(BUILD)/bench/alloc_bench $(BUILD)/bench/gc_bench
 	$(BUILD)/bench/alloc_bench
+	@echo
+	/usr/bin/python3 tests/bench/gc_bench.py >$(BUILD)/bench/cpython.txt
+	$(BUILD)/bench/gc_bench $(BUILD)/bench/cpython.txt
 
 host-build: $(HOST_TESTS) $(VG_TESTS)
 

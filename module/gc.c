@@ -65,16 +65,12 @@ static void gc_list_remove(struct mheap *heap, struct mheap_gc_list *list,
 	obj->gc_next = 0;
 }
 
-/* Move every object of @from to the end of @to, as generation @gen. */
-static void gc_list_merge(struct mheap *heap, struct mheap_gc_list *from,
-			  struct mheap_gc_list *to, unsigned int gen)
+/* Move every object of @from to the end of @to; their gen is not changed. */
+static void gc_list_splice(struct mheap *heap, struct mheap_gc_list *from,
+			   struct mheap_gc_list *to)
 {
-	u32 id;
-
 	if (!from->head)
 		return;
-	for (id = from->head; id; id = mheap_object_ptr(heap, id)->gc_next)
-		mheap_object_ptr(heap, id)->gen = gen;
 	if (to->tail) {
 		mheap_object_ptr(heap, to->tail)->gc_next = from->head;
 		mheap_object_ptr(heap, from->head)->gc_prev = to->tail;
@@ -84,6 +80,17 @@ static void gc_list_merge(struct mheap *heap, struct mheap_gc_list *from,
 	to->tail = from->tail;
 	to->count += from->count;
 	gc_list_init(from);
+}
+
+/* Move every object of @from to the end of @to, as generation @gen. */
+static void gc_list_merge(struct mheap *heap, struct mheap_gc_list *from,
+			  struct mheap_gc_list *to, unsigned int gen)
+{
+	u32 id;
+
+	for (id = from->head; id; id = mheap_object_ptr(heap, id)->gc_next)
+		mheap_object_ptr(heap, id)->gen = gen;
+	gc_list_splice(heap, from, to);
 }
 
 static void gc_work(struct sys_work *work);
@@ -157,7 +164,7 @@ void mheap_gc_untrack(struct mheap *heap, struct mheap_object *obj)
 
 /*
  * Pre: @young holds the objects to examine, with valid next links.
- * Post: each has COLLECTING set, ROOT and REACHABLE clear, and gc_refs (in
+ * Post: each has COLLECTING set, REACHABLE clear, and gc_refs (in
  * gc_prev) equal to its refcount. The prev links are gone.
  */
 static void update_refs(struct mheap *heap, struct mheap_gc_list *young)
@@ -169,28 +176,34 @@ static void update_refs(struct mheap *heap, struct mheap_gc_list *young)
 		obj = mheap_object_ptr(heap, id);
 		obj->gc_prev = obj->refcnt;
 		obj->flags |= MHEAP_OBJ_COLLECTING;
-		obj->flags &= ~(MHEAP_OBJ_ROOT | MHEAP_OBJ_REACHABLE);
+		obj->flags &= ~MHEAP_OBJ_REACHABLE;
 	}
 }
 
 /*
  * Post: each object's gc_refs counts only the references it gets from
  * outside @young (handles, and slots of objects not being collected).
+ *
+ * Consecutive slots holding the same object are subtracted at once: one
+ * look at the target per run (a list of n copies of one object is common).
  */
 static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young)
 {
 	struct mheap_object *obj, *t;
-	u32 id, i;
+	u32 id, i, j, target;
 
 	for (id = young->head; id; id = obj->gc_next) {
 		obj = mheap_object_ptr(heap, id);
-		for (i = 0; i < obj->nrefs; i++) {
-			if (!obj->slots[i])
+		for (i = 0; i < obj->nrefs; i = j) {
+			target = obj->slots[i];
+			for (j = i + 1; j < obj->nrefs && obj->slots[j] == target; j++)
+				;
+			if (!target)
 				continue;
-			t = mheap_object_ptr(heap, obj->slots[i]);
+			t = mheap_object_ptr(heap, target);
 			if (t->flags & MHEAP_OBJ_COLLECTING &&
-			    !WARN_ON_ONCE(!t->gc_prev))
-				t->gc_prev--;
+			    !WARN_ON_ONCE(t->gc_prev < j - i))
+				t->gc_prev -= j - i;
 		}
 	}
 }
@@ -200,26 +213,22 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young)
  * Post: REACHABLE is set on exactly the young objects reachable from an
  * object with gc_refs > 0; gc_prev is meaningless.
  *
- * First every root is flagged (its gc_refs is read once, before gc_prev is
- * reused), then each root not yet reached is pushed and the stack drained.
+ * One pass over the list: an object not yet reached whose gc_refs is above
+ * zero is a root; it is pushed and the stack drained. An object's gc_refs
+ * is overwritten (by the stack link) only once it is REACHABLE, and then it
+ * is never read again.
  * Loop invariant: every object on the stack is REACHABLE and its slots are
- * still to be scanned; every REACHABLE object not on the stack has been
- * scanned. Each object is pushed at most once.
+ * still to be scanned; every other REACHABLE object has been scanned. Each
+ * object is pushed at most once.
  */
 static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young)
 {
 	struct mheap_object *obj, *o, *t;
-	u32 id, top, i;
+	u32 id, top, i, target;
 
 	for (id = young->head; id; id = obj->gc_next) {
 		obj = mheap_object_ptr(heap, id);
-		if (obj->gc_prev)
-			obj->flags |= MHEAP_OBJ_ROOT;
-	}
-	for (id = young->head; id; id = obj->gc_next) {
-		obj = mheap_object_ptr(heap, id);
-		if (!(obj->flags & MHEAP_OBJ_ROOT) ||
-		    obj->flags & MHEAP_OBJ_REACHABLE)
+		if (obj->flags & MHEAP_OBJ_REACHABLE || !obj->gc_prev)
 			continue;
 		obj->flags |= MHEAP_OBJ_REACHABLE;
 		obj->gc_prev = 0;
@@ -228,15 +237,16 @@ static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young)
 			o = mheap_object_ptr(heap, top);
 			top = o->gc_prev;
 			for (i = 0; i < o->nrefs; i++) {
-				if (!o->slots[i])
+				target = o->slots[i];
+				if (!target || (i && target == o->slots[i - 1]))
 					continue;
-				t = mheap_object_ptr(heap, o->slots[i]);
+				t = mheap_object_ptr(heap, target);
 				if (!(t->flags & MHEAP_OBJ_COLLECTING) ||
 				    t->flags & MHEAP_OBJ_REACHABLE)
 					continue;
 				t->flags |= MHEAP_OBJ_REACHABLE;
 				t->gc_prev = top;
-				top = o->slots[i];
+				top = target;
 			}
 		}
 	}
@@ -260,7 +270,7 @@ static void partition(struct mheap *heap, struct mheap_gc_list *young,
 		obj = mheap_object_ptr(heap, id);
 		next = obj->gc_next;
 		if (obj->flags & MHEAP_OBJ_REACHABLE) {
-			obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_ROOT |
+			obj->flags &= ~(MHEAP_OBJ_COLLECTING |
 					MHEAP_OBJ_REACHABLE);
 			obj->gen = gen;
 			gc_list_append(heap, survivors, id, obj);
@@ -282,7 +292,7 @@ static void save_garbage(struct mheap *heap, struct mheap_gc_list *unreachable)
 	for (id = unreachable->head; id; id = next) {
 		obj = mheap_object_ptr(heap, id);
 		next = obj->gc_next;
-		obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_ROOT);
+		obj->flags &= ~MHEAP_OBJ_COLLECTING;
 		obj->flags |= MHEAP_OBJ_GARBAGE;
 		obj->refcnt++;
 		gc_list_append(heap, &heap->gc.garbage, id, obj);
@@ -351,8 +361,9 @@ static u64 collect(struct mheap *heap, unsigned int gen)
 		gc->count[gen + 1]++;
 	for (i = 0; i <= gen; i++)
 		gc->count[i] = 0;
+	/* partition() sets every object's gen: no need to walk them here */
 	for (i = 0; i < gen; i++)
-		gc_list_merge(heap, &heap->gens[i], young, gen);
+		gc_list_splice(heap, &heap->gens[i], young);
 	st->examined += young->count;
 
 	gc_list_init(&survivors);
@@ -363,7 +374,7 @@ static u64 collect(struct mheap *heap, unsigned int gen)
 	partition(heap, young, &survivors, &unreachable, next_gen);
 	if (gen == 1)
 		gc->long_lived_pending += survivors.count;
-	gc_list_merge(heap, &survivors, &heap->gens[next_gen], next_gen);
+	gc_list_splice(heap, &survivors, &heap->gens[next_gen]);
 	if (gen == MHEAP_GC_GENS - 1) {
 		gc->long_lived_total = heap->gens[gen].count;
 		gc->long_lived_pending = 0;

@@ -79,6 +79,7 @@ static void arena_release(struct mheap *heap, struct mheap_space *space,
 	}
 	arena_unlist(space, arena);
 	space->arenas[arena->index] = NULL;
+	space->bases[arena->index] = NULL;
 	space->arenas_used--;
 	arena_free(heap, arena);
 }
@@ -127,6 +128,7 @@ static void arena_relist(struct mheap_space *space, struct mheap_arena *arena)
 static int table_slot(struct mheap_space *space, u32 *index)
 {
 	struct mheap_arena **table;
+	char **bases;
 	u32 i, len;
 
 	for (i = 1; i < space->narenas; i++) {
@@ -139,13 +141,18 @@ static int table_slot(struct mheap_space *space, u32 *index)
 		return -ENOSPC;
 	len = max(space->narenas * 2, 16U);
 	len = min(len, space->max_index + 1);
-	table = sys_kvzalloc(len * sizeof(*table));
+	/* one block: the arenas, then their bases */
+	table = sys_kvzalloc(len * (sizeof(*table) + sizeof(*bases)));
 	if (!table)
 		return -ENOMEM;
-	if (space->narenas)
+	bases = (char **)(table + len);
+	if (space->narenas) {
 		memcpy(table, space->arenas, space->narenas * sizeof(*table));
+		memcpy(bases, space->bases, space->narenas * sizeof(*bases));
+	}
 	sys_kvfree(space->arenas);
 	space->arenas = table;
+	space->bases = bases;
 	space->narenas = len;
 	*index = i;
 	return 0;
@@ -185,6 +192,7 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	arena->nfree = MHEAP_ARENA_PAGES;
 	arena->index = index;
 	space->arenas[index] = arena;
+	space->bases[index] = arena->base;
 	space->arenas_used++;
 	heap->reserved += size;
 	atomic_long_add(size, &global_reserved);
@@ -507,8 +515,8 @@ struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max)
 	sys_mutex_init(&heap->lock);
 	heap->capacity = capacity;
 	heap->capacity_max = capacity_max;
-	space_init(&heap->meta, 3, MHEAP_UNDO_META);
-	space_init(&heap->payload, 4, MHEAP_UNDO_PAYLOAD);
+	space_init(&heap->meta, MHEAP_META_QSHIFT, MHEAP_UNDO_META);
+	space_init(&heap->payload, MHEAP_PAYLOAD_QSHIFT, MHEAP_UNDO_PAYLOAD);
 	mheap_gc_init(heap);
 	atomic_long_add(1, &global_heaps);
 	return heap;

@@ -40,6 +40,9 @@
 #define MHEAP_POOL_WORDS	4
 #define MHEAP_BLOCK_MIN		16
 #define MHEAP_CLASSES_MAX	(MHEAP_SMALL_MAX / 8)
+/* Class steps (log2): 8 bytes in the meta space, 16 in the payload space */
+#define MHEAP_META_QSHIFT	3
+#define MHEAP_PAYLOAD_QSHIFT	4
 
 /* Capacity: the bytes of arenas a heap may reserve, both spaces together */
 #define MHEAP_CAPACITY_MIN	(2 * MHEAP_ARENA_SIZE)
@@ -102,7 +105,9 @@ struct mheap_arena {
  * struct mheap_space - the arenas of one kind of memory in a heap
  * @arenas: table of arenas by index; entry 0 is never used, so that no
  *	location is 0.
- * @narenas: length of @arenas.
+ * @bases: each arena's base address, by index: what a location decodes
+ *	through (one load instead of two). Same block as @arenas.
+ * @narenas: length of @arenas and @bases.
  * @max_index: largest index a location can hold.
  * @qshift: log2 of the class step (the quantum): 3 for meta, 4 for payload.
  * @nclasses: size classes: MHEAP_SMALL_MAX >> @qshift.
@@ -126,6 +131,7 @@ struct mheap_arena {
  */
 struct mheap_space {
 	struct mheap_arena **arenas;
+	char **bases;
 	u32 narenas;
 	u32 max_index;
 	u8 qshift;
@@ -358,7 +364,7 @@ static inline void *mheap_space_ptr(const struct mheap_space *space, u32 loc)
 	unsigned int shift = MHEAP_ARENA_SHIFT - space->qshift;
 	u32 offset = (loc & ((1U << shift) - 1)) << space->qshift;
 
-	return (char *)space->arenas[loc >> shift]->base + offset;
+	return space->bases[loc >> shift] + offset;
 }
 
 #endif /* MHEAP_HEAP_H */

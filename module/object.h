@@ -33,9 +33,8 @@
 #define MHEAP_OBJ_TRACKED	0x1	/* has slots: on a generation list */
 #define MHEAP_OBJ_COOKIE	0x2	/* a cookie follows the slots */
 #define MHEAP_OBJ_COLLECTING	0x4	/* in the set being collected */
-#define MHEAP_OBJ_ROOT		0x8	/* held from outside that set */
-#define MHEAP_OBJ_REACHABLE	0x10	/* reached from a root */
-#define MHEAP_OBJ_GARBAGE	0x20	/* on the save-all garbage list */
+#define MHEAP_OBJ_REACHABLE	0x8	/* reached from a root */
+#define MHEAP_OBJ_GARBAGE	0x10	/* on the save-all garbage list */
 
 /**
  * struct mheap_object - an object's header, in the meta space
@@ -107,7 +106,11 @@ size_t mheap_object_meta_size(size_t nrefs, bool cookie);
  */
 static inline struct mheap_object *mheap_object_ptr(struct mheap *heap, u32 id)
 {
-	return mheap_space_ptr(&heap->meta, id);
+	/* mheap_space_ptr() with the meta space's shifts as constants */
+	const unsigned int shift = MHEAP_ARENA_SHIFT - MHEAP_META_QSHIFT;
+
+	return (struct mheap_object *)(heap->meta.bases[id >> shift] +
+				       ((id & (BIT(shift) - 1)) << MHEAP_META_QSHIFT));
 }
 
 /**

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * make bench, the collector: pyperformance's two GC shapes on the heap's
+ * core (built for the host with optimisation), beside CPython's figures
+ * for the same shapes (gc_bench.py, run just before by Debian's
+ * /usr/bin/python3; its output file is the one argument) and beside a
+ * plain array walk over the same number of edges, the memory-bound floor.
+ * Not a test: it prints figures, it passes or fails nothing.
+ *
+ *   traversal      1,000 levels, level n holding n references to level
+ *                  n - 1; a full collection with everything alive
+ *   dropped N      N cycles of 21 nodes, each holding its next and its
+ *                  previous, dropped, then collected
+ *   live N         the same cycles kept alive, collected
+ *   gen0 pause     a generation-0 collection of 1,000 young objects with
+ *                  10,000 and with 10,000,000 old objects in the heap
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gc.h"
+
+#define ROUNDS		5
+#define LEVELS		1000
+#define CYCLE_LEN	21
+
+static struct mheap *heap;
+
+static u64 now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+static u64 median(u64 *t)
+{
+	qsort(t, ROUNDS, sizeof(*t), cmp_u64);
+	return t[ROUNDS / 2];
+}
+
+static u32 obj(size_t nrefs)
+{
+	u32 id;
+
+	if (mheap_object_alloc(heap, 0, nrefs, 0, &id))
+		abort();
+	return id;
+}
+
+static void set(u32 id, size_t slot, u32 target)
+{
+	if (mheap_object_set_slot(heap, id, slot, target))
+		abort();
+}
+
+static u64 collect_ns(unsigned int gen)
+{
+	u64 start = now();
+
+	if (mheap_gc_collect(heap, gen) < 0)
+		abort();
+	return now() - start;
+}
+
+/* The floor: one pass over an array of @n 32-bit ids, as the edges are. */
+static u64 floor_ns(size_t n)
+{
+	u32 *edges = calloc(n, sizeof(*edges));
+	volatile u64 sink;
+	u64 t[ROUNDS], sum;
+	size_t i;
+	int r;
+
+	if (!edges)
+		abort();
+	for (i = 0; i < n; i++)
+		edges[i] = i * 2654435761U;
+	for (r = 0; r < ROUNDS; r++) {
+		u64 start = now();
+
+		sum = 0;
+		for (i = 0; i < n; i++)
+			sum += edges[i];
+		sink = sum;
+		t[r] = now() - start;
+	}
+	(void)sink;
+	free(edges);
+	return median(t);
+}
+
+static u64 traversal(u64 *edges, u64 *objects)
+{
+	u64 t[ROUNDS];
+	u32 cur, next;
+	unsigned int n, i;
+	int r;
+
+	*edges = 0;
+	cur = obj(0);
+	for (n = 1; n < LEVELS; n++) {
+		next = obj(n);
+		for (i = 0; i < n; i++)
+			set(next, i, cur);
+		*edges += n;
+		mheap_object_put(heap, cur);
+		cur = next;
+	}
+	*objects = LEVELS;
+	for (r = 0; r < ROUNDS; r++)
+		t[r] = collect_ns(2);
+	mheap_object_put(heap, cur);
+	return median(t);
+}
+
+/* @n cycles of CYCLE_LEN nodes; returns one node of each (a reference). */
+static u32 *cycles(size_t n)
+{
+	u32 *heads = calloc(n, sizeof(*heads));
+	size_t c, i;
+
+	if (!heads)
+		abort();
+	for (c = 0; c < n; c++) {
+		u32 first = obj(2), node = first, new;
+
+		for (i = 1; i < CYCLE_LEN; i++) {
+			new = obj(2);
+			set(node, 0, new);
+			set(new, 1, node);
+			if (node != first)
+				mheap_object_put(heap, node);
+			node = new;
+		}
+		set(node, 0, first);
+		set(first, 1, node);
+		mheap_object_put(heap, node);
+		heads[c] = first;
+	}
+	return heads;
+}
+
+static u64 dropped(size_t n)
+{
+	u64 t[ROUNDS];
+	size_t c;
+	int r;
+
+	for (r = 0; r < ROUNDS; r++) {
+		u32 *heads = cycles(n);
+
+		for (c = 0; c < n; c++)
+			mheap_object_put(heap, heads[c]);
+		free(heads);
+		t[r] = collect_ns(2);
+		if (heap->objects_live)
+			abort();
+	}
+	return median(t);
+}
+
+static u64 live(size_t n)
+{
+	u32 *heads = cycles(n);
+	u64 t[ROUNDS];
+	size_t c;
+	int r;
+
+	for (r = 0; r < ROUNDS; r++)
+		t[r] = collect_ns(2);
+	for (c = 0; c < n; c++)
+		mheap_object_put(heap, heads[c]);
+	free(heads);
+	collect_ns(2);
+	return median(t);
+}
+
+/* A young collection's pause with @old objects in generation 2. */
+static u64 gen0_pause(size_t old)
+{
+	u32 *ids = calloc(old, sizeof(*ids)), young[1000];
+	u64 t[ROUNDS];
+	size_t i;
+	int r;
+
+	if (!ids)
+		abort();
+	for (i = 0; i < old; i++)
+		ids[i] = obj(1);
+	collect_ns(2);
+	for (r = 0; r < ROUNDS; r++) {
+		for (i = 0; i < 1000; i++)
+			young[i] = obj(1);
+		t[r] = collect_ns(0);
+		for (i = 0; i < 1000; i++)
+			mheap_object_put(heap, young[i]);
+	}
+	for (i = 0; i < old; i++)
+		mheap_object_put(heap, ids[i]);
+	free(ids);
+	return median(t);
+}
+
+/* CPython's figure for @name from gc_bench.py's output, 0 if missing. */
+static u64 cpython(const char *file, const char *name)
+{
+	char key[64];
+	FILE *f = fopen(file, "r");
+	unsigned long long v;
+	u64 found = 0;
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %llu", key, &v) == 2) {
+		if (!strcmp(key, name))
+			found = v;
+	}
+	fclose(f);
+	return found;
+}
+
+static void row(const char *name, u64 ns, u64 objects, u64 edges, u64 py,
+		u64 floor)
+{
+	printf("%-16s %10.3f %8.2f %8.3f %10.3f %8.1f %10.3f %8.2f\n", name,
+	       ns / 1e6, (double)ns / objects, (double)ns / edges, py / 1e6,
+	       ns ? (double)py / ns : 0, floor / 1e6, (double)ns / floor);
+}
+
+int main(int argc, char **argv)
+{
+	static const size_t sizes[] = { 100, 100000 };
+	const char *py = argc > 1 ? argv[1] : "";
+	u64 edges, objects, ns;
+	char name[32];
+	unsigned int i;
+
+	heap = mheap_heap_create(4ULL * SZ_1G, 4ULL * SZ_1G);
+	if (!heap)
+		return 1;
+	mheap_heap_lock(heap);
+	mheap_gc_enable(heap, false);
+	printf("full collections, median of %d rounds, one run; CPython: "
+	       "Debian's /usr/bin/python3, gc_bench.py\n"
+	       "speedup = CPython / mheap; x floor = mheap / one pass over "
+	       "an array of as many edges\n\n", ROUNDS);
+	printf("%-16s %10s %8s %8s %10s %8s %10s %8s\n", "case", "mheap ms",
+	       "ns/obj", "ns/edge", "CPython ms", "speedup", "floor ms",
+	       "x floor");
+	ns = traversal(&edges, &objects);
+	row("traversal", ns, objects, edges, cpython(py, "traversal"),
+	    floor_ns(edges));
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		objects = sizes[i] * CYCLE_LEN;
+		edges = objects * 2;
+		snprintf(name, sizeof(name), "dropped%zu", sizes[i]);
+		row(name, dropped(sizes[i]), objects, edges, cpython(py, name),
+		    floor_ns(edges));
+		snprintf(name, sizeof(name), "live%zu", sizes[i]);
+		row(name, live(sizes[i]), objects, edges, cpython(py, name),
+		    floor_ns(edges));
+	}
+	printf("\ngeneration-0 pause, 1,000 young objects: %.3f ms with "
+	       "10,000 old objects, ", gen0_pause(10000) / 1e6);
+	printf("%.3f ms with 10,000,000\n", gen0_pause(10000000) / 1e6);
+	mheap_heap_unlock(heap);
+	mheap_heap_destroy(heap);
+	return 0;
+}
