@@ -95,6 +95,13 @@ static void gc_list_merge(struct mheap *heap, struct mheap_gc_list *from,
 
 static void gc_work(struct sys_work *work);
 
+/* Every so many objects, a pass gives the CPU a chance (the lock is a mutex). */
+static inline void gc_resched(u32 *visited)
+{
+	if (++*visited % 4096 == 0)
+		sys_cond_resched();
+}
+
 /**
  * mheap_gc_init() - set up a new heap's collector
  * @heap: the heap, not yet in use.
@@ -170,9 +177,10 @@ void mheap_gc_untrack(struct mheap *heap, struct mheap_object *obj)
 static void update_refs(struct mheap *heap, struct mheap_gc_list *young)
 {
 	struct mheap_object *obj;
-	u32 id;
+	u32 id, visited = 0;
 
 	for (id = young->head; id; id = obj->gc_next) {
+		gc_resched(&visited);
 		obj = mheap_object_ptr(heap, id);
 		obj->gc_prev = obj->refcnt;
 		obj->flags |= MHEAP_OBJ_COLLECTING;
@@ -190,9 +198,10 @@ static void update_refs(struct mheap *heap, struct mheap_gc_list *young)
 static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young)
 {
 	struct mheap_object *obj, *t;
-	u32 id, i, j, target;
+	u32 id, i, j, target, visited = 0;
 
 	for (id = young->head; id; id = obj->gc_next) {
+		gc_resched(&visited);
 		obj = mheap_object_ptr(heap, id);
 		for (i = 0; i < obj->nrefs; i = j) {
 			target = obj->slots[i];
@@ -224,9 +233,10 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young)
 static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young)
 {
 	struct mheap_object *obj, *o, *t;
-	u32 id, top, i, target;
+	u32 id, top, i, target, visited = 0;
 
 	for (id = young->head; id; id = obj->gc_next) {
+		gc_resched(&visited);
 		obj = mheap_object_ptr(heap, id);
 		if (obj->flags & MHEAP_OBJ_REACHABLE || !obj->gc_prev)
 			continue;
@@ -262,11 +272,12 @@ static void partition(struct mheap *heap, struct mheap_gc_list *young,
 		      struct mheap_gc_list *unreachable, unsigned int gen)
 {
 	struct mheap_object *obj;
-	u32 id, next;
+	u32 id, next, visited = 0;
 
 	id = young->head;
 	gc_list_init(young);
 	for (; id; id = next) {
+		gc_resched(&visited);
 		obj = mheap_object_ptr(heap, id);
 		next = obj->gc_next;
 		if (obj->flags & MHEAP_OBJ_REACHABLE) {
@@ -312,10 +323,11 @@ static u64 release_unreachable(struct mheap *heap,
 			       struct mheap_gc_list *unreachable)
 {
 	struct mheap_object *obj, *t;
+	u32 id, next, i, visited = 0;
 	u64 freed = 0;
-	u32 id, next, i;
 
 	for (id = unreachable->head; id; id = obj->gc_next) {
+		gc_resched(&visited);
 		obj = mheap_object_ptr(heap, id);
 		for (i = 0; i < obj->nrefs; i++) {
 			u32 target = obj->slots[i];
@@ -329,7 +341,6 @@ static u64 release_unreachable(struct mheap *heap,
 			else
 				mheap_object_put(heap, target);
 		}
-		sys_cond_resched();
 	}
 	for (id = unreachable->head; id; id = next) {
 		obj = mheap_object_ptr(heap, id);
@@ -656,9 +667,9 @@ size_t mheap_gc_referrers(struct mheap *heap, u32 id, u32 *buf, size_t len)
 {
 	struct mheap_gc_list *lists[MHEAP_NGENS + 1];
 	struct mheap_object *obj;
+	u32 o, visited = 0;
 	unsigned int l;
 	size_t n = 0;
-	u32 o;
 
 	sys_assert_held(&heap->lock);
 	for (l = 0; l < MHEAP_NGENS; l++)
@@ -666,6 +677,7 @@ size_t mheap_gc_referrers(struct mheap *heap, u32 id, u32 *buf, size_t len)
 	lists[MHEAP_NGENS] = &heap->gc.garbage;
 	for (l = 0; l < ARRAY_SIZE(lists); l++) {
 		for (o = lists[l]->head; o; o = obj->gc_next) {
+			gc_resched(&visited);
 			obj = mheap_object_ptr(heap, o);
 			if (!holds(obj, id))
 				continue;
@@ -673,7 +685,6 @@ size_t mheap_gc_referrers(struct mheap *heap, u32 id, u32 *buf, size_t len)
 				buf[n] = o;
 			n++;
 		}
-		sys_cond_resched();
 	}
 	return n;
 }

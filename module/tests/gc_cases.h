@@ -259,6 +259,25 @@ CORE_TEST(gc_enable_disable_and_work)
 	test_heap_done(heap);
 }
 
+/* Destroying a heap with its collection queued cancels it first. */
+CORE_TEST(gc_teardown_cancels_work)
+{
+	static const u32 th[MHEAP_GC_GENS] = { 1, 10, 10 };
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 a, b;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_gc_set_threshold(heap, th);
+	a = gc_obj(heap, 1);
+	b = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(a && b);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_EXPECT_TRUE(gc_work_queued(heap));
+	/* the work may be waiting for the lock: destroy must wait for it */
+	test_heap_done(heap);
+}
+
 /*
  * The long-lived heuristic: generation 2 is collected only once what moved
  * into it since the last full collection exceeds 25% of what it held.

@@ -249,6 +249,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_cycle_spanning_generations),
 	KUNIT_CASE(gc_cascade_during_collection),
 	KUNIT_CASE(gc_enable_disable_and_work),
+	KUNIT_CASE(gc_teardown_cancels_work),
 	KUNIT_CASE(gc_full_collection_heuristic),
 	KUNIT_CASE(gc_freeze_unfreeze),
 	KUNIT_CASE(gc_save_all),
