@@ -155,6 +155,19 @@ int mheap_handle_install(struct mheap_client *client, u32 id, u32 *handle)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_install);
 
+/* A new handle on @id, with a reference of its own; nothing changes on error. */
+static int install_new_ref(struct mheap_client *client, u32 id, u32 *handle)
+{
+	int err = mheap_object_get(client->heap, id);
+
+	if (err)
+		return err;
+	err = mheap_handle_install(client, id, handle);
+	if (err)
+		mheap_object_put(client->heap, id);
+	return err;
+}
+
 /**
  * mheap_handle_alloc() - allocate an object and a handle on it
  * @client: the client.
@@ -203,13 +216,7 @@ int mheap_handle_dup(struct mheap_client *client, u32 handle, u32 *copy)
 	err = mheap_handle_lookup(client, handle, &id);
 	if (err)
 		return err;
-	err = mheap_object_get(client->heap, id);
-	if (err)
-		return err;
-	err = mheap_handle_install(client, id, copy);
-	if (err)
-		mheap_object_put(client->heap, id);
-	return err;
+	return install_new_ref(client, id, copy);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_dup);
 
@@ -306,13 +313,7 @@ int mheap_handle_get_slot(struct mheap_client *client, u32 handle,
 		*target = 0;
 		return 0;
 	}
-	err = mheap_object_get(client->heap, tid);
-	if (err)
-		return err;
-	err = mheap_handle_install(client, tid, target);
-	if (err)
-		mheap_object_put(client->heap, tid);
-	return err;
+	return install_new_ref(client, tid, target);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_get_slot);
 

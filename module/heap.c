@@ -599,7 +599,7 @@ void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats)
 	stats->meta_used = heap->meta.bytes_used;
 	stats->used = heap->meta.bytes_used + p->bytes_used;
 	stats->payload_bytes = heap->payload_bytes;
-	stats->objects_live = heap->objects_live;
+	stats->objects_live = mheap_objects_live(heap);
 	stats->objects_allocated = heap->objects_allocated;
 	stats->objects_freed = heap->objects_freed;
 	stats->spare = !!heap->meta.spare + !!p->spare;

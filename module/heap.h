@@ -224,12 +224,9 @@ struct mheap_gc {
  * @payload: payload bytes. L: lock
  * @gens: tracked objects, by generation. L: lock
  * @gc: the cycle collector. L: lock, but for @gc.work
- * @objects_live: objects allocated and not freed. L: lock
  * @objects_allocated: objects ever allocated. L: lock
  * @objects_freed: objects ever freed. L: lock
  * @payload_bytes: payload bytes of live objects, as requested. L: lock
- *
- * Invariant: objects_live == objects_allocated - objects_freed.
  */
 struct mheap {
 	struct sys_mutex lock;
@@ -241,7 +238,6 @@ struct mheap {
 	struct mheap_space payload;
 	struct mheap_gc_list gens[MHEAP_NGENS];
 	struct mheap_gc gc;
-	u64 objects_live;
 	u64 objects_allocated;
 	u64 objects_freed;
 	size_t payload_bytes;
@@ -339,6 +335,12 @@ static inline void mheap_heap_undo_begin(struct mheap *heap,
 static inline void mheap_heap_undo_end(struct mheap *heap)
 {
 	heap->undo = 0;
+}
+
+/* Objects allocated and not yet freed. Context: heap->lock held. */
+static inline u64 mheap_objects_live(const struct mheap *heap)
+{
+	return heap->objects_allocated - heap->objects_freed;
 }
 
 static inline void mheap_heap_lock(struct mheap *heap)

@@ -96,7 +96,6 @@ int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 		obj->flags |= MHEAP_OBJ_TRACKED;
 		mheap_gc_track(heap, loc, obj);
 	}
-	heap->objects_live++;
 	heap->objects_allocated++;
 	heap->payload_bytes += size;
 	*id = loc;
@@ -163,7 +162,6 @@ void mheap_object_free(struct mheap *heap, u32 id)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
-	heap->objects_live--;
 	heap->objects_freed++;
 	heap->payload_bytes -= obj->size;
 	if (obj->size)

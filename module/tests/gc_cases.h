@@ -16,6 +16,18 @@ static inline u32 gc_obj(struct mheap *heap, size_t nrefs)
 	return id;
 }
 
+/*
+ * Two tracked objects whose slot 0 holds the other; @a has @nrefs slots,
+ * @b one. The caller holds a reference on each.
+ */
+static inline bool gc_cycle2(struct mheap *heap, size_t nrefs, u32 *a, u32 *b)
+{
+	*a = gc_obj(heap, nrefs);
+	*b = gc_obj(heap, 1);
+	return *a && *b && !mheap_object_set_slot(heap, *a, 0, *b) &&
+	       !mheap_object_set_slot(heap, *b, 0, *a);
+}
+
 /* Whether the collector's work item is queued (or waiting for the lock). */
 static inline bool gc_work_queued(struct mheap *heap)
 {
@@ -44,17 +56,13 @@ CORE_TEST(gc_two_cycle)
 	u32 a, b;
 
 	CORE_ASSERT_NOT_NULL(heap);
-	a = gc_obj(heap, 1);
-	b = gc_obj(heap, 1);
-	CORE_ASSERT_TRUE(a && b);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
 	mheap_object_put(heap, a);
 	mheap_object_put(heap, b);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)2);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
 	test_heap_done(heap);
 }
@@ -69,9 +77,9 @@ CORE_TEST(gc_self_cycle)
 	CORE_ASSERT_TRUE(a);
 	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, a), 0);
 	mheap_object_put(heap, a);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)1);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 1L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	test_heap_done(heap);
 }
 
@@ -83,16 +91,13 @@ CORE_TEST(gc_cycle_reachable_survives)
 
 	CORE_ASSERT_NOT_NULL(heap);
 	live = gc_obj(heap, 1);
-	a = gc_obj(heap, 1);
-	b = gc_obj(heap, 1);
-	CORE_ASSERT_TRUE(live && a && b);
+	CORE_ASSERT_TRUE(live);
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
 	CORE_EXPECT_EQ(mheap_object_set_slot(heap, live, 0, a), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
 	mheap_object_put(heap, a);
 	mheap_object_put(heap, b);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)3);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)3);
 	CORE_EXPECT_EQ(test_refcnt(heap, live), 1U);
 	CORE_EXPECT_EQ(test_refcnt(heap, a), 2U);
 	CORE_EXPECT_EQ(test_refcnt(heap, b), 1U);
@@ -101,7 +106,7 @@ CORE_TEST(gc_cycle_reachable_survives)
 	CORE_EXPECT_EQ(mheap_object_set_slot(heap, live, 0, 0), 0);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
 	mheap_object_put(heap, live);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	test_heap_done(heap);
 }
 
@@ -113,20 +118,17 @@ CORE_TEST(gc_cycle_holding_live_object)
 
 	CORE_ASSERT_NOT_NULL(heap);
 	live = gc_obj(heap, 1);
-	a = gc_obj(heap, 2);
-	b = gc_obj(heap, 1);
-	CORE_ASSERT_TRUE(live && a && b);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_ASSERT_TRUE(live);
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 2, &a, &b));
 	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, live), 0);
 	CORE_EXPECT_EQ(test_refcnt(heap, live), 2U);
 	mheap_object_put(heap, a);
 	mheap_object_put(heap, b);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)1);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1);
 	CORE_EXPECT_EQ(test_refcnt(heap, live), 1U);
 	mheap_object_put(heap, live);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	test_heap_done(heap);
 }
 
@@ -142,11 +144,7 @@ CORE_TEST(gc_cycle_spanning_generations)
 
 	CORE_ASSERT_NOT_NULL(heap);
 	/* young -> old cycle */
-	o1 = gc_obj(heap, 1);
-	o2 = gc_obj(heap, 1);
-	CORE_ASSERT_TRUE(o1 && o2);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, o1, 0, o2), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, o2, 0, o1), 0);
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &o1, &o2));
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 0L);
 	CORE_EXPECT_EQ(test_gen(heap, o1), 2U);
 	y = gc_obj(heap, 1);
@@ -156,12 +154,12 @@ CORE_TEST(gc_cycle_spanning_generations)
 	mheap_object_put(heap, o2);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)3);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)3);
 	mheap_object_put(heap, y);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)2);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 
 	/* old <-> young cycle */
 	o1 = gc_obj(heap, 1);
@@ -177,9 +175,9 @@ CORE_TEST(gc_cycle_spanning_generations)
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
 	CORE_EXPECT_EQ(test_gen(heap, y), 1U);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 0L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)2);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	test_heap_done(heap);
 }
 
@@ -199,19 +197,15 @@ CORE_TEST(gc_cascade_during_collection)
 	mheap_object_put(heap, d);
 	mheap_object_put(heap, e);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
-	a = gc_obj(heap, 2);
-	b = gc_obj(heap, 1);
-	CORE_ASSERT_TRUE(a && b);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 2, &a, &b));
 	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, c), 0);
 	mheap_object_put(heap, c);
 	mheap_object_put(heap, a);
 	mheap_object_put(heap, b);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)5);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)5);
 	/* a and b are found; c, d and e go with them by reference counting */
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	CORE_EXPECT_EQ(heap->gens[2].count, (u64)0);
 	test_heap_done(heap);
 }
@@ -268,11 +262,7 @@ CORE_TEST(gc_teardown_cancels_work)
 
 	CORE_ASSERT_NOT_NULL(heap);
 	mheap_gc_set_threshold(heap, th);
-	a = gc_obj(heap, 1);
-	b = gc_obj(heap, 1);
-	CORE_ASSERT_TRUE(a && b);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
 	CORE_EXPECT_TRUE(gc_work_queued(heap));
 	/* the work may be waiting for the lock: destroy must wait for it */
 	test_heap_done(heap);
@@ -320,24 +310,20 @@ CORE_TEST(gc_freeze_unfreeze)
 	u32 a, b;
 
 	CORE_ASSERT_NOT_NULL(heap);
-	a = gc_obj(heap, 1);
-	b = gc_obj(heap, 1);
-	CORE_ASSERT_TRUE(a && b);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
 	mheap_object_put(heap, a);
 	mheap_object_put(heap, b);
 	mheap_gc_freeze(heap);
 	CORE_EXPECT_EQ(mheap_gc_freeze_count(heap), (u64)2);
 	CORE_EXPECT_EQ(test_gen(heap, a), (u32)MHEAP_GEN_PERMANENT);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)2);
 	mheap_gc_unfreeze(heap);
 	CORE_EXPECT_EQ(mheap_gc_freeze_count(heap), (u64)0);
 	CORE_EXPECT_EQ(test_gen(heap, a), 2U);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 0L);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	test_heap_done(heap);
 }
 
@@ -349,18 +335,14 @@ CORE_TEST(gc_save_all)
 
 	CORE_ASSERT_NOT_NULL(heap);
 	mheap_gc_set_save_all(heap, true);
-	a = gc_obj(heap, 1);
-	b = gc_obj(heap, 1);
-	CORE_ASSERT_TRUE(a && b);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
 	mheap_object_put(heap, a);
 	mheap_object_put(heap, b);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
 	mheap_gc_get_stats(heap, st);
 	CORE_EXPECT_EQ(st[0].uncollectable, (u64)2);
 	CORE_EXPECT_EQ(st[0].collected, (u64)0);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)2);
 	CORE_EXPECT_EQ(mheap_gc_garbage(heap, got, 4), (size_t)2);
 	CORE_EXPECT_EQ(got[0], a);
 	CORE_EXPECT_EQ(got[1], b);
@@ -370,9 +352,9 @@ CORE_TEST(gc_save_all)
 	mheap_gc_set_save_all(heap, false);
 	CORE_EXPECT_EQ(mheap_gc_release_garbage(heap), (u64)2);
 	CORE_EXPECT_EQ(mheap_gc_garbage(heap, NULL, 0), (size_t)0);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)2);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	test_heap_done(heap);
 }
 
@@ -411,7 +393,7 @@ CORE_TEST(gc_introspection)
 	mheap_object_put(heap, leaf);
 	mheap_gc_get_count(heap, count);
 	CORE_EXPECT_EQ(count[0], 0U);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	test_heap_done(heap);
 }
 
@@ -437,9 +419,9 @@ CORE_TEST(gc_million_object_cycle)
 	CORE_ASSERT_EQ(mheap_object_set_slot(heap, prev, 0, first), 0);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
 	mheap_object_put(heap, first);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)1000000);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1000000);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 1000000L);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
 	test_heap_done(heap);
 }
@@ -549,7 +531,7 @@ static inline int oracle_check(struct oracle *s, struct mheap *heap,
 				return -EBADSLT;
 		}
 	}
-	if (gen == MHEAP_GC_GENS - 1 && heap->objects_live != (u64)reachable)
+	if (gen == MHEAP_GC_GENS - 1 && mheap_objects_live(heap) != (u64)reachable)
 		return -EEXIST;
 	return 0;
 }
@@ -641,7 +623,7 @@ CORE_TEST(gc_random_graphs_against_oracle)
 							 s->handles[--s->nhandles]);
 			if (!err)
 				err = mheap_gc_collect(t.heap, 2) < 0 ? -EIO : 0;
-			if (!err && t.heap->objects_live)
+			if (!err && mheap_objects_live(t.heap))
 				err = -EEXIST;
 		}
 		if (err)

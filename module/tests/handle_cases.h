@@ -24,7 +24,7 @@ CORE_TEST(handle_alloc_close)
 	CORE_EXPECT_EQ(mheap_handle_close(t.client, a), 0);
 	CORE_EXPECT_EQ(mheap_handle_close(t.client, a), -ENOENT);
 	CORE_EXPECT_EQ(mheap_handle_info(t.client, a, &info), -ENOENT);
-	CORE_EXPECT_EQ(t.heap->objects_live, (u64)1);
+	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)1);
 	CORE_EXPECT_EQ(mheap_handle_lookup(t.client, b, &id), 0);
 	CORE_EXPECT_EQ(t.client->live, 1U);
 	test_client_close(&t);
@@ -115,7 +115,7 @@ CORE_TEST(handle_dup_and_slots)
 	CORE_EXPECT_EQ(got, 0U);
 	CORE_EXPECT_EQ(mheap_handle_set_slot(t.client, a2, 0, b), 0);
 	CORE_EXPECT_EQ(mheap_handle_close(t.client, b), 0);
-	CORE_EXPECT_EQ(t.heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)2);
 	CORE_EXPECT_EQ(mheap_handle_get_slot(t.client, a2, 0, &got), 0);
 	CORE_EXPECT_NE(got, 0U);
 	CORE_EXPECT_EQ(mheap_handle_info(t.client, got, &info), 0);
@@ -146,7 +146,7 @@ CORE_TEST(client_and_heap_teardown)
 	CORE_EXPECT_EQ(mheap_handle_set_slot(t.client, b, 0, a), 0);
 	CORE_EXPECT_EQ(mheap_handle_set_slot(t.client, c, 0, c), 0);
 	mheap_client_destroy(t.client);
-	CORE_EXPECT_EQ(t.heap->objects_live, (u64)3);
+	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)3);
 	test_heap_done(t.heap);
 }
 
@@ -165,7 +165,7 @@ CORE_TEST(handle_table_limit)
 	CORE_EXPECT_EQ(t.client->live, MHEAP_HANDLE_MAX);
 	CORE_EXPECT_EQ(mheap_handle_dup(t.client, h, &copy), -EMFILE);
 	CORE_EXPECT_EQ(mheap_handle_alloc(t.client, 0, 0, 0, &copy), -EMFILE);
-	CORE_EXPECT_EQ(t.heap->objects_live, (u64)1);
+	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)1);
 	CORE_EXPECT_EQ(mheap_handle_info(t.client, h, &info), 0);
 	CORE_EXPECT_EQ(info.refcnt, MHEAP_HANDLE_MAX);
 	/* a closed entry can be used again */
@@ -373,7 +373,7 @@ static inline bool stress_agrees(struct stress *s, struct mheap_client *c)
 	u32 id, got;
 	int i, j;
 
-	if (heap->objects_live != s->live || c->live != (u32)s->nhandles)
+	if (mheap_objects_live(heap) != s->live || c->live != (u32)s->nhandles)
 		return false;
 	for (i = 0; i < s->nobjs; i++) {
 		struct stress_obj *obj = &s->objs[i];

@@ -222,13 +222,11 @@ static void gc_races_with_mutators(struct kunit *test)
 	flush_work(&heap->gc.work.work);
 	mheap_heap_lock(heap);
 	KUNIT_EXPECT_GE(test, mheap_gc_collect(heap, 2), 0L);
-	stack = kvcalloc(heap->objects_live + 1, sizeof(*stack), GFP_KERNEL);
+	stack = kvcalloc(mheap_objects_live(heap) + 1, sizeof(*stack), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, stack);
 	reachable = race_mark(heap, clients, 2, stack);
 	kvfree(stack);
-	KUNIT_EXPECT_EQ(test, reachable, heap->objects_live);
-	KUNIT_EXPECT_EQ(test, heap->objects_live,
-			heap->objects_allocated - heap->objects_freed);
+	KUNIT_EXPECT_EQ(test, reachable, mheap_objects_live(heap));
 	kunit_info(test, "%llu explicit and %llu total collections",
 		   collections, heap->gc.stats[0].collections +
 		   heap->gc.stats[1].collections + heap->gc.stats[2].collections);
@@ -236,7 +234,7 @@ static void gc_races_with_mutators(struct kunit *test)
 		mheap_client_destroy(clients[i]);
 	/* whatever is left is cycles: a full collection takes it all */
 	mheap_gc_collect(heap, 2);
-	KUNIT_EXPECT_EQ(test, heap->objects_live, 0);
+	KUNIT_EXPECT_EQ(test, mheap_objects_live(heap), 0);
 	mheap_heap_unlock(heap);
 	mheap_heap_destroy(heap);
 }

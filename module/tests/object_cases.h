@@ -142,14 +142,14 @@ CORE_TEST(object_slot_counts)
 	/* dropping b's own reference: the slot keeps it alive */
 	mheap_object_put(heap, b);
 	CORE_EXPECT_EQ(test_refcnt(heap, b), 1U);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)2);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)2);
 	/* replacing the slot's value frees b */
 	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, a), 0);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)1);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1);
 	CORE_EXPECT_EQ(test_refcnt(heap, a), 2U);
 	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 0, 0), 0);
 	mheap_object_put(heap, a);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	test_heap_done(heap);
 }
 
@@ -186,9 +186,9 @@ CORE_TEST(object_release_long_chain)
 		mheap_object_put(heap, head);
 		head = next;
 	}
-	CORE_EXPECT_EQ(heap->objects_live, (u64)1000000);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1000000);
 	mheap_object_put(heap, head);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	CORE_EXPECT_EQ(heap->gens[0].count, (u64)0);
 	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
 	test_heap_done(heap);
@@ -208,9 +208,9 @@ CORE_TEST(object_release_wide_fanout)
 		CORE_ASSERT_EQ(mheap_object_set_slot(heap, root, i, leaf), 0);
 		mheap_object_put(heap, leaf);
 	}
-	CORE_EXPECT_EQ(heap->objects_live, (u64)100001);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)100001);
 	mheap_object_put(heap, root);
-	CORE_EXPECT_EQ(heap->objects_live, (u64)0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
 	test_heap_done(heap);
 }

@@ -164,7 +164,7 @@ static u64 dropped(size_t n)
 			mheap_object_put(heap, heads[c]);
 		free(heads);
 		t[r] = collect_ns(2);
-		if (heap->objects_live)
+		if (mheap_objects_live(heap))
 			abort();
 	}
 	return median(t);
