@@ -20,7 +20,7 @@
  *   sys_now_ns()        a monotonic clock, for pause times.
  * Besides these, the core uses a few kernel names the host shim defines
  * too: u8..u64, struct list_head and its helpers, container_of,
- * check_{add,mul}_overflow, __ffs64, min/max, atomic_long_*,
+ * check_add_overflow, size_add, array_size, __ffs64, min/max, atomic_long_*,
  * WARN_ON_ONCE and EXPORT_SYMBOL_IF_KUNIT.
  */
 #ifndef MHEAP_SYS_H

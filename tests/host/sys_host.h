@@ -103,7 +103,6 @@ long sys_warnings(void);	/* WARN_ON_ONCE()s that fired so far */
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
 #define round_up(x, y)		((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
 #define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)
-#define check_mul_overflow(a, b, d)	__builtin_mul_overflow(a, b, d)
 #define min(a, b) ({ __auto_type __a = (a); __auto_type __b = (b);	\
 		     __a < __b ? __a : __b; })
 #define max(a, b) ({ __auto_type __a = (a); __auto_type __b = (b);	\
@@ -126,11 +125,8 @@ static inline size_t array_size(size_t n, size_t size)
 #define struct_size(p, member, n) \
 	(sizeof(*(p)) + sizeof((p)->member[0]) * (n))
 #define U32_MAX			((u32)~0U)
-#define SZ_1K			0x400
 #define SZ_1M			0x100000
 #define SZ_1G			0x40000000
-#define likely(x)		__builtin_expect(!!(x), 1)
-#define unlikely(x)		__builtin_expect(!!(x), 0)
 
 static inline unsigned long __ffs64(u64 word)
 {
@@ -178,11 +174,6 @@ static inline void __list_add(struct list_head *new, struct list_head *prev,
 static inline void list_add(struct list_head *new, struct list_head *head)
 {
 	__list_add(new, head, head->next);
-}
-
-static inline void list_add_tail(struct list_head *new, struct list_head *head)
-{
-	__list_add(new, head->prev, head);
 }
 
 static inline void list_del_init(struct list_head *entry)
