@@ -437,7 +437,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_space_alloc);
  * @space: the space it came from.
  * @loc: its location.
  *
- * An arena left empty is released (kept as the heap's spare, or freed).
+ * An arena left with no block in use becomes its space's spare, or is freed.
  *
  * Context: heap->lock held.
  */
