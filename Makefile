@@ -20,8 +20,8 @@ KSFT = -isystem $(LINUX_SRC)/tools/testing/selftests
 
 LIB_SRC := userspace/lib/libmheap.c
 LIB_HDR := userspace/lib/libmheap.h uapi/linux/mheap.h
-CORE_SRC := module/heap.c module/object.c module/handle.c module/gc.c
-CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/sys.h \
+CORE_SRC := module/heap.c module/object.c module/handle.c module/gc.c module/weak.c
+CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/weak.h module/sys.h \
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
 

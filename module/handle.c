@@ -7,6 +7,7 @@
  * Locking: client->heap->lock for everything but create and destroy.
  */
 #include "handle.h"
+#include "weak.h"
 
 #define INDEX_MASK	((1U << MHEAP_HANDLE_INDEX_BITS) - 1)
 #define TABLE_MIN	64
@@ -49,7 +50,11 @@ void mheap_client_destroy(struct mheap_client *client)
 	for (i = 0; i < client->used; i++) {
 		struct mheap_handle *h = &client->table[i];
 
-		if (!(h->tag & MHEAP_HANDLE_FREE))
+		if (h->tag & MHEAP_HANDLE_FREE)
+			continue;
+		if (h->tag & MHEAP_HANDLE_WEAK)
+			mheap_weak_put(client->heap, h->obj);
+		else
 			mheap_object_put(client->heap, h->obj);
 		if (i % 1024 == 1023)
 			sys_cond_resched();
@@ -67,7 +72,7 @@ static struct mheap_handle *entry(struct mheap_client *client, u32 handle)
 	if (handle & MHEAP_HANDLE_FREE || index >= client->used)
 		return NULL;
 	h = &client->table[index];
-	if (h->tag != handle >> MHEAP_HANDLE_INDEX_BITS)
+	if ((h->tag & ~MHEAP_HANDLE_WEAK) != handle >> MHEAP_HANDLE_INDEX_BITS)
 		return NULL;
 	return h;
 }
@@ -78,8 +83,11 @@ static struct mheap_handle *entry(struct mheap_client *client, u32 handle)
  * @handle: the handle.
  * @id: set to the object's id; no reference is taken.
  *
+ * A weak handle names its object while the object lives.
+ *
  * Context: heap->lock held.
- * Return: 0, or -ENOENT when @handle is not open in @client.
+ * Return: 0; -ENOENT when @handle is not open in @client; -ESTALE when it
+ * is a weak handle whose object was freed.
  */
 int mheap_handle_lookup(struct mheap_client *client, u32 handle, u32 *id)
 {
@@ -89,10 +97,17 @@ int mheap_handle_lookup(struct mheap_client *client, u32 handle, u32 *id)
 	h = entry(client, handle);
 	if (!h)
 		return -ENOENT;
-	*id = h->obj;
-	return 0;
+	if (!(h->tag & MHEAP_HANDLE_WEAK)) {
+		*id = h->obj;
+		return 0;
+	}
+	*id = mheap_weak_deref(client->heap, h->obj);
+	return *id ? 0 : -ESTALE;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_lookup);
+
+static int install_entry(struct mheap_client *client, u32 value, u32 weak,
+			 u32 *handle);
 
 static int grow(struct mheap_client *client)
 {
@@ -126,11 +141,19 @@ static int grow(struct mheap_client *client)
  */
 int mheap_handle_install(struct mheap_client *client, u32 id, u32 *handle)
 {
+	sys_assert_held(&client->heap->lock);
+	return install_entry(client, id, 0, handle);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_install);
+
+/* An entry for @value (an object id, or a weak record with @weak set). */
+static int install_entry(struct mheap_client *client, u32 value, u32 weak,
+			 u32 *handle)
+{
 	struct mheap_handle *h;
 	u32 index;
 	int err;
 
-	sys_assert_held(&client->heap->lock);
 	if (client->free_head) {
 		index = client->free_head - 1;
 		h = &client->table[index];
@@ -148,15 +171,24 @@ int mheap_handle_install(struct mheap_client *client, u32 id, u32 *handle)
 		h = &client->table[index];
 		h->tag = 0;
 	}
-	h->obj = id;
+	h->obj = value;
 	client->live++;
 	*handle = encode(index, h->tag);
+	h->tag |= weak;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(mheap_handle_install);
 
-/* A new handle on @id, with a reference of its own; nothing changes on error. */
-static int install_new_ref(struct mheap_client *client, u32 id, u32 *handle)
+/**
+ * mheap_handle_install_ref() - a new handle with a reference of its own
+ * @client: the client.
+ * @id: a live object of @client's heap.
+ * @handle: set to the new handle.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0; -EOVERFLOW; or an errno of mheap_handle_install(). On error
+ * nothing changed.
+ */
+int mheap_handle_install_ref(struct mheap_client *client, u32 id, u32 *handle)
 {
 	int err = mheap_object_get(client->heap, id);
 
@@ -216,14 +248,60 @@ int mheap_handle_dup(struct mheap_client *client, u32 handle, u32 *copy)
 	err = mheap_handle_lookup(client, handle, &id);
 	if (err)
 		return err;
-	return install_new_ref(client, id, copy);
+	return mheap_handle_install_ref(client, id, copy);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_dup);
+
+/**
+ * mheap_handle_dup_weak() - a weak handle on the object a handle names
+ * @client: the client.
+ * @handle: an open handle, strong or weak (then its object must live).
+ * @copy: set to the new, weak handle.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0; -ENOENT or -ESTALE for a bad @handle; an errno of
+ * mheap_weak_get() or mheap_handle_install(). On error nothing changed.
+ */
+int mheap_handle_dup_weak(struct mheap_client *client, u32 handle, u32 *copy)
+{
+	u32 id, ref;
+	int err;
+
+	err = mheap_handle_lookup(client, handle, &id);
+	if (!err)
+		err = mheap_weak_get(client->heap, id, &ref);
+	if (err)
+		return err;
+	err = install_entry(client, ref, MHEAP_HANDLE_WEAK, copy);
+	if (err)
+		mheap_weak_put(client->heap, ref);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_dup_weak);
+
+/**
+ * mheap_handle_is_weak() - whether an open handle is weak
+ * @client: the client.
+ * @handle: an open handle.
+ *
+ * Context: heap->lock held.
+ * Return: true for a weak handle, false for a strong or bad one.
+ */
+bool mheap_handle_is_weak(struct mheap_client *client, u32 handle)
+{
+	struct mheap_handle *h = entry(client, handle);
+
+	return h && (h->tag & MHEAP_HANDLE_WEAK);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_is_weak);
 
 /**
  * mheap_handle_close() - close a handle, dropping its reference
  * @client: the client.
  * @handle: an open handle.
+ *
+ * A weak handle drops its weak reference; it may be closed after its
+ * object died.
  *
  * Context: heap->lock held; may sleep (the object and what only it kept
  * alive may be freed).
@@ -232,13 +310,15 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_handle_dup);
 int mheap_handle_close(struct mheap_client *client, u32 handle)
 {
 	struct mheap_handle *h;
-	u32 index, id;
+	u32 index, id, weak;
 
 	sys_assert_held(&client->heap->lock);
 	h = entry(client, handle);
 	if (!h)
 		return -ENOENT;
 	id = h->obj;
+	weak = h->tag & MHEAP_HANDLE_WEAK;
+	h->tag &= ~MHEAP_HANDLE_WEAK;
 	index = h - client->table;
 	client->live--;
 	if (h->tag == MHEAP_HANDLE_TAG_MAX) {
@@ -254,7 +334,10 @@ int mheap_handle_close(struct mheap_client *client, u32 handle)
 			client->free_head = index + 1;
 		client->free_tail = index + 1;
 	}
-	mheap_object_put(client->heap, id);
+	if (weak)
+		mheap_weak_put(client->heap, id);
+	else
+		mheap_object_put(client->heap, id);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_close);
@@ -313,7 +396,7 @@ int mheap_handle_get_slot(struct mheap_client *client, u32 handle,
 		*target = 0;
 		return 0;
 	}
-	return install_new_ref(client, tid, target);
+	return mheap_handle_install_ref(client, tid, target);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_get_slot);
 

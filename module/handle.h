@@ -9,6 +9,10 @@
  * retired for good. So a closed handle's value never names another object
  * for the client's whole life: using it gives -ENOENT.
  *
+ * A weak handle holds no reference: it names its object while something
+ * else keeps the object alive, and gives -ESTALE once the object was freed
+ * (weak.h); closing it is still needed.
+ *
  * Locking: heap->lock for everything; a client is used under its heap's
  * lock.
  */
@@ -25,9 +29,10 @@
 
 /**
  * struct mheap_handle - one entry of a handle table
- * @obj: the object's id; for a free entry, the next free entry's index
- *	plus one (0: none).
- * @tag: reuse tag, plus MHEAP_HANDLE_FREE while the entry is free.
+ * @obj: the object's id; for a weak handle, its weak record (weak.h); for
+ *	a free entry, the next free entry's index plus one (0: none).
+ * @tag: reuse tag, plus MHEAP_HANDLE_FREE while the entry is free and
+ *	MHEAP_HANDLE_WEAK for a weak handle.
  */
 struct mheap_handle {
 	u32 obj;
@@ -35,6 +40,7 @@ struct mheap_handle {
 };
 
 #define MHEAP_HANDLE_FREE	0x80000000U
+#define MHEAP_HANDLE_WEAK	0x40000000U	/* @obj is a weak record */
 
 /**
  * struct mheap_client - a handle table on a heap
@@ -67,7 +73,10 @@ int mheap_handle_lookup(struct mheap_client *client, u32 handle, u32 *id);
 int mheap_handle_install(struct mheap_client *client, u32 id, u32 *handle);
 int mheap_handle_alloc(struct mheap_client *client, size_t size, size_t nrefs,
 		       u64 cookie, u32 *handle);
+int mheap_handle_install_ref(struct mheap_client *client, u32 id, u32 *handle);
 int mheap_handle_dup(struct mheap_client *client, u32 handle, u32 *copy);
+int mheap_handle_dup_weak(struct mheap_client *client, u32 handle, u32 *copy);
+bool mheap_handle_is_weak(struct mheap_client *client, u32 handle);
 int mheap_handle_close(struct mheap_client *client, u32 handle);
 int mheap_handle_set_slot(struct mheap_client *client, u32 handle,
 			  size_t index, u32 target);

@@ -8,6 +8,7 @@
  * Locking: heap->lock for everything; see heap.h.
  */
 #include "gc.h"
+#include "weak.h"
 
 static atomic_long_t global_heaps;
 static atomic_long_t global_reserved;
@@ -552,6 +553,7 @@ void mheap_heap_destroy(struct mheap *heap)
 	mheap_gc_fini(heap);
 	space_destroy(heap, &heap->meta);
 	space_destroy(heap, &heap->payload);
+	mheap_weak_destroy(heap);
 	WARN_ON_ONCE(heap->reserved);
 	atomic_long_sub(1, &global_heaps);
 	sys_mutex_destroy(&heap->lock);

@@ -212,6 +212,37 @@ struct mheap_gc {
 };
 
 /**
+ * struct mheap_weakref - a weak reference record (weak.c)
+ * @obj: the object, 0 once it was freed; while the record is free, unused.
+ * @users: weak handles using the record; 0 while it is free.
+ * @next: next record, index plus one, on its hash chain or the free list.
+ */
+struct mheap_weakref {
+	u32 obj;
+	u32 users;
+	u32 next;
+};
+
+/**
+ * struct mheap_weak_table - a heap's weak reference records
+ * @refs: @size records; those below @used have been handed out.
+ * @buckets: @size hash chain heads (index plus one), by object id; a
+ *	record whose object was freed is on no chain.
+ * @size: records allocated (a power of two, or 0).
+ * @used: records handed out at least once.
+ * @live: records in use.
+ * @free_head: first free record, index plus one; 0 when none.
+ */
+struct mheap_weak_table {
+	struct mheap_weakref *refs;
+	u32 *buckets;
+	u32 size;
+	u32 used;
+	u32 live;
+	u32 free_head;
+};
+
+/**
  * struct mheap - one managed heap, created by each open() of /dev/mheap
  * @lock: guards everything below.
  * @capacity: bytes of arenas the heap may reserve. L: lock
@@ -227,6 +258,7 @@ struct mheap_gc {
  * @objects_allocated: objects ever allocated. L: lock
  * @objects_freed: objects ever freed. L: lock
  * @payload_bytes: payload bytes of live objects, as requested. L: lock
+ * @weak: weak references (weak.h). L: lock
  */
 struct mheap {
 	struct sys_mutex lock;
@@ -241,6 +273,7 @@ struct mheap {
 	u64 objects_allocated;
 	u64 objects_freed;
 	size_t payload_bytes;
+	struct mheap_weak_table weak;
 };
 
 /**

@@ -12,6 +12,7 @@
  * Locking: heap->lock for everything.
  */
 #include "gc.h"
+#include "weak.h"
 
 /* How many objects a release frees between two chances to reschedule */
 #define RELEASE_BATCH	1024
@@ -162,6 +163,8 @@ void mheap_object_free(struct mheap *heap, u32 id)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
+	if (obj->flags & MHEAP_OBJ_WEAKREF)
+		mheap_weak_clear(heap, id);
 	heap->objects_freed++;
 	heap->payload_bytes -= obj->size;
 	if (obj->size)

@@ -35,6 +35,7 @@
 #define MHEAP_OBJ_COLLECTING	0x4	/* in the set being collected */
 #define MHEAP_OBJ_REACHABLE	0x8	/* reached from a root */
 #define MHEAP_OBJ_GARBAGE	0x10	/* on the save-all garbage list */
+#define MHEAP_OBJ_WEAKREF	0x20	/* weak references name it (weak.h) */
 
 /**
  * struct mheap_object - an object's header, in the meta space

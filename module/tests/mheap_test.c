@@ -13,6 +13,7 @@
 #include "object_cases.h"
 #include "handle_cases.h"
 #include "gc_cases.h"
+#include "weak_cases.h"
 
 static struct kunit_case mheap_heap_cases[] = {
 	KUNIT_CASE(heap_create_destroy),
@@ -263,6 +264,20 @@ static struct kunit_suite mheap_gc_suite = {
 	.test_cases = mheap_gc_cases,
 };
 
+static struct kunit_case mheap_weak_cases[] = {
+	KUNIT_CASE(weak_handle_does_not_keep_alive),
+	KUNIT_CASE(weak_shared_record_and_reuse),
+	KUNIT_CASE(weak_handle_on_collected_cycle),
+	KUNIT_CASE(weak_table_growth),
+	KUNIT_CASE(weak_dup_every_failure),
+	{}
+};
+
+static struct kunit_suite mheap_weak_suite = {
+	.name = "mheap_weak",
+	.test_cases = mheap_weak_cases,
+};
+
 static void version_reports_uapi_version(struct kunit *test)
 {
 	struct mheap_version v = { .version = 99, .features = ~0ULL };
@@ -295,7 +310,7 @@ static struct kunit_suite mheap_ioctl_suite = {
 };
 
 kunit_test_suites(&mheap_heap_suite, &mheap_object_suite, &mheap_handle_suite,
-		  &mheap_gc_suite, &mheap_ioctl_suite);
+		  &mheap_gc_suite, &mheap_weak_suite, &mheap_ioctl_suite);
 
 MODULE_DESCRIPTION("KUnit tests for mheap");
 MODULE_LICENSE("GPL");
