@@ -3,32 +3,101 @@
  * /dev/mheap: the misc device, its file operations and ioctl dispatch.
  *
  * Each open() creates a private heap and its first client (a handle
- * table), both owned by the file; release() destroys them. Every ioctl
- * goes through mheap_ioctl(), which checks the encoding against a table,
- * copies the argument in with copy_struct_from_user() (older and newer
- * callers alike), runs the handler on a kernel copy and copies the result
- * out; handlers never touch user memory themselves.
+ * table). MHEAP_IOC_NEW_CLIENT adds clients of the same heap as anonymous
+ * files; the heap is destroyed when its last client's file is released.
+ *
+ * Every ioctl goes through mheap_ioctl(), which checks the encoding against
+ * a table, copies the argument in with copy_struct_from_user() (older and
+ * newer callers alike), runs the handler on a kernel copy and copies the
+ * result out. Handlers validate every field before changing anything; the
+ * few that move user buffers (READ, WRITE, REFS, BATCH) do so only while
+ * not holding the heap's lock, through bounce buffers.
  */
 #include <kunit/visibility.h>
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/mheap.h>
 
 #include "dev.h"
+#include "gc.h"
 #include "handle.h"
 
 /* Optional features this build supports; see struct mheap_version. */
-#define MHEAP_FEATURES	0ULL
+#define MHEAP_FEATURES	(MHEAP_FEATURE_BATCH | MHEAP_FEATURE_CLIENTS | \
+			 MHEAP_FEATURE_WEAK)
+
+/* Payload copies up to this size use the stack, not a kvmalloc() buffer. */
+#define RW_STACK_BYTES	128
 
 static size_t mheap_capacity;
 static size_t mheap_capacity_max;
 
+static_assert(MHEAP_MAX_SIZE == MHEAP_OBJECT_MAX_SIZE);
+static_assert(MHEAP_MAX_REFS == MHEAP_OBJECT_MAX_REFS);
+static_assert(MHEAP_MAX_HANDLES == MHEAP_HANDLE_MAX);
+static_assert(MHEAP_GENERATIONS == MHEAP_GC_GENS);
+static_assert(sizeof(struct mheap_gc_gen_stats) == 6 * sizeof(u64));
+
+/**
+ * struct mheap_shared - what the clients of one heap share
+ * @heap: the heap.
+ * @exports: the tokens of MHEAP_IOC_EXPORT: a handle table of its own,
+ *	whose handle values are the tokens. L: heap->lock
+ * @clients: clients (open files) of the heap. L: heap->lock
+ */
+struct mheap_shared {
+	struct mheap *heap;
+	struct mheap_client *exports;
+	unsigned int clients;
+};
+
+/**
+ * struct mheap_file - an open file: one client of a heap
+ * @shared: the heap and what its clients share.
+ * @client: this file's handle table.
+ */
+struct mheap_file {
+	struct mheap_shared *shared;
+	struct mheap_client *client;
+};
+
 /* The kernel copy of any ioctl argument: large enough for each of them. */
 union mheap_ioc_arg {
 	struct mheap_version version;
+	struct mheap_config config;
+	struct mheap_alloc alloc;
+	struct mheap_dup dup;
+	struct mheap_close close;
+	struct mheap_slot slot;
+	struct mheap_rw rw;
+	struct mheap_info info;
+	struct mheap_gc_ctl gc;
+	struct mheap_gc_stats gc_stats;
+	struct mheap_heap_stats heap_stats;
+	struct mheap_module_stats module_stats;
+	struct mheap_refs refs;
+	struct mheap_batch batch;
+	struct mheap_new_client new_client;
+	struct mheap_token token;
+};
+
+/**
+ * struct mheap_ioc_ctx - one ioctl call, as its handler sees it
+ * @file: the caller's client; NULL in some KUnit tests.
+ * @install: a file to install at @fd once the result was copied out.
+ * @fd: the descriptor reserved for @install.
+ */
+struct mheap_ioc_ctx {
+	struct mheap_file *file;
+	struct file *install;
+	int fd;
 };
 
 /*
@@ -38,19 +107,25 @@ union mheap_ioc_arg {
 struct mheap_ioc_desc {
 	unsigned int cmd;
 	size_t min_size;
-	long (*fn)(struct mheap_client *client, void *arg);
+	long (*fn)(struct mheap_ioc_ctx *ctx, void *arg);
+	void (*undo)(struct mheap_ioc_ctx *ctx, void *arg);
 };
+
+static struct mheap *heap_of(struct mheap_ioc_ctx *ctx)
+{
+	return ctx->file->shared->heap;
+}
 
 /**
  * mheap_ioc_version() - MHEAP_IOC_VERSION: report version and features
- * @client: the caller's client (unused).
+ * @ctx: the call (unused).
  * @arg: a struct mheap_version, already copied from userspace.
  *
  * Context: process context.
  * Return: 0, or -EINVAL when flags are set.
  */
 VISIBLE_IF_KUNIT
-long mheap_ioc_version(struct mheap_client *client, void *arg)
+long mheap_ioc_version(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_version *v = arg;
 
@@ -62,15 +137,691 @@ long mheap_ioc_version(struct mheap_client *client, void *arg)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_ioc_version);
 
-static const struct mheap_ioc_desc mheap_ioctls[] = {
-	[_IOC_NR(MHEAP_IOC_VERSION)] = {
-		.cmd = MHEAP_IOC_VERSION,
-		.min_size = MHEAP_VERSION_SIZE_VER0,
-		.fn = mheap_ioc_version,
-	},
-};
+static long ioc_config(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	const u32 known = MHEAP_CONFIG_SET_CAPACITY | MHEAP_CONFIG_SET_THRESHOLD;
+	struct mheap *heap = heap_of(ctx);
+	struct mheap_config *c = arg;
+	long ret = 0;
 
-static_assert(sizeof(struct mheap_version) >= MHEAP_VERSION_SIZE_VER0);
+	if (c->flags & ~known || c->reserved || c->reserved2)
+		return -EINVAL;
+	mheap_heap_lock(heap);
+	if (c->flags & MHEAP_CONFIG_SET_CAPACITY &&
+	    (c->capacity > SIZE_MAX ||
+	     !mheap_capacity_valid(c->capacity, heap->capacity_max))) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (c->flags & MHEAP_CONFIG_SET_CAPACITY)
+		mheap_heap_set_capacity(heap, c->capacity);
+	if (c->flags & MHEAP_CONFIG_SET_THRESHOLD)
+		mheap_gc_set_threshold(heap, c->threshold);
+	c->capacity = heap->capacity;
+	c->capacity_max = heap->capacity_max;
+	mheap_gc_get_threshold(heap, c->threshold);
+out:
+	mheap_heap_unlock(heap);
+	return ret;
+}
+
+/*
+ * The operations of the single-operation ioctls and of batches. Each takes
+ * and drops the heap's lock itself, and changes nothing on error.
+ */
+static int do_alloc(struct mheap_file *f, u64 size, u64 nrefs, u64 cookie,
+		    u32 *handle)
+{
+	struct mheap *heap = f->shared->heap;
+	int err;
+
+	if (size > MHEAP_MAX_SIZE || nrefs > MHEAP_MAX_REFS)
+		return -EINVAL;
+	mheap_heap_lock(heap);
+	err = mheap_handle_alloc(f->client, size, nrefs, cookie, handle);
+	mheap_heap_unlock(heap);
+	return err;
+}
+
+static int do_dup(struct mheap_file *f, u32 handle, u32 flags, u32 *copy)
+{
+	struct mheap *heap = f->shared->heap;
+	int err;
+
+	if (flags & ~MHEAP_DUP_WEAK)
+		return -EINVAL;
+	mheap_heap_lock(heap);
+	if (flags & MHEAP_DUP_WEAK)
+		err = mheap_handle_dup_weak(f->client, handle, copy);
+	else
+		err = mheap_handle_dup(f->client, handle, copy);
+	mheap_heap_unlock(heap);
+	return err;
+}
+
+static int do_close(struct mheap_file *f, u32 handle)
+{
+	struct mheap *heap = f->shared->heap;
+	int err;
+
+	mheap_heap_lock(heap);
+	err = mheap_handle_close(f->client, handle);
+	mheap_heap_unlock(heap);
+	return err;
+}
+
+static int do_set_slot(struct mheap_file *f, u32 handle, u64 index, u64 target)
+{
+	struct mheap *heap = f->shared->heap;
+	int err;
+
+	if (target > U32_MAX)
+		return -ENOENT;
+	if (index >= MHEAP_MAX_REFS)
+		index = MHEAP_MAX_REFS;	/* out of range for every object */
+	mheap_heap_lock(heap);
+	err = mheap_handle_set_slot(f->client, handle, index, target);
+	mheap_heap_unlock(heap);
+	return err;
+}
+
+static int do_get_slot(struct mheap_file *f, u32 handle, u64 index,
+		       u32 *target)
+{
+	struct mheap *heap = f->shared->heap;
+	int err;
+
+	if (index >= MHEAP_MAX_REFS)
+		index = MHEAP_MAX_REFS;
+	mheap_heap_lock(heap);
+	err = mheap_handle_get_slot(f->client, handle, index, target);
+	mheap_heap_unlock(heap);
+	return err;
+}
+
+/* The payload of @handle, when [@off, @off + @len) lies inside it. */
+static int payload_range(struct mheap_file *f, u32 handle, u64 off, u64 len,
+			 u8 **payload)
+{
+	struct mheap *heap = f->shared->heap;
+	struct mheap_object *obj;
+	u32 id;
+	int err;
+
+	err = mheap_handle_lookup(f->client, handle, &id);
+	if (err)
+		return err;
+	obj = mheap_object_ptr(heap, id);
+	if (off > obj->size || len > obj->size - off)
+		return -EINVAL;
+	*payload = mheap_object_payload(heap, obj);
+	if (*payload)
+		*payload += off;
+	return 0;
+}
+
+/*
+ * READ and WRITE. User memory is touched only outside the heap's lock
+ * (a fault there may take any lock), through a bounce buffer; so a write
+ * is all or nothing.
+ */
+static int do_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
+		 bool write)
+{
+	struct mheap *heap = f->shared->heap;
+	void __user *uptr = u64_to_user_ptr(ubuf);
+	u8 stack[RW_STACK_BYTES], *buf = stack, *payload;
+	int err;
+
+	if (len > MHEAP_MAX_SIZE || off > MHEAP_MAX_SIZE)
+		return -EINVAL;
+	if (len > sizeof(stack)) {
+		buf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (write && copy_from_user(buf, uptr, len)) {
+		err = -EFAULT;
+		goto out;
+	}
+	mheap_heap_lock(heap);
+	err = payload_range(f, handle, off, len, &payload);
+	if (!err && len && write)
+		memcpy(payload, buf, len);
+	else if (!err && len)
+		memcpy(buf, payload, len);
+	mheap_heap_unlock(heap);
+	if (!err && !write && copy_to_user(uptr, buf, len))
+		err = -EFAULT;
+out:
+	if (buf != stack)
+		kvfree(buf);
+	return err;
+}
+
+static long ioc_alloc(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_alloc *a = arg;
+
+	if (a->flags || a->reserved)
+		return -EINVAL;
+	return do_alloc(ctx->file, a->size, a->nrefs, a->cookie, &a->handle);
+}
+
+static long ioc_dup(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_dup *d = arg;
+
+	if (d->reserved)
+		return -EINVAL;
+	return do_dup(ctx->file, d->handle, d->flags, &d->copy);
+}
+
+static long ioc_close(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_close *c = arg;
+
+	if (c->flags)
+		return -EINVAL;
+	return do_close(ctx->file, c->handle);
+}
+
+static long ioc_set_slot(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_slot *s = arg;
+
+	if (s->flags || s->reserved)
+		return -EINVAL;
+	return do_set_slot(ctx->file, s->handle, s->index, s->target);
+}
+
+static long ioc_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_slot *s = arg;
+
+	if (s->flags || s->reserved || s->target)
+		return -EINVAL;
+	return do_get_slot(ctx->file, s->handle, s->index, &s->target);
+}
+
+static long ioc_read(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_rw *rw = arg;
+
+	if (rw->flags)
+		return -EINVAL;
+	return do_rw(ctx->file, rw->handle, rw->offset, rw->len, rw->buf, false);
+}
+
+static long ioc_write(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_rw *rw = arg;
+
+	if (rw->flags)
+		return -EINVAL;
+	return do_rw(ctx->file, rw->handle, rw->offset, rw->len, rw->buf, true);
+}
+
+static long ioc_info(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap *heap = heap_of(ctx);
+	struct mheap_object_info oi;
+	struct mheap_info *i = arg;
+	bool weak;
+	int err;
+
+	if (i->flags)
+		return -EINVAL;
+	mheap_heap_lock(heap);
+	err = mheap_handle_info(ctx->file->client, i->handle, &oi);
+	weak = mheap_handle_is_weak(ctx->file->client, i->handle);
+	mheap_heap_unlock(heap);
+	if (err)
+		return err;
+	i->size = oi.size;
+	i->nrefs = oi.nrefs;
+	i->refcnt = oi.refcnt;
+	i->generation = oi.tracked ? oi.gen : 0;
+	i->info_flags = (oi.tracked ? MHEAP_INFO_TRACKED : 0) |
+			(weak ? MHEAP_INFO_WEAK : 0);
+	i->cookie = oi.cookie;
+	return 0;
+}
+
+static long ioc_gc(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap *heap = heap_of(ctx);
+	struct mheap_gc_ctl *g = arg;
+	long ret = 0;
+
+	if (g->flags)
+		return -EINVAL;
+	switch (g->op) {
+	case MHEAP_GC_COLLECT:
+		if (g->arg >= MHEAP_GC_GENS)
+			return -EINVAL;
+		break;
+	case MHEAP_GC_SET_SAVE_ALL:
+		if (g->arg > 1)
+			return -EINVAL;
+		break;
+	case MHEAP_GC_ENABLE ... MHEAP_GC_UNFREEZE:
+	case MHEAP_GC_RELEASE_GARBAGE:
+		if (g->arg)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	g->result = 0;
+	mheap_heap_lock(heap);
+	switch (g->op) {
+	case MHEAP_GC_COLLECT:
+		ret = mheap_gc_collect(heap, g->arg);
+		if (ret >= 0) {
+			g->result = ret;
+			ret = 0;
+		}
+		break;
+	case MHEAP_GC_ENABLE:
+	case MHEAP_GC_DISABLE:
+		mheap_gc_enable(heap, g->op == MHEAP_GC_ENABLE);
+		break;
+	case MHEAP_GC_FREEZE:
+		mheap_gc_freeze(heap);
+		break;
+	case MHEAP_GC_UNFREEZE:
+		mheap_gc_unfreeze(heap);
+		break;
+	case MHEAP_GC_SET_SAVE_ALL:
+		mheap_gc_set_save_all(heap, g->arg);
+		break;
+	case MHEAP_GC_RELEASE_GARBAGE:
+		g->result = mheap_gc_release_garbage(heap);
+		break;
+	}
+	mheap_heap_unlock(heap);
+	return ret;
+}
+
+static long ioc_gc_stats(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_gen_stats gen[MHEAP_GC_GENS];
+	struct mheap *heap = heap_of(ctx);
+	struct mheap_gc_stats *s = arg;
+	unsigned int i;
+
+	if (s->flags)
+		return -EINVAL;
+	memset(s, 0, sizeof(*s));
+	mheap_heap_lock(heap);
+	s->state = (mheap_gc_is_enabled(heap) ? MHEAP_GC_STATE_ENABLED : 0) |
+		   (heap->gc.save_all ? MHEAP_GC_STATE_SAVE_ALL : 0);
+	mheap_gc_get_count(heap, s->count);
+	mheap_gc_get_threshold(heap, s->threshold);
+	s->freeze_count = mheap_gc_freeze_count(heap);
+	s->garbage = mheap_gc_garbage(heap, NULL, 0);
+	mheap_gc_get_stats(heap, gen);
+	mheap_heap_unlock(heap);
+	for (i = 0; i < MHEAP_GC_GENS; i++) {
+		s->gen[i].collections = gen[i].collections;
+		s->gen[i].collected = gen[i].collected;
+		s->gen[i].uncollectable = gen[i].uncollectable;
+		s->gen[i].examined = gen[i].examined;
+		s->gen[i].pause_total_ns = gen[i].pause_total_ns;
+		s->gen[i].pause_last_ns = gen[i].pause_last_ns;
+	}
+	return 0;
+}
+
+static long ioc_heap_stats(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_shared *shared = ctx->file->shared;
+	struct mheap_heap_stats *s = arg;
+	struct mheap_stats st;
+
+	if (s->flags)
+		return -EINVAL;
+	memset(s, 0, sizeof(*s));
+	mheap_heap_lock(shared->heap);
+	mheap_heap_stats(shared->heap, &st);
+	s->clients = shared->clients;
+	s->handles = ctx->file->client->live;
+	s->exported = shared->exports->live;
+	mheap_heap_unlock(shared->heap);
+	s->capacity = st.capacity;
+	s->arena_bytes = st.reserved;
+	s->used_bytes = st.used;
+	s->meta_bytes = st.meta_used;
+	s->payload_bytes = st.payload_bytes;
+	s->objects_live = st.objects_live;
+	s->objects_allocated = st.objects_allocated;
+	s->objects_freed = st.objects_freed;
+	s->arenas = st.arenas;
+	return 0;
+}
+
+static long ioc_module_stats(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_module_stats *s = arg;
+	struct mheap_global_stats g;
+
+	if (s->flags)
+		return -EINVAL;
+	mheap_global_stats(&g);
+	memset(s, 0, sizeof(*s));
+	s->heaps = g.heaps;
+	s->arena_bytes = g.reserved;
+	s->capacity = mheap_capacity;
+	s->capacity_max = mheap_capacity_max;
+	return 0;
+}
+
+/* Close the first @n handles of @handles; for undoing a partial result. */
+static void close_handles(struct mheap_file *f, const u32 *handles, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		WARN_ON_ONCE(mheap_handle_close(f->client, handles[i]));
+}
+
+static long ioc_refs(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_file *f = ctx->file;
+	struct mheap *heap = f->shared->heap;
+	struct mheap_refs *r = arg;
+	size_t total = 0, n = 0, i;
+	u32 *ids = NULL, id = 0;
+	int err;
+
+	if (r->flags || r->written || r->total || r->count > MHEAP_REFS_MAX)
+		return -EINVAL;
+	if (r->which < MHEAP_REFS_REFERENTS || r->which > MHEAP_REFS_GARBAGE ||
+	    (r->which == MHEAP_REFS_GARBAGE && r->handle))
+		return -EINVAL;
+	if (r->count) {
+		ids = kvmalloc_array(r->count, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+		if (!ids)
+			return -ENOMEM;
+	}
+	mheap_heap_lock(heap);
+	err = r->which == MHEAP_REFS_GARBAGE ? 0 :
+		mheap_handle_lookup(f->client, r->handle, &id);
+	if (err)
+		goto unlock;
+	if (r->which == MHEAP_REFS_REFERENTS)
+		total = mheap_gc_referents(heap, id, ids, r->count);
+	else if (r->which == MHEAP_REFS_REFERRERS)
+		total = mheap_gc_referrers(heap, id, ids, r->count);
+	else
+		total = mheap_gc_garbage(heap, ids, r->count);
+	n = min_t(size_t, total, r->count);
+	for (i = 0; i < n && !err; i++)
+		err = mheap_handle_install_ref(f->client, ids[i], &ids[i]);
+	if (err)
+		close_handles(f, ids, i - 1);
+unlock:
+	mheap_heap_unlock(heap);
+	if (!err && n && copy_to_user(u64_to_user_ptr(r->buf), ids,
+				      n * sizeof(*ids))) {
+		mheap_heap_lock(heap);
+		close_handles(f, ids, n);
+		mheap_heap_unlock(heap);
+		err = -EFAULT;
+	}
+	kvfree(ids);
+	if (err)
+		return err;
+	r->written = n;
+	r->total = min_t(size_t, total, U32_MAX);
+	return 0;
+}
+
+/* Run one batch operation; sets op->result and op->out. */
+static void run_op(struct mheap_file *f, struct mheap_op *op)
+{
+	u32 out = 0;
+	int err;
+
+	switch (op->op) {
+	case MHEAP_OP_ALLOC:
+		err = op->flags || op->handle ? -EINVAL :
+			do_alloc(f, op->arg0, op->arg1, op->arg2, &out);
+		break;
+	case MHEAP_OP_DUP:
+		err = op->arg0 || op->arg1 || op->arg2 ? -EINVAL :
+			do_dup(f, op->handle, op->flags, &out);
+		break;
+	case MHEAP_OP_CLOSE:
+		err = op->flags || op->arg0 || op->arg1 || op->arg2 ? -EINVAL :
+			do_close(f, op->handle);
+		break;
+	case MHEAP_OP_SET_SLOT:
+		err = op->flags || op->arg2 ? -EINVAL :
+			do_set_slot(f, op->handle, op->arg0, op->arg1);
+		break;
+	case MHEAP_OP_GET_SLOT:
+		err = op->flags || op->arg1 || op->arg2 ? -EINVAL :
+			do_get_slot(f, op->handle, op->arg0, &out);
+		break;
+	case MHEAP_OP_READ:
+	case MHEAP_OP_WRITE:
+		err = op->flags ? -EINVAL :
+			do_rw(f, op->handle, op->arg0, op->arg1, op->arg2,
+			      op->op == MHEAP_OP_WRITE);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	op->result = err;
+	op->out = err ? 0 : out;
+}
+
+static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_batch *b = arg;
+	struct mheap_op __user *uops = u64_to_user_ptr(b->ops);
+	struct mheap_file *f = ctx->file;
+	struct mheap_op op;
+	u32 i;
+
+	if (b->flags & ~MHEAP_BATCH_CONTINUE || b->done || b->reserved ||
+	    !b->count)
+		return -EINVAL;
+	if (b->count > MHEAP_BATCH_MAX)
+		return -E2BIG;
+	for (i = 0; i < b->count; i++) {
+		if (signal_pending(current)) {
+			if (!i)
+				return -EINTR;
+			break;
+		}
+		if (copy_from_user(&op, &uops[i], sizeof(op))) {
+			if (!i)
+				return -EFAULT;
+			break;
+		}
+		run_op(f, &op);
+		if (copy_to_user(&uops[i], &op, sizeof(op))) {
+			/* the caller cannot learn of a new handle: close it */
+			if (op.out && op.op != MHEAP_OP_CLOSE)
+				do_close(f, op.out);
+			if (!i)
+				return -EFAULT;
+			break;
+		}
+		if (op.result && !(b->flags & MHEAP_BATCH_CONTINUE)) {
+			i++;
+			break;
+		}
+		cond_resched();
+	}
+	b->done = i;
+	return 0;
+}
+
+static const struct file_operations mheap_fops;
+
+static struct mheap_file *file_create(struct mheap_shared *shared)
+{
+	struct mheap_file *f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+
+	if (!f)
+		return NULL;
+	f->client = mheap_client_create(shared->heap);
+	if (!f->client) {
+		kfree(f);
+		return NULL;
+	}
+	f->shared = shared;
+	mheap_heap_lock(shared->heap);
+	shared->clients++;
+	mheap_heap_unlock(shared->heap);
+	return f;
+}
+
+static void file_destroy(struct mheap_file *f)
+{
+	struct mheap_shared *shared = f->shared;
+	struct mheap *heap = shared->heap;
+	bool last;
+
+	mheap_heap_lock(heap);
+	mheap_client_destroy(f->client);
+	last = !--shared->clients;
+	if (last)
+		mheap_client_destroy(shared->exports);
+	mheap_heap_unlock(heap);
+	kfree(f);
+	if (last) {
+		mheap_heap_destroy(heap);
+		kfree(shared);
+	}
+}
+
+static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_new_client *nc = arg;
+	struct mheap_file *f;
+	struct file *file;
+	int fd;
+
+	if (nc->flags & ~MHEAP_CLIENT_CLOEXEC || nc->fd)
+		return -EINVAL;
+	fd = get_unused_fd_flags(O_RDWR |
+				 (nc->flags & MHEAP_CLIENT_CLOEXEC ? O_CLOEXEC : 0));
+	if (fd < 0)
+		return fd;
+	f = file_create(ctx->file->shared);
+	if (!f) {
+		put_unused_fd(fd);
+		return -ENOMEM;
+	}
+	file = anon_inode_getfile("[mheap]", &mheap_fops, f, O_RDWR);
+	if (IS_ERR(file)) {
+		file_destroy(f);
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+	/* installed by mheap_ioctl() once the result is copied out */
+	ctx->install = file;
+	ctx->fd = fd;
+	nc->fd = fd;
+	return 0;
+}
+
+static long ioc_export(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_shared *shared = ctx->file->shared;
+	struct mheap_token *t = arg;
+	u32 id, token;
+	int err;
+
+	if (t->flags || t->token)
+		return -EINVAL;
+	mheap_heap_lock(shared->heap);
+	err = mheap_handle_lookup(ctx->file->client, t->handle, &id);
+	if (!err)
+		err = mheap_handle_install_ref(shared->exports, id, &token);
+	mheap_heap_unlock(shared->heap);
+	if (!err)
+		t->token = token;
+	return err;
+}
+
+static long ioc_import(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_shared *shared = ctx->file->shared;
+	struct mheap_token *t = arg;
+	u32 id, handle;
+	int err;
+
+	if (t->flags || t->handle)
+		return -EINVAL;
+	if (t->token > U32_MAX)
+		return -ENOENT;
+	mheap_heap_lock(shared->heap);
+	err = mheap_handle_lookup(shared->exports, t->token, &id);
+	if (!err)
+		err = mheap_handle_install_ref(ctx->file->client, id, &handle);
+	if (!err)
+		mheap_handle_close(shared->exports, t->token);
+	mheap_heap_unlock(shared->heap);
+	if (!err)
+		t->handle = handle;
+	return err;
+}
+
+/* Undo a call whose result could not be copied out: close new handles. */
+static void undo_alloc(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	do_close(ctx->file, ((struct mheap_alloc *)arg)->handle);
+}
+
+static void undo_dup(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	do_close(ctx->file, ((struct mheap_dup *)arg)->copy);
+}
+
+static void undo_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	u32 target = ((struct mheap_slot *)arg)->target;
+
+	if (target)
+		do_close(ctx->file, target);
+}
+
+#define IOC(name, sname, handler, ...)					\
+	[_IOC_NR(MHEAP_IOC_##name)] = {					\
+		.cmd = MHEAP_IOC_##name,				\
+		.min_size = MHEAP_##sname##_SIZE_VER0,			\
+		.fn = handler,						\
+		__VA_ARGS__						\
+	}
+
+static const struct mheap_ioc_desc mheap_ioctls[] = {
+	IOC(VERSION, VERSION, mheap_ioc_version),
+	IOC(CONFIG, CONFIG, ioc_config),
+	IOC(ALLOC, ALLOC, ioc_alloc, .undo = undo_alloc),
+	IOC(DUP, DUP, ioc_dup, .undo = undo_dup),
+	IOC(CLOSE, CLOSE, ioc_close),
+	IOC(SET_SLOT, SLOT, ioc_set_slot),
+	IOC(GET_SLOT, SLOT, ioc_get_slot, .undo = undo_get_slot),
+	IOC(READ, RW, ioc_read),
+	IOC(WRITE, RW, ioc_write),
+	IOC(INFO, INFO, ioc_info),
+	IOC(GC, GC_CTL, ioc_gc),
+	IOC(GC_STATS, GC_STATS, ioc_gc_stats),
+	IOC(HEAP_STATS, HEAP_STATS, ioc_heap_stats),
+	IOC(MODULE_STATS, MODULE_STATS, ioc_module_stats),
+	IOC(REFS, REFS, ioc_refs),
+	IOC(BATCH, BATCH, ioc_batch),
+	IOC(NEW_CLIENT, NEW_CLIENT, ioc_new_client),
+	IOC(EXPORT, TOKEN, ioc_export),
+	IOC(IMPORT, TOKEN, ioc_import),
+};
 
 static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
 {
@@ -88,6 +839,7 @@ static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
 static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	const struct mheap_ioc_desc *desc = mheap_ioc_lookup(cmd);
+	struct mheap_ioc_ctx ctx = { .file = file->private_data };
 	void __user *uarg = (void __user *)arg;
 	size_t usize = _IOC_SIZE(cmd), ksize;
 	union mheap_ioc_arg karg;
@@ -98,48 +850,68 @@ static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (usize < desc->min_size)
 		return -EINVAL;
 	ksize = _IOC_SIZE(desc->cmd);
-	if (_IOC_DIR(cmd) & _IOC_WRITE) {
-		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
-		if (ret)
-			return ret;
-	} else {
-		memset(&karg, 0, sizeof(karg));
-	}
-	ret = desc->fn(file->private_data, &karg);
+	ret = copy_struct_from_user(&karg, ksize, uarg, usize);
 	if (ret)
 		return ret;
+	/*
+	 * Make sure the result can be written before anything changes: write
+	 * the argument back as it is. Only a concurrent munmap() can make the
+	 * copy below fail after this; that is undone where it can be.
+	 */
 	if ((_IOC_DIR(cmd) & _IOC_READ) &&
 	    copy_to_user(uarg, &karg, min(usize, ksize)))
 		return -EFAULT;
+	ret = desc->fn(&ctx, &karg);
+	if (ret)
+		return ret;
+	if ((_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, &karg, min(usize, ksize))) {
+		if (ctx.install) {
+			fput(ctx.install);
+			put_unused_fd(ctx.fd);
+		}
+		if (desc->undo)
+			desc->undo(&ctx, &karg);
+		return -EFAULT;
+	}
+	if (ctx.install)
+		fd_install(ctx.fd, ctx.install);
 	return 0;
 }
 
 static int mheap_open(struct inode *inode, struct file *file)
 {
-	struct mheap_client *client;
-	struct mheap *heap;
+	struct mheap_shared *shared;
+	struct mheap_file *f;
 
-	heap = mheap_heap_create(mheap_capacity, mheap_capacity_max);
-	if (!heap)
+	shared = kzalloc(sizeof(*shared), GFP_KERNEL_ACCOUNT);
+	if (!shared)
 		return -ENOMEM;
-	client = mheap_client_create(heap);
-	if (!client) {
-		mheap_heap_destroy(heap);
-		return -ENOMEM;
-	}
-	file->private_data = client;
+	shared->heap = mheap_heap_create(mheap_capacity, mheap_capacity_max);
+	if (!shared->heap)
+		goto nomem;
+	shared->exports = mheap_client_create(shared->heap);
+	if (!shared->exports)
+		goto nomem;
+	f = file_create(shared);
+	if (!f)
+		goto nomem;
+	file->private_data = f;
 	return nonseekable_open(inode, file);
+nomem:
+	if (shared->heap) {
+		mheap_heap_lock(shared->heap);
+		mheap_client_destroy(shared->exports);
+		mheap_heap_unlock(shared->heap);
+	}
+	mheap_heap_destroy(shared->heap);
+	kfree(shared);
+	return -ENOMEM;
 }
 
 static int mheap_release(struct inode *inode, struct file *file)
 {
-	struct mheap_client *client = file->private_data;
-	struct mheap *heap = client->heap;
-
-	mheap_heap_lock(heap);
-	mheap_client_destroy(client);
-	mheap_heap_unlock(heap);
-	mheap_heap_destroy(heap);
+	file_destroy(file->private_data);
 	return 0;
 }
 
@@ -161,6 +933,9 @@ static struct miscdevice mheap_misc = {
  * mheap_dev_register() - create /dev/mheap
  * @heap_capacity: capacity in bytes of every heap opened from now on.
  * @heap_capacity_max: the most a heap's capacity may be raised to.
+ *
+ * The device node's owner and mode are left to udev (the shipped rule
+ * gives group mheap, mode 0660); the kernel default is root, 0600.
  *
  * Context: module init; the capacities are valid (mheap_capacity_valid()).
  * Return: 0, or the negative errno of misc_register().

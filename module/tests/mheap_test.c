@@ -284,7 +284,8 @@ static void version_reports_uapi_version(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, mheap_ioc_version(NULL, &v), 0);
 	KUNIT_EXPECT_EQ(test, v.version, MHEAP_UAPI_VERSION);
-	KUNIT_EXPECT_EQ(test, v.features, 0);
+	KUNIT_EXPECT_EQ(test, v.features, MHEAP_FEATURE_BATCH | MHEAP_FEATURE_CLIENTS |
+			MHEAP_FEATURE_WEAK);
 	KUNIT_EXPECT_EQ(test, v.flags, 0);
 }
 

@@ -6,8 +6,22 @@
  *
  * Protocol
  * --------
- * Every open() of /dev/mheap creates a new, private heap; closing the file
- * destroys it and everything in it.
+ * Every open() of /dev/mheap creates a new, private heap and its first
+ * client. A client is an open file on a heap with its own handle table:
+ * handles are small positive integers naming objects, valid in that client
+ * only. MHEAP_IOC_NEW_CLIENT makes another client of the same heap, as a
+ * new file descriptor to hand to another process (fork, SCM_RIGHTS). A
+ * heap lives until its last client is closed; closing a client closes its
+ * handles.
+ *
+ * Objects have a payload (bytes) and reference slots (each holds another
+ * object, or nothing). An object lives while a strong handle or a slot
+ * holds it; cycles of objects that nothing else holds are reclaimed by the
+ * heap's generational cycle collector.
+ *
+ * Handles are __u32; 0 is never a handle and means "none" (an empty slot).
+ * A closed handle's value is never reused by its client. A weak handle
+ * (MHEAP_DUP_WEAK) names its object without keeping it alive.
  *
  * Every ioctl takes a pointer to one argument structure. The structures
  * use fixed-width types only, are padded explicitly to a multiple of 8
@@ -22,13 +36,25 @@
  *   - a caller newer than the module passes a longer structure: accepted
  *     only if every byte the module does not know is zero (else -E2BIG).
  *
- * Errors (negative errno from the ioctl, errno in userspace):
+ * Errors common to every ioctl (negative errno from the ioctl, errno in
+ * userspace); each structure below lists its own:
  *   ENOTTY  unknown ioctl number, magic or direction;
  *   EINVAL  structure shorter than its first version, nonzero reserved
- *           field, unknown flag;
+ *           field, unknown flag or operation;
  *   E2BIG   a newer caller set a field this module does not know;
- *   EFAULT  the argument pointer cannot be read or written.
- * An ioctl that fails changes nothing.
+ *   EFAULT  the argument, or a buffer it points to, cannot be read or
+ *           written;
+ *   ENOENT  a handle that is not open in this client (never was, closed,
+ *           or another client's);
+ *   ESTALE  a weak handle whose object has been freed;
+ *   ENOMEM  kernel memory (or the caller's memory cgroup) exhausted;
+ *   EINTR   a signal arrived before the call changed anything.
+ * An ioctl that fails changes nothing (MHEAP_IOC_BATCH: see there).
+ *
+ * Limits: payload up to MHEAP_MAX_SIZE bytes, up to MHEAP_MAX_REFS slots,
+ * up to MHEAP_MAX_HANDLES handles open per client (EMFILE beyond), up to
+ * MHEAP_BATCH_MAX operations per batch, heap capacity as configured
+ * (ENOSPC when an allocation would exceed it).
  */
 #ifndef _UAPI_LINUX_MHEAP_H
 #define _UAPI_LINUX_MHEAP_H
@@ -43,13 +69,20 @@
 
 #define MHEAP_IOC_MAGIC		0xB7
 
+/* Limits */
+#define MHEAP_MAX_SIZE		(8U << 20)	/* payload bytes */
+#define MHEAP_MAX_REFS		(1U << 20)	/* reference slots */
+#define MHEAP_MAX_HANDLES	((1U << 20) - 1)	/* per client */
+#define MHEAP_BATCH_MAX		65536		/* operations per batch */
+#define MHEAP_REFS_MAX		65536		/* handles per MHEAP_IOC_REFS */
+#define MHEAP_GENERATIONS	3		/* collected generations */
+
 /**
- * struct mheap_version - version and feature probe
+ * struct mheap_version - MHEAP_IOC_VERSION: version and feature probe
  * @version:  out: MHEAP_UAPI_VERSION of the module.
  * @flags:    in: must be zero.
- * @features: out: mask of MHEAP_FEATURE_* bits the module supports. No
- *            optional feature exists yet, so a version 1 module reports 0;
- *            a caller tests each bit it wants before relying on it.
+ * @features: out: mask of MHEAP_FEATURE_* bits the module supports; a
+ *            caller tests each bit it wants before relying on it.
  */
 struct mheap_version {
 	__u32 version;
@@ -57,8 +90,469 @@ struct mheap_version {
 	__u64 features;
 };
 
-#define MHEAP_VERSION_SIZE_VER0	16	/* first published size */
+#define MHEAP_FEATURE_BATCH	(1ULL << 0)	/* MHEAP_IOC_BATCH */
+#define MHEAP_FEATURE_CLIENTS	(1ULL << 1)	/* NEW_CLIENT, EXPORT, IMPORT */
+#define MHEAP_FEATURE_WEAK	(1ULL << 2)	/* MHEAP_DUP_WEAK */
+
+/**
+ * struct mheap_config - MHEAP_IOC_CONFIG: read and change heap settings
+ * @flags:        in: MHEAP_CONFIG_* saying which fields to change; 0 only
+ *                reads.
+ * @reserved:     must be zero.
+ * @capacity:     in/out: bytes of arenas the heap may hold.
+ * @capacity_max: out: the most @capacity may be set to (module parameter
+ *                heap_capacity_max).
+ * @threshold:    in/out: the collector's thresholds per generation (as
+ *                CPython's gc.set_threshold(); threshold[0] == 0 disables
+ *                automatic collection).
+ * @reserved2:    must be zero.
+ *
+ * Always reports the settings in force after the call.
+ * Errors: EINVAL when @capacity is below 512 KiB or above @capacity_max.
+ * A capacity below what the heap holds is allowed: it stops growth.
+ */
+struct mheap_config {
+	__u32 flags;
+	__u32 reserved;
+	__u64 capacity;
+	__u64 capacity_max;
+	__u32 threshold[MHEAP_GENERATIONS];
+	__u32 reserved2;
+};
+
+#define MHEAP_CONFIG_SET_CAPACITY	(1U << 0)
+#define MHEAP_CONFIG_SET_THRESHOLD	(1U << 1)
+
+/**
+ * struct mheap_alloc - MHEAP_IOC_ALLOC: allocate an object
+ * @size:   in: payload bytes, 0 to MHEAP_MAX_SIZE; zero-filled.
+ * @nrefs:  in: reference slots, 0 to MHEAP_MAX_REFS; all empty.
+ * @flags:  in: must be zero.
+ * @cookie: in: any value, reported by MHEAP_IOC_INFO; 0 means none.
+ * @handle: out: a new strong handle on the object.
+ * @reserved: must be zero.
+ *
+ * Errors: EINVAL for @size or @nrefs out of range; ENOSPC when the heap's
+ * capacity would be exceeded; EMFILE when the client has
+ * MHEAP_MAX_HANDLES handles open.
+ */
+struct mheap_alloc {
+	__u64 size;
+	__u32 nrefs;
+	__u32 flags;
+	__u64 cookie;
+	__u32 handle;
+	__u32 reserved;
+};
+
+/**
+ * struct mheap_dup - MHEAP_IOC_DUP: a second handle on an object
+ * @handle: in: an open handle, strong or weak.
+ * @flags:  in: MHEAP_DUP_WEAK for a weak handle, else a strong one.
+ * @copy:   out: the new handle.
+ * @reserved: must be zero.
+ *
+ * A weak handle does not keep its object alive; once the object is freed
+ * every use of it but MHEAP_IOC_CLOSE gives ESTALE. A strong dup of a weak
+ * handle whose object lives gives a strong handle (an "upgrade").
+ * Errors: ESTALE; EMFILE; EOVERFLOW when the object has 2^32 - 1
+ * references already.
+ */
+struct mheap_dup {
+	__u32 handle;
+	__u32 flags;
+	__u32 copy;
+	__u32 reserved;
+};
+
+#define MHEAP_DUP_WEAK		(1U << 0)
+
+/**
+ * struct mheap_close - MHEAP_IOC_CLOSE: close a handle
+ * @handle: in: an open handle (a dead weak handle too).
+ * @flags:  in: must be zero.
+ *
+ * Drops the handle's reference: the object, and everything only it kept
+ * alive, is freed when nothing else holds it.
+ */
+struct mheap_close {
+	__u32 handle;
+	__u32 flags;
+};
+
+/**
+ * struct mheap_slot - MHEAP_IOC_SET_SLOT and MHEAP_IOC_GET_SLOT
+ * @handle: in: the object whose slot is set or read.
+ * @flags:  in: must be zero.
+ * @index:  in: the slot, below the object's slot count.
+ * @target: SET_SLOT in: a handle on the object the slot will hold, or 0 to
+ *          empty it; GET_SLOT out: a new strong handle on the object the
+ *          slot holds, or 0 when it is empty.
+ * @reserved: must be zero.
+ *
+ * Errors: EINVAL when @index is not below the object's slot count; for
+ * GET_SLOT, EMFILE and EOVERFLOW as for MHEAP_IOC_DUP.
+ */
+struct mheap_slot {
+	__u32 handle;
+	__u32 flags;
+	__u64 index;
+	__u32 target;
+	__u32 reserved;
+};
+
+/**
+ * struct mheap_rw - MHEAP_IOC_READ and MHEAP_IOC_WRITE: payload bytes
+ * @handle: in: the object.
+ * @flags:  in: must be zero.
+ * @offset: in: first payload byte.
+ * @len:    in: bytes to copy; 0 is allowed.
+ * @buf:    in: the user buffer, @len bytes, as a __u64.
+ *
+ * A write is all or nothing. Errors: EINVAL when @offset + @len is beyond
+ * the payload (or overflows); EFAULT for a bad @buf.
+ */
+struct mheap_rw {
+	__u32 handle;
+	__u32 flags;
+	__u64 offset;
+	__u64 len;
+	__u64 buf;
+};
+
+/**
+ * struct mheap_info - MHEAP_IOC_INFO: describe an object
+ * @handle:     in: the object.
+ * @flags:      in: must be zero.
+ * @size:       out: payload bytes.
+ * @nrefs:      out: reference slots.
+ * @refcnt:     out: strong handles (all clients) plus slots holding it.
+ * @generation: out: 0-2, or 3 when frozen (MHEAP_GC_FREEZE); 0 when not
+ *              tracked.
+ * @info_flags: out: MHEAP_INFO_*.
+ * @cookie:     out: the cookie given at allocation.
+ */
+struct mheap_info {
+	__u32 handle;
+	__u32 flags;
+	__u64 size;
+	__u32 nrefs;
+	__u32 refcnt;
+	__u32 generation;
+	__u32 info_flags;
+	__u64 cookie;
+};
+
+#define MHEAP_INFO_TRACKED	(1U << 0)	/* seen by the collector */
+#define MHEAP_INFO_WEAK		(1U << 1)	/* @handle is a weak handle */
+
+/**
+ * struct mheap_gc_ctl - MHEAP_IOC_GC: control the cycle collector
+ * @op:     in: MHEAP_GC_*.
+ * @flags:  in: must be zero.
+ * @arg:    in: COLLECT: the oldest generation to collect, 0-2;
+ *          SET_SAVE_ALL: 0 or 1; other operations: must be zero.
+ * @result: out: COLLECT: unreachable objects found; RELEASE_GARBAGE:
+ *          objects released from the garbage list; others: 0.
+ *
+ * MHEAP_GC_COLLECT runs a collection now (even when disabled).
+ * MHEAP_GC_ENABLE and DISABLE switch automatic collection.
+ * MHEAP_GC_FREEZE moves every tracked object to the permanent generation,
+ * which is never collected; MHEAP_GC_UNFREEZE moves them back to the
+ * oldest generation (as CPython's gc.freeze()).
+ * MHEAP_GC_SET_SAVE_ALL: when 1, unreachable objects are kept on the
+ * garbage list (MHEAP_REFS_GARBAGE) instead of freed (gc.DEBUG_SAVEALL).
+ * MHEAP_GC_RELEASE_GARBAGE frees what the garbage list holds (objects
+ * that became reachable again are only dropped from the list).
+ * Errors: EINVAL for an unknown @op or a bad @arg.
+ */
+struct mheap_gc_ctl {
+	__u32 op;
+	__u32 flags;
+	__u64 arg;
+	__u64 result;
+};
+
+enum mheap_gc_op {
+	MHEAP_GC_COLLECT = 1,
+	MHEAP_GC_ENABLE,
+	MHEAP_GC_DISABLE,
+	MHEAP_GC_FREEZE,
+	MHEAP_GC_UNFREEZE,
+	MHEAP_GC_SET_SAVE_ALL,
+	MHEAP_GC_RELEASE_GARBAGE,
+};
+
+/**
+ * struct mheap_gc_gen_stats - one generation's collector statistics
+ * @collections:   collections of this generation (and the younger ones).
+ * @collected:     unreachable objects found by them.
+ * @uncollectable: always 0 (mheap has no finalizers); kept for CPython's
+ *                 gc.get_stats() shape.
+ * @examined:      objects examined.
+ * @pause_total_ns: total time spent, nanoseconds.
+ * @pause_last_ns: the last collection's time, nanoseconds.
+ */
+struct mheap_gc_gen_stats {
+	__u64 collections;
+	__u64 collected;
+	__u64 uncollectable;
+	__u64 examined;
+	__u64 pause_total_ns;
+	__u64 pause_last_ns;
+};
+
+/**
+ * struct mheap_gc_stats - MHEAP_IOC_GC_STATS: the collector's state
+ * @flags:        in: must be zero.
+ * @state:        out: MHEAP_GC_STATE_* bits.
+ * @count:        out: per generation, as CPython's gc.get_count().
+ * @threshold:    out: per generation, as gc.get_threshold().
+ * @reserved:     out: zero.
+ * @freeze_count: out: objects in the permanent generation.
+ * @garbage:      out: objects on the garbage list.
+ * @gen:          out: per generation statistics.
+ */
+struct mheap_gc_stats {
+	__u32 flags;
+	__u32 state;
+	__u32 count[MHEAP_GENERATIONS];
+	__u32 threshold[MHEAP_GENERATIONS];
+	__u32 reserved[2];
+	__u64 freeze_count;
+	__u64 garbage;
+	struct mheap_gc_gen_stats gen[MHEAP_GENERATIONS];
+};
+
+#define MHEAP_GC_STATE_ENABLED	(1U << 0)
+#define MHEAP_GC_STATE_SAVE_ALL	(1U << 1)
+
+/**
+ * struct mheap_heap_stats - MHEAP_IOC_HEAP_STATS: the heap's statistics
+ * @flags:             in: must be zero.
+ * @clients:           out: clients (open files) of the heap.
+ * @handles:           out: handles open in the calling client.
+ * @reserved:          out: zero.
+ * @capacity:          out: bytes of arenas the heap may hold.
+ * @arena_bytes:       out: bytes of arenas held.
+ * @used_bytes:        out: bytes of blocks in use (headers, slots, payload).
+ * @meta_bytes:        out: of @used_bytes, headers and slots.
+ * @payload_bytes:     out: payload bytes of live objects, as requested.
+ * @objects_live:      out: live objects.
+ * @objects_allocated: out: objects ever allocated.
+ * @objects_freed:     out: objects ever freed.
+ * @arenas:            out: arenas in use.
+ * @exported:          out: objects exported and not yet imported.
+ */
+struct mheap_heap_stats {
+	__u32 flags;
+	__u32 clients;
+	__u32 handles;
+	__u32 reserved;
+	__u64 capacity;
+	__u64 arena_bytes;
+	__u64 used_bytes;
+	__u64 meta_bytes;
+	__u64 payload_bytes;
+	__u64 objects_live;
+	__u64 objects_allocated;
+	__u64 objects_freed;
+	__u64 arenas;
+	__u64 exported;
+};
+
+/**
+ * struct mheap_module_stats - MHEAP_IOC_MODULE_STATS: the module's totals
+ * @flags:       in: must be zero.
+ * @reserved:    out: zero.
+ * @heaps:       out: heaps that exist (the caller's included).
+ * @arena_bytes: out: bytes of arenas held by all heaps.
+ * @capacity:    out: the capacity a new heap gets (heap_capacity).
+ * @capacity_max: out: the most a heap's capacity may be raised to.
+ */
+struct mheap_module_stats {
+	__u32 flags;
+	__u32 reserved;
+	__u64 heaps;
+	__u64 arena_bytes;
+	__u64 capacity;
+	__u64 capacity_max;
+};
+
+/**
+ * struct mheap_refs - MHEAP_IOC_REFS: objects related to an object
+ * @handle: in: the object (0 for MHEAP_REFS_GARBAGE).
+ * @which:  in: MHEAP_REFS_REFERENTS (the objects its slots hold, in slot
+ *          order), MHEAP_REFS_REFERRERS (tracked objects whose slots hold
+ *          it) or MHEAP_REFS_GARBAGE (the garbage list, oldest first).
+ * @buf:    in: an array of @count __u32, as a __u64.
+ * @count:  in: room in @buf, at most MHEAP_REFS_MAX; 0 only counts.
+ * @flags:  in: must be zero.
+ * @written: out: new strong handles written to @buf, min(@count, @total).
+ * @total:  out: how many objects there are.
+ *
+ * Each handle written is new and must be closed by the caller.
+ * Errors: EINVAL for an unknown @which, @count above MHEAP_REFS_MAX or a
+ * nonzero @handle with MHEAP_REFS_GARBAGE; EMFILE.
+ */
+struct mheap_refs {
+	__u32 handle;
+	__u32 which;
+	__u64 buf;
+	__u32 count;
+	__u32 flags;
+	__u32 written;
+	__u32 total;
+};
+
+enum mheap_refs_which {
+	MHEAP_REFS_REFERENTS = 1,
+	MHEAP_REFS_REFERRERS,
+	MHEAP_REFS_GARBAGE,
+};
+
+/**
+ * struct mheap_op - one operation of a batch (MHEAP_IOC_BATCH)
+ * @op:     in: MHEAP_OP_*.
+ * @flags:  in: as the flags of the matching ioctl.
+ * @result: out: 0, or the negative errno the matching ioctl would give.
+ * @handle: in: the object operated on (not for ALLOC).
+ * @arg0:   in: ALLOC: size; SET_SLOT, GET_SLOT: index; READ, WRITE: offset.
+ * @arg1:   in: ALLOC: nrefs; SET_SLOT: target handle; READ, WRITE: length.
+ * @arg2:   in: ALLOC: cookie; READ, WRITE: buffer address.
+ * @out:    out: ALLOC: handle; DUP: copy; GET_SLOT: target handle or 0.
+ *
+ * Unused arguments must be zero (else EINVAL in @result).
+ */
+struct mheap_op {
+	__u32 op;
+	__u32 flags;
+	__s32 result;
+	__u32 handle;
+	__u64 arg0;
+	__u64 arg1;
+	__u64 arg2;
+	__u64 out;
+};
+
+enum mheap_op_code {
+	MHEAP_OP_ALLOC = 1,
+	MHEAP_OP_DUP,
+	MHEAP_OP_CLOSE,
+	MHEAP_OP_SET_SLOT,
+	MHEAP_OP_GET_SLOT,
+	MHEAP_OP_READ,
+	MHEAP_OP_WRITE,
+};
+
+/**
+ * struct mheap_batch - MHEAP_IOC_BATCH: many operations in one call
+ * @ops:   in: an array of @count struct mheap_op, as a __u64; read and
+ *         written back (each op's @result and @out).
+ * @count: in: operations, 1 to MHEAP_BATCH_MAX.
+ * @flags: in: MHEAP_BATCH_CONTINUE to go on after a failed operation;
+ *         without it the batch stops after the first failure.
+ * @done:  out: operations processed, their results written: the failed
+ *         one included when the batch stopped on it.
+ * @reserved: must be zero.
+ *
+ * Operations run in order, each as its single-operation ioctl would, each
+ * with its own result; a failed operation changes nothing. The batch also
+ * stops early, with @done < @count and no failed operation, when a signal
+ * is pending: resume it from ops + @done. The ioctl itself fails (and
+ * processes nothing) for a bad header: EINVAL for @count 0 or unknown
+ * @flags, E2BIG for @count above MHEAP_BATCH_MAX, EFAULT when the first
+ * operation cannot be read, EINTR when a signal is pending at the start.
+ * When an operation cannot be read or its result cannot be written, the
+ * batch stops there: that operation is not run (or, when its result could
+ * not be written, a handle it created is closed again), and @done counts
+ * the ones before it.
+ */
+struct mheap_batch {
+	__u64 ops;
+	__u32 count;
+	__u32 flags;
+	__u32 done;
+	__u32 reserved;
+};
+
+#define MHEAP_BATCH_CONTINUE	(1U << 0)
+
+/**
+ * struct mheap_new_client - MHEAP_IOC_NEW_CLIENT: another client
+ * @flags: in: MHEAP_CLIENT_CLOEXEC to set close-on-exec on the new file.
+ * @fd:    out: the new file descriptor: the same heap, an empty handle
+ *         table.
+ *
+ * Errors: EMFILE when the process has no free file descriptor.
+ */
+struct mheap_new_client {
+	__u32 flags;
+	__s32 fd;
+};
+
+#define MHEAP_CLIENT_CLOEXEC	(1U << 0)
+
+/**
+ * struct mheap_token - MHEAP_IOC_EXPORT and MHEAP_IOC_IMPORT
+ * @handle: EXPORT in: the object to pass on; IMPORT out: a new strong
+ *          handle on it.
+ * @flags:  in: must be zero.
+ * @token:  EXPORT out: a token naming the object in the heap; IMPORT in:
+ *          that token.
+ *
+ * Passes an object from one client of a heap to another: a token holds a
+ * reference until it is imported, once, by any client of the heap (the
+ * exporter included), or until the heap is destroyed. Errors: EXPORT:
+ * EMFILE when the heap has MHEAP_MAX_HANDLES tokens outstanding; IMPORT:
+ * ENOENT for a token that is unknown or already imported; EMFILE.
+ */
+struct mheap_token {
+	__u32 handle;
+	__u32 flags;
+	__u64 token;
+};
 
 #define MHEAP_IOC_VERSION	_IOWR(MHEAP_IOC_MAGIC, 0x00, struct mheap_version)
+#define MHEAP_IOC_CONFIG	_IOWR(MHEAP_IOC_MAGIC, 0x01, struct mheap_config)
+#define MHEAP_IOC_ALLOC		_IOWR(MHEAP_IOC_MAGIC, 0x02, struct mheap_alloc)
+#define MHEAP_IOC_DUP		_IOWR(MHEAP_IOC_MAGIC, 0x03, struct mheap_dup)
+#define MHEAP_IOC_CLOSE		_IOW(MHEAP_IOC_MAGIC, 0x04, struct mheap_close)
+#define MHEAP_IOC_SET_SLOT	_IOW(MHEAP_IOC_MAGIC, 0x05, struct mheap_slot)
+#define MHEAP_IOC_GET_SLOT	_IOWR(MHEAP_IOC_MAGIC, 0x06, struct mheap_slot)
+#define MHEAP_IOC_READ		_IOW(MHEAP_IOC_MAGIC, 0x07, struct mheap_rw)
+#define MHEAP_IOC_WRITE		_IOW(MHEAP_IOC_MAGIC, 0x08, struct mheap_rw)
+#define MHEAP_IOC_INFO		_IOWR(MHEAP_IOC_MAGIC, 0x09, struct mheap_info)
+#define MHEAP_IOC_GC		_IOWR(MHEAP_IOC_MAGIC, 0x0a, struct mheap_gc_ctl)
+#define MHEAP_IOC_GC_STATS	_IOWR(MHEAP_IOC_MAGIC, 0x0b, struct mheap_gc_stats)
+#define MHEAP_IOC_HEAP_STATS	_IOWR(MHEAP_IOC_MAGIC, 0x0c, struct mheap_heap_stats)
+#define MHEAP_IOC_MODULE_STATS	_IOWR(MHEAP_IOC_MAGIC, 0x0d, struct mheap_module_stats)
+#define MHEAP_IOC_REFS		_IOWR(MHEAP_IOC_MAGIC, 0x0e, struct mheap_refs)
+#define MHEAP_IOC_BATCH		_IOWR(MHEAP_IOC_MAGIC, 0x0f, struct mheap_batch)
+#define MHEAP_IOC_NEW_CLIENT	_IOWR(MHEAP_IOC_MAGIC, 0x10, struct mheap_new_client)
+#define MHEAP_IOC_EXPORT	_IOWR(MHEAP_IOC_MAGIC, 0x11, struct mheap_token)
+#define MHEAP_IOC_IMPORT	_IOWR(MHEAP_IOC_MAGIC, 0x12, struct mheap_token)
+
+/*
+ * First published sizes: a caller may pass any size from these up (see
+ * "Structures grow only at their end" above).
+ */
+#define MHEAP_VERSION_SIZE_VER0		16
+#define MHEAP_CONFIG_SIZE_VER0		40
+#define MHEAP_ALLOC_SIZE_VER0		32
+#define MHEAP_DUP_SIZE_VER0		16
+#define MHEAP_CLOSE_SIZE_VER0		8
+#define MHEAP_SLOT_SIZE_VER0		24
+#define MHEAP_RW_SIZE_VER0		32
+#define MHEAP_INFO_SIZE_VER0		40
+#define MHEAP_GC_CTL_SIZE_VER0		24
+#define MHEAP_GC_STATS_SIZE_VER0	200
+#define MHEAP_HEAP_STATS_SIZE_VER0	96
+#define MHEAP_MODULE_STATS_SIZE_VER0	40
+#define MHEAP_REFS_SIZE_VER0		32
+#define MHEAP_OP_SIZE_VER0		48
+#define MHEAP_BATCH_SIZE_VER0		24
+#define MHEAP_NEW_CLIENT_SIZE_VER0	8
+#define MHEAP_TOKEN_SIZE_VER0		16
 
 #endif /* _UAPI_LINUX_MHEAP_H */
