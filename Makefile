@@ -19,13 +19,15 @@ LINUX_SRC = $(shell tests/qemu/linux-src.sh)
 KSFT = -isystem $(LINUX_SRC)/tools/testing/selftests
 
 LIB_SRC := userspace/lib/libmheap.c
-LIB_HDR := userspace/lib/libmheap.h uapi/linux/mheap.h
+LIB_HDR := userspace/lib/mheap.h uapi/linux/mheap.h
+LIB_VERSION := 1.0.0
+LIB_SONAME := libmheap.so.1
 CORE_SRC := module/heap.c module/object.c module/handle.c module/gc.c module/weak.c
 CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/weak.h module/sys.h \
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
 
-.PHONY: all modules userspace vm-progs host-build host-test check check-harness demo bench \
+.PHONY: all modules userspace install vm-progs host-build host-test check check-harness demo bench \
 	vm-shell deps lint clean
 
 all: modules userspace
@@ -33,30 +35,65 @@ all: modules userspace
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-userspace: $(BUILD)/user/libmheap.a $(BUILD)/user/mheapctl
+USER := $(BUILD)/user
+userspace: $(USER)/libmheap.a $(USER)/libmheap.so.$(LIB_VERSION) $(USER)/libmheap.pc \
+	$(USER)/mheapctl
 
-$(BUILD)/user/libmheap.o: $(LIB_SRC) $(LIB_HDR)
+$(USER)/libmheap.o: $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
-$(BUILD)/user/libmheap.a: $(BUILD)/user/libmheap.o
+$(USER)/libmheap.a: $(USER)/libmheap.o
 	$(AR) rcs $@ $^
 
-$(BUILD)/user/mheapctl: userspace/tools/mheapctl.c $(BUILD)/user/libmheap.a
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -o $@ $^
+$(USER)/libmheap.so.$(LIB_VERSION): $(USER)/libmheap.o userspace/lib/libmheap.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script,userspace/lib/libmheap.map -o $@ $<
+	ln -sf libmheap.so.$(LIB_VERSION) $(USER)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(USER)/libmheap.so
 
-# Static programs for the VM's initramfs.
+$(USER)/libmheap.pc: userspace/lib/libmheap.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@VERSION@|$(LIB_VERSION)|' $< >$@
+
+$(USER)/mheapctl: userspace/tools/mheapctl.c $(USER)/libmheap.so.$(LIB_VERSION)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -o $@ $< -L$(USER) -lmheap
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: library, headers, pkg-config
+# file, mheapctl and the udev rule.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+UDEVDIR ?= /lib/udev/rules.d
+install: userspace
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include/linux \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UDEVDIR)
+	install -m 0644 $(USER)/libmheap.a $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(USER)/libmheap.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libmheap.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmheap.so
+	install -m 0644 $(USER)/libmheap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 userspace/lib/mheap.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 uapi/linux/mheap.h $(DESTDIR)$(PREFIX)/include/linux/
+	install -m 0755 $(USER)/mheapctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 userspace/udev/70-mheap.rules $(DESTDIR)$(UDEVDIR)/
+
+# Static programs for the VM's initramfs; the selftests also as 32-bit
+# programs, for the compat_ioctl path.
 VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl mheap_selftest \
-	mheap_inject_selftest)
+	mheap_selftest_32 mheap_inject_selftest)
 vm-progs: $(VM_PROGS)
 
 $(BUILD)/vm/progs/mheapctl: userspace/tools/mheapctl.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -o $@ $< $(LIB_SRC)
 
-$(BUILD)/vm/progs/%: tests/selftests/%.c $(LIB_SRC) $(LIB_HDR)
+$(BUILD)/vm/progs/mheap_selftest: tests/selftests/mheap_selftest.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
+
+$(BUILD)/vm/progs/mheap_selftest_32: tests/selftests/mheap_selftest.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) -m32 $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
 
 $(BUILD)/vm/progs/mheap_inject_selftest: tests/inject/mheap_inject_selftest.c
 	@mkdir -p $(@D)

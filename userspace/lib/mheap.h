@@ -1,26 +1,125 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libmheap: the C library over /dev/mheap's ioctls.
+ * libmheap: the C library over /dev/mheap's ioctls (see <linux/mheap.h>
+ * for the model and the meaning of every errno).
  *
- * Functions return 0 (or a non-negative value) on success and a negative
- * errno on failure; errno is left as the failing call set it.
+ * Every function returns 0 (or a non-negative count) on success and a
+ * negative errno on failure. The library keeps no global state; a struct
+ * mheap may be shared by threads (the kernel serialises the heap), while a
+ * struct mheap_batch_buf belongs to one thread at a time.
+ *
+ * Handles are uint32_t; 0 is never a handle and means "none".
  */
-#ifndef LIBMHEAP_H
-#define LIBMHEAP_H
+#ifndef MHEAP_H
+#define MHEAP_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <linux/mheap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define MHEAP_DEFAULT_DEVICE "/dev/mheap"
 
-/* Open a new, private heap. @path NULL means MHEAP_DEFAULT_DEVICE.
- * Returns the heap's file descriptor or a negative errno. */
-int mheap_open(const char *path);
+/* An open client of a heap; opaque. */
+struct mheap;
 
-/* Close a heap: everything in it is released. */
-int mheap_close(int fd);
+/* Heaps and clients */
+int mheap_open(const char *path, struct mheap **mh);
+int mheap_from_fd(int fd, struct mheap **mh);
+int mheap_close(struct mheap *mh);
+int mheap_fd(const struct mheap *mh);
+int mheap_new_client(struct mheap *mh, unsigned int flags);
+int mheap_version(struct mheap *mh, uint32_t *version, uint64_t *features);
+int mheap_get_config(struct mheap *mh, struct mheap_config *config);
+int mheap_set_capacity(struct mheap *mh, uint64_t capacity);
+int mheap_set_threshold(struct mheap *mh, const uint32_t threshold[3]);
 
-/* Query the module's uapi version and feature mask; either output may be
- * NULL. */
-int mheap_get_version(int fd, uint32_t *version, uint64_t *features);
+/* Objects and handles */
+int mheap_alloc(struct mheap *mh, uint64_t size, uint32_t nrefs,
+		uint64_t cookie, uint32_t *handle);
+int mheap_dup(struct mheap *mh, uint32_t handle, uint32_t *copy);
+int mheap_dup_weak(struct mheap *mh, uint32_t handle, uint32_t *weak);
+int mheap_release(struct mheap *mh, uint32_t handle);
+int mheap_set_slot(struct mheap *mh, uint32_t handle, uint64_t index,
+		   uint32_t target);
+int mheap_get_slot(struct mheap *mh, uint32_t handle, uint64_t index,
+		   uint32_t *target);
+int mheap_read(struct mheap *mh, uint32_t handle, uint64_t offset,
+	       void *buf, size_t len);
+int mheap_write(struct mheap *mh, uint32_t handle, uint64_t offset,
+		const void *buf, size_t len);
+int mheap_info(struct mheap *mh, uint32_t handle, struct mheap_info *info);
+int mheap_export(struct mheap *mh, uint32_t handle, uint64_t *token);
+int mheap_import(struct mheap *mh, uint64_t token, uint32_t *handle);
 
-#endif /* LIBMHEAP_H */
+/* The collector */
+int mheap_collect(struct mheap *mh, unsigned int generation,
+		  uint64_t *collected);
+int mheap_gc_enable(struct mheap *mh, int enable);
+int mheap_gc_freeze(struct mheap *mh);
+int mheap_gc_unfreeze(struct mheap *mh);
+int mheap_gc_set_save_all(struct mheap *mh, int save_all);
+int mheap_gc_release_garbage(struct mheap *mh, uint64_t *released);
+int mheap_referents(struct mheap *mh, uint32_t handle, uint32_t *handles,
+		    uint32_t count, uint32_t *total);
+int mheap_referrers(struct mheap *mh, uint32_t handle, uint32_t *handles,
+		    uint32_t count, uint32_t *total);
+int mheap_garbage(struct mheap *mh, uint32_t *handles, uint32_t count,
+		  uint32_t *total);
+
+/* Statistics */
+int mheap_gc_stats(struct mheap *mh, struct mheap_gc_stats *stats);
+int mheap_heap_stats(struct mheap *mh, struct mheap_heap_stats *stats);
+int mheap_module_stats(struct mheap *mh, struct mheap_module_stats *stats);
+
+/*
+ * Batches: build a list of operations, run it in one call (or a few, when
+ * signals interrupt it), then read each operation's result. The add
+ * functions return the operation's index, or -ENOSPC when the buffer is
+ * full.
+ */
+struct mheap_batch_buf {
+	struct mheap_op *ops;
+	uint32_t count;
+	uint32_t capacity;
+};
+
+int mheap_batch_init(struct mheap_batch_buf *b, uint32_t capacity);
+void mheap_batch_free(struct mheap_batch_buf *b);
+void mheap_batch_reset(struct mheap_batch_buf *b);
+int mheap_batch_alloc(struct mheap_batch_buf *b, uint64_t size,
+		      uint32_t nrefs, uint64_t cookie);
+int mheap_batch_dup(struct mheap_batch_buf *b, uint32_t handle,
+		    uint32_t flags);
+int mheap_batch_close(struct mheap_batch_buf *b, uint32_t handle);
+int mheap_batch_set_slot(struct mheap_batch_buf *b, uint32_t handle,
+			 uint64_t index, uint32_t target);
+int mheap_batch_get_slot(struct mheap_batch_buf *b, uint32_t handle,
+			 uint64_t index);
+int mheap_batch_read(struct mheap_batch_buf *b, uint32_t handle,
+		     uint64_t offset, void *buf, size_t len);
+int mheap_batch_write(struct mheap_batch_buf *b, uint32_t handle,
+		      uint64_t offset, const void *buf, size_t len);
+/*
+ * Run every operation, resuming after signals. flags: MHEAP_BATCH_CONTINUE
+ * or 0 (stop at the first failure). Returns the number of operations
+ * processed: all of them, or up to and including the one that failed.
+ */
+int mheap_batch_run(struct mheap *mh, struct mheap_batch_buf *b,
+		    uint32_t flags);
+/* An operation's result (0 or a negative errno) and its output handle. */
+int mheap_batch_result(const struct mheap_batch_buf *b, uint32_t index,
+		       uint32_t *out);
+
+/* "ENOENT"-style name of an errno value (positive or negative). */
+const char *mheap_errname(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MHEAP_H */
