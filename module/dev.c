@@ -166,77 +166,74 @@ out:
 }
 
 /*
- * The operations of the single-operation ioctls and of batches. Each takes
- * and drops the heap's lock itself, and changes nothing on error.
+ * One operation of a batch, or of a single-operation ioctl (which builds an
+ * operation from its argument), but READ and WRITE: validated, then run
+ * with the heap's lock held. Nothing changes on error.
  */
-static int do_alloc(struct mheap_file *f, u64 size, u64 nrefs, u64 cookie,
-		    u32 *handle)
+static int op_locked(struct mheap_file *f, const struct mheap_op *op, u32 *out)
 {
-	struct mheap *heap = f->shared->heap;
-	int err;
+	struct mheap_client *c = f->client;
+	u64 index = min_t(u64, op->arg0, MHEAP_MAX_REFS);	/* too large */
 
-	if (size > MHEAP_MAX_SIZE || nrefs > MHEAP_MAX_REFS)
-		return -EINVAL;
-	mheap_heap_lock(heap);
-	err = mheap_handle_alloc(f->client, size, nrefs, cookie, handle);
-	mheap_heap_unlock(heap);
-	return err;
+	switch (op->op) {
+	case MHEAP_OP_ALLOC:
+		if (op->flags || op->handle || op->arg0 > MHEAP_MAX_SIZE ||
+		    op->arg1 > MHEAP_MAX_REFS)
+			return -EINVAL;
+		return mheap_handle_alloc(c, op->arg0, op->arg1, op->arg2, out);
+	case MHEAP_OP_DUP:
+		if (op->flags & ~MHEAP_DUP_WEAK || op->arg0 || op->arg1 || op->arg2)
+			return -EINVAL;
+		if (op->flags & MHEAP_DUP_WEAK)
+			return mheap_handle_dup_weak(c, op->handle, out);
+		return mheap_handle_dup(c, op->handle, out);
+	case MHEAP_OP_CLOSE:
+		if (op->flags || op->arg0 || op->arg1 || op->arg2)
+			return -EINVAL;
+		return mheap_handle_close(c, op->handle);
+	case MHEAP_OP_SET_SLOT:
+		if (op->flags || op->arg2)
+			return -EINVAL;
+		if (op->arg1 > U32_MAX)
+			return -ENOENT;
+		return mheap_handle_set_slot(c, op->handle, index, op->arg1);
+	case MHEAP_OP_GET_SLOT:
+		if (op->flags || op->arg1 || op->arg2)
+			return -EINVAL;
+		return mheap_handle_get_slot(c, op->handle, index, out);
+	}
+	return -EINVAL;
 }
 
-static int do_dup(struct mheap_file *f, u32 handle, u32 flags, u32 *copy)
+static int do_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
+		 bool write);
+
+static bool op_is_rw(const struct mheap_op *op)
+{
+	return op->op == MHEAP_OP_READ || op->op == MHEAP_OP_WRITE;
+}
+
+/* Any operation, taking the heap's lock as needed. */
+static int do_op(struct mheap_file *f, const struct mheap_op *op, u32 *out)
 {
 	struct mheap *heap = f->shared->heap;
 	int err;
 
-	if (flags & ~MHEAP_DUP_WEAK)
-		return -EINVAL;
+	if (op_is_rw(op))
+		return op->flags ? -EINVAL :
+			do_rw(f, op->handle, op->arg0, op->arg1, op->arg2,
+			      op->op == MHEAP_OP_WRITE);
 	mheap_heap_lock(heap);
-	if (flags & MHEAP_DUP_WEAK)
-		err = mheap_handle_dup_weak(f->client, handle, copy);
-	else
-		err = mheap_handle_dup(f->client, handle, copy);
+	err = op_locked(f, op, out);
 	mheap_heap_unlock(heap);
 	return err;
 }
 
 static int do_close(struct mheap_file *f, u32 handle)
 {
-	struct mheap *heap = f->shared->heap;
-	int err;
+	struct mheap_op op = { .op = MHEAP_OP_CLOSE, .handle = handle };
 
-	mheap_heap_lock(heap);
-	err = mheap_handle_close(f->client, handle);
-	mheap_heap_unlock(heap);
-	return err;
-}
-
-static int do_set_slot(struct mheap_file *f, u32 handle, u64 index, u64 target)
-{
-	struct mheap *heap = f->shared->heap;
-	int err;
-
-	if (target > U32_MAX)
-		return -ENOENT;
-	if (index >= MHEAP_MAX_REFS)
-		index = MHEAP_MAX_REFS;	/* out of range for every object */
-	mheap_heap_lock(heap);
-	err = mheap_handle_set_slot(f->client, handle, index, target);
-	mheap_heap_unlock(heap);
-	return err;
-}
-
-static int do_get_slot(struct mheap_file *f, u32 handle, u64 index,
-		       u32 *target)
-{
-	struct mheap *heap = f->shared->heap;
-	int err;
-
-	if (index >= MHEAP_MAX_REFS)
-		index = MHEAP_MAX_REFS;
-	mheap_heap_lock(heap);
-	err = mheap_handle_get_slot(f->client, handle, index, target);
-	mheap_heap_unlock(heap);
-	return err;
+	return do_op(f, &op, NULL);
 }
 
 /* The payload of @handle, when [@off, @off + @len) lies inside it. */
@@ -302,19 +299,23 @@ out:
 static long ioc_alloc(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_alloc *a = arg;
+	struct mheap_op op = { .op = MHEAP_OP_ALLOC, .arg0 = a->size,
+			       .arg1 = a->nrefs, .arg2 = a->cookie };
 
 	if (a->flags || a->reserved)
 		return -EINVAL;
-	return do_alloc(ctx->file, a->size, a->nrefs, a->cookie, &a->handle);
+	return do_op(ctx->file, &op, &a->handle);
 }
 
 static long ioc_dup(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_dup *d = arg;
+	struct mheap_op op = { .op = MHEAP_OP_DUP, .flags = d->flags,
+			       .handle = d->handle };
 
 	if (d->reserved)
 		return -EINVAL;
-	return do_dup(ctx->file, d->handle, d->flags, &d->copy);
+	return do_op(ctx->file, &op, &d->copy);
 }
 
 static long ioc_close(struct mheap_ioc_ctx *ctx, void *arg)
@@ -329,19 +330,23 @@ static long ioc_close(struct mheap_ioc_ctx *ctx, void *arg)
 static long ioc_set_slot(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_slot *s = arg;
+	struct mheap_op op = { .op = MHEAP_OP_SET_SLOT, .handle = s->handle,
+			       .arg0 = s->index, .arg1 = s->target };
 
 	if (s->flags || s->reserved)
 		return -EINVAL;
-	return do_set_slot(ctx->file, s->handle, s->index, s->target);
+	return do_op(ctx->file, &op, NULL);
 }
 
 static long ioc_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_slot *s = arg;
+	struct mheap_op op = { .op = MHEAP_OP_GET_SLOT, .handle = s->handle,
+			       .arg0 = s->index };
 
 	if (s->flags || s->reserved || s->target)
 		return -EINVAL;
-	return do_get_slot(ctx->file, s->handle, s->index, &s->target);
+	return do_op(ctx->file, &op, &s->target);
 }
 
 static long ioc_read(struct mheap_ioc_ctx *ctx, void *arg)
@@ -578,86 +583,115 @@ unlock:
 	return 0;
 }
 
-/* Run one batch operation; sets op->result and op->out. */
-static void run_op(struct mheap_file *f, struct mheap_op *op)
-{
-	u32 out = 0;
-	int err;
+/* Operations read, run and written back at a time by a batch */
+#define BATCH_CHUNK	32
 
-	switch (op->op) {
-	case MHEAP_OP_ALLOC:
-		err = op->flags || op->handle ? -EINVAL :
-			do_alloc(f, op->arg0, op->arg1, op->arg2, &out);
-		break;
-	case MHEAP_OP_DUP:
-		err = op->arg0 || op->arg1 || op->arg2 ? -EINVAL :
-			do_dup(f, op->handle, op->flags, &out);
-		break;
-	case MHEAP_OP_CLOSE:
-		err = op->flags || op->arg0 || op->arg1 || op->arg2 ? -EINVAL :
-			do_close(f, op->handle);
-		break;
-	case MHEAP_OP_SET_SLOT:
-		err = op->flags || op->arg2 ? -EINVAL :
-			do_set_slot(f, op->handle, op->arg0, op->arg1);
-		break;
-	case MHEAP_OP_GET_SLOT:
-		err = op->flags || op->arg1 || op->arg2 ? -EINVAL :
-			do_get_slot(f, op->handle, op->arg0, &out);
-		break;
-	case MHEAP_OP_READ:
-	case MHEAP_OP_WRITE:
-		err = op->flags ? -EINVAL :
-			do_rw(f, op->handle, op->arg0, op->arg1, op->arg2,
-			      op->op == MHEAP_OP_WRITE);
-		break;
-	default:
-		err = -EINVAL;
+/* Close the handles a batch's operations created; for undoing them. */
+static void batch_undo(struct mheap_file *f, const struct mheap_op *ops, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (!ops[i].result && ops[i].out)
+			do_close(f, ops[i].out);
+}
+
+/*
+ * Run @n operations, holding the heap's lock across all but READ and
+ * WRITE. Return how many ran: all, or up to the first failure when
+ * @stop_on_error.
+ */
+static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op *ops, u32 n,
+			   bool stop_on_error)
+{
+	struct mheap *heap = f->shared->heap;
+	bool locked = false;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct mheap_op *op = &ops[i];
+		u32 out = 0;
+		int err;
+
+		if (op_is_rw(op)) {
+			if (locked)
+				mheap_heap_unlock(heap);
+			locked = false;
+			err = do_op(f, op, NULL);
+		} else {
+			if (!locked)
+				mheap_heap_lock(heap);
+			locked = true;
+			err = op_locked(f, op, &out);
+		}
+		op->result = err;
+		op->out = err ? 0 : out;
+		if (err && stop_on_error) {
+			i++;
+			break;
+		}
 	}
-	op->result = err;
-	op->out = err ? 0 : out;
+	if (locked)
+		mheap_heap_unlock(heap);
+	return i;
+}
+
+/* How many whole operations of @n a user copy moved, @left bytes short. */
+static u32 whole_ops(u32 n, unsigned long left)
+{
+	return n - DIV_ROUND_UP(left, sizeof(struct mheap_op));
 }
 
 static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_batch *b = arg;
 	struct mheap_op __user *uops = u64_to_user_ptr(b->ops);
+	bool stop_on_error = !(b->flags & MHEAP_BATCH_CONTINUE);
 	struct mheap_file *f = ctx->file;
-	struct mheap_op op;
-	u32 i;
+	u32 done = 0, n, ran;
+	struct mheap_op *ops;
+	long ret = 0;
 
 	if (b->flags & ~MHEAP_BATCH_CONTINUE || b->done || b->reserved ||
 	    !b->count)
 		return -EINVAL;
 	if (b->count > MHEAP_BATCH_MAX)
 		return -E2BIG;
-	for (i = 0; i < b->count; i++) {
+	ops = kmalloc_array(min_t(u32, b->count, BATCH_CHUNK), sizeof(*ops),
+			    GFP_KERNEL_ACCOUNT);
+	if (!ops)
+		return -ENOMEM;
+	while (done < b->count) {
 		if (signal_pending(current)) {
-			if (!i)
-				return -EINTR;
+			ret = -EINTR;
 			break;
 		}
-		if (copy_from_user(&op, &uops[i], sizeof(op))) {
-			if (!i)
-				return -EFAULT;
+		n = min_t(u32, b->count - done, BATCH_CHUNK);
+		/* read the operations, and make sure results can be written */
+		n = whole_ops(n, copy_from_user(ops, &uops[done], n * sizeof(*ops)));
+		if (n)
+			n = whole_ops(n, copy_to_user(&uops[done], ops,
+						      n * sizeof(*ops)));
+		if (!n) {
+			ret = -EFAULT;
 			break;
 		}
-		run_op(f, &op);
-		if (copy_to_user(&uops[i], &op, sizeof(op))) {
-			/* the caller cannot learn of a new handle: close it */
-			if (op.out && op.op != MHEAP_OP_CLOSE)
-				do_close(f, op.out);
-			if (!i)
-				return -EFAULT;
+		ran = batch_run_chunk(f, ops, n, stop_on_error);
+		if (copy_to_user(&uops[done], ops, ran * sizeof(*ops))) {
+			/* unmapped meanwhile: the caller cannot learn of them */
+			batch_undo(f, ops, ran);
+			ret = -EFAULT;
 			break;
 		}
-		if (op.result && !(b->flags & MHEAP_BATCH_CONTINUE)) {
-			i++;
+		done += ran;
+		if (ran < n && stop_on_error)
 			break;
-		}
 		cond_resched();
 	}
-	b->done = i;
+	kfree(ops);
+	if (!done)
+		return ret;
+	b->done = done;
 	return 0;
 }
 

@@ -46,10 +46,62 @@ kunit_module() {
 	end "kunit:$name"
 }
 
+# selftest PROGRAM [SECTION USER]: run as root, or as USER.
 selftest() {
-	begin "selftest:$1"
-	"/bin/$1" >&3 2>&1 3>&-
-	end "selftest:$1"
+	begin "selftest:${2:-$1}"
+	if [ -n "${3:-}" ]; then
+		su "$3" -s /bin/sh -c "/bin/$1" >&3 2>&1 3>&-
+	else
+		"/bin/$1" >&3 2>&1 3>&-
+	fi
+	end "selftest:${2:-$1}"
+}
+
+# Users and groups for the unprivileged runs: mheapuser is in group mheap,
+# nobody is not.
+MHEAP_GID=900
+setup_users() {
+	mkdir -p /etc
+	cat >/etc/passwd <<-EOF
+	root:x:0:0:root:/root:/bin/sh
+	mheapuser:x:1000:$MHEAP_GID::/tmp:/bin/sh
+	nobody:x:65534:65534::/tmp:/bin/sh
+	EOF
+	cat >/etc/group <<-EOF
+	root:x:0:
+	mheap:x:$MHEAP_GID:mheapuser
+	nogroup:x:65534:
+	EOF
+}
+
+# What the shipped udev rule does (the VM has no udevd): apply its GROUP
+# and MODE to the device node.
+apply_udev_rule() {
+	rule=/etc/udev/rules.d/70-mheap.rules
+	group=$(sed -n 's/.*GROUP="\([^"]*\)".*/\1/p' $rule)
+	mode=$(sed -n 's/.*MODE="\([^"]*\)".*/\1/p' $rule)
+	chgrp "$group" /dev/mheap && chmod "$mode" /dev/mheap ||
+		error "cannot apply $rule (group '$group', mode '$mode')"
+}
+
+
+# Device permissions: nobody is refused, with EACCES.
+check_access() {
+	if su nobody -s /bin/sh -c "/bin/mheapctl version" >/tmp/out 2>&1; then
+		error "a user outside group mheap opened /dev/mheap"
+	fi
+	grep -q EACCES /tmp/out ||
+		error "nobody's open of /dev/mheap: expected EACCES, got: $(cat /tmp/out)"
+}
+
+# An open file holds the module: rmmod must fail until it is closed.
+check_rmmod_refused() {
+	exec 5<>/dev/mheap
+	if rmmod mheap 2>/dev/null; then
+		error "rmmod mheap succeeded while /dev/mheap was open"
+		insmod $MODDIR/mheap.ko
+	fi
+	exec 5>&-
 }
 
 unload() {
@@ -109,8 +161,18 @@ run_check() {
 	[ "$INJECT" = kunit ] &&
 		kunit_module mheap_inject $MODDIR/mheap_inject.ko fault=kunit
 	inject_fault
+	setup_users
+	apply_udev_rule
+	check_access
+	check_rmmod_refused
 	selftest mheap_selftest
+	selftest mheap_selftest mheap_selftest_user mheapuser
+	selftest mheap_selftest_32
 	[ "$INJECT" = selftest ] && selftest mheap_inject_selftest
+	# figures only: printed by run-vm.sh, not judged
+	begin bench
+	mheapctl bench --ops 8192 >&3 2>&1 3>&- || error "mheapctl bench failed"
+	end bench
 	unload mheap_inject mheap_test mheap
 	kmemleak_report
 }

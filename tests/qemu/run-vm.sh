@@ -54,6 +54,10 @@ gen=$TOP/build/gen_init_cpio
 	done
 	echo "nod /dev/console 0600 0 0 c 5 1"
 	echo "file /init $QEMU_DIR/init.sh 0755 0 0"
+	echo "dir /etc 0755 0 0"
+	echo "dir /etc/udev 0755 0 0"
+	echo "dir /etc/udev/rules.d 0755 0 0"
+	echo "file /etc/udev/rules.d/70-mheap.rules $TOP/userspace/udev/70-mheap.rules 0644 0 0"
 	echo "file /bin/busybox /bin/busybox 0755 0 0"
 	for p in "$TOP"/build/vm/progs/*; do
 		echo "file /bin/${p##*/} $p 0755 0 0"
@@ -83,14 +87,19 @@ timeout -k 10 "$timeout" "${qemu[@]}" -display none -monitor none \
 
 case $mode in
 demo) expect=(--expect demo) ;;
-*) expect=(--expect selftest:mheap_selftest)
+*) expect=(--expect selftest:mheap_selftest
+	   --expect selftest:mheap_selftest_user
+	   --expect selftest:mheap_selftest_32)
    [ "$kernel" = debug ] && expect+=(--expect kunit:mheap_test) ;;
 esac
 vrc=0
 python3 "$QEMU_DIR/verdict.py" --out "$out" --src "$src" --label "$label" \
 	"${expect[@]}" ${tally:+--tally "$tally"} || vrc=$?
-if [ "$mode" = demo ]; then
-	sed -n '/^@@mheap begin demo/,/^@@mheap end demo/{/^@@mheap/d;p}' \
+# The demo's narration, and the batch benchmark's table, as they ran.
+for section in demo bench; do
+	grep -q "^@@mheap begin $section" "$out/results.log" || continue
+	[ $section = bench ] && echo "mheapctl bench ($label):"
+	sed -n "/^@@mheap begin $section/,/^@@mheap end $section/{/^@@mheap/d;p}" \
 		"$out/results.log"
-fi
+done
 exit $vrc

@@ -1,205 +1,1193 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Selftests of /dev/mheap, run in the VM (debug and stock kernels) with the
- * kernel's kselftest harness. One test per validation error.
+ * Selftests of /dev/mheap, run in the VM (debug and stock kernels, as root
+ * and as an unprivileged user, 64-bit and 32-bit) with the kernel's
+ * kselftest harness.
+ *
+ * The "bad" fixture is the bad-input table: one variant per row, each an
+ * ioctl with one thing wrong, its documented errno, and a check that the
+ * heap did not change (statistics, the objects' counts and payload).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <linux/mheap.h>
-
 #include "kselftest_harness.h"
-#include "libmheap.h"
+#include "mheap.h"
 
-/* The version ioctl with an arbitrary size and direction. */
-#define VERSION_CMD(dir, size) _IOC(dir, MHEAP_IOC_MAGIC, 0x00, size)
+/* The layout is the same for 32-bit and 64-bit callers. */
+#define SIZE_IS(s, n) _Static_assert(sizeof(struct s) == (n), #s)
+SIZE_IS(mheap_version, MHEAP_VERSION_SIZE_VER0);
+SIZE_IS(mheap_config, MHEAP_CONFIG_SIZE_VER0);
+SIZE_IS(mheap_alloc, MHEAP_ALLOC_SIZE_VER0);
+SIZE_IS(mheap_dup, MHEAP_DUP_SIZE_VER0);
+SIZE_IS(mheap_close, MHEAP_CLOSE_SIZE_VER0);
+SIZE_IS(mheap_slot, MHEAP_SLOT_SIZE_VER0);
+SIZE_IS(mheap_rw, MHEAP_RW_SIZE_VER0);
+SIZE_IS(mheap_info, MHEAP_INFO_SIZE_VER0);
+SIZE_IS(mheap_gc_ctl, MHEAP_GC_CTL_SIZE_VER0);
+SIZE_IS(mheap_gc_stats, MHEAP_GC_STATS_SIZE_VER0);
+SIZE_IS(mheap_heap_stats, MHEAP_HEAP_STATS_SIZE_VER0);
+SIZE_IS(mheap_module_stats, MHEAP_MODULE_STATS_SIZE_VER0);
+SIZE_IS(mheap_refs, MHEAP_REFS_SIZE_VER0);
+SIZE_IS(mheap_op, MHEAP_OP_SIZE_VER0);
+SIZE_IS(mheap_batch, MHEAP_BATCH_SIZE_VER0);
+SIZE_IS(mheap_new_client, MHEAP_NEW_CLIENT_SIZE_VER0);
+SIZE_IS(mheap_token, MHEAP_TOKEN_SIZE_VER0);
+
+#define FEATURES (MHEAP_FEATURE_BATCH | MHEAP_FEATURE_CLIENTS | MHEAP_FEATURE_WEAK)
 #define RW (_IOC_READ | _IOC_WRITE)
+/* An ioctl number with another size or direction */
+#define CMD(cmd, dir, size) _IOC(dir, MHEAP_IOC_MAGIC, _IOC_NR(cmd), size)
+/* A user pointer into the kernel's direct map */
+#define KERNEL_PTR 0xffff888000000000ULL
 
-/* A newer caller's struct mheap_version, with one field this module lacks. */
-struct version_v2 {
-	struct mheap_version v1;
-	__u64 future;
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+/* A page mapped with @prot, followed by an unmapped one. */
+static void *edge_page(int prot)
+{
+	char *p = mmap(NULL, 2 * page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p + page_size(), page_size());
+	mprotect(p, page_size(), prot);
+	return p;
+}
+
+/* ------------------------------------------------------------------------
+ * The bad-input table
+ */
+
+FIXTURE(bad) {
+	struct mheap *mh;
+	int fd;
+	uint32_t obj;		/* 64 payload bytes, 4 slots, slot 0 -> leaf */
+	uint32_t leaf;		/* no payload, no slots */
+	uint32_t closed;	/* closed */
+	uint32_t stale;		/* weak, its object freed */
+	uint32_t foreign;	/* open in another client only */
+	struct mheap *other;
+	uint64_t token;		/* an exported object */
+	char *ro, *edge;	/* read-only page; page before a hole */
 };
 
-FIXTURE(dev) {
+typedef FIXTURE_DATA(bad) bad_t;
+
+FIXTURE_VARIANT(bad) {
+	int (*call)(bad_t *self);
+	int err;
+};
+
+FIXTURE_SETUP(bad)
+{
+	uint32_t h, i;
+
+	ASSERT_EQ(0, mheap_open(NULL, &self->mh));
+	self->fd = mheap_fd(self->mh);
+	ASSERT_EQ(0, mheap_alloc(self->mh, 64, 4, 42, &self->obj));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 0, 0, &self->leaf));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, self->obj, 0, self->leaf));
+	ASSERT_EQ(0, mheap_write(self->mh, self->obj, 0, "0123456789", 10));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 0, 0, &self->closed));
+	ASSERT_EQ(0, mheap_release(self->mh, self->closed));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 0, 0, &h));
+	ASSERT_EQ(0, mheap_dup_weak(self->mh, h, &self->stale));
+	ASSERT_EQ(0, mheap_release(self->mh, h));
+	ASSERT_EQ(0, mheap_export(self->mh, self->leaf, &self->token));
+	/* another client's handle, beyond every handle value of ours */
+	ASSERT_EQ(0, mheap_from_fd(mheap_new_client(self->mh, MHEAP_CLIENT_CLOEXEC),
+				   &self->other));
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(0, mheap_alloc(self->other, 8, 1, 0, &self->foreign));
+	self->ro = edge_page(PROT_READ);
+	self->edge = edge_page(PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, self->ro);
+	ASSERT_NE(NULL, self->edge);
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	munmap(self->ro, page_size());
+	munmap(self->edge, page_size());
+	EXPECT_EQ(0, mheap_close(self->other));
+	EXPECT_EQ(0, mheap_close(self->mh));
+}
+
+/* Everything a failed call must leave as it was */
+struct snapshot {
+	struct mheap_heap_stats heap;
+	struct mheap_gc_stats gc;
+	struct mheap_config config;
+	struct mheap_info obj, leaf;
+	char payload[64];
+};
+
+static int snap(bad_t *self, struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	return mheap_heap_stats(self->mh, &s->heap) ||
+	       mheap_gc_stats(self->mh, &s->gc) ||
+	       mheap_get_config(self->mh, &s->config) ||
+	       mheap_info(self->mh, self->obj, &s->obj) ||
+	       mheap_info(self->mh, self->leaf, &s->leaf) ||
+	       mheap_read(self->mh, self->obj, 0, s->payload, 64);
+}
+
+TEST_F(bad, input)
+{
+	struct snapshot before, after;
+
+	ASSERT_EQ(0, snap(self, &before));
+	EXPECT_EQ(variant->err, variant->call(self));
+	ASSERT_EQ(0, snap(self, &after));
+	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)))
+		TH_LOG("the failed call changed the heap");
+}
+
+#define ROW(name, errno_, ...)						\
+	static int call_##name(bad_t *self) { __VA_ARGS__ }		\
+	FIXTURE_VARIANT_ADD(bad, name) { .call = call_##name, .err = errno_ }
+
+/* @len bytes of @data on the fixture's read-only page */
+static void *read_only(bad_t *self, const void *data, size_t len)
+{
+	mprotect(self->ro, page_size(), PROT_READ | PROT_WRITE);
+	memcpy(self->ro, data, len);
+	mprotect(self->ro, page_size(), PROT_READ);
+	return self->ro;
+}
+
+/* version */
+ROW(version_flags, EINVAL,
+	struct mheap_version v = { .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_VERSION, &v););
+ROW(version_null, EFAULT,
+	return xioctl(self->fd, MHEAP_IOC_VERSION, NULL););
+
+/* encodings */
+ROW(unknown_number, ENOTTY,
+	struct mheap_version v = { 0 };
+	return xioctl(self->fd, _IOWR(MHEAP_IOC_MAGIC, 0x7f, struct mheap_version), &v););
+ROW(unknown_number_ff, ENOTTY,
+	struct mheap_version v = { 0 };
+	return xioctl(self->fd, _IOWR(MHEAP_IOC_MAGIC, 0xff, struct mheap_version), &v););
+ROW(wrong_magic, ENOTTY,
+	struct mheap_alloc a = { .size = 8 };
+	return xioctl(self->fd, _IOWR(MHEAP_IOC_MAGIC + 1, 0x02, struct mheap_alloc), &a););
+ROW(wrong_direction, ENOTTY,
+	struct mheap_alloc a = { .size = 8 };
+	return xioctl(self->fd, CMD(MHEAP_IOC_ALLOC, _IOC_WRITE, sizeof(a)), &a););
+ROW(no_direction, ENOTTY,
+	return xioctl(self->fd, CMD(MHEAP_IOC_CLOSE, _IOC_NONE, 0), NULL););
+ROW(struct_too_short, EINVAL,
+	struct mheap_alloc a = { .size = 8 };
+	return xioctl(self->fd, CMD(MHEAP_IOC_ALLOC, RW, 16), &a););
+ROW(struct_empty, EINVAL,
+	struct mheap_alloc a = { .size = 8 };
+	return xioctl(self->fd, CMD(MHEAP_IOC_ALLOC, RW, 0), &a););
+ROW(newer_struct_unknown_field, E2BIG,
+	struct { struct mheap_alloc a; __u64 future; } n = { { .size = 8 }, 1 };
+	return xioctl(self->fd, CMD(MHEAP_IOC_ALLOC, RW, sizeof(n)), &n););
+
+/* alloc */
+ROW(alloc_flags, EINVAL,
+	struct mheap_alloc a = { .size = 8, .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, &a););
+ROW(alloc_reserved, EINVAL,
+	struct mheap_alloc a = { .size = 8, .reserved = 1 };
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, &a););
+ROW(alloc_huge_size, EINVAL,
+	struct mheap_alloc a = { .size = MHEAP_MAX_SIZE + 1 };
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, &a););
+ROW(alloc_overflowing_size, EINVAL,
+	struct mheap_alloc a = { .size = ~0ULL };
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, &a););
+ROW(alloc_too_many_slots, EINVAL,
+	struct mheap_alloc a = { .nrefs = MHEAP_MAX_REFS + 1 };
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, &a););
+ROW(alloc_null, EFAULT,
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, NULL););
+ROW(alloc_kernel_pointer, EFAULT,
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, (void *)(uintptr_t)KERNEL_PTR););
+ROW(alloc_unmapped, EFAULT,
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, self->edge + page_size()););
+ROW(alloc_struct_across_hole, EFAULT,
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, self->edge + page_size() - 16););
+ROW(alloc_read_only_arg, EFAULT,
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, self->ro););
+
+/* dup */
+ROW(dup_unknown_handle, ENOENT,
+	struct mheap_dup d = { .handle = 12345 };
+	return xioctl(self->fd, MHEAP_IOC_DUP, &d););
+ROW(dup_handle_zero, ENOENT,
+	struct mheap_dup d = { .handle = 0 };
+	return xioctl(self->fd, MHEAP_IOC_DUP, &d););
+ROW(dup_handle_all_ones, ENOENT,
+	struct mheap_dup d = { .handle = ~0U };
+	return xioctl(self->fd, MHEAP_IOC_DUP, &d););
+ROW(dup_closed_handle, ENOENT,
+	struct mheap_dup d = { .handle = self->closed };
+	return xioctl(self->fd, MHEAP_IOC_DUP, &d););
+ROW(dup_other_clients_handle, ENOENT,
+	struct mheap_dup d = { .handle = self->foreign };
+	return xioctl(self->fd, MHEAP_IOC_DUP, &d););
+ROW(dup_stale_weak, ESTALE,
+	struct mheap_dup d = { .handle = self->stale };
+	return xioctl(self->fd, MHEAP_IOC_DUP, &d););
+ROW(dup_weak_of_stale_weak, ESTALE,
+	struct mheap_dup d = { .handle = self->stale, .flags = MHEAP_DUP_WEAK };
+	return xioctl(self->fd, MHEAP_IOC_DUP, &d););
+ROW(dup_unknown_flag, EINVAL,
+	struct mheap_dup d = { .handle = self->obj, .flags = 2 };
+	return xioctl(self->fd, MHEAP_IOC_DUP, &d););
+ROW(dup_reserved, EINVAL,
+	struct mheap_dup d = { .handle = self->obj, .reserved = 1 };
+	return xioctl(self->fd, MHEAP_IOC_DUP, &d););
+
+/* close */
+ROW(close_unknown_handle, ENOENT,
+	struct mheap_close c = { .handle = 999 };
+	return xioctl(self->fd, MHEAP_IOC_CLOSE, &c););
+ROW(close_closed_handle, ENOENT,
+	struct mheap_close c = { .handle = self->closed };
+	return xioctl(self->fd, MHEAP_IOC_CLOSE, &c););
+ROW(close_other_clients_handle, ENOENT,
+	struct mheap_close c = { .handle = self->foreign };
+	return xioctl(self->fd, MHEAP_IOC_CLOSE, &c););
+ROW(close_flags, EINVAL,
+	struct mheap_close c = { .handle = self->obj, .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_CLOSE, &c););
+
+/* set and get slot */
+ROW(set_slot_out_of_range, EINVAL,
+	struct mheap_slot s = { .handle = self->obj, .index = 4, .target = self->leaf };
+	return xioctl(self->fd, MHEAP_IOC_SET_SLOT, &s););
+ROW(set_slot_huge_index, EINVAL,
+	struct mheap_slot s = { .handle = self->obj, .index = 1ULL << 40 };
+	return xioctl(self->fd, MHEAP_IOC_SET_SLOT, &s););
+ROW(set_slot_no_slots, EINVAL,
+	struct mheap_slot s = { .handle = self->leaf, .index = 0, .target = self->obj };
+	return xioctl(self->fd, MHEAP_IOC_SET_SLOT, &s););
+ROW(set_slot_closed_target, ENOENT,
+	struct mheap_slot s = { .handle = self->obj, .index = 1, .target = self->closed };
+	return xioctl(self->fd, MHEAP_IOC_SET_SLOT, &s););
+ROW(set_slot_stale_target, ESTALE,
+	struct mheap_slot s = { .handle = self->obj, .index = 1, .target = self->stale };
+	return xioctl(self->fd, MHEAP_IOC_SET_SLOT, &s););
+ROW(set_slot_closed_handle, ENOENT,
+	struct mheap_slot s = { .handle = self->closed, .index = 0 };
+	return xioctl(self->fd, MHEAP_IOC_SET_SLOT, &s););
+ROW(set_slot_flags, EINVAL,
+	struct mheap_slot s = { .handle = self->obj, .index = 1, .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_SET_SLOT, &s););
+ROW(set_slot_reserved, EINVAL,
+	struct mheap_slot s = { .handle = self->obj, .index = 1, .reserved = 1 };
+	return xioctl(self->fd, MHEAP_IOC_SET_SLOT, &s););
+ROW(get_slot_out_of_range, EINVAL,
+	struct mheap_slot s = { .handle = self->obj, .index = 4 };
+	return xioctl(self->fd, MHEAP_IOC_GET_SLOT, &s););
+ROW(get_slot_target_set_on_input, EINVAL,
+	struct mheap_slot s = { .handle = self->obj, .index = 0, .target = 1 };
+	return xioctl(self->fd, MHEAP_IOC_GET_SLOT, &s););
+ROW(get_slot_result_unwritable, EFAULT,
+	struct mheap_slot s = { .handle = self->obj, .index = 0 };
+	return xioctl(self->fd, MHEAP_IOC_GET_SLOT, read_only(self, &s, sizeof(s))););
+ROW(alloc_result_unwritable, EFAULT,
+	struct mheap_alloc a = { .size = 8, .nrefs = 1 };
+	return xioctl(self->fd, MHEAP_IOC_ALLOC, read_only(self, &a, sizeof(a))););
+ROW(dup_result_unwritable, EFAULT,
+	struct mheap_dup d = { .handle = self->obj };
+	return xioctl(self->fd, MHEAP_IOC_DUP, read_only(self, &d, sizeof(d))););
+ROW(export_result_unwritable, EFAULT,
+	struct mheap_token t = { .handle = self->obj };
+	return xioctl(self->fd, MHEAP_IOC_EXPORT, read_only(self, &t, sizeof(t))););
+ROW(import_result_unwritable, EFAULT,
+	struct mheap_token t = { .token = self->token };
+	return xioctl(self->fd, MHEAP_IOC_IMPORT, read_only(self, &t, sizeof(t))););
+ROW(refs_result_unwritable, EFAULT,
+	uint32_t buf[4];
+	struct mheap_refs r = { .handle = self->obj, .which = MHEAP_REFS_REFERENTS,
+				.buf = (uintptr_t)buf, .count = 4 };
+	return xioctl(self->fd, MHEAP_IOC_REFS, read_only(self, &r, sizeof(r))););
+
+/* read and write */
+ROW(read_beyond_payload, EINVAL,
+	char buf[16];
+	struct mheap_rw r = { .handle = self->obj, .offset = 60, .len = 8,
+			      .buf = (uintptr_t)buf };
+	return xioctl(self->fd, MHEAP_IOC_READ, &r););
+ROW(read_offset_overflow, EINVAL,
+	char buf[16];
+	struct mheap_rw r = { .handle = self->obj, .offset = ~0ULL, .len = 2,
+			      .buf = (uintptr_t)buf };
+	return xioctl(self->fd, MHEAP_IOC_READ, &r););
+ROW(read_length_overflow, EINVAL,
+	char buf[16];
+	struct mheap_rw r = { .handle = self->obj, .offset = 8, .len = ~0ULL - 4,
+			      .buf = (uintptr_t)buf };
+	return xioctl(self->fd, MHEAP_IOC_READ, &r););
+ROW(read_null_buffer, EFAULT,
+	struct mheap_rw r = { .handle = self->obj, .len = 8 };
+	return xioctl(self->fd, MHEAP_IOC_READ, &r););
+ROW(read_kernel_buffer, EFAULT,
+	struct mheap_rw r = { .handle = self->obj, .len = 8, .buf = KERNEL_PTR };
+	return xioctl(self->fd, MHEAP_IOC_READ, &r););
+ROW(read_read_only_buffer, EFAULT,
+	struct mheap_rw r = { .handle = self->obj, .len = 8, .buf = (uintptr_t)self->ro };
+	return xioctl(self->fd, MHEAP_IOC_READ, &r););
+ROW(read_buffer_shorter_than_claimed, EFAULT,
+	struct mheap_rw r = { .handle = self->obj, .len = 64,
+			      .buf = (uintptr_t)(self->edge + page_size() - 32) };
+	return xioctl(self->fd, MHEAP_IOC_READ, &r););
+ROW(read_flags, EINVAL,
+	char buf[8];
+	struct mheap_rw r = { .handle = self->obj, .len = 8, .buf = (uintptr_t)buf,
+			      .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_READ, &r););
+ROW(read_closed_handle, ENOENT,
+	char buf[8];
+	struct mheap_rw r = { .handle = self->closed, .len = 8, .buf = (uintptr_t)buf };
+	return xioctl(self->fd, MHEAP_IOC_READ, &r););
+ROW(write_beyond_payload, EINVAL,
+	struct mheap_rw r = { .handle = self->obj, .offset = 1, .len = 64,
+			      .buf = (uintptr_t)self->edge };
+	return xioctl(self->fd, MHEAP_IOC_WRITE, &r););
+ROW(write_to_empty_payload, EINVAL,
+	struct mheap_rw r = { .handle = self->leaf, .len = 1, .buf = (uintptr_t)self->edge };
+	return xioctl(self->fd, MHEAP_IOC_WRITE, &r););
+ROW(write_null_buffer, EFAULT,
+	struct mheap_rw r = { .handle = self->obj, .len = 8 };
+	return xioctl(self->fd, MHEAP_IOC_WRITE, &r););
+ROW(write_unmapped_buffer, EFAULT,
+	struct mheap_rw r = { .handle = self->obj, .len = 8,
+			      .buf = (uintptr_t)(self->edge + page_size()) };
+	return xioctl(self->fd, MHEAP_IOC_WRITE, &r););
+ROW(write_kernel_buffer, EFAULT,
+	struct mheap_rw r = { .handle = self->obj, .len = 8, .buf = KERNEL_PTR };
+	return xioctl(self->fd, MHEAP_IOC_WRITE, &r););
+ROW(write_buffer_shorter_than_claimed, EFAULT,
+	struct mheap_rw r = { .handle = self->obj, .len = 64,
+			      .buf = (uintptr_t)(self->edge + page_size() - 32) };
+	memset(self->edge + page_size() - 32, 'x', 32);
+	return xioctl(self->fd, MHEAP_IOC_WRITE, &r););
+ROW(write_stale_weak, ESTALE,
+	struct mheap_rw r = { .handle = self->stale, .len = 0, .buf = (uintptr_t)self->edge };
+	return xioctl(self->fd, MHEAP_IOC_WRITE, &r););
+
+/* info */
+ROW(info_flags, EINVAL,
+	struct mheap_info i = { .handle = self->obj, .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_INFO, &i););
+ROW(info_closed_handle, ENOENT,
+	struct mheap_info i = { .handle = self->closed };
+	return xioctl(self->fd, MHEAP_IOC_INFO, &i););
+ROW(info_stale_weak, ESTALE,
+	struct mheap_info i = { .handle = self->stale };
+	return xioctl(self->fd, MHEAP_IOC_INFO, &i););
+
+/* collector */
+ROW(gc_unknown_op, EINVAL,
+	struct mheap_gc_ctl g = { .op = 99 };
+	return xioctl(self->fd, MHEAP_IOC_GC, &g););
+ROW(gc_op_zero, EINVAL,
+	struct mheap_gc_ctl g = { .op = 0 };
+	return xioctl(self->fd, MHEAP_IOC_GC, &g););
+ROW(gc_collect_generation_3, EINVAL,
+	struct mheap_gc_ctl g = { .op = MHEAP_GC_COLLECT, .arg = 3 };
+	return xioctl(self->fd, MHEAP_IOC_GC, &g););
+ROW(gc_flags, EINVAL,
+	struct mheap_gc_ctl g = { .op = MHEAP_GC_COLLECT, .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_GC, &g););
+ROW(gc_save_all_2, EINVAL,
+	struct mheap_gc_ctl g = { .op = MHEAP_GC_SET_SAVE_ALL, .arg = 2 };
+	return xioctl(self->fd, MHEAP_IOC_GC, &g););
+ROW(gc_disable_with_arg, EINVAL,
+	struct mheap_gc_ctl g = { .op = MHEAP_GC_DISABLE, .arg = 1 };
+	return xioctl(self->fd, MHEAP_IOC_GC, &g););
+ROW(gc_stats_flags, EINVAL,
+	struct mheap_gc_stats s = { .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_GC_STATS, &s););
+ROW(heap_stats_flags, EINVAL,
+	struct mheap_heap_stats s = { .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_HEAP_STATS, &s););
+ROW(module_stats_flags, EINVAL,
+	struct mheap_module_stats s = { .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_MODULE_STATS, &s););
+
+/* config */
+ROW(config_unknown_flag, EINVAL,
+	struct mheap_config c = { .flags = 4 };
+	return xioctl(self->fd, MHEAP_IOC_CONFIG, &c););
+ROW(config_capacity_too_small, EINVAL,
+	struct mheap_config c = { .flags = MHEAP_CONFIG_SET_CAPACITY, .capacity = 4096 };
+	return xioctl(self->fd, MHEAP_IOC_CONFIG, &c););
+ROW(config_capacity_too_large, EINVAL,
+	struct mheap_config c = { .flags = MHEAP_CONFIG_SET_CAPACITY |
+					   MHEAP_CONFIG_SET_THRESHOLD,
+				  .capacity = 1ULL << 50, .threshold = { 1, 1, 1 } };
+	return xioctl(self->fd, MHEAP_IOC_CONFIG, &c););
+ROW(config_reserved, EINVAL,
+	struct mheap_config c = { .reserved2 = 1 };
+	return xioctl(self->fd, MHEAP_IOC_CONFIG, &c););
+
+/* referents, referrers, garbage */
+ROW(refs_unknown_which, EINVAL,
+	uint32_t buf[4];
+	struct mheap_refs r = { .handle = self->obj, .which = 9, .buf = (uintptr_t)buf,
+				.count = 4 };
+	return xioctl(self->fd, MHEAP_IOC_REFS, &r););
+ROW(refs_count_too_large, EINVAL,
+	struct mheap_refs r = { .handle = self->obj, .which = MHEAP_REFS_REFERENTS,
+				.buf = (uintptr_t)self->edge, .count = MHEAP_REFS_MAX + 1 };
+	return xioctl(self->fd, MHEAP_IOC_REFS, &r););
+ROW(refs_garbage_with_handle, EINVAL,
+	struct mheap_refs r = { .handle = self->obj, .which = MHEAP_REFS_GARBAGE };
+	return xioctl(self->fd, MHEAP_IOC_REFS, &r););
+ROW(refs_null_buffer, EFAULT,
+	struct mheap_refs r = { .handle = self->obj, .which = MHEAP_REFS_REFERENTS,
+				.count = 4 };
+	return xioctl(self->fd, MHEAP_IOC_REFS, &r););
+ROW(refs_read_only_buffer, EFAULT,
+	struct mheap_refs r = { .handle = self->leaf, .which = MHEAP_REFS_REFERRERS,
+				.buf = (uintptr_t)self->ro, .count = 4 };
+	return xioctl(self->fd, MHEAP_IOC_REFS, &r););
+ROW(refs_closed_handle, ENOENT,
+	uint32_t buf[4];
+	struct mheap_refs r = { .handle = self->closed, .which = MHEAP_REFS_REFERENTS,
+				.buf = (uintptr_t)buf, .count = 4 };
+	return xioctl(self->fd, MHEAP_IOC_REFS, &r););
+
+/* batch */
+ROW(batch_zero_count, EINVAL,
+	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
+	struct mheap_batch b = { .ops = (uintptr_t)&op, .count = 0 };
+	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
+ROW(batch_too_many, E2BIG,
+	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
+	struct mheap_batch b = { .ops = (uintptr_t)&op, .count = MHEAP_BATCH_MAX + 1 };
+	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
+ROW(batch_unknown_flag, EINVAL,
+	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
+	struct mheap_batch b = { .ops = (uintptr_t)&op, .count = 1, .flags = 2 };
+	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
+ROW(batch_reserved, EINVAL,
+	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
+	struct mheap_batch b = { .ops = (uintptr_t)&op, .count = 1, .reserved = 1 };
+	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
+ROW(batch_null_ops, EFAULT,
+	struct mheap_batch b = { .count = 1 };
+	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
+ROW(batch_kernel_ops, EFAULT,
+	struct mheap_batch b = { .ops = KERNEL_PTR, .count = 1 };
+	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
+ROW(batch_read_only_ops, EFAULT,
+	struct mheap_op *op = (struct mheap_op *)self->ro;
+	struct mheap_batch b = { .ops = (uintptr_t)op, .count = 1 };
+	/* a zeroed op is an unknown operation: its result cannot be written */
+	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
+
+/* clients, export and import */
+ROW(new_client_flags, EINVAL,
+	struct mheap_new_client nc = { .flags = 2 };
+	return xioctl(self->fd, MHEAP_IOC_NEW_CLIENT, &nc););
+ROW(new_client_fd_set_on_input, EINVAL,
+	struct mheap_new_client nc = { .fd = 3 };
+	return xioctl(self->fd, MHEAP_IOC_NEW_CLIENT, &nc););
+ROW(new_client_result_unwritable, EFAULT,
+	return xioctl(self->fd, MHEAP_IOC_NEW_CLIENT, self->ro););
+ROW(export_closed_handle, ENOENT,
+	struct mheap_token t = { .handle = self->closed };
+	return xioctl(self->fd, MHEAP_IOC_EXPORT, &t););
+ROW(export_flags, EINVAL,
+	struct mheap_token t = { .handle = self->obj, .flags = 1 };
+	return xioctl(self->fd, MHEAP_IOC_EXPORT, &t););
+ROW(export_token_set_on_input, EINVAL,
+	struct mheap_token t = { .handle = self->obj, .token = 1 };
+	return xioctl(self->fd, MHEAP_IOC_EXPORT, &t););
+ROW(import_unknown_token, ENOENT,
+	struct mheap_token t = { .token = self->token + 7 };
+	return xioctl(self->fd, MHEAP_IOC_IMPORT, &t););
+ROW(import_huge_token, ENOENT,
+	struct mheap_token t = { .token = (1ULL << 32) | self->token };
+	return xioctl(self->fd, MHEAP_IOC_IMPORT, &t););
+ROW(import_token_zero, ENOENT,
+	struct mheap_token t = { .token = 0 };
+	return xioctl(self->fd, MHEAP_IOC_IMPORT, &t););
+ROW(import_handle_set_on_input, EINVAL,
+	struct mheap_token t = { .token = self->token, .handle = 1 };
+	return xioctl(self->fd, MHEAP_IOC_IMPORT, &t););
+
+/* ------------------------------------------------------------------------
+ * Good paths
+ */
+
+FIXTURE(heap) {
+	struct mheap *mh;
 	int fd;
 };
 
-FIXTURE_SETUP(dev)
+FIXTURE_SETUP(heap)
 {
-	self->fd = mheap_open(NULL);
-	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(-self->fd));
+	int err = mheap_open(NULL, &self->mh);
+
+	ASSERT_EQ(0, err) TH_LOG("open: %s", strerror(-err));
+	self->fd = mheap_fd(self->mh);
 }
 
-FIXTURE_TEARDOWN(dev)
+FIXTURE_TEARDOWN(heap)
 {
-	EXPECT_EQ(0, mheap_close(self->fd));
+	EXPECT_EQ(0, mheap_close(self->mh));
 }
 
-TEST_F(dev, version)
+static uint64_t live(struct mheap *mh)
 {
-	struct mheap_version v = { .version = 99, .features = ~0ULL };
+	struct mheap_heap_stats s;
 
-	ASSERT_EQ(0, ioctl(self->fd, MHEAP_IOC_VERSION, &v));
-	EXPECT_EQ(MHEAP_UAPI_VERSION, v.version);
-	EXPECT_EQ(0ULL, v.features);
-	EXPECT_EQ(0U, v.flags);
+	return mheap_heap_stats(mh, &s) ? ~0ULL : s.objects_live;
 }
 
-TEST_F(dev, version_through_libmheap)
+TEST_F(heap, version_and_features)
 {
+	struct mheap_version v = { .version = 99, .features = 0 };
+	struct { struct mheap_version v; __u64 future; } n = { { 0 }, 0 };
 	uint32_t version = 0;
-	uint64_t features = ~0ULL;
+	uint64_t features = 0;
 
-	ASSERT_EQ(0, mheap_get_version(self->fd, &version, &features));
+	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_VERSION, &v));
+	EXPECT_EQ(MHEAP_UAPI_VERSION, v.version);
+	EXPECT_EQ(FEATURES, v.features);
+	ASSERT_EQ(0, mheap_version(self->mh, &version, &features));
 	EXPECT_EQ(MHEAP_UAPI_VERSION, version);
-	EXPECT_EQ(0ULL, features);
+	EXPECT_EQ(FEATURES, features);
+	/* a newer caller whose extra field is zero */
+	ASSERT_EQ(0, xioctl(self->fd, CMD(MHEAP_IOC_VERSION, RW, sizeof(n)), &n));
+	EXPECT_EQ(MHEAP_UAPI_VERSION, n.v.version);
 }
 
-TEST_F(dev, version_flags_einval)
+TEST_F(heap, alloc_write_read_info)
 {
-	struct mheap_version v = { .flags = 1, .version = 7, .features = 5 };
+	struct mheap_info i;
+	char buf[32] = "";
+	uint32_t h;
 
-	EXPECT_EQ(-1, ioctl(self->fd, MHEAP_IOC_VERSION, &v));
-	EXPECT_EQ(EINVAL, errno);
-	/* an error writes nothing back */
-	EXPECT_EQ(7U, v.version);
-	EXPECT_EQ(5ULL, v.features);
+	ASSERT_EQ(0, mheap_alloc(self->mh, 32, 2, 0xc0ffee, &h));
+	EXPECT_NE(0U, h);
+	ASSERT_EQ(0, mheap_read(self->mh, h, 0, buf, 32));
+	EXPECT_EQ(0, memcmp(buf, (char[32]){ 0 }, 32));	/* zero-filled */
+	ASSERT_EQ(0, mheap_write(self->mh, h, 4, "payload", 8));
+	ASSERT_EQ(0, mheap_read(self->mh, h, 4, buf, 8));
+	EXPECT_STREQ("payload", buf);
+	ASSERT_EQ(0, mheap_read(self->mh, h, 32, buf, 0));
+	ASSERT_EQ(0, mheap_info(self->mh, h, &i));
+	EXPECT_EQ(32ULL, i.size);
+	EXPECT_EQ(2U, i.nrefs);
+	EXPECT_EQ(1U, i.refcnt);
+	EXPECT_EQ(0xc0ffeeULL, i.cookie);
+	EXPECT_EQ(MHEAP_INFO_TRACKED, i.info_flags);
+	EXPECT_EQ(0U, i.generation);
+	EXPECT_EQ(1ULL, live(self->mh));
+	ASSERT_EQ(0, mheap_release(self->mh, h));
+	EXPECT_EQ(0ULL, live(self->mh));
 }
 
-TEST_F(dev, version_null_efault)
+TEST_F(heap, large_payload)
 {
-	EXPECT_EQ(-1, ioctl(self->fd, MHEAP_IOC_VERSION, NULL));
-	EXPECT_EQ(EFAULT, errno);
+	size_t n = MHEAP_MAX_SIZE;
+	char *in = malloc(n), *out = malloc(n);
+	uint32_t h;
+	size_t i;
+
+	ASSERT_NE(NULL, in);
+	ASSERT_NE(NULL, out);
+	for (i = 0; i < n; i++)
+		in[i] = i * 7;
+	ASSERT_EQ(0, mheap_alloc(self->mh, n, 0, 0, &h));
+	ASSERT_EQ(0, mheap_write(self->mh, h, 0, in, n));
+	ASSERT_EQ(0, mheap_read(self->mh, h, 0, out, n));
+	EXPECT_EQ(0, memcmp(in, out, n));
+	free(in);
+	free(out);
 }
 
-/* The version ioctl on a page mapped with @prot: it must fail with EFAULT. */
-static int version_on_page(int fd, int prot)
+TEST_F(heap, refcounting_frees_a_chain)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	void *p = mmap(NULL, page, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int err;
+	uint32_t a, b, c, got;
+	struct mheap_info i;
 
-	if (p == MAP_FAILED)
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &a));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &b));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &c));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, a, 0, b));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, b, 0, c));
+	ASSERT_EQ(0, mheap_info(self->mh, b, &i));
+	EXPECT_EQ(2U, i.refcnt);
+	ASSERT_EQ(0, mheap_get_slot(self->mh, a, 0, &got));
+	ASSERT_EQ(0, mheap_info(self->mh, got, &i));
+	EXPECT_EQ(3U, i.refcnt);
+	ASSERT_EQ(0, mheap_release(self->mh, got));
+	ASSERT_EQ(0, mheap_get_slot(self->mh, c, 0, &got));
+	EXPECT_EQ(0U, got);	/* an empty slot */
+	ASSERT_EQ(0, mheap_release(self->mh, b));
+	ASSERT_EQ(0, mheap_release(self->mh, c));
+	EXPECT_EQ(3ULL, live(self->mh));
+	ASSERT_EQ(0, mheap_release(self->mh, a));
+	EXPECT_EQ(0ULL, live(self->mh));
+}
+
+TEST_F(heap, cycle_survives_refcounting_then_collected)
+{
+	struct mheap_gc_stats g;
+	uint64_t n = 0;
+	uint32_t a, b;
+
+	ASSERT_EQ(0, mheap_gc_enable(self->mh, 0));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &a));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &b));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, a, 0, b));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, b, 0, a));
+	ASSERT_EQ(0, mheap_release(self->mh, a));
+	ASSERT_EQ(0, mheap_release(self->mh, b));
+	EXPECT_EQ(2ULL, live(self->mh));
+	ASSERT_EQ(0, mheap_collect(self->mh, 0, &n));
+	EXPECT_EQ(2ULL, n);
+	EXPECT_EQ(0ULL, live(self->mh));
+	ASSERT_EQ(0, mheap_gc_stats(self->mh, &g));
+	EXPECT_EQ(0U, g.state & MHEAP_GC_STATE_ENABLED);
+	EXPECT_EQ(1ULL, g.gen[0].collections);
+	EXPECT_EQ(2ULL, g.gen[0].collected);
+}
+
+TEST_F(heap, automatic_collection)
+{
+	uint32_t t[3] = { 10, 10, 10 }, a, b;
+	struct mheap_config c;
+	int i, tries;
+
+	ASSERT_EQ(0, mheap_set_threshold(self->mh, t));
+	ASSERT_EQ(0, mheap_get_config(self->mh, &c));
+	EXPECT_EQ(10U, c.threshold[0]);
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &a));
+		ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &b));
+		ASSERT_EQ(0, mheap_set_slot(self->mh, a, 0, b));
+		ASSERT_EQ(0, mheap_set_slot(self->mh, b, 0, a));
+		ASSERT_EQ(0, mheap_release(self->mh, a));
+		ASSERT_EQ(0, mheap_release(self->mh, b));
+	}
+	/* the workqueue collector runs on its own */
+	for (tries = 0; tries < 200 && live(self->mh) > 20; tries++)
+		usleep(10000);
+	EXPECT_GE(20ULL, live(self->mh));
+}
+
+TEST_F(heap, gc_controls)
+{
+	uint32_t a, b, hs[4], total = 0;
+	struct mheap_gc_stats g;
+	uint64_t n = 0;
+
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &a));
+	ASSERT_EQ(0, mheap_gc_freeze(self->mh));
+	ASSERT_EQ(0, mheap_gc_stats(self->mh, &g));
+	EXPECT_EQ(1ULL, g.freeze_count);
+	ASSERT_EQ(0, mheap_gc_unfreeze(self->mh));
+	ASSERT_EQ(0, mheap_gc_stats(self->mh, &g));
+	EXPECT_EQ(0ULL, g.freeze_count);
+	ASSERT_EQ(0, mheap_release(self->mh, a));
+
+	ASSERT_EQ(0, mheap_gc_set_save_all(self->mh, 1));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &a));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &b));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, a, 0, b));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, b, 0, a));
+	ASSERT_EQ(0, mheap_release(self->mh, a));
+	ASSERT_EQ(0, mheap_release(self->mh, b));
+	ASSERT_EQ(0, mheap_collect(self->mh, 2, &n));
+	EXPECT_EQ(2ULL, n);
+	ASSERT_EQ(0, mheap_gc_stats(self->mh, &g));
+	EXPECT_EQ(2ULL, g.garbage);
+	EXPECT_EQ(MHEAP_GC_STATE_ENABLED | MHEAP_GC_STATE_SAVE_ALL, g.state);
+	EXPECT_EQ(2ULL, live(self->mh));
+	/* the garbage list, as handles; then release it */
+	ASSERT_EQ(2, mheap_garbage(self->mh, hs, 4, &total));
+	EXPECT_EQ(2U, total);
+	ASSERT_EQ(0, mheap_release(self->mh, hs[0]));
+	ASSERT_EQ(0, mheap_release(self->mh, hs[1]));
+	ASSERT_EQ(0, mheap_gc_set_save_all(self->mh, 0));
+	ASSERT_EQ(0, mheap_gc_release_garbage(self->mh, &n));
+	EXPECT_EQ(2ULL, n);
+	/* off the list, the cycle is ordinary garbage for the next collection */
+	EXPECT_EQ(2ULL, live(self->mh));
+	ASSERT_EQ(0, mheap_collect(self->mh, 2, &n));
+	EXPECT_EQ(2ULL, n);
+	EXPECT_EQ(0ULL, live(self->mh));
+}
+
+TEST_F(heap, referents_and_referrers)
+{
+	uint32_t a, b, c, hs[8], total = 0;
+	struct mheap_info i;
+
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 3, 0, &a));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 1, 0, &b));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 0, 0, &c));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, a, 0, b));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, a, 2, c));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, b, 0, c));
+	ASSERT_EQ(2, mheap_referents(self->mh, a, hs, 8, &total));
+	EXPECT_EQ(2U, total);
+	ASSERT_EQ(0, mheap_info(self->mh, hs[1], &i));
+	EXPECT_EQ(0U, i.nrefs);		/* c */
+	ASSERT_EQ(2, mheap_referrers(self->mh, c, hs + 2, 8, &total));
+	/* counting only */
+	ASSERT_EQ(0, mheap_referrers(self->mh, c, NULL, 0, &total));
+	EXPECT_EQ(2U, total);
+	ASSERT_EQ(0, mheap_info(self->mh, c, &i));
+	EXPECT_EQ(4U, i.refcnt);	/* handle, 2 slots, referents' handle */
+}
+
+TEST_F(heap, weak_handles)
+{
+	uint32_t a, w, s;
+	struct mheap_info i;
+
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 0, 7, &a));
+	ASSERT_EQ(0, mheap_dup_weak(self->mh, a, &w));
+	ASSERT_EQ(0, mheap_info(self->mh, w, &i));
+	EXPECT_EQ(MHEAP_INFO_WEAK, i.info_flags);
+	EXPECT_EQ(1U, i.refcnt);
+	EXPECT_EQ(7ULL, i.cookie);
+	ASSERT_EQ(0, mheap_dup(self->mh, w, &s));	/* upgrade */
+	ASSERT_EQ(0, mheap_release(self->mh, a));
+	EXPECT_EQ(0, mheap_info(self->mh, w, &i));
+	ASSERT_EQ(0, mheap_release(self->mh, s));
+	EXPECT_EQ(0ULL, live(self->mh));
+	EXPECT_EQ(-ESTALE, mheap_info(self->mh, w, &i));
+	EXPECT_EQ(-ESTALE, mheap_dup(self->mh, w, &s));
+	EXPECT_EQ(0, mheap_release(self->mh, w));
+	EXPECT_EQ(-ENOENT, mheap_release(self->mh, w));
+}
+
+TEST_F(heap, capacity_limit)
+{
+	struct mheap_config c;
+	uint32_t h;
+
+	ASSERT_EQ(0, mheap_set_capacity(self->mh, 512 * 1024));
+	ASSERT_EQ(0, mheap_get_config(self->mh, &c));
+	EXPECT_EQ(512ULL * 1024, c.capacity);
+	EXPECT_LE(c.capacity, c.capacity_max);
+	EXPECT_EQ(-ENOSPC, mheap_alloc(self->mh, 1 << 20, 0, 0, &h));
+	EXPECT_EQ(0ULL, live(self->mh));
+	ASSERT_EQ(0, mheap_set_capacity(self->mh, 4 << 20));
+	EXPECT_EQ(0, mheap_alloc(self->mh, 1 << 20, 0, 0, &h));
+}
+
+TEST_F(heap, batch_results_and_stop)
+{
+	struct mheap_batch_buf b;
+	uint32_t h[3], out;
+	char in[8] = "batched", got[8] = "";
+	int i;
+
+	ASSERT_EQ(0, mheap_batch_init(&b, 16));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(i, mheap_batch_alloc(&b, 8, 1, i));
+	ASSERT_EQ(3, mheap_batch_run(self->mh, &b, 0));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, mheap_batch_result(&b, i, &h[i]));
+	mheap_batch_reset(&b);
+	mheap_batch_set_slot(&b, h[0], 0, h[1]);
+	mheap_batch_write(&b, h[0], 0, in, 8);
+	mheap_batch_read(&b, h[0], 0, got, 8);
+	mheap_batch_close(&b, 9999);			/* fails: ENOENT */
+	mheap_batch_get_slot(&b, h[0], 0);
+	/* stop at the first failure: 4 processed, the 4th failed */
+	ASSERT_EQ(4, mheap_batch_run(self->mh, &b, 0));
+	EXPECT_STREQ("batched", got);
+	EXPECT_EQ(-ENOENT, mheap_batch_result(&b, 3, NULL));
+	EXPECT_EQ(0U, b.ops[4].out);			/* not run */
+	/* go on after failures */
+	ASSERT_EQ(5, mheap_batch_run(self->mh, &b, MHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(-ENOENT, mheap_batch_result(&b, 3, NULL));
+	ASSERT_EQ(0, mheap_batch_result(&b, 4, &out));
+	EXPECT_NE(0U, out);
+	/* a bad operation in a batch: its own errno, nothing else changes */
+	mheap_batch_reset(&b);
+	mheap_batch_alloc(&b, 8, 0, 0);
+	b.ops[0].handle = 1;				/* unused field set */
+	mheap_batch_dup(&b, h[2], MHEAP_DUP_WEAK);
+	b.count++;					/* op 2: zeroed, unknown */
+	memset(&b.ops[2], 0, sizeof(b.ops[2]));
+	ASSERT_EQ(3, mheap_batch_run(self->mh, &b, MHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(-EINVAL, mheap_batch_result(&b, 0, NULL));
+	EXPECT_EQ(0, mheap_batch_result(&b, 1, &out));
+	EXPECT_EQ(-EINVAL, mheap_batch_result(&b, 2, NULL));
+	EXPECT_EQ(3ULL, live(self->mh));
+	mheap_batch_free(&b);
+}
+
+/* Operations whose array runs into an unmapped page: the batch stops there. */
+TEST_F(heap, batch_stops_at_unreadable_op)
+{
+	char *page = edge_page(PROT_READ | PROT_WRITE);
+	size_t fit = page_size() / sizeof(struct mheap_op);
+	struct mheap_op *ops = (struct mheap_op *)page;
+	struct mheap_batch b = { .ops = (uintptr_t)ops, .count = fit + 5 };
+	size_t i;
+
+	ASSERT_NE(NULL, page);
+	for (i = 0; i < fit; i++)
+		ops[i] = (struct mheap_op){ .op = MHEAP_OP_ALLOC, .arg0 = 8 };
+	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_BATCH, &b));
+	EXPECT_EQ(fit, b.done);
+	EXPECT_EQ(fit, live(self->mh));
+	munmap(page, page_size());
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/* Signals interrupt long batches; the library resumes them. */
+TEST_F(heap, batch_interrupted_and_resumed)
+{
+	struct itimerval it = { { 0, 500 }, { 0, 500 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct mheap_batch_buf b;
+	uint32_t obj, target, i;
+	int interrupted = 0, done = 0, rounds;
+
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 8, 0, &obj));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 0, 0, &target));
+	ASSERT_EQ(0, mheap_batch_init(&b, MHEAP_BATCH_MAX));
+	for (i = 0; i < MHEAP_BATCH_MAX; i++)
+		mheap_batch_set_slot(&b, obj, i % 8, i & 1 ? 0 : target);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	for (rounds = 0; rounds < 20 && !interrupted; rounds++) {
+		struct mheap_batch hdr = { .ops = (uintptr_t)b.ops, .count = b.count };
+		int err = xioctl(self->fd, MHEAP_IOC_BATCH, &hdr);
+
+		if (err == EINTR || (!err && hdr.done < hdr.count))
+			interrupted++;
+		else
+			ASSERT_EQ(0, err);
+	}
+	done = mheap_batch_run(self->mh, &b, 0);
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	EXPECT_LT(0, interrupted) TH_LOG("%d alarms, no batch interrupted", alarms);
+	EXPECT_EQ(MHEAP_BATCH_MAX, done);
+	mheap_batch_free(&b);
+}
+
+TEST_F(heap, new_client_export_import)
+{
+	struct mheap_heap_stats s;
+	struct mheap *other;
+	uint32_t a, got;
+	uint64_t token;
+	char buf[4];
+	int fd;
+
+	fd = mheap_new_client(self->mh, MHEAP_CLIENT_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(0, mheap_from_fd(fd, &other));
+	ASSERT_EQ(0, mheap_heap_stats(self->mh, &s));
+	EXPECT_EQ(2U, s.clients);
+	ASSERT_EQ(0, mheap_alloc(self->mh, 4, 0, 0, &a));
+	ASSERT_EQ(0, mheap_write(self->mh, a, 0, "abc", 4));
+	/* the new client's handle table is empty */
+	EXPECT_EQ(-ENOENT, mheap_info(other, a, &(struct mheap_info){ 0 }));
+	ASSERT_EQ(0, mheap_export(self->mh, a, &token));
+	ASSERT_EQ(0, mheap_release(self->mh, a));
+	EXPECT_EQ(1ULL, live(self->mh));	/* the token holds it */
+	ASSERT_EQ(0, mheap_import(other, token, &got));
+	EXPECT_EQ(-ENOENT, mheap_import(other, token, &got));	/* once */
+	ASSERT_EQ(0, mheap_read(other, got, 0, buf, 4));
+	EXPECT_STREQ("abc", buf);
+	/* the heap lives until its last client is closed */
+	ASSERT_EQ(0, mheap_close(self->mh));
+	ASSERT_EQ(0, mheap_read(other, got, 0, buf, 4));
+	ASSERT_EQ(0, mheap_heap_stats(other, &s));
+	EXPECT_EQ(1U, s.clients);
+	EXPECT_EQ(1ULL, s.objects_live);
+	self->mh = other;
+	EXPECT_EQ(-1, lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(ESPIPE, errno);
+}
+
+TEST_F(heap, unimported_tokens_released_with_heap)
+{
+	uint64_t token;
+	uint32_t a;
+
+	ASSERT_EQ(0, mheap_alloc(self->mh, 4, 1, 0, &a));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, a, 0, a));
+	ASSERT_EQ(0, mheap_export(self->mh, a, &token));
+	/* teardown closes the heap with the token outstanding: kmemleak and
+	 * the module statistics check that nothing stays behind */
+}
+
+struct thread_arg {
+	struct mheap *mh;
+	int iterations;
+	int errors;
+};
+
+static void *mutator(void *p)
+{
+	struct thread_arg *t = p;
+	uint32_t a, b, c;
+	int i;
+
+	for (i = 0; i < t->iterations; i++) {
+		if (mheap_alloc(t->mh, 16, 2, i, &a) ||
+		    mheap_alloc(t->mh, 16, 2, i, &b)) {
+			t->errors++;
+			continue;
+		}
+		t->errors += !!mheap_set_slot(t->mh, a, 0, b);
+		t->errors += !!mheap_set_slot(t->mh, b, 1, a);
+		t->errors += !!mheap_get_slot(t->mh, a, 0, &c);
+		t->errors += !!mheap_write(t->mh, c, 0, &i, sizeof(i));
+		t->errors += !!mheap_release(t->mh, c);
+		t->errors += !!mheap_release(t->mh, a);
+		t->errors += !!mheap_release(t->mh, b);
+		if (i % 64 == 0)
+			t->errors += !!mheap_collect(t->mh, i % 3, NULL);
+	}
+	return NULL;
+}
+
+TEST_F(heap, threads_share_a_heap)
+{
+	struct thread_arg args[4];
+	pthread_t threads[4];
+	struct mheap_heap_stats s;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ .mh = self->mh, .iterations = 1500 };
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, mutator, &args[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(threads[i], NULL);
+		EXPECT_EQ(0, args[i].errors);
+	}
+	ASSERT_EQ(0, mheap_collect(self->mh, 2, NULL));
+	ASSERT_EQ(0, mheap_heap_stats(self->mh, &s));
+	EXPECT_EQ(0ULL, s.objects_live);
+	EXPECT_EQ(0U, s.handles);
+	EXPECT_EQ(4ULL * 1500 * 2, s.objects_allocated);
+}
+
+static int send_fd(int sock, int fd)
+{
+	char data = 'F', cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char data, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, 0) != 1)
 		return -1;
-	err = ioctl(fd, MHEAP_IOC_VERSION, p) ? errno : 0;
-	munmap(p, page);
-	return err;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
 }
 
-TEST_F(dev, version_unmapped_efault)
+/*
+ * The child receives a client over a unix socket, builds objects (a cycle
+ * among them), reports, then runs endless big batches until SIGKILL.
+ */
+static void child_main(int sock, int ready)
 {
-	EXPECT_EQ(EFAULT, version_on_page(self->fd, PROT_NONE));
+	struct mheap_batch_buf b;
+	struct mheap *mh;
+	uint32_t a, c, obj;
+	int fd = recv_fd(sock), i;
+
+	if (fd < 0 || mheap_from_fd(fd, &mh) ||
+	    mheap_alloc(mh, 100, 1, 0, &a) || mheap_alloc(mh, 100, 1, 0, &c) ||
+	    mheap_set_slot(mh, a, 0, c) || mheap_set_slot(mh, c, 0, a) ||
+	    mheap_alloc(mh, 0, 8, 0, &obj) || mheap_batch_init(&b, MHEAP_BATCH_MAX))
+		_exit(1);
+	for (i = 0; i < 100; i++)
+		if (mheap_alloc(mh, 64, 0, 0, &a))
+			_exit(1);
+	for (i = 0; i < MHEAP_BATCH_MAX; i++)
+		mheap_batch_set_slot(&b, obj, i % 8, i & 1 ? 0 : a);
+	if (write(ready, "R", 1) != 1)
+		_exit(1);
+	for (;;)
+		mheap_batch_run(mh, &b, 0);
 }
 
-TEST_F(dev, version_read_only_memory_efault)
+TEST_F(heap, client_passed_to_process_killed_mid_batch)
 {
-	EXPECT_EQ(EFAULT, version_on_page(self->fd, PROT_READ));
+	int sv[2], pipefd[2], fd, status;
+	struct mheap_heap_stats s;
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		mheap_close(self->mh);	/* the child holds only what it is sent */
+		close(sv[0]);
+		close(pipefd[0]);
+		child_main(sv[1], pipefd[1]);
+	}
+	close(sv[1]);
+	close(pipefd[1]);
+	fd = mheap_new_client(self->mh, MHEAP_CLIENT_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_fd(sv[0], fd));
+	close(fd);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	ASSERT_EQ(0, mheap_heap_stats(self->mh, &s));
+	EXPECT_EQ(2U, s.clients);
+	EXPECT_EQ(103ULL, s.objects_live);
+	usleep(20000);			/* well inside a batch by now */
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	/* its client was closed with it: handles released, the cycle is left */
+	ASSERT_EQ(0, mheap_heap_stats(self->mh, &s));
+	EXPECT_EQ(1U, s.clients);
+	EXPECT_EQ(2ULL, s.objects_live);
+	ASSERT_EQ(0, mheap_collect(self->mh, 2, NULL));
+	EXPECT_EQ(0ULL, live(self->mh));
+	close(sv[0]);
+	close(pipefd[0]);
 }
 
-TEST_F(dev, unknown_number_enotty)
+/* Open files hold the module: rmmod is refused while any is open. */
+static long module_refcnt(void)
 {
-	struct mheap_version v = { 0 };
+	FILE *f = fopen("/sys/module/mheap/refcnt", "r");
+	long n = -1;
 
-	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(MHEAP_IOC_MAGIC, 0x7f,
-					    struct mheap_version), &v));
-	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(MHEAP_IOC_MAGIC, 0xff,
-					    struct mheap_version), &v));
-	EXPECT_EQ(ENOTTY, errno);
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
 }
 
-TEST_F(dev, wrong_magic_enotty)
+TEST(files_hold_the_module)
 {
-	struct mheap_version v = { 0 };
+	struct mheap *mh;
+	long base = module_refcnt();
+	int fd;
 
-	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(MHEAP_IOC_MAGIC + 1, 0x00,
-					    struct mheap_version), &v));
-	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(0U, v.version);
-}
-
-TEST_F(dev, wrong_direction_enotty)
-{
-	struct mheap_version v = { 0 };
-
-	EXPECT_EQ(-1, ioctl(self->fd, VERSION_CMD(_IOC_READ, sizeof(v)), &v));
-	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(self->fd, VERSION_CMD(_IOC_WRITE, sizeof(v)), &v));
-	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(self->fd, VERSION_CMD(_IOC_NONE, 0), &v));
-	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(0U, v.version);
-}
-
-TEST_F(dev, short_struct_einval)
-{
-	struct mheap_version v = { 0 };
-
-	EXPECT_EQ(-1, ioctl(self->fd, VERSION_CMD(RW, 8), &v));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, ioctl(self->fd, VERSION_CMD(RW, 0), &v));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(0U, v.version);
-}
-
-TEST_F(dev, newer_caller_zero_tail)
-{
-	struct version_v2 v = { .future = 0 };
-
-	ASSERT_EQ(0, ioctl(self->fd, VERSION_CMD(RW, sizeof(v)), &v));
-	EXPECT_EQ(MHEAP_UAPI_VERSION, v.v1.version);
-	EXPECT_EQ(0ULL, v.future);
-}
-
-TEST_F(dev, newer_caller_unknown_field_e2big)
-{
-	struct version_v2 v = { .future = 1 };
-
-	EXPECT_EQ(-1, ioctl(self->fd, VERSION_CMD(RW, sizeof(v)), &v));
-	EXPECT_EQ(E2BIG, errno);
-	EXPECT_EQ(0U, v.v1.version);
+	if (base < 0)
+		SKIP(return, "no /sys/module/mheap/refcnt");
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	EXPECT_EQ(base + 1, module_refcnt());
+	fd = mheap_new_client(mh, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(base + 2, module_refcnt());
+	ASSERT_EQ(0, mheap_close(mh));
+	EXPECT_EQ(base + 1, module_refcnt());
+	close(fd);
+	EXPECT_EQ(base, module_refcnt());
 }
 
 TEST(opens_are_independent_heaps)
 {
-	int a = mheap_open(NULL), b = mheap_open(NULL);
-	uint32_t version = 0;
+	struct mheap *a, *b;
+	uint32_t h;
 
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
-	EXPECT_NE(a, b);
+	ASSERT_EQ(0, mheap_open(NULL, &a));
+	ASSERT_EQ(0, mheap_open(NULL, &b));
+	ASSERT_EQ(0, mheap_alloc(a, 8, 0, 0, &h));
+	EXPECT_EQ(1ULL, live(a));
+	EXPECT_EQ(0ULL, live(b));
+	EXPECT_EQ(-ENOENT, mheap_release(b, h));
 	EXPECT_EQ(0, mheap_close(a));
-	/* closing one heap leaves the other working */
-	EXPECT_EQ(0, mheap_get_version(b, &version, NULL));
-	EXPECT_EQ(MHEAP_UAPI_VERSION, version);
+	EXPECT_EQ(0ULL, live(b));
 	EXPECT_EQ(0, mheap_close(b));
-}
-
-TEST(not_seekable)
-{
-	int fd = mheap_open(NULL);
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, lseek(fd, 0, SEEK_SET));
-	EXPECT_EQ(ESPIPE, errno);
-	EXPECT_EQ(0, mheap_close(fd));
 }
 
 TEST(many_heaps)
 {
-	int fds[64], i;
+	struct mheap *mh[64];
+	int i;
 
-	for (i = 0; i < 64; i++) {
-		fds[i] = mheap_open(NULL);
-		ASSERT_LE(0, fds[i]);
-	}
 	for (i = 0; i < 64; i++)
-		EXPECT_EQ(0, mheap_close(fds[i]));
+		ASSERT_EQ(0, mheap_open(NULL, &mh[i]));
+	for (i = 0; i < 64; i++)
+		EXPECT_EQ(0, mheap_close(mh[i]));
+}
+
+/* Runs last (the harness keeps file order): everything earlier is gone. */
+TEST(module_statistics_back_to_zero)
+{
+	struct mheap_module_stats s;
+	struct mheap *mh;
+
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	ASSERT_EQ(0, mheap_module_stats(mh, &s));
+	EXPECT_EQ(1ULL, s.heaps);	/* this test's own, empty */
+	EXPECT_EQ(0ULL, s.arena_bytes);
+	EXPECT_LE(s.capacity, s.capacity_max);
+	EXPECT_EQ(0, mheap_close(mh));
 }
 
 TEST_HARNESS_MAIN

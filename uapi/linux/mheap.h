@@ -262,8 +262,8 @@ struct mheap_info {
  * oldest generation (as CPython's gc.freeze()).
  * MHEAP_GC_SET_SAVE_ALL: when 1, unreachable objects are kept on the
  * garbage list (MHEAP_REFS_GARBAGE) instead of freed (gc.DEBUG_SAVEALL).
- * MHEAP_GC_RELEASE_GARBAGE frees what the garbage list holds (objects
- * that became reachable again are only dropped from the list).
+ * MHEAP_GC_RELEASE_GARBAGE empties the garbage list: objects nothing
+ * else holds are freed, cycles among them by the next collection.
  * Errors: EINVAL for an unknown @op or a bad @arg.
  */
 struct mheap_gc_ctl {
@@ -463,10 +463,12 @@ enum mheap_op_code {
  * processes nothing) for a bad header: EINVAL for @count 0 or unknown
  * @flags, E2BIG for @count above MHEAP_BATCH_MAX, EFAULT when the first
  * operation cannot be read, EINTR when a signal is pending at the start.
- * When an operation cannot be read or its result cannot be written, the
- * batch stops there: that operation is not run (or, when its result could
- * not be written, a handle it created is closed again), and @done counts
- * the ones before it.
+ * Operations are read, run and written back 32 at a time. When operations
+ * cannot be read, or their results cannot be written, the batch stops
+ * before them and @done counts those whose results were written. (Only if
+ * the array is unmapped while the batch runs can up to 32 operations have
+ * run without their results written back; handles they created are
+ * closed again.)
  */
 struct mheap_batch {
 	__u64 ops;
