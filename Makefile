@@ -71,7 +71,9 @@ install: userspace
 	install -m 0755 $(USER)/libmheap.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libmheap.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmheap.so
-	install -m 0644 $(USER)/libmheap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@VERSION@|$(LIB_VERSION)|' userspace/lib/libmheap.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/libmheap.pc
 	install -m 0644 userspace/lib/mheap.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0644 uapi/linux/mheap.h $(DESTDIR)$(PREFIX)/include/linux/
 	install -m 0755 $(USER)/mheapctl $(DESTDIR)$(PREFIX)/bin/

@@ -59,6 +59,7 @@
 #ifndef _UAPI_LINUX_MHEAP_H
 #define _UAPI_LINUX_MHEAP_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -70,9 +71,9 @@
 #define MHEAP_IOC_MAGIC		0xB7
 
 /* Limits */
-#define MHEAP_MAX_SIZE		(8U << 20)	/* payload bytes */
-#define MHEAP_MAX_REFS		(1U << 20)	/* reference slots */
-#define MHEAP_MAX_HANDLES	((1U << 20) - 1)	/* per client */
+#define MHEAP_MAX_SIZE		0x800000U	/* payload bytes: 8 MiB */
+#define MHEAP_MAX_REFS		0x100000U	/* reference slots: 2^20 */
+#define MHEAP_MAX_HANDLES	0xfffffU	/* per client: 2^20 - 1 */
 #define MHEAP_BATCH_MAX		65536		/* operations per batch */
 #define MHEAP_REFS_MAX		65536		/* handles per MHEAP_IOC_REFS */
 #define MHEAP_GENERATIONS	3		/* collected generations */
@@ -90,9 +91,9 @@ struct mheap_version {
 	__u64 features;
 };
 
-#define MHEAP_FEATURE_BATCH	(1ULL << 0)	/* MHEAP_IOC_BATCH */
-#define MHEAP_FEATURE_CLIENTS	(1ULL << 1)	/* NEW_CLIENT, EXPORT, IMPORT */
-#define MHEAP_FEATURE_WEAK	(1ULL << 2)	/* MHEAP_DUP_WEAK */
+#define MHEAP_FEATURE_BATCH	_BITULL(0)	/* MHEAP_IOC_BATCH */
+#define MHEAP_FEATURE_CLIENTS	_BITULL(1)	/* NEW_CLIENT, EXPORT, IMPORT */
+#define MHEAP_FEATURE_WEAK	_BITULL(2)	/* MHEAP_DUP_WEAK */
 
 /**
  * struct mheap_config - MHEAP_IOC_CONFIG: read and change heap settings
@@ -120,8 +121,8 @@ struct mheap_config {
 	__u32 reserved2;
 };
 
-#define MHEAP_CONFIG_SET_CAPACITY	(1U << 0)
-#define MHEAP_CONFIG_SET_THRESHOLD	(1U << 1)
+#define MHEAP_CONFIG_SET_CAPACITY	_BITUL(0)
+#define MHEAP_CONFIG_SET_THRESHOLD	_BITUL(1)
 
 /**
  * struct mheap_alloc - MHEAP_IOC_ALLOC: allocate an object
@@ -165,7 +166,7 @@ struct mheap_dup {
 	__u32 reserved;
 };
 
-#define MHEAP_DUP_WEAK		(1U << 0)
+#define MHEAP_DUP_WEAK		_BITUL(0)
 
 /**
  * struct mheap_close - MHEAP_IOC_CLOSE: close a handle
@@ -243,8 +244,8 @@ struct mheap_info {
 	__u64 cookie;
 };
 
-#define MHEAP_INFO_TRACKED	(1U << 0)	/* seen by the collector */
-#define MHEAP_INFO_WEAK		(1U << 1)	/* @handle is a weak handle */
+#define MHEAP_INFO_TRACKED	_BITUL(0)	/* seen by the collector */
+#define MHEAP_INFO_WEAK		_BITUL(1)	/* @handle is a weak handle */
 
 /**
  * struct mheap_gc_ctl - MHEAP_IOC_GC: control the cycle collector
@@ -324,8 +325,8 @@ struct mheap_gc_stats {
 	struct mheap_gc_gen_stats gen[MHEAP_GENERATIONS];
 };
 
-#define MHEAP_GC_STATE_ENABLED	(1U << 0)
-#define MHEAP_GC_STATE_SAVE_ALL	(1U << 1)
+#define MHEAP_GC_STATE_ENABLED	_BITUL(0)
+#define MHEAP_GC_STATE_SAVE_ALL	_BITUL(1)
 
 /**
  * struct mheap_heap_stats - MHEAP_IOC_HEAP_STATS: the heap's statistics
@@ -478,7 +479,7 @@ struct mheap_batch {
 	__u32 reserved;
 };
 
-#define MHEAP_BATCH_CONTINUE	(1U << 0)
+#define MHEAP_BATCH_CONTINUE	_BITUL(0)
 
 /**
  * struct mheap_new_client - MHEAP_IOC_NEW_CLIENT: another client
@@ -493,7 +494,7 @@ struct mheap_new_client {
 	__s32 fd;
 };
 
-#define MHEAP_CLIENT_CLOEXEC	(1U << 0)
+#define MHEAP_CLIENT_CLOEXEC	_BITUL(0)
 
 /**
  * struct mheap_token - MHEAP_IOC_EXPORT and MHEAP_IOC_IMPORT
