@@ -583,8 +583,8 @@ unlock:
 	return 0;
 }
 
-/* Operations read, run and written back at a time by a batch */
-#define BATCH_CHUNK	32
+/* Operations read, run and written back at a time by a batch (on the stack) */
+#define BATCH_CHUNK	16
 
 /* Close the handles a batch's operations created; for undoing them. */
 static void batch_undo(struct mheap_file *f, const struct mheap_op *ops, u32 n)
@@ -648,8 +648,8 @@ static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 	struct mheap_op __user *uops = u64_to_user_ptr(b->ops);
 	bool stop_on_error = !(b->flags & MHEAP_BATCH_CONTINUE);
 	struct mheap_file *f = ctx->file;
+	struct mheap_op ops[BATCH_CHUNK];
 	u32 done = 0, n, ran;
-	struct mheap_op *ops;
 	long ret = 0;
 
 	if (b->flags & ~MHEAP_BATCH_CONTINUE || b->done || b->reserved ||
@@ -657,10 +657,6 @@ static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 		return -EINVAL;
 	if (b->count > MHEAP_BATCH_MAX)
 		return -E2BIG;
-	ops = kmalloc_array(min_t(u32, b->count, BATCH_CHUNK), sizeof(*ops),
-			    GFP_KERNEL_ACCOUNT);
-	if (!ops)
-		return -ENOMEM;
 	while (done < b->count) {
 		if (signal_pending(current)) {
 			ret = -EINTR;
@@ -688,7 +684,6 @@ static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 			break;
 		cond_resched();
 	}
-	kfree(ops);
 	if (!done)
 		return ret;
 	b->done = done;

@@ -171,7 +171,7 @@ run_check() {
 	[ "$INJECT" = selftest ] && selftest mheap_inject_selftest
 	# figures only: printed by run-vm.sh, not judged
 	begin bench
-	mheapctl bench --ops 8192 >&3 2>&1 3>&- || error "mheapctl bench failed"
+	mheapctl bench --ops 32768 >&3 2>&1 3>&- || error "mheapctl bench failed"
 	end bench
 	unload mheap_inject mheap_test mheap
 	kmemleak_report

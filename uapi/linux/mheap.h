@@ -464,10 +464,10 @@ enum mheap_op_code {
  * processes nothing) for a bad header: EINVAL for @count 0 or unknown
  * @flags, E2BIG for @count above MHEAP_BATCH_MAX, EFAULT when the first
  * operation cannot be read, EINTR when a signal is pending at the start.
- * Operations are read, run and written back 32 at a time. When operations
+ * Operations are read, run and written back 16 at a time. When operations
  * cannot be read, or their results cannot be written, the batch stops
  * before them and @done counts those whose results were written. (Only if
- * the array is unmapped while the batch runs can up to 32 operations have
+ * the array is unmapped while the batch runs can up to 16 operations have
  * run without their results written back; handles they created are
  * closed again.)
  */
