@@ -122,7 +122,8 @@ $(BUILD)/host-vg/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
 	$(CC) $(CFLAGS) -O1 -Imodule -Imodule/tests -Itests/host $(KSFT) \
 		-o $@ $< tests/host/sys_host.c $(CORE_SRC)
 
-# make bench: the core with optimisation, beside glibc and mimalloc.
+# make bench: the core with optimisation, beside glibc and mimalloc; the
+# collector beside CPython; one-op ioctls beside batches (stock kernel, VM).
 $(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/sys_host.c \
 		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
@@ -142,6 +143,8 @@ bench:
 	@echo
 	/usr/bin/python3 tests/bench/gc_bench.py >$(BUILD)/bench/cpython.txt
 	$(BUILD)/bench/gc_bench $(BUILD)/bench/cpython.txt
+	@echo
+	tests/qemu/run-vm.sh --kernel stock --mode bench
 
 host-build: $(HOST_TESTS) $(VG_TESTS)
 

@@ -636,10 +636,50 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op *ops, u32 n,
 	return i;
 }
 
-/* How many whole operations of @n a user copy moved, @left bytes short. */
-static u32 whole_ops(u32 n, unsigned long left)
+/*
+ * Read @n operations from @uops into @ops, field by field (plain loads: no
+ * string copy for 48 bytes). Return how many whole ones could be read.
+ */
+static u32 get_ops(struct mheap_op *ops, const struct mheap_op __user *uops,
+		   u32 n)
 {
-	return n - DIV_ROUND_UP(left, sizeof(struct mheap_op));
+	u32 i = 0;
+
+	if (!user_read_access_begin(uops, n * sizeof(*uops)))
+		return 0;
+	for (; i < n; i++) {
+		unsafe_get_user(ops[i].op, &uops[i].op, fault);
+		unsafe_get_user(ops[i].flags, &uops[i].flags, fault);
+		unsafe_get_user(ops[i].handle, &uops[i].handle, fault);
+		unsafe_get_user(ops[i].arg0, &uops[i].arg0, fault);
+		unsafe_get_user(ops[i].arg1, &uops[i].arg1, fault);
+		unsafe_get_user(ops[i].arg2, &uops[i].arg2, fault);
+		ops[i].result = 0;
+		ops[i].out = 0;
+	}
+fault:
+	user_read_access_end();
+	return i;
+}
+
+/*
+ * Write the results (@result and @out) of @n operations back to @uops.
+ * Return how many whole ones could be written.
+ */
+static u32 put_results(struct mheap_op __user *uops,
+		       const struct mheap_op *ops, u32 n)
+{
+	u32 i = 0;
+
+	if (!user_write_access_begin(uops, n * sizeof(*uops)))
+		return 0;
+	for (; i < n; i++) {
+		unsafe_put_user(ops[i].result, &uops[i].result, fault);
+		unsafe_put_user(ops[i].out, &uops[i].out, fault);
+	}
+fault:
+	user_write_access_end();
+	return i;
 }
 
 static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
@@ -648,7 +688,8 @@ static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 	struct mheap_op __user *uops = u64_to_user_ptr(b->ops);
 	bool stop_on_error = !(b->flags & MHEAP_BATCH_CONTINUE);
 	struct mheap_file *f = ctx->file;
-	struct mheap_op ops[BATCH_CHUNK];
+	/* each element used is written first, by get_ops() */
+	struct mheap_op ops[BATCH_CHUNK] __uninitialized;
 	u32 done = 0, n, ran;
 	long ret = 0;
 
@@ -663,17 +704,18 @@ static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 			break;
 		}
 		n = min_t(u32, b->count - done, BATCH_CHUNK);
-		/* read the operations, and make sure results can be written */
-		n = whole_ops(n, copy_from_user(ops, &uops[done], n * sizeof(*ops)));
-		if (n)
-			n = whole_ops(n, copy_to_user(&uops[done], ops,
-						      n * sizeof(*ops)));
+		/*
+		 * Read the operations, and make sure their results can be
+		 * written: write them now, zeroed.
+		 */
+		n = get_ops(ops, &uops[done], n);
+		n = put_results(&uops[done], ops, n);
 		if (!n) {
 			ret = -EFAULT;
 			break;
 		}
 		ran = batch_run_chunk(f, ops, n, stop_on_error);
-		if (copy_to_user(&uops[done], ops, ran * sizeof(*ops))) {
+		if (put_results(&uops[done], ops, ran) < ran) {
 			/* unmapped meanwhile: the caller cannot learn of them */
 			batch_undo(f, ops, ran);
 			ret = -EFAULT;

@@ -77,6 +77,23 @@ static struct mheap_handle *entry(struct mheap_client *client, u32 handle)
 	return h;
 }
 
+/* mheap_handle_lookup(), inline for the hot paths of this file */
+static inline int lookup(struct mheap_client *client, u32 handle, u32 *id)
+{
+	struct mheap_handle *h;
+
+	sys_assert_held(&client->heap->lock);
+	h = entry(client, handle);
+	if (!h)
+		return -ENOENT;
+	if (!(h->tag & MHEAP_HANDLE_WEAK)) {
+		*id = h->obj;
+		return 0;
+	}
+	*id = mheap_weak_deref(client->heap, h->obj);
+	return *id ? 0 : -ESTALE;
+}
+
 /**
  * mheap_handle_lookup() - the object a handle names
  * @client: the client.
@@ -91,18 +108,7 @@ static struct mheap_handle *entry(struct mheap_client *client, u32 handle)
  */
 int mheap_handle_lookup(struct mheap_client *client, u32 handle, u32 *id)
 {
-	struct mheap_handle *h;
-
-	sys_assert_held(&client->heap->lock);
-	h = entry(client, handle);
-	if (!h)
-		return -ENOENT;
-	if (!(h->tag & MHEAP_HANDLE_WEAK)) {
-		*id = h->obj;
-		return 0;
-	}
-	*id = mheap_weak_deref(client->heap, h->obj);
-	return *id ? 0 : -ESTALE;
+	return lookup(client, handle, id);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_lookup);
 
@@ -245,7 +251,7 @@ int mheap_handle_dup(struct mheap_client *client, u32 handle, u32 *copy)
 	u32 id;
 	int err;
 
-	err = mheap_handle_lookup(client, handle, &id);
+	err = lookup(client, handle, &id);
 	if (err)
 		return err;
 	return mheap_handle_install_ref(client, id, copy);
@@ -267,7 +273,7 @@ int mheap_handle_dup_weak(struct mheap_client *client, u32 handle, u32 *copy)
 	u32 id, ref;
 	int err;
 
-	err = mheap_handle_lookup(client, handle, &id);
+	err = lookup(client, handle, &id);
 	if (!err)
 		err = mheap_weak_get(client->heap, id, &ref);
 	if (err)
@@ -359,9 +365,9 @@ int mheap_handle_set_slot(struct mheap_client *client, u32 handle,
 	u32 id, tid = 0;
 	int err;
 
-	err = mheap_handle_lookup(client, handle, &id);
+	err = lookup(client, handle, &id);
 	if (!err && target)
-		err = mheap_handle_lookup(client, target, &tid);
+		err = lookup(client, target, &tid);
 	if (err)
 		return err;
 	return mheap_object_set_slot(client->heap, id, index, tid);
@@ -387,7 +393,7 @@ int mheap_handle_get_slot(struct mheap_client *client, u32 handle,
 	u32 id, tid;
 	int err;
 
-	err = mheap_handle_lookup(client, handle, &id);
+	err = lookup(client, handle, &id);
 	if (!err)
 		err = mheap_object_get_slot(client->heap, id, index, &tid);
 	if (err)
@@ -415,7 +421,7 @@ int mheap_handle_info(struct mheap_client *client, u32 handle,
 	u32 id;
 	int err;
 
-	err = mheap_handle_lookup(client, handle, &id);
+	err = lookup(client, handle, &id);
 	if (err)
 		return err;
 	mheap_object_info(client->heap, id, info);

@@ -213,6 +213,17 @@ static void release(struct mheap *heap, u32 id)
 	}
 }
 
+/* mheap_object_put(), inline for the hot paths of this file */
+static inline void put(struct mheap *heap, u32 id)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+
+	if (WARN_ON_ONCE(!obj->refcnt))
+		return;
+	if (!--obj->refcnt)
+		release(heap, id);
+}
+
 /**
  * mheap_object_put() - drop a reference
  * @heap: the heap.
@@ -225,13 +236,8 @@ static void release(struct mheap *heap, u32 id)
  */
 void mheap_object_put(struct mheap *heap, u32 id)
 {
-	struct mheap_object *obj = mheap_object_ptr(heap, id);
-
 	sys_assert_held(&heap->lock);
-	if (WARN_ON_ONCE(!obj->refcnt))
-		return;
-	if (!--obj->refcnt)
-		release(heap, id);
+	put(heap, id);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_put);
 
@@ -267,7 +273,7 @@ int mheap_object_set_slot(struct mheap *heap, u32 id, size_t index, u32 target)
 	old = obj->slots[index];
 	obj->slots[index] = target;
 	if (old)
-		mheap_object_put(heap, old);
+		put(heap, old);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_set_slot);

@@ -185,6 +185,15 @@ run_demo() {
 	unload mheap
 }
 
+# mheapctl bench alone (make bench): the one-op versus batch table.
+run_bench() {
+	insmod $MODDIR/mheap.ko || error "insmod mheap.ko failed"
+	begin bench
+	mheapctl bench --ops 65536 >&3 2>&1 3>&- || error "mheapctl bench failed"
+	end bench
+	unload mheap
+}
+
 run_shell() {
 	insmod $MODDIR/mheap.ko || echo "insmod mheap.ko failed"
 	echo "mheap VM: /dev/mheap is ready; modules in $MODDIR; exit to power off"
@@ -194,6 +203,7 @@ run_shell() {
 echo "mheap init: mode=$MODE inject=${INJECT:-none}"
 case $MODE in
 demo) run_demo ;;
+bench) run_bench ;;
 shell) run_shell ;;
 *) run_check ;;
 esac

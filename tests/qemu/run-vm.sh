@@ -3,7 +3,7 @@
 # Boot a kernel in QEMU with mheap and its tests in an initramfs, then judge
 # the run (verdict.py).
 #
-#   run-vm.sh [--kernel debug|stock] [--mode check|demo|shell]
+#   run-vm.sh [--kernel debug|stock] [--mode check|demo|bench|shell]
 #             [--inject FAULT] [--timeout SECONDS] [--tally FILE]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -87,6 +87,7 @@ timeout -k 10 "$timeout" "${qemu[@]}" -display none -monitor none \
 
 case $mode in
 demo) expect=(--expect demo) ;;
+bench) expect=(--expect bench) ;;
 *) expect=(--expect selftest:mheap_selftest
 	   --expect selftest:mheap_selftest_user
 	   --expect selftest:mheap_selftest_32)

@@ -868,6 +868,38 @@ TEST_F(heap, batch_stops_at_unreadable_op)
 	munmap(page, page_size());
 }
 
+/*
+ * Operations whose results run into a read-only page: the batch stops
+ * before the first operation whose result or out field cannot be written,
+ * and none after it ran.
+ */
+TEST_F(heap, batch_stops_at_unwritable_result)
+{
+	size_t fit = page_size() / sizeof(struct mheap_op), count = fit + 5, i;
+	char *p = mmap(NULL, 2 * page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct mheap_op *ops = (struct mheap_op *)p;
+	struct mheap_batch b = { .ops = (uintptr_t)ops, .count = count };
+	struct mheap_heap_stats s;
+
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < count; i++)
+		ops[i] = (struct mheap_op){ .op = MHEAP_OP_ALLOC, .arg0 = 8 };
+	ASSERT_EQ(0, mprotect(p + page_size(), page_size(), PROT_READ));
+	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_BATCH, &b));
+	/* the op straddling the boundary has its @out on the read-only page */
+	EXPECT_EQ(fit, b.done);
+	EXPECT_EQ(fit, live(self->mh));
+	/* and it never ran (not even to be undone) */
+	ASSERT_EQ(0, mheap_heap_stats(self->mh, &s));
+	EXPECT_EQ(fit, s.objects_allocated);
+	for (i = 0; i < fit; i++) {
+		EXPECT_EQ(0, ops[i].result);
+		EXPECT_NE(0, ops[i].out);
+	}
+	munmap(p, 2 * page_size());
+}
+
 static volatile sig_atomic_t alarms;
 
 static void on_alarm(int sig)

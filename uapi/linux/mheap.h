@@ -464,9 +464,11 @@ enum mheap_op_code {
  * processes nothing) for a bad header: EINVAL for @count 0 or unknown
  * @flags, E2BIG for @count above MHEAP_BATCH_MAX, EFAULT when the first
  * operation cannot be read, EINTR when a signal is pending at the start.
- * Operations are read, run and written back 16 at a time. When operations
- * cannot be read, or their results cannot be written, the batch stops
- * before them and @done counts those whose results were written. (Only if
+ * Operations are read, run and written back 16 at a time; before a group
+ * runs, its @result and @out fields are written as zeros (so those of
+ * operations past @done may read 0). When operations cannot be read, or
+ * their results cannot be written, the batch stops before them and @done
+ * counts those whose results were written. (Only if
  * the array is unmapped while the batch runs can up to 16 operations have
  * run without their results written back; handles they created are
  * closed again.)
