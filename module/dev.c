@@ -88,29 +88,6 @@ union mheap_ioc_arg {
 	struct mheap_token token;
 };
 
-/**
- * struct mheap_ioc_ctx - one ioctl call, as its handler sees it
- * @file: the caller's client; NULL in some KUnit tests.
- * @install: a file to install at @fd once the result was copied out.
- * @fd: the descriptor reserved for @install.
- */
-struct mheap_ioc_ctx {
-	struct mheap_file *file;
-	struct file *install;
-	int fd;
-};
-
-/*
- * One ioctl. _IOC_SIZE(cmd) is the size of the structure this module knows;
- * callers may pass any size from min_size (the first published one) up.
- */
-struct mheap_ioc_desc {
-	unsigned int cmd;
-	size_t min_size;
-	long (*fn)(struct mheap_ioc_ctx *ctx, void *arg);
-	void (*undo)(struct mheap_ioc_ctx *ctx, void *arg);
-};
-
 static struct mheap *heap_of(struct mheap_ioc_ctx *ctx)
 {
 	return ctx->file->shared->heap;
@@ -796,7 +773,7 @@ static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 		return PTR_ERR(file);
 	}
 	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
-	/* installed by mheap_ioctl() once the result is copied out */
+	/* installed by mheap_ioc_call() once the result is copied out */
 	ctx->install = file;
 	ctx->fd = fd;
 	nc->fd = fd;
@@ -907,20 +884,36 @@ static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
 	return desc;
 }
 
-static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/**
+ * mheap_ioc_call() - run one ioctl of the table on a user argument
+ * @desc: the ioctl, from the table.
+ * @ctx: the call; its @install is handled here.
+ * @cmd: the command as the caller encoded it: its size is the caller's.
+ * @uarg: the caller's argument.
+ *
+ * Copies the argument in as copy_struct_from_user() does (an older
+ * caller's missing fields read as zero, a newer caller's unknown fields must
+ * be zero), makes sure the result can be written back, runs the handler
+ * and copies back min(caller's size, kernel's size) bytes, only on
+ * success.
+ *
+ * Context: process context.
+ * Return: the handler's result; -EINVAL for a size below @desc's first
+ * published one; -E2BIG for unknown nonzero fields; -EFAULT.
+ */
+VISIBLE_IF_KUNIT
+long mheap_ioc_call(const struct mheap_ioc_desc *desc,
+		    struct mheap_ioc_ctx *ctx, unsigned int cmd,
+		    void __user *uarg)
 {
-	const struct mheap_ioc_desc *desc = mheap_ioc_lookup(cmd);
-	struct mheap_ioc_ctx ctx = { .file = file->private_data };
-	void __user *uarg = (void __user *)arg;
-	size_t usize = _IOC_SIZE(cmd), ksize;
+	size_t usize = _IOC_SIZE(cmd), ksize = _IOC_SIZE(desc->cmd);
 	union mheap_ioc_arg karg;
 	long ret;
 
-	if (!desc)
-		return -ENOTTY;
+	if (WARN_ON_ONCE(ksize > sizeof(karg)))
+		return -EINVAL;
 	if (usize < desc->min_size)
 		return -EINVAL;
-	ksize = _IOC_SIZE(desc->cmd);
 	ret = copy_struct_from_user(&karg, ksize, uarg, usize);
 	if (ret)
 		return ret;
@@ -932,22 +925,33 @@ static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if ((_IOC_DIR(cmd) & _IOC_READ) &&
 	    copy_to_user(uarg, &karg, min(usize, ksize)))
 		return -EFAULT;
-	ret = desc->fn(&ctx, &karg);
+	ret = desc->fn(ctx, &karg);
 	if (ret)
 		return ret;
 	if ((_IOC_DIR(cmd) & _IOC_READ) &&
 	    copy_to_user(uarg, &karg, min(usize, ksize))) {
-		if (ctx.install) {
-			fput(ctx.install);
-			put_unused_fd(ctx.fd);
+		if (ctx->install) {
+			fput(ctx->install);
+			put_unused_fd(ctx->fd);
 		}
 		if (desc->undo)
-			desc->undo(&ctx, &karg);
+			desc->undo(ctx, &karg);
 		return -EFAULT;
 	}
-	if (ctx.install)
-		fd_install(ctx.fd, ctx.install);
+	if (ctx->install)
+		fd_install(ctx->fd, ctx->install);
 	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_ioc_call);
+
+static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	const struct mheap_ioc_desc *desc = mheap_ioc_lookup(cmd);
+	struct mheap_ioc_ctx ctx = { .file = file->private_data };
+
+	if (!desc)
+		return -ENOTTY;
+	return mheap_ioc_call(desc, &ctx, cmd, (void __user *)arg);
 }
 
 static int mheap_open(struct inode *inode, struct file *file)

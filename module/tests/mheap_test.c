@@ -6,7 +6,9 @@
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/mman.h>
 #include <linux/mheap.h>
+#include <linux/uaccess.h>
 
 #include "../dev.h"
 #include "heap_cases.h"
@@ -299,9 +301,153 @@ static void version_rejects_flags(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v.features, 5);
 }
 
+/*
+ * The growth of argument structs, on an ioctl of the tests' own: its first
+ * published size holds @a; the kernel's struct has since grown @b and @c.
+ */
+struct grown_v0 {
+	__u64 a;
+};
+
+struct grown {
+	__u64 a;
+	__u64 b;
+	__u32 c;
+	__u32 pad;
+};
+
+/* What the handler saw, and how often it ran. */
+static struct grown grown_seen;
+static int grown_calls;
+
+static long grown_handler(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct grown *g = arg;
+
+	grown_seen = *g;
+	grown_calls++;
+	if (g->a == 99)
+		return -ENOENT;
+	g->a++;
+	g->b++;
+	g->c = 7;
+	return 0;
+}
+
+static const struct mheap_ioc_desc grown_desc = {
+	.cmd = _IOWR(MHEAP_IOC_MAGIC, 0x7f, struct grown),
+	.min_size = sizeof(struct grown_v0),
+	.fn = grown_handler,
+};
+
+#define GROWN_USER_BYTES	64
+#define GROWN_MARK		0xa5
+
+/*
+ * Call grown_desc with a caller's struct of @usize bytes, whose bytes come
+ * from @in (the rest of the user page is GROWN_MARK); the page after the
+ * call is in @out.
+ */
+static long grown_call(struct kunit *test, size_t usize, const void *in,
+		       size_t in_len, u8 *out)
+{
+	struct mheap_ioc_ctx ctx = {};
+	unsigned long addr;
+	u8 page[GROWN_USER_BYTES];
+	void __user *u;
+	long ret;
+
+	addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, addr, 0, "no user memory");
+	u = (void __user *)addr;
+	memset(page, GROWN_MARK, sizeof(page));
+	memcpy(page, in, in_len);
+	KUNIT_ASSERT_EQ(test, copy_to_user(u, page, sizeof(page)), 0);
+	memset(&grown_seen, 0xff, sizeof(grown_seen));
+	grown_calls = 0;
+	ret = mheap_ioc_call(&grown_desc, &ctx,
+			     _IOC(_IOC_READ | _IOC_WRITE, MHEAP_IOC_MAGIC, 0x7f,
+				  usize), u);
+	KUNIT_ASSERT_EQ(test, copy_from_user(out, u, GROWN_USER_BYTES), 0);
+	return ret;
+}
+
+/* An older caller: missing fields read as zero, nothing past it written. */
+static void ioc_older_caller(struct kunit *test)
+{
+	struct grown_v0 v0 = { .a = 5 };
+	u8 out[GROWN_USER_BYTES];
+	size_t i;
+
+	KUNIT_ASSERT_EQ(test, grown_call(test, sizeof(v0), &v0, sizeof(v0), out), 0);
+	KUNIT_EXPECT_EQ(test, grown_calls, 1);
+	KUNIT_EXPECT_EQ(test, grown_seen.a, 5);
+	KUNIT_EXPECT_EQ(test, grown_seen.b, 0);
+	KUNIT_EXPECT_EQ(test, grown_seen.c, 0);
+	memcpy(&v0, out, sizeof(v0));
+	KUNIT_EXPECT_EQ(test, v0.a, 6);
+	for (i = sizeof(v0); i < sizeof(out); i++)
+		KUNIT_EXPECT_EQ_MSG(test, out[i], GROWN_MARK, "byte %zu", i);
+}
+
+/* The caller of this build: every field in and out. */
+static void ioc_current_caller(struct kunit *test)
+{
+	struct grown g = { .a = 1, .b = 2, .c = 3 };
+	u8 out[GROWN_USER_BYTES];
+
+	KUNIT_ASSERT_EQ(test, grown_call(test, sizeof(g), &g, sizeof(g), out), 0);
+	KUNIT_EXPECT_EQ(test, grown_seen.b, 2);
+	KUNIT_EXPECT_EQ(test, grown_seen.c, 3);
+	memcpy(&g, out, sizeof(g));
+	KUNIT_EXPECT_EQ(test, g.a, 2);
+	KUNIT_EXPECT_EQ(test, g.b, 3);
+	KUNIT_EXPECT_EQ(test, g.c, 7);
+	KUNIT_EXPECT_EQ(test, out[sizeof(g)], GROWN_MARK);
+}
+
+/* A newer caller: unknown fields must be zero, and are left alone. */
+static void ioc_newer_caller(struct kunit *test)
+{
+	struct { struct grown g; __u64 future; } n = { { .a = 1 }, 0 };
+	u8 out[GROWN_USER_BYTES];
+
+	KUNIT_ASSERT_EQ(test, grown_call(test, sizeof(n), &n, sizeof(n), out), 0);
+	memcpy(&n, out, sizeof(n));
+	KUNIT_EXPECT_EQ(test, n.g.a, 2);
+	KUNIT_EXPECT_EQ(test, n.future, 0);
+
+	n.g.a = 1;
+	n.future = 1;
+	KUNIT_EXPECT_EQ(test, grown_call(test, sizeof(n), &n, sizeof(n), out),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test, grown_calls, 0);
+	KUNIT_EXPECT_EQ(test, memcmp(out, &n, sizeof(n)), 0);
+}
+
+/* Shorter than the first published size; a failing handler. */
+static void ioc_short_caller_and_errors(struct kunit *test)
+{
+	struct grown g = { .a = 99, .b = 2 };
+	u8 out[GROWN_USER_BYTES];
+
+	KUNIT_EXPECT_EQ(test, grown_call(test, 4, &g, sizeof(g), out), -EINVAL);
+	KUNIT_EXPECT_EQ(test, grown_calls, 0);
+	/* a failed call copies nothing back */
+	KUNIT_EXPECT_EQ(test, grown_call(test, sizeof(g), &g, sizeof(g), out),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, grown_calls, 1);
+	KUNIT_EXPECT_EQ(test, memcmp(out, &g, sizeof(g)), 0);
+}
+
 static struct kunit_case mheap_ioctl_cases[] = {
 	KUNIT_CASE(version_reports_uapi_version),
 	KUNIT_CASE(version_rejects_flags),
+	KUNIT_CASE(ioc_older_caller),
+	KUNIT_CASE(ioc_current_caller),
+	KUNIT_CASE(ioc_newer_caller),
+	KUNIT_CASE(ioc_short_caller_and_errors),
 	{}
 };
 
