@@ -27,7 +27,7 @@ CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/wea
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
 
-.PHONY: all modules userspace install vm-progs host-build host-test check check-harness demo bench \
+.PHONY: all modules userspace install vm-progs host-build host-test check check-harness demo bench fuzz \
 	vm-shell deps lint clean
 
 all: modules userspace
@@ -145,6 +145,26 @@ bench:
 	$(BUILD)/bench/gc_bench $(BUILD)/bench/cpython.txt
 	@echo
 	tests/qemu/run-vm.sh --kernel stock --mode bench
+
+# The core's libFuzzer target (tests/fuzz/core_fuzz.c), with ASan and UBSan.
+FUZZ_CC := clang-14
+FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(BUILD)/fuzz/core_fuzz: tests/fuzz/core_fuzz.c tests/host/sys_host.c \
+		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imodule -Itests/host -o $@ $< \
+		tests/host/sys_host.c $(CORE_SRC)
+
+# make fuzz: open-ended (stop it with ^C); new inputs go to build/fuzz/corpus,
+# crashes to build/fuzz/crash-*. make check runs a bounded run.
+fuzz:
+	tests/deps.sh --quiet
+	$(MAKE) -s $(BUILD)/fuzz/core_fuzz
+	mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/core_fuzz -max_len=4096 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus tests/fuzz/corpus
 
 host-build: $(HOST_TESTS) $(VG_TESTS)
 

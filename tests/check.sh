@@ -3,7 +3,7 @@
 # make check: every suite, then one line "N passed, N failed" over all of
 # them. A failing suite does not stop the others; the exit status is
 # non-zero if any test failed or any suite could not run.
-#   check.sh [--only host|lint|vm|stock|harness]
+#   check.sh [--only host|fuzz|lint|vm|stock|harness]
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
 
@@ -60,8 +60,44 @@ host_tests() {
 	return $rc
 }
 
+# The core's fuzz target: every saved input (the seed corpus and the
+# regressions, each a test), then a bounded run from the seeds.
+FUZZ_RUNS=200000 FUZZ_SECONDS=60
+fuzz_tests() {
+	local f=$TOP/build/fuzz bin=$TOP/build/fuzz/core_fuzz inputs n rc=0
+	make -s -C "$TOP" build/fuzz/core_fuzz || return 1
+	inputs=("$TOP"/tests/fuzz/corpus/* "$TOP"/tests/fuzz/regress/*)
+	inputs=($(ls -d "${inputs[@]}" 2>/dev/null))
+	if "$bin" "${inputs[@]}" >"$f/replay.log" 2>&1; then
+		echo "fuzz replay: ok (${#inputs[@]} saved inputs)"
+		echo "fuzz_replay ${#inputs[@]} 0" >>"$tally"
+	else
+		echo "fuzz replay: FAILED (log: $f/replay.log)"
+		grep -m1 'core_fuzz:\|ERROR' "$f/replay.log"
+		echo "fuzz_replay 0 1" >>"$tally"
+		rc=1
+	fi
+	rm -rf "$f/check-corpus" "$f"/crash-* "$f"/leak-* "$f"/timeout-*
+	mkdir -p "$f/check-corpus"
+	if "$bin" -runs=$FUZZ_RUNS -max_total_time=$FUZZ_SECONDS -max_len=4096 \
+		-artifact_prefix="$f/" "$f/check-corpus" "$TOP/tests/fuzz/corpus" \
+		>"$f/check.log" 2>&1; then
+		n=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$f/check.log")
+		echo "fuzz core: ok (${n:-?} executions, $(ls "$f/check-corpus" | wc -l) new inputs; log: $f/check.log)"
+		echo "fuzz_core 1 0" >>"$tally"
+	else
+		echo "fuzz core: FAILED (log: $f/check.log); the input is $(ls "$f"/crash-* "$f"/leak-* "$f"/timeout-* 2>/dev/null | head -1)"
+		grep -m1 'core_fuzz:\|ERROR' "$f/check.log"
+		echo "  once fixed, copy it to tests/fuzz/regress/ as a regression test"
+		echo "fuzz_core 0 1" >>"$tally"
+		rc=1
+	fi
+	return $rc
+}
+
 start=$(date +%s)
 run_suite host host_tests
+run_suite fuzz fuzz_tests
 run_suite lint "$TOP/tests/lint.sh" --tally "$tally"
 run_suite vm "$QEMU_DIR/run-vm.sh" --kernel debug --tally "$tally"
 run_suite stock "$QEMU_DIR/run-vm.sh" --kernel stock --tally "$tally"

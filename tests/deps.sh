@@ -9,7 +9,7 @@ PACKAGES=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
 	python3 busybox-static qemu-system-x86 sparse valgrind libmimalloc-dev
 	linux-source-6.12 linux-headers-6.12-amd64 linux-image-6.12-amd64
-	linux-headers-amd64 gcc-multilib
+	linux-headers-amd64 gcc-multilib clang-14 libclang-rt-14-dev
 )
 
 missing=()

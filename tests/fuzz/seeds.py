@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Write core_fuzz's seed corpus: one file per scenario below.
+
+An input is a list of 4-byte operations (code, three argument bytes), as
+core_fuzz.c decodes them. Handles are chosen by their index in the
+fuzzer's handle list, which this script follows: new handles are
+appended, and closing one moves the last into its place.
+
+    seeds.py DIR
+"""
+import os
+import sys
+
+(ALLOC, DUP, DUP_WEAK, CLOSE, SET_SLOT, GET_SLOT, COLLECT, AUTO, FREEZE,
+ UNFREEZE, SAVE_ALL, RELEASE, ENABLE, THRESHOLD, FAIL, TEARDOWN) = range(16)
+
+
+class Seed:
+    def __init__(self):
+        self.ops, self.handles = [], []
+
+    def op(self, code, a=0, b=0, c=0):
+        self.ops += [code, a, b, c]
+
+    def idx(self, name):
+        return self.handles.index(name)
+
+    def alloc(self, name, nrefs, size=8):
+        self.op(ALLOC, size, nrefs)
+        self.handles.append(name)
+
+    def dup(self, name, new, weak=False):
+        self.op(DUP_WEAK if weak else DUP, self.idx(name))
+        self.handles.append(new)
+
+    def close(self, name):
+        i = self.idx(name)
+        self.op(CLOSE, i, 0)
+        self.handles[i] = self.handles[-1]
+        self.handles.pop()
+
+    def set_slot(self, name, slot, target=None):
+        self.op(SET_SLOT, self.idx(name), slot,
+                0x80 if target is None else self.idx(target))
+
+    def get_slot(self, name, slot, new):
+        self.op(GET_SLOT, self.idx(name), slot)
+        self.handles.append(new)
+
+    def collect(self, gen=2):
+        self.op(COLLECT, gen)
+
+    def bytes(self):
+        return bytes(self.ops)
+
+
+def cycle_with_repeated_slots():
+    s = Seed()
+    s.alloc('a', 2)
+    s.alloc('b', 1)
+    s.set_slot('a', 0, 'b')
+    s.set_slot('a', 1, 'b')
+    s.set_slot('b', 0, 'a')
+    s.close('a')
+    s.close('b')
+    s.collect(0)
+    s.collect(2)
+    return s
+
+
+def chain_freed_by_refcount():
+    s = Seed()
+    for n in 'abcd':
+        s.alloc(n, 1)
+    for x, y in zip('abc', 'bcd'):
+        s.set_slot(x, 0, y)
+    for n in 'dcb':
+        s.close(n)
+    s.get_slot('a', 0, 'b2')
+    s.close('a')
+    s.set_slot('b2', 0)
+    s.close('b2')
+    return s
+
+
+def weak_handles_and_a_cycle():
+    s = Seed()
+    s.alloc('a', 1)
+    s.alloc('b', 1)
+    s.set_slot('a', 0, 'b')
+    s.set_slot('b', 0, 'a')
+    s.dup('a', 'wa', weak=True)
+    s.dup('wa', 'wa2', weak=True)
+    s.close('a')
+    s.close('b')
+    s.collect(1)
+    s.collect(2)
+    s.op(DUP, s.idx('wa'))          # ESTALE
+    s.set_slot('wa2', 0)            # ESTALE
+    s.close('wa')
+    return s
+
+
+def save_all_then_release():
+    s = Seed()
+    s.op(SAVE_ALL, 1)
+    s.alloc('a', 2)
+    s.alloc('b', 1)
+    s.alloc('leaf', 0)
+    s.set_slot('a', 0, 'b')
+    s.set_slot('a', 1, 'leaf')
+    s.set_slot('b', 0, 'a')
+    for n in ('a', 'b', 'leaf'):
+        s.close(n)
+    s.collect(2)
+    s.op(SAVE_ALL, 0)
+    s.op(RELEASE)
+    s.collect(2)
+    return s
+
+
+def frozen_cycle():
+    s = Seed()
+    s.alloc('a', 1)
+    s.alloc('b', 1)
+    s.set_slot('a', 0, 'b')
+    s.set_slot('b', 0, 'a')
+    s.alloc('c', 1)
+    s.set_slot('c', 0, 'a')
+    s.op(FREEZE)
+    s.close('a')
+    s.close('b')
+    s.collect(2)
+    s.close('c')
+    s.collect(2)
+    s.op(UNFREEZE)
+    s.collect(2)
+    return s
+
+
+def injected_failures():
+    s = Seed()
+    s.op(FAIL, 0)
+    s.op(ALLOC, 16, 2)              # fails
+    s.alloc('a', 2)
+    for nth in range(3):
+        s.op(FAIL, nth)
+        s.op(DUP, s.idx('a'))
+    s.op(FAIL, 0)
+    s.op(GET_SLOT, s.idx('a'), 0)
+    s.set_slot('a', 0, 'a')
+    s.op(FAIL, 0)
+    s.op(GET_SLOT, s.idx('a'), 0)
+    s.op(FAIL, 1)
+    s.op(TEARDOWN)
+    s.op(FAIL, 0)
+    s.op(TEARDOWN)
+    return s
+
+
+def automatic_collections():
+    s = Seed()
+    s.op(ENABLE, 1)
+    s.op(THRESHOLD, 2, 1, 1)
+    for i in range(6):
+        s.alloc('x%d' % i, 1)
+        s.set_slot('x%d' % i, 0, 'x%d' % i)
+        s.close('x%d' % i)
+        s.op(AUTO)
+    return s
+
+
+SEEDS = [cycle_with_repeated_slots, chain_freed_by_refcount,
+         weak_handles_and_a_cycle, save_all_then_release, frozen_cycle,
+         injected_failures, automatic_collections]
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for f in SEEDS:
+        with open(os.path.join(out, f.__name__), 'wb') as fp:
+            fp.write(f().bytes())
+
+
+if __name__ == '__main__':
+    main()
