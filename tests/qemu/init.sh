@@ -168,6 +168,8 @@ run_check() {
 	selftest mheap_selftest
 	selftest mheap_selftest mheap_selftest_user mheapuser
 	selftest mheap_selftest_32
+	# the fail-nth sweep, where the kernel has fault injection
+	[ -e /proc/self/fail-nth ] && selftest mheap_fault_selftest
 	[ "$INJECT" = selftest ] && selftest mheap_inject_selftest
 	# figures only: printed by run-vm.sh, not judged
 	begin bench

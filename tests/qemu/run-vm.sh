@@ -91,7 +91,8 @@ bench) expect=(--expect bench) ;;
 *) expect=(--expect selftest:mheap_selftest
 	   --expect selftest:mheap_selftest_user
 	   --expect selftest:mheap_selftest_32)
-   [ "$kernel" = debug ] && expect+=(--expect kunit:mheap_test) ;;
+   [ "$kernel" = debug ] && expect+=(--expect kunit:mheap_test
+				     --expect selftest:mheap_fault_selftest) ;;
 esac
 vrc=0
 python3 "$QEMU_DIR/verdict.py" --out "$out" --src "$src" --label "$label" \
