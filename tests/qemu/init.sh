@@ -170,6 +170,12 @@ run_check() {
 	selftest mheap_selftest_32
 	# the fail-nth sweep, where the kernel has fault injection
 	[ -e /proc/self/fail-nth ] && selftest mheap_fault_selftest
+	# random ioctls from threads and processes, killed at random; on the
+	# debug kernel, whose checkers judge it
+	if [ -e /proc/self/fail-nth ]; then
+		export MHEAP_STRESS_SECONDS=${STRESS_SECONDS:-20}
+		selftest mheap_stress
+	fi
 	[ "$INJECT" = selftest ] && selftest mheap_inject_selftest
 	# figures only: printed by run-vm.sh, not judged
 	begin bench

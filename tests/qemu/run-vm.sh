@@ -92,7 +92,8 @@ bench) expect=(--expect bench) ;;
 	   --expect selftest:mheap_selftest_user
 	   --expect selftest:mheap_selftest_32)
    [ "$kernel" = debug ] && expect+=(--expect kunit:mheap_test
-				     --expect selftest:mheap_fault_selftest) ;;
+				     --expect selftest:mheap_fault_selftest
+				     --expect selftest:mheap_stress) ;;
 esac
 vrc=0
 python3 "$QEMU_DIR/verdict.py" --out "$out" --src "$src" --label "$label" \

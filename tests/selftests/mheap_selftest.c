@@ -1043,6 +1043,149 @@ TEST_F(heap, threads_share_a_heap)
 	EXPECT_EQ(4ULL * 1500 * 2, s.objects_allocated);
 }
 
+/*
+ * Concurrency: processes of threads on one heap, each thread keeping a
+ * ring of objects (a cycle, reachable only through its head handle) that
+ * it rebuilds piece by piece while making garbage cycles, with the
+ * collector's work item running all along (thresholds of 1). Each ring
+ * is walked and checked (every member's cookie, in order, back to the
+ * head) as it changes: nothing reachable is ever freed. At the end,
+ * with every client closed, a full collection leaves nothing: everything
+ * that survived was reachable.
+ */
+#define RING		8
+#define RING_PROCS	3
+#define RING_THREADS	3
+
+struct ring_arg {
+	struct mheap *mh;
+	uint64_t tag;
+	int rounds;
+	int errors;
+};
+
+/* The ring from @head: RING members whose cookies are tag * 16 + i. */
+static int ring_check(struct mheap *mh, uint32_t head, uint64_t tag)
+{
+	struct mheap_info info;
+	uint32_t cur = 0, nxt;
+	int i, err = mheap_dup(mh, head, &cur);
+
+	for (i = 0; !err; i++) {
+		err = mheap_info(mh, cur, &info);
+		if (!err && info.cookie != tag * 16 + i % RING)
+			err = -EIO;
+		if (err || i == RING)
+			break;
+		err = mheap_get_slot(mh, cur, 0, &nxt);
+		if (!err && !nxt)
+			err = -EIO;
+		mheap_release(mh, cur);
+		cur = err ? 0 : nxt;
+	}
+	if (cur)
+		mheap_release(mh, cur);
+	return err;
+}
+
+static void *ring_keeper(void *p)
+{
+	struct ring_arg *t = p;
+	uint32_t m[RING], head, x, y;
+	int r, i, k;
+
+	for (i = 0; i < RING; i++)
+		t->errors += !!mheap_alloc(t->mh, 8, 1, t->tag * 16 + i, &m[i]);
+	if (t->errors)
+		return NULL;
+	for (i = 0; i < RING; i++)
+		t->errors += !!mheap_set_slot(t->mh, m[i], 0, m[(i + 1) % RING]);
+	head = m[0];
+	for (i = 1; i < RING; i++)
+		t->errors += !!mheap_release(t->mh, m[i]);
+	for (r = 0; r < t->rounds && !t->errors; r++) {
+		/* replace member k (1..RING-1) by a new object */
+		k = 1 + r % (RING - 1);
+		t->errors += !!mheap_dup(t->mh, head, &x);
+		for (i = 1; i < k; i++) {
+			t->errors += !!mheap_get_slot(t->mh, x, 0, &y);
+			mheap_release(t->mh, x);
+			x = y;
+		}
+		/* x is member k - 1; its successor is replaced */
+		t->errors += !!mheap_get_slot(t->mh, x, 0, &y);
+		t->errors += !!mheap_alloc(t->mh, 8, 1, t->tag * 16 + k, &m[0]);
+		t->errors += !!mheap_get_slot(t->mh, y, 0, &m[1]);
+		t->errors += !!mheap_set_slot(t->mh, m[0], 0, m[1]);
+		t->errors += !!mheap_set_slot(t->mh, x, 0, m[0]);
+		mheap_release(t->mh, m[1]);
+		mheap_release(t->mh, m[0]);
+		mheap_release(t->mh, x);
+		/* the old member now dangles in a garbage cycle with itself */
+		t->errors += !!mheap_set_slot(t->mh, y, 0, y);
+		mheap_release(t->mh, y);
+		if (ring_check(t->mh, head, t->tag))
+			t->errors++;
+	}
+	mheap_release(t->mh, head);
+	return NULL;
+}
+
+static int ring_process(int fd, int proc)
+{
+	struct ring_arg args[RING_THREADS];
+	pthread_t threads[RING_THREADS];
+	struct mheap *mh;
+	int i, errors = 0;
+
+	if (mheap_from_fd(fd, &mh))
+		return 1;
+	for (i = 0; i < RING_THREADS; i++) {
+		args[i] = (struct ring_arg){ .mh = mh, .tag = proc * 10 + i,
+					     .rounds = 200 };
+		if (pthread_create(&threads[i], NULL, ring_keeper, &args[i]))
+			return 1;
+	}
+	for (i = 0; i < RING_THREADS; i++) {
+		pthread_join(threads[i], NULL);
+		errors += args[i].errors;
+	}
+	mheap_close(mh);
+	return errors ? 1 : 0;
+}
+
+TEST_F(heap, rings_survive_concurrent_collector)
+{
+	const uint32_t low[3] = { 1, 1, 1 };
+	struct mheap_heap_stats s;
+	struct mheap_gc_stats gs;
+	pid_t pids[RING_PROCS];
+	int i, status, fd;
+
+	ASSERT_EQ(0, mheap_set_threshold(self->mh, low));
+	for (i = 0; i < RING_PROCS; i++) {
+		fd = mheap_new_client(self->mh, 0);
+		ASSERT_LE(0, fd);
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i])
+			_exit(ring_process(fd, i));
+		close(fd);
+	}
+	for (i = 0; i < RING_PROCS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("process %d: status %#x", i, status);
+	}
+	ASSERT_EQ(0, mheap_gc_stats(self->mh, &gs));
+	/* the work item collected while they ran */
+	EXPECT_LT(0ULL, gs.gen[0].collections);
+	ASSERT_EQ(0, mheap_collect(self->mh, 2, NULL));
+	ASSERT_EQ(0, mheap_heap_stats(self->mh, &s));
+	EXPECT_EQ(1U, s.clients);
+	EXPECT_EQ(0ULL, s.objects_live);
+}
+
 static int send_fd(int sock, int fd)
 {
 	char data = 'F', cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
