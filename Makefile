@@ -82,7 +82,8 @@ install: userspace
 # Static programs for the VM's initramfs; the selftests also as 32-bit
 # programs, for the compat_ioctl path.
 VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl mheap_selftest \
-	mheap_selftest_32 mheap_fault_selftest mheap_stress mheap_inject_selftest)
+	mheap_selftest_32 mheap_fault_selftest mheap_stress mheap_limits_selftest \
+	mheap_inject_selftest)
 vm-progs: $(VM_PROGS)
 
 $(BUILD)/vm/progs/mheapctl: userspace/tools/mheapctl.c $(LIB_SRC) $(LIB_HDR)
@@ -104,6 +105,10 @@ $(BUILD)/vm/progs/mheap_fault_selftest: tests/selftests/mheap_fault_selftest.c $
 $(BUILD)/vm/progs/mheap_stress: tests/selftests/mheap_stress.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
+
+$(BUILD)/vm/progs/mheap_limits_selftest: tests/selftests/mheap_limits_selftest.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
 
 $(BUILD)/vm/progs/mheap_inject_selftest: tests/inject/mheap_inject_selftest.c
 	@mkdir -p $(@D)

@@ -15,6 +15,7 @@
  */
 #include <kunit/visibility.h>
 #include <linux/anon_inodes.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -28,6 +29,7 @@
 #include "dev.h"
 #include "gc.h"
 #include "handle.h"
+#include "user.h"
 
 /* Optional features this build supports; see struct mheap_version. */
 #define MHEAP_FEATURES	(MHEAP_FEATURE_BATCH | MHEAP_FEATURE_CLIENTS | \
@@ -51,11 +53,13 @@ static_assert(sizeof(struct mheap_gc_gen_stats) == 6 * sizeof(u64));
  * @exports: the tokens of MHEAP_IOC_EXPORT: a handle table of its own,
  *	whose handle values are the tokens. L: heap->lock
  * @clients: clients (open files) of the heap. L: heap->lock
+ * @user: the user the heap is charged to (the opener's euid).
  */
 struct mheap_shared {
 	struct mheap *heap;
 	struct mheap_client *exports;
 	unsigned int clients;
+	struct mheap_user *user;
 };
 
 /**
@@ -250,7 +254,7 @@ static int do_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
 	if (len > MHEAP_MAX_SIZE || off > MHEAP_MAX_SIZE)
 		return -EINVAL;
 	if (len > sizeof(stack)) {
-		buf = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+		buf = kvmalloc(len, SYS_GFP);
 		if (!buf)
 			return -ENOMEM;
 	}
@@ -523,7 +527,7 @@ static long ioc_refs(struct mheap_ioc_ctx *ctx, void *arg)
 	    (r->which == MHEAP_REFS_GARBAGE && r->handle))
 		return -EINVAL;
 	if (r->count) {
-		ids = kvmalloc_array(r->count, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+		ids = kvmalloc_array(r->count, sizeof(*ids), SYS_GFP);
 		if (!ids)
 			return -ENOMEM;
 	}
@@ -713,7 +717,7 @@ static const struct file_operations mheap_fops;
 
 static struct mheap_file *file_create(struct mheap_shared *shared)
 {
-	struct mheap_file *f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	struct mheap_file *f = kzalloc(sizeof(*f), SYS_GFP);
 
 	if (!f)
 		return NULL;
@@ -744,6 +748,7 @@ static void file_destroy(struct mheap_file *f)
 	kfree(f);
 	if (last) {
 		mheap_heap_destroy(heap);
+		mheap_user_uncharge(shared->user);
 		kfree(shared);
 	}
 }
@@ -957,11 +962,16 @@ static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int mheap_open(struct inode *inode, struct file *file)
 {
 	struct mheap_shared *shared;
+	struct mheap_user *user;
 	struct mheap_file *f;
 
-	shared = kzalloc(sizeof(*shared), GFP_KERNEL_ACCOUNT);
+	user = mheap_user_charge(current_euid());
+	if (IS_ERR(user))
+		return PTR_ERR(user);
+	shared = kzalloc(sizeof(*shared), SYS_GFP);
 	if (!shared)
-		return -ENOMEM;
+		goto err_user;
+	shared->user = user;
 	shared->heap = mheap_heap_create(mheap_capacity, mheap_capacity_max);
 	if (!shared->heap)
 		goto nomem;
@@ -981,6 +991,8 @@ nomem:
 	}
 	mheap_heap_destroy(shared->heap);
 	kfree(shared);
+err_user:
+	mheap_user_uncharge(user);
 	return -ENOMEM;
 }
 

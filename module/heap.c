@@ -13,6 +13,13 @@
 static atomic_long_t global_heaps;
 static atomic_long_t global_reserved;
 
+/*
+ * The most bytes of arenas all heaps together may hold (module parameter
+ * total_capacity); read at each arena's reservation.
+ */
+unsigned long mheap_total_capacity = MHEAP_TOTAL_CAPACITY_DEFAULT;
+EXPORT_SYMBOL_IF_KUNIT(mheap_total_capacity);
+
 /* A run of @n pages (n < 64) starting at page 0, as a page mask. */
 static inline u64 run_mask(unsigned int n)
 {
@@ -178,14 +185,21 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	err = table_slot(space, &index);
 	if (err)
 		return err;
+	/* the module-wide ceiling: reserve first, so that racing heaps agree */
+	if ((unsigned long)atomic_long_add_return(size, &global_reserved) >
+	    READ_ONCE(mheap_total_capacity)) {
+		err = -ENOSPC;
+		goto err_reserved;
+	}
+	err = -ENOMEM;
 	arena = sys_zalloc(struct_size(arena, pools,
 				       jumbo ? 0 : MHEAP_ARENA_PAGES));
 	if (!arena)
-		return -ENOMEM;
+		goto err_reserved;
 	arena->base = sys_vzalloc(size);
 	if (!arena->base) {
 		sys_free(arena);
-		return -ENOMEM;
+		goto err_reserved;
 	}
 	INIT_LIST_HEAD(&arena->link);
 	arena->size = size;
@@ -196,9 +210,12 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	space->bases[index] = arena->base;
 	space->arenas_used++;
 	heap->reserved += size;
-	atomic_long_add(size, &global_reserved);
 	*out = arena;
 	return 0;
+
+err_reserved:
+	atomic_long_sub(size, &global_reserved);
+	return err;
 }
 
 /* Find @npages free pages in a row in @arena; returns the first or -1. */

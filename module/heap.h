@@ -319,6 +319,10 @@ struct mheap_global_stats {
 	u64 reserved;
 };
 
+/* Default of mheap_total_capacity: arenas of all heaps together */
+#define MHEAP_TOTAL_CAPACITY_DEFAULT	(4ULL * SZ_1G)
+extern unsigned long mheap_total_capacity;
+
 bool mheap_capacity_valid(size_t capacity, size_t capacity_max);
 struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max);
 void mheap_heap_destroy(struct mheap *heap);

@@ -12,6 +12,7 @@
 
 #include "dev.h"
 #include "heap.h"
+#include "user.h"
 
 static unsigned long heap_capacity = SZ_64M;
 module_param(heap_capacity, ulong, 0444);
@@ -22,6 +23,14 @@ static unsigned long heap_capacity_max = SZ_1G;
 module_param(heap_capacity_max, ulong, 0444);
 MODULE_PARM_DESC(heap_capacity_max,
 		 "The most a heap's capacity may be set to (default 1 GiB, at most 16 GiB)");
+
+module_param_named(total_capacity, mheap_total_capacity, ulong, 0644);
+MODULE_PARM_DESC(total_capacity,
+		 "Bytes of arenas all heaps together may reserve (default 4 GiB); root may change it at run time");
+
+module_param_named(max_heaps_per_user, mheap_max_heaps_per_user, uint, 0644);
+MODULE_PARM_DESC(max_heaps_per_user,
+		 "Heaps one user may hold at a time, root included (default 128); beyond, open() fails with EMFILE");
 
 /* The collectors' workqueue (see sys.h): unbound, one work item per heap. */
 struct workqueue_struct *mheap_gc_wq;

@@ -46,7 +46,11 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
-#define SYS_GFP	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
+/*
+ * Charged to the caller's memory cgroup; at the group's memory.max the
+ * caller gets NULL (and its ioctl -ENOMEM) rather than the OOM killer.
+ */
+#define SYS_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 static inline void *sys_zalloc(size_t size)
 {

@@ -210,6 +210,44 @@ CORE_TEST(space_capacity_enospc)
 }
 
 /*
+ * Growth also stops at the module-wide ceiling (mheap_total_capacity),
+ * whatever room the heap's own capacity leaves, and changes nothing.
+ */
+CORE_TEST(space_total_capacity_enospc)
+{
+	unsigned long saved = mheap_total_capacity;
+	struct mheap *heap = test_heap(SZ_64M);
+	static u32 locs[MHEAP_ARENA_PAGES + 1];
+	struct mheap_global_stats g, g2;
+	struct mheap_stats before;
+	unsigned int i;
+	void *ptr;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_global_stats(&g);
+	/* room for one more arena, all heaps together */
+	mheap_total_capacity = g.reserved + MHEAP_ARENA_SIZE;
+	for (i = 0; i < MHEAP_ARENA_PAGES; i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
+						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	before = test_stats(heap);
+	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_PAGE_SIZE,
+					 &locs[i], &ptr), -ENOSPC);
+	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->meta, 24, &locs[i], &ptr),
+		       -ENOSPC);
+	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
+	mheap_global_stats(&g2);
+	CORE_EXPECT_EQ(g2.reserved, (u64)mheap_total_capacity);
+	/* a higher ceiling makes room */
+	mheap_total_capacity = saved;
+	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_PAGE_SIZE,
+					 &locs[i], &ptr), 0);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		mheap_space_free(heap, &heap->payload, locs[i]);
+	test_heap_done(heap);
+}
+
+/*
  * New pools come from the most used arena (obmalloc's usable_arenas
  * order), so that the least used one can empty and go back.
  */

@@ -11,6 +11,7 @@
 #include <linux/uaccess.h>
 
 #include "../dev.h"
+#include "../user.h"
 #include "heap_cases.h"
 #include "object_cases.h"
 #include "handle_cases.h"
@@ -26,6 +27,7 @@ static struct kunit_case mheap_heap_cases[] = {
 	KUNIT_CASE(space_blocks_zeroed_on_reuse),
 	KUNIT_CASE(space_runs_and_jumbo),
 	KUNIT_CASE(space_capacity_enospc),
+	KUNIT_CASE(space_total_capacity_enospc),
 	KUNIT_CASE(space_prefers_most_used_arena),
 	KUNIT_CASE(space_alloc_every_failure),
 	{}
@@ -456,8 +458,56 @@ static struct kunit_suite mheap_ioctl_suite = {
 	.test_cases = mheap_ioctl_cases,
 };
 
+/* Two uids no process of the test VM runs as. */
+#define TEST_UID_A	KUIDT_INIT(3000000001U)
+#define TEST_UID_B	KUIDT_INIT(3000000002U)
+
+/* Each user may hold max_heaps_per_user heaps; one more is -EMFILE. */
+static void user_heap_limit(struct kunit *test)
+{
+	unsigned int saved = mheap_max_heaps_per_user;
+	struct mheap_user *a[3], *b, *again;
+	unsigned int i;
+
+	mheap_max_heaps_per_user = ARRAY_SIZE(a);
+	for (i = 0; i < ARRAY_SIZE(a); i++) {
+		a[i] = mheap_user_charge(TEST_UID_A);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(a[i]));
+	}
+	KUNIT_EXPECT_PTR_EQ(test, a[1], a[0]);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mheap_user_charge(TEST_UID_A)), -EMFILE);
+	/* another user has a count of its own */
+	b = mheap_user_charge(TEST_UID_B);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_PTR_NE(test, b, a[0]);
+	/* a heap gone makes room for one */
+	mheap_user_uncharge(a[2]);
+	again = mheap_user_charge(TEST_UID_A);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(again));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mheap_user_charge(TEST_UID_A)), -EMFILE);
+	mheap_user_uncharge(again);
+	mheap_user_uncharge(a[1]);
+	mheap_user_uncharge(a[0]);
+	mheap_user_uncharge(b);
+	/* a limit of zero refuses a user without heaps too */
+	mheap_max_heaps_per_user = 0;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mheap_user_charge(TEST_UID_A)), -EMFILE);
+	mheap_max_heaps_per_user = saved;
+}
+
+static struct kunit_case mheap_limits_cases[] = {
+	KUNIT_CASE(user_heap_limit),
+	{}
+};
+
+static struct kunit_suite mheap_limits_suite = {
+	.name = "mheap_limits",
+	.test_cases = mheap_limits_cases,
+};
+
 kunit_test_suites(&mheap_heap_suite, &mheap_object_suite, &mheap_handle_suite,
-		  &mheap_gc_suite, &mheap_weak_suite, &mheap_ioctl_suite);
+		  &mheap_gc_suite, &mheap_weak_suite, &mheap_ioctl_suite,
+		  &mheap_limits_suite);
 
 MODULE_DESCRIPTION("KUnit tests for mheap");
 MODULE_LICENSE("GPL");

@@ -126,7 +126,9 @@ static inline size_t array_size(size_t n, size_t size)
 	(sizeof(*(p)) + sizeof((p)->member[0]) * (n))
 #define U32_MAX			((u32)~0U)
 #define SZ_1M			0x100000
+#define SZ_64M			0x4000000
 #define SZ_1G			0x40000000
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 static inline unsigned long __ffs64(u64 word)
 {
@@ -140,6 +142,11 @@ typedef struct {
 static inline void atomic_long_add(long i, atomic_long_t *v)
 {
 	__atomic_add_fetch(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline long atomic_long_add_return(long i, atomic_long_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 static inline void atomic_long_sub(long i, atomic_long_t *v)

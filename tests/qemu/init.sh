@@ -176,6 +176,8 @@ run_check() {
 		export MHEAP_STRESS_SECONDS=${STRESS_SECONDS:-20}
 		selftest mheap_stress
 	fi
+	# the limits, as root: module parameters, heaps per user, cgroup v2
+	selftest mheap_limits_selftest
 	[ "$INJECT" = selftest ] && selftest mheap_inject_selftest
 	# figures only: printed by run-vm.sh, not judged
 	begin bench

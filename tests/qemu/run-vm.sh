@@ -90,7 +90,8 @@ demo) expect=(--expect demo) ;;
 bench) expect=(--expect bench) ;;
 *) expect=(--expect selftest:mheap_selftest
 	   --expect selftest:mheap_selftest_user
-	   --expect selftest:mheap_selftest_32)
+	   --expect selftest:mheap_selftest_32
+	   --expect selftest:mheap_limits_selftest)
    [ "$kernel" = debug ] && expect+=(--expect kunit:mheap_test
 				     --expect selftest:mheap_fault_selftest
 				     --expect selftest:mheap_stress) ;;

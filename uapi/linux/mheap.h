@@ -12,7 +12,9 @@
  * only. MHEAP_IOC_NEW_CLIENT makes another client of the same heap, as a
  * new file descriptor to hand to another process (fork, SCM_RIGHTS). A
  * heap lives until its last client is closed; closing a client closes its
- * handles.
+ * handles. open() fails with EMFILE when the caller's effective uid already
+ * holds max_heaps_per_user heaps (a module parameter, default 128), and
+ * with ENOMEM when memory is short.
  *
  * Objects have a payload (bytes) and reference slots (each holds another
  * object, or nothing). An object lives while a strong handle or a slot
@@ -54,7 +56,8 @@
  * Limits: payload up to MHEAP_MAX_SIZE bytes, up to MHEAP_MAX_REFS slots,
  * up to MHEAP_MAX_HANDLES handles open per client (EMFILE beyond), up to
  * MHEAP_BATCH_MAX operations per batch, heap capacity as configured
- * (ENOSPC when an allocation would exceed it).
+ * (ENOSPC when an allocation would exceed it, or would take the arenas of
+ * all heaps together past the module parameter total_capacity).
  */
 #ifndef _UAPI_LINUX_MHEAP_H
 #define _UAPI_LINUX_MHEAP_H

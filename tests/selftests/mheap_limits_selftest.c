@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Limits of /dev/mheap, run as root in the VM on both kernels. Each test
+ * reaches one limit and checks the documented errno, that the failed call
+ * changed nothing, and that room made below the limit is usable again:
+ *
+ *   total_capacity      module-wide ceiling on arenas (parameter, ENOSPC);
+ *   max_heaps_per_user  heaps one uid holds (parameter, EMFILE at open);
+ *   MHEAP_MAX_HANDLES   handles per client (EMFILE);
+ *   memory.max          a cgroup v2 limit gives ENOMEM, not the OOM killer,
+ *                       and closing the heap gives the charge back;
+ *   the parameters      writable by root only.
+ *
+ * Per-heap capacity, MHEAP_BATCH_MAX and MHEAP_REFS_MAX are covered by
+ * mheap_selftest, which runs unprivileged as well.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "mheap.h"
+
+#define PARAMS		"/sys/module/mheap/parameters/"
+#define CGROOT		"/sys/fs/cgroup"
+#define CGROUP		CGROOT "/mheap_limits"
+#define MIB		(1024 * 1024)
+#define CG_MAX		(32 * MIB)	/* the test group's memory.max */
+#define NOBODY		65534
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+static unsigned long long param_get(const char *name)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	if (read_file(path, buf, sizeof(buf)))
+		return ~0ULL;
+	return strtoull(buf, NULL, 0);
+}
+
+static int param_set(const char *name, unsigned long long value)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	snprintf(buf, sizeof(buf), "%llu", value);
+	return write_file(path, buf);
+}
+
+/* One value of a flat-keyed cgroup file such as memory.stat. */
+static long long cg_stat(const char *file, const char *key)
+{
+	char path[128], buf[8192], *p;
+	size_t len = strlen(key);
+
+	snprintf(path, sizeof(path), CGROUP "/%s", file);
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, len) && p[len] == ' ')
+			return strtoll(p + len + 1, NULL, 10);
+	return -1;
+}
+
+static uint64_t arena_bytes(struct mheap *mh)
+{
+	struct mheap_module_stats s;
+
+	return mheap_module_stats(mh, &s) ? ~0ULL : s.arena_bytes;
+}
+
+FIXTURE(limits) {
+	unsigned long long total_capacity;
+	unsigned long long max_heaps_per_user;
+};
+
+FIXTURE_SETUP(limits)
+{
+	self->total_capacity = param_get("total_capacity");
+	self->max_heaps_per_user = param_get("max_heaps_per_user");
+	ASSERT_NE(~0ULL, self->total_capacity);
+	ASSERT_NE(~0ULL, self->max_heaps_per_user);
+	ASSERT_EQ(0, geteuid()) TH_LOG("the limits tests run as root");
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	param_set("total_capacity", self->total_capacity);
+	param_set("max_heaps_per_user", self->max_heaps_per_user);
+	rmdir(CGROUP);
+}
+
+/*
+ * total_capacity bounds the arenas of all heaps together: with the ceiling
+ * at what heap a already holds, neither heap may grow, though each is far
+ * below its own capacity; what a's arena has left stays usable.
+ */
+TEST_F(limits, total_capacity_is_module_wide)
+{
+	struct mheap_heap_stats before, after;
+	struct mheap *a, *b;
+	uint32_t h, big;
+	uint64_t held;
+
+	EXPECT_EQ(4ULL << 30, self->total_capacity);
+	ASSERT_EQ(0, mheap_open(NULL, &a));
+	ASSERT_EQ(0, mheap_open(NULL, &b));
+	ASSERT_EQ(0, mheap_alloc(a, 4096, 0, 0, &h));
+	held = arena_bytes(a);
+	ASSERT_NE(0, held);
+	ASSERT_EQ(0, param_set("total_capacity", held));
+
+	ASSERT_EQ(0, mheap_heap_stats(b, &before));
+	EXPECT_EQ(-ENOSPC, mheap_alloc(b, 4096, 0, 0, &h));
+	EXPECT_EQ(-ENOSPC, mheap_alloc(a, MIB, 0, 0, &big));
+	ASSERT_EQ(0, mheap_heap_stats(b, &after));
+	EXPECT_EQ(before.objects_live, after.objects_live);
+	EXPECT_EQ(before.arena_bytes, after.arena_bytes);
+	EXPECT_EQ(held, arena_bytes(a));
+	EXPECT_LT(held, before.capacity);
+	/* a's arena still has room */
+	EXPECT_EQ(0, mheap_alloc(a, 4096, 0, 0, &h));
+
+	/* a higher ceiling lets both grow again */
+	ASSERT_EQ(0, param_set("total_capacity", self->total_capacity));
+	EXPECT_EQ(0, mheap_alloc(b, 4096, 0, 0, &h));
+	EXPECT_EQ(0, mheap_alloc(a, MIB, 0, 0, &big));
+	mheap_close(b);
+	mheap_close(a);
+}
+
+/* Open @n heaps into @mh[]; returns how many opened, or -errno of the next. */
+static int open_heaps(struct mheap **mh, int n)
+{
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		err = mheap_open(NULL, &mh[i]);
+		if (err)
+			return err;
+	}
+	return i;
+}
+
+/*
+ * max_heaps_per_user counts heaps (opens of /dev/mheap), per effective uid,
+ * root included; more clients of a heap are not more heaps.
+ */
+TEST_F(limits, heaps_per_user)
+{
+	struct mheap *mh[4], *extra;
+	struct mheap_module_stats s;
+	int status, fd;
+	struct stat dev;
+	pid_t pid;
+
+	EXPECT_EQ(128, self->max_heaps_per_user);
+	ASSERT_EQ(0, param_set("max_heaps_per_user", 3));
+	ASSERT_EQ(3, open_heaps(mh, 3));
+	EXPECT_EQ(-EMFILE, mheap_open(NULL, &mh[3]));
+	ASSERT_EQ(0, mheap_module_stats(mh[0], &s));
+	EXPECT_EQ(3, s.heaps);
+
+	/* a new client shares its heap: not counted */
+	fd = mheap_new_client(mh[0], 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mheap_from_fd(fd, &extra));
+
+	/* another user has a count of its own */
+	ASSERT_EQ(0, stat("/dev/mheap", &dev));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct mheap *theirs[4];
+
+		if (chmod("/dev/mheap", 0666) || setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(10);
+		if (open_heaps(theirs, 3) != 3)
+			_exit(11);
+		_exit(open_heaps(&theirs[3], 1) == -EMFILE ? 0 : 12);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	chmod("/dev/mheap", dev.st_mode & 07777);
+
+	/* a heap lives, and counts, until its last client is closed */
+	mheap_close(mh[0]);
+	EXPECT_EQ(-EMFILE, mheap_open(NULL, &mh[0]));
+	mheap_close(extra);
+	ASSERT_EQ(0, mheap_open(NULL, &mh[0]));
+	EXPECT_EQ(-EMFILE, mheap_open(NULL, &mh[3]));
+	/* a lower limit refuses new heaps and leaves open ones alone */
+	ASSERT_EQ(0, param_set("max_heaps_per_user", 1));
+	EXPECT_EQ(-EMFILE, mheap_open(NULL, &extra));
+	EXPECT_EQ(0, mheap_alloc(mh[1], 16, 0, 0, &(uint32_t){ 0 }));
+	mheap_close(mh[0]);
+	mheap_close(mh[1]);
+	mheap_close(mh[2]);
+}
+
+/* A client holds at most MHEAP_MAX_HANDLES handles; reached with batches. */
+TEST_F(limits, handles_per_client)
+{
+	struct mheap_batch_buf b;
+	struct mheap_heap_stats hs;
+	struct mheap_info info;
+	uint32_t h, copy, total, out;
+	struct mheap *mh;
+	int n, i;
+
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	ASSERT_EQ(0, mheap_alloc(mh, 8, 0, 0, &h));
+	ASSERT_EQ(0, mheap_batch_init(&b, MHEAP_BATCH_MAX));
+	for (total = 1; total < MHEAP_MAX_HANDLES; total += n) {
+		n = MHEAP_MAX_HANDLES - total;
+		if (n > MHEAP_BATCH_MAX)
+			n = MHEAP_BATCH_MAX;
+		mheap_batch_reset(&b);
+		for (i = 0; i < n; i++)
+			ASSERT_EQ(i, mheap_batch_dup(&b, h, 0));
+		ASSERT_EQ(n, mheap_batch_run(mh, &b, 0));
+		ASSERT_EQ(0, mheap_batch_result(&b, n - 1, &out));
+	}
+	ASSERT_EQ(0, mheap_heap_stats(mh, &hs));
+	EXPECT_EQ(MHEAP_MAX_HANDLES, hs.handles);
+
+	EXPECT_EQ(-EMFILE, mheap_dup(mh, h, &copy));
+	EXPECT_EQ(-EMFILE, mheap_alloc(mh, 8, 0, 0, &copy));
+	/* in a batch: the failing operation carries the errno */
+	mheap_batch_reset(&b);
+	ASSERT_EQ(0, mheap_batch_dup(&b, h, 0));
+	EXPECT_EQ(1, mheap_batch_run(mh, &b, 0));
+	EXPECT_EQ(-EMFILE, mheap_batch_result(&b, 0, &copy));
+	ASSERT_EQ(0, mheap_info(mh, h, &info));
+	EXPECT_EQ(MHEAP_MAX_HANDLES, info.refcnt);
+	ASSERT_EQ(0, mheap_heap_stats(mh, &hs));
+	EXPECT_EQ(1, hs.objects_live);
+
+	/* one closed makes room for one */
+	ASSERT_EQ(0, mheap_release(mh, out));
+	EXPECT_EQ(0, mheap_dup(mh, h, &copy));
+	EXPECT_EQ(-EMFILE, mheap_dup(mh, h, &copy));
+	mheap_batch_free(&b);
+	mheap_close(mh);
+}
+
+/* The parameters that may change at run time are root's to change. */
+TEST_F(limits, params_root_only)
+{
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} params[] = {
+		{ "total_capacity", 0644 },
+		{ "max_heaps_per_user", 0644 },
+		{ "heap_capacity", 0444 },
+		{ "heap_capacity_max", 0444 },
+	};
+	char path[128];
+	struct stat st;
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		snprintf(path, sizeof(path), PARAMS "%s", params[i].name);
+		ASSERT_EQ(0, stat(path, &st));
+		EXPECT_EQ(params[i].mode, st.st_mode & 07777) TH_LOG("%s", path);
+	}
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "max_heaps_per_user", "lots"));
+	EXPECT_EQ(self->max_heaps_per_user, param_get("max_heaps_per_user"));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(10);
+		if (write_file(PARAMS "total_capacity", "1") != -EACCES)
+			_exit(11);
+		_exit(write_file(PARAMS "max_heaps_per_user", "1") == -EACCES ?
+		      0 : 12);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(self->total_capacity, param_get("total_capacity"));
+}
+
+/* What the child in a limited group saw, for the parent to judge. */
+struct cg_result {
+	int setup;		/* 0, or the step that failed */
+	int err;		/* the allocation that stopped the loop */
+	unsigned int objects;	/* 1 MiB objects allocated before it */
+	long long vmalloc_base, vmalloc_full, vmalloc_after;
+};
+
+static void cg_child(int wfd)
+{
+	struct cg_result r = { .err = 0 };
+	struct mheap *mh;
+	uint32_t h;
+
+	if (write_file(CGROUP "/cgroup.procs", "0"))
+		r.setup = 1;
+	else if ((r.vmalloc_base = cg_stat("memory.stat", "vmalloc")) < 0)
+		r.setup = 2;
+	else if (mheap_open(NULL, &mh))
+		r.setup = 3;
+	else if (mheap_set_capacity(mh, 4 * CG_MAX))
+		r.setup = 4;
+	if (!r.setup) {
+		while (r.objects < 4 * CG_MAX / MIB) {
+			r.err = mheap_alloc(mh, MIB, 0, 0, &h);
+			if (r.err)
+				break;
+			r.objects++;
+		}
+		r.vmalloc_full = cg_stat("memory.stat", "vmalloc");
+		mheap_close(mh);
+		r.vmalloc_after = cg_stat("memory.stat", "vmalloc");
+	}
+	if (write(wfd, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+	_exit(0);
+}
+
+/*
+ * Heap memory is charged to the caller's memory cgroup: at the group's
+ * memory.max an allocation fails with ENOMEM (no OOM kill), and closing
+ * the heap returns the group's vmalloc charge to what it was before.
+ */
+TEST_F(limits, memcg_max_gives_enomem)
+{
+	char buf[256];
+	struct cg_result r;
+	int pipefd[2], status;
+	pid_t pid;
+
+	if (access(CGROOT "/cgroup.controllers", F_OK)) {
+		mkdir(CGROOT, 0755);
+		ASSERT_EQ(0, mount("cgroup2", CGROOT, "cgroup2", 0, NULL));
+	}
+	ASSERT_EQ(0, read_file(CGROOT "/cgroup.controllers", buf, sizeof(buf)));
+	ASSERT_NE(NULL, strstr(buf, "memory"));
+	ASSERT_EQ(0, write_file(CGROOT "/cgroup.subtree_control", "+memory"));
+	rmdir(CGROUP);
+	ASSERT_EQ(0, mkdir(CGROUP, 0755));
+	snprintf(buf, sizeof(buf), "%d", CG_MAX);
+	ASSERT_EQ(0, write_file(CGROUP "/memory.max", buf));
+
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(pipefd[0]);
+		cg_child(pipefd[1]);
+	}
+	close(pipefd[1]);
+	/* the result fits in the pipe: the child exits without waiting */
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("the child was killed by signal %d (the OOM killer?)",
+					      WTERMSIG(status));
+	ASSERT_EQ(sizeof(r), read(pipefd[0], &r, sizeof(r)));
+	close(pipefd[0]);
+	ASSERT_EQ(0, r.setup);
+	TH_LOG("%u MiB objects before %s; vmalloc charge %lld, %lld, %lld",
+	       r.objects, mheap_errname(r.err), r.vmalloc_base, r.vmalloc_full,
+	       r.vmalloc_after);
+	EXPECT_EQ(-ENOMEM, r.err);
+	/* most of the group's room went to the heap before the limit */
+	EXPECT_GE(r.objects, CG_MAX / MIB / 2);
+	EXPECT_LT(r.objects, CG_MAX / MIB);
+	EXPECT_GE(r.vmalloc_full - r.vmalloc_base, (long long)r.objects * MIB);
+	EXPECT_EQ(r.vmalloc_base, r.vmalloc_after);
+	EXPECT_GE(cg_stat("memory.events", "max"), 1);
+	EXPECT_EQ(0, cg_stat("memory.events", "oom_kill"));
+}
+
+TEST_HARNESS_MAIN
