@@ -121,8 +121,8 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,\
 $(BUILD)/host/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 $(SANITIZE) -Imodule -Imodule/tests -Itests/host $(KSFT) \
-		-o $@ $< tests/host/sys_host.c $(CORE_SRC)
+	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -Imodule -Imodule/tests \
+		-Itests/host $(KSFT) -o $@ $< tests/host/sys_host.c $(CORE_SRC)
 
 # The same tests without sanitizers, for valgrind (memcheck; leaks are the
 # tests' own business: the seam counts live allocations).

@@ -403,6 +403,7 @@ static u64 collect(struct mheap *heap, unsigned int gen)
 	st->pause_last_ns = sys_now_ns() - start;
 	st->pause_total_ns += st->pause_last_ns;
 	gc->collecting = false;
+	mheap_object_validate(heap);
 	return found;
 }
 

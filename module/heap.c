@@ -494,6 +494,64 @@ void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_space_free);
 
+/* Visit the blocks in use in one page of @arena; see mheap_space_walk(). */
+static unsigned long walk_page(struct mheap *heap, struct mheap_space *space,
+			       struct mheap_arena *arena, unsigned int page,
+			       unsigned long (*fn)(struct mheap *heap, u32 loc))
+{
+	struct mheap_pool *pool = &arena->pools[page];
+	unsigned long sum = 0;
+	unsigned int block;
+
+	if (!(arena->used & BIT_ULL(page)))
+		return 0;
+	if (!pool->nblocks)	/* a run starts here, or is inside one */
+		return pool->npages ?
+		       fn(heap, make_loc(space, arena->index,
+					 page * MHEAP_PAGE_SIZE)) : 0;
+	for (block = 0; block < pool->nblocks; block++) {
+		if (!(pool->free[block / 64] & BIT_ULL(block % 64)))
+			sum += fn(heap, pool->loc + block * (pool->class + 1));
+	}
+	return sum;
+}
+
+/**
+ * mheap_space_walk() - visit every block in use in a space
+ * @heap: the heap.
+ * @space: one of its spaces.
+ * @fn: called with each block's location; must not allocate or free
+ *	blocks.
+ *
+ * Context: heap->lock held.
+ * Return: the sum of what @fn returned.
+ */
+unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
+			       unsigned long (*fn)(struct mheap *heap, u32 loc))
+{
+	unsigned long sum = 0;
+	unsigned int page;
+	u32 index;
+
+	sys_assert_held(&heap->lock);
+	for (index = 1; index < space->narenas; index++) {
+		struct mheap_arena *arena = space->arenas[index];
+
+		if (!arena)
+			continue;
+		/* a jumbo arena is freed with its block: this one is in use */
+		if (arena->jumbo) {
+			sum += fn(heap, make_loc(space, index, 0));
+			continue;
+		}
+		for (page = 0; page < MHEAP_ARENA_PAGES; page++)
+			sum += walk_page(heap, space, arena, page, fn);
+		sys_cond_resched();
+	}
+	return sum;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_walk);
+
 /**
  * mheap_capacity_valid() - check a heap capacity and its ceiling
  * @capacity: bytes of arenas a heap may reserve.
@@ -568,6 +626,11 @@ void mheap_heap_destroy(struct mheap *heap)
 	if (!heap)
 		return;
 	mheap_gc_fini(heap);
+	if (MHEAP_GUARD_BYTES) {
+		sys_mutex_lock(&heap->lock);
+		mheap_object_validate(heap);
+		sys_mutex_unlock(&heap->lock);
+	}
 	space_destroy(heap, &heap->meta);
 	space_destroy(heap, &heap->payload);
 	mheap_weak_destroy(heap);

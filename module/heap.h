@@ -259,6 +259,9 @@ struct mheap_weak_table {
  * @objects_freed: objects ever freed. L: lock
  * @payload_bytes: payload bytes of live objects, as requested. L: lock
  * @weak: weak references (weak.h). L: lock
+ * @guard_errors: overwritten guards found, in guard mode (object.h).
+ *	L: lock
+ * @guard_quiet: count overwritten guards without a WARNING.
  */
 struct mheap {
 	struct sys_mutex lock;
@@ -274,6 +277,8 @@ struct mheap {
 	u64 objects_freed;
 	size_t payload_bytes;
 	struct mheap_weak_table weak;
+	unsigned long guard_errors;
+	bool guard_quiet;
 };
 
 /**
@@ -333,6 +338,8 @@ void mheap_global_stats(struct mheap_global_stats *stats);
 int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
 		      size_t size, u32 *loc, void **ptr);
 void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc);
+unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
+			       unsigned long (*fn)(struct mheap *heap, u32 loc));
 
 #define MHEAP_UNDO		0x1
 #define MHEAP_UNDO_META		0x2

@@ -34,6 +34,71 @@ size_t mheap_object_meta_size(size_t nrefs, bool cookie)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_meta_size);
 
+/* (loops rather than memset(): MHEAP_GUARD_BYTES may be 0) */
+static void guard_set(void *end)
+{
+	u8 *p = end;
+	unsigned int i;
+
+	for (i = 0; i != MHEAP_GUARD_BYTES; i++)
+		p[i] = MHEAP_GUARD_POISON;
+}
+
+static bool guard_intact(const void *end)
+{
+	const u8 *p = end;
+	unsigned int i;
+
+	for (i = 0; i != MHEAP_GUARD_BYTES; i++) {
+		if (p[i] != MHEAP_GUARD_POISON)
+			return false;
+	}
+	return true;
+}
+
+/* Check @id's guards; returns how many were overwritten (0 to 2). */
+static unsigned long guard_check(struct mheap *heap, u32 id)
+{
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+	size_t meta = mheap_object_meta_size(obj->nrefs,
+					     obj->flags & MHEAP_OBJ_COOKIE);
+	unsigned long bad = 0;
+
+	if (!MHEAP_GUARD_BYTES)
+		return 0;
+	if (!guard_intact((u8 *)obj + meta)) {
+		bad++;
+		WARN_ONCE(!heap->guard_quiet,
+			  "mheap: header of object %#x overrun\n", id);
+	}
+	if (obj->size &&
+	    !guard_intact((u8 *)mheap_object_payload(heap, obj) + obj->size)) {
+		bad++;
+		WARN_ONCE(!heap->guard_quiet,
+			  "mheap: payload of object %#x overrun\n", id);
+	}
+	heap->guard_errors += bad;
+	return bad;
+}
+
+/**
+ * mheap_object_validate() - check every live object's guards
+ * @heap: the heap.
+ *
+ * In guard mode (see object.h) walks the meta space, where every block in
+ * use is an object's header; otherwise does nothing.
+ *
+ * Context: heap->lock held.
+ * Return: the overwritten guards found.
+ */
+unsigned long mheap_object_validate(struct mheap *heap)
+{
+	if (!MHEAP_GUARD_BYTES)
+		return 0;
+	return mheap_space_walk(heap, &heap->meta, guard_check);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_validate);
+
 static u64 *cookie_ptr(struct mheap_object *obj)
 {
 	size_t off = round_up(sizeof(*obj) + obj->nrefs * sizeof(u32),
@@ -64,18 +129,20 @@ int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 	struct mheap_object *obj;
 	void *meta, *payload;
 	u32 loc, ploc = 0;
+	size_t meta_size;
 	int err;
 
 	sys_assert_held(&heap->lock);
 	if (size > MHEAP_OBJECT_MAX_SIZE || nrefs > MHEAP_OBJECT_MAX_REFS)
 		return -EINVAL;
+	meta_size = mheap_object_meta_size(nrefs, cookie);
 	err = mheap_space_alloc(heap, &heap->meta,
-				mheap_object_meta_size(nrefs, cookie), &loc,
-				&meta);
+				meta_size + MHEAP_GUARD_BYTES, &loc, &meta);
 	if (err)
 		return err;
 	if (size) {
-		err = mheap_space_alloc(heap, &heap->payload, size, &ploc,
+		err = mheap_space_alloc(heap, &heap->payload,
+					size + MHEAP_GUARD_BYTES, &ploc,
 					&payload);
 		if (err) {
 			mheap_heap_undo_begin(heap, spares);
@@ -83,7 +150,9 @@ int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 			mheap_heap_undo_end(heap);
 			return err;
 		}
+		guard_set((u8 *)payload + size);
 	}
+	guard_set((u8 *)meta + meta_size);
 	obj = meta;
 	obj->refcnt = 1;
 	obj->payload = ploc;
@@ -163,6 +232,7 @@ void mheap_object_free(struct mheap *heap, u32 id)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
+	guard_check(heap, id);
 	if (obj->flags & MHEAP_OBJ_WEAKREF)
 		mheap_weak_clear(heap, id);
 	heap->objects_freed++;

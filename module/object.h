@@ -97,6 +97,26 @@ void mheap_object_info(struct mheap *heap, u32 id,
 		       struct mheap_object_info *info);
 size_t mheap_object_meta_size(size_t nrefs, bool cookie);
 
+/*
+ * Guard mode, a build option (make MHEAP_GUARD=y; make check builds the
+ * debug kernel's module and the host tests with it). KASAN sees a whole
+ * arena as one allocation, so a write that runs off one object's header
+ * or payload into the next block goes unnoticed. In guard mode every
+ * header and every payload is followed, inside its block, by
+ * MHEAP_GUARD_BYTES bytes of MHEAP_GUARD_POISON. They are checked when the
+ * object is freed and by mheap_object_validate(), which runs after every
+ * collection and when a heap is destroyed. An overrun is counted in
+ * heap->guard_errors and reported with a WARNING, unless heap->guard_quiet
+ * (set by tests that overrun on purpose).
+ */
+#ifdef MHEAP_GUARD
+#define MHEAP_GUARD_BYTES	16
+#else
+#define MHEAP_GUARD_BYTES	0
+#endif
+#define MHEAP_GUARD_POISON	0xb7
+unsigned long mheap_object_validate(struct mheap *heap);
+
 /**
  * mheap_object_ptr() - an object's header
  * @heap: the heap.

@@ -37,9 +37,10 @@ checkpatch() {
 		--show-types -f $(kernel_files)
 }
 
-# sparse over every file (C=2) in a W=1 build against the stock headers.
+# sparse over every file (C=2) in a W=1 build against the stock headers,
+# guard mode on (the other builds cover it off).
 sparse() {
-	build_modules "$1" "$out/sparse" "" C=2 || return 1
+	build_modules "$1" "$out/sparse" "" C=2 MHEAP_GUARD=y || return 1
 	! grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error)' "$out/sparse/build.log"
 }
 

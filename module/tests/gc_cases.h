@@ -400,7 +400,8 @@ CORE_TEST(gc_introspection)
 /* A ring of a million objects is found and freed without recursion. */
 CORE_TEST(gc_million_object_cycle)
 {
-	struct mheap *heap = test_heap(SZ_1M * 64);
+	/* 32 bytes of header each, 48 with guard bytes */
+	struct mheap *heap = test_heap(SZ_1M * 128);
 	u32 first, prev, next;
 	long i;
 

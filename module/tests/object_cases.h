@@ -34,10 +34,10 @@ CORE_TEST(object_alloc_and_free)
 	CORE_EXPECT_EQ(info.cookie, (u64)0x1234);
 	payload = mheap_object_payload(heap, mheap_object_ptr(heap, id));
 	CORE_ASSERT_NOT_NULL(payload);
-	for (i = 0; i < 112; i++)
+	for (i = 0; i < 100; i++)
 		if (payload[i])
 			break;
-	CORE_EXPECT_EQ(i, 112U);
+	CORE_EXPECT_EQ(i, 100U);
 	for (i = 0; i < 3; i++) {
 		u32 target = 1;
 
@@ -48,9 +48,11 @@ CORE_TEST(object_alloc_and_free)
 	stats = test_stats(heap);
 	CORE_EXPECT_EQ(stats.objects_live, (u64)1);
 	CORE_EXPECT_EQ(stats.payload_bytes, (u64)100);
-	/* 24 + 3 * 4, rounded to 8, then the cookie */
-	CORE_EXPECT_EQ(stats.meta_used, (u64)48);
-	CORE_EXPECT_EQ(stats.class_live[6], (u64)1);
+	/* 24 + 3 * 4, rounded to 8, then the cookie (and the guard bytes) */
+	CORE_EXPECT_EQ(stats.meta_used, (u64)48 + MHEAP_GUARD_BYTES);
+	/* 100 bytes (and the guard bytes) in 16-byte classes */
+	CORE_EXPECT_EQ(stats.class_live[(100 + MHEAP_GUARD_BYTES - 1) / 16],
+		       (u64)1);
 	mheap_object_put(heap, id);
 	stats = test_stats(heap);
 	CORE_EXPECT_EQ(stats.objects_live, (u64)0);
@@ -252,3 +254,58 @@ CORE_TEST(object_alloc_every_failure)
 	CORE_EXPECT_TRUE(points >= 4);
 	CORE_LOG("%ld allocation failure point(s) exercised", points);
 }
+
+#ifdef MHEAP_GUARD
+/* Overwrite the byte just past @len bytes at @p: an off-by-one write. */
+static inline void overrun(void *p, size_t len)
+{
+	((u8 *)p)[len] ^= 0x5a;
+}
+
+/*
+ * Guard mode: a write one byte past a header or a payload (a small block,
+ * a run, a jumbo arena) is found by mheap_object_validate() while the
+ * object lives and again when it is freed; writes inside stay unnoticed.
+ */
+CORE_TEST(object_guard_catches_overrun)
+{
+	static const size_t sizes[] = { 20, 5000, MHEAP_RUN_MAX + 1 };
+	struct mheap *heap = test_heap(SZ_1M * 4);
+	u32 ids[ARRAY_SIZE(sizes)], plain;
+	struct mheap_object *obj;
+	unsigned int i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	heap->guard_quiet = true;
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		CORE_ASSERT_EQ(mheap_object_alloc(heap, sizes[i], 1, 0, &ids[i]),
+			       0);
+		obj = mheap_object_ptr(heap, ids[i]);
+		/* the last byte of the payload and slots are the object's */
+		((u8 *)mheap_object_payload(heap, obj))[sizes[i] - 1] = 0xff;
+		obj->slots[0] = 0;
+	}
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 0, 2, 7, &plain), 0);
+	CORE_EXPECT_EQ(mheap_object_validate(heap), 0UL);
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		obj = mheap_object_ptr(heap, ids[i]);
+		overrun(mheap_object_payload(heap, obj), sizes[i]);
+		CORE_EXPECT_EQ(mheap_object_validate(heap), (unsigned long)i + 1);
+	}
+	/* a header: past the slots and the cookie */
+	overrun(mheap_object_ptr(heap, plain), mheap_object_meta_size(2, true));
+	CORE_EXPECT_EQ(mheap_object_validate(heap), 4UL);
+	CORE_EXPECT_EQ(heap->guard_errors, 1UL + 2 + 3 + 4);
+
+	/* each object's overrun is found again as it is freed */
+	heap->guard_errors = 0;
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		mheap_object_put(heap, ids[i]);
+	CORE_EXPECT_EQ(heap->guard_errors, 3UL);
+	mheap_object_put(heap, plain);
+	CORE_EXPECT_EQ(heap->guard_errors, 4UL);
+	CORE_EXPECT_EQ(mheap_object_validate(heap), 0UL);
+	test_heap_done(heap);
+}
+#endif

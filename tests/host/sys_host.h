@@ -83,6 +83,8 @@ void sys_warn(const char *file, int line, const char *cond);
 	__c;								\
 })
 
+#define WARN_ONCE(cond, fmt, ...)	WARN_ON_ONCE(cond)
+
 #define sys_mutex_init(m)	((m)->held = 0)
 #define sys_mutex_destroy(m)	WARN_ON_ONCE((m)->held)
 #define sys_mutex_lock(m)	(WARN_ON_ONCE((m)->held), (m)->held = 1)
@@ -99,6 +101,7 @@ long sys_warnings(void);	/* WARN_ON_ONCE()s that fired so far */
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #define BIT(n)			(1UL << (n))
+#define BIT_ULL(n)		(1ULL << (n))
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
 #define round_up(x, y)		((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)

@@ -42,7 +42,13 @@ src=$(linux_src)
 mkdir -p "$out"
 rm -f "$out"/*.log "$out/timed-out"
 
-build_modules "$kdir" "$out/kmod" "$([ "$kernel" = debug ] && echo inject)"
+# the debug kernel's module has guard bytes (module/object.h) and the
+# fault-injection module
+if [ "$kernel" = debug ]; then
+	build_modules "$kdir" "$out/kmod" inject MHEAP_GUARD=y
+else
+	build_modules "$kdir" "$out/kmod" ""
+fi
 make -s -C "$TOP" vm-progs >&2
 
 # The initramfs, written by the kernel's own gen_init_cpio.
