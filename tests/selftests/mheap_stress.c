@@ -13,7 +13,8 @@
  * with SIGKILL every so often and starts another. The collector's
  * thresholds are set low at times, so its work item runs concurrently.
  *
- * Pass: every call returns 0 or an errno its ioctl documents; afterwards
+ * Pass: every call returns 0 or an errno its ioctl documents, and writes
+ * no value in the kernel's half of the address space; afterwards
  * (every worker dead, the collector emptied) no object is left unless
  * export tokens hold some, and after the last close no heap is left. The
  * VM's verdict adds: no splat, kmemleak clean, rmmod succeeds.
@@ -45,6 +46,7 @@
 #define SCRATCH		65536
 #define BATCH_OPS	64
 #define KERNEL_PTR	0xffff888000000000ULL
+#define KERNEL_RANGE	0xffff800000000000ULL	/* x86-64's kernel half */
 #define NR_IOCTLS	(_IOC_NR(MHEAP_IOC_IMPORT) + 1)
 
 /* errno bits, for the documented sets (every errno used is below 128) */
@@ -273,6 +275,7 @@ static void one_call(struct thread *t)
 		char bytes[256];
 	} a;
 	unsigned int nr = below(t, NR_IOCTLS + 1), cmd, size, i;
+	char before[sizeof(a.bytes)];
 	bool unknown = false;
 	void *arg = &a;
 	int ret, err;
@@ -303,7 +306,8 @@ static void one_call(struct thread *t)
 		a.alloc.size = pick(t, sizes, 8);
 		a.alloc.nrefs = pick(t, nrefs, 5);
 		a.alloc.flags = zeroish(t);
-		a.alloc.cookie = next(t);
+		/* below the kernel half: see the address check in one_call() */
+		a.alloc.cookie = next(t) >> 17;
 		a.alloc.reserved = zeroish(t);
 		break;
 	case MHEAP_IOC_DUP:
@@ -404,6 +408,7 @@ static void one_call(struct thread *t)
 call:
 	t->calls++;
 	__atomic_fetch_add(&sh->calls, 1, __ATOMIC_RELAXED);
+	memcpy(before, a.bytes, sizeof(before));
 	ret = ioctl(w.fd, cmd, arg);
 	err = ret ? errno : 0;
 	if (ret && ret != -1)
@@ -417,6 +422,15 @@ call:
 		fail(t, "ioctl %#llx gave undocumented errno %lld", cmd, err);
 	if (err || arg != (void *)&a)
 		return;
+	/* no kernel address in what the call wrote (inputs may hold some) */
+	for (i = 0; i + 8 <= sizeof(before); i += 8) {
+		uint64_t now;
+
+		memcpy(&now, a.bytes + i, 8);
+		if (memcmp(before + i, &now, 8) && now >= KERNEL_RANGE)
+			fail(t, "ioctl %#llx wrote kernel-range value %#llx",
+			     cmd, now);
+	}
 	/* keep what the call made */
 	switch (cmds[nr]) {
 	case MHEAP_IOC_ALLOC:
