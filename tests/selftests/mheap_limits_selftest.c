@@ -179,59 +179,72 @@ static int open_heaps(struct mheap **mh, int n)
 }
 
 /*
- * max_heaps_per_user counts heaps (opens of /dev/mheap), per effective uid,
- * root included; more clients of a heap are not more heaps.
+ * As user @uid (with a limit of 3): the steps of heaps_per_user. Returns 0,
+ * or the number of the step that went wrong.
+ */
+static int heaps_as(uid_t uid)
+{
+	struct mheap *mh[4], *extra;
+	int fd;
+
+	if (setresuid(uid, uid, uid))
+		return 1;
+	if (open_heaps(mh, 3) != 3)
+		return 2;
+	if (open_heaps(&mh[3], 1) != -EMFILE)
+		return 3;
+	/* a new client shares its heap: not counted */
+	fd = mheap_new_client(mh[0], 0);
+	if (fd < 0 || mheap_from_fd(fd, &extra))
+		return 4;
+	/* a heap lives, and counts, until its last client is closed */
+	mheap_close(mh[0]);
+	if (open_heaps(mh, 1) != -EMFILE)
+		return 5;
+	mheap_close(extra);
+	if (open_heaps(mh, 1) != 1 || open_heaps(&mh[3], 1) != -EMFILE)
+		return 6;
+	return 0;
+}
+
+/*
+ * max_heaps_per_user counts heaps (opens of /dev/mheap) per effective uid;
+ * more clients of a heap are not more heaps. Run as two other users, so
+ * that heaps root may hold elsewhere do not count.
  */
 TEST_F(limits, heaps_per_user)
 {
-	struct mheap *mh[4], *extra;
-	struct mheap_module_stats s;
-	int status, fd;
+	static const uid_t users[] = { 4243, 4244 };
+	struct mheap *mine;
+	int status[2], i;
 	struct stat dev;
-	pid_t pid;
+	pid_t pid[2];
+	uint32_t h;
 
 	EXPECT_EQ(128, self->max_heaps_per_user);
+	ASSERT_EQ(0, mheap_open(NULL, &mine));
 	ASSERT_EQ(0, param_set("max_heaps_per_user", 3));
-	ASSERT_EQ(3, open_heaps(mh, 3));
-	EXPECT_EQ(-EMFILE, mheap_open(NULL, &mh[3]));
-	ASSERT_EQ(0, mheap_module_stats(mh[0], &s));
-	EXPECT_EQ(3, s.heaps);
-
-	/* a new client shares its heap: not counted */
-	fd = mheap_new_client(mh[0], 0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, mheap_from_fd(fd, &extra));
-
-	/* another user has a count of its own */
 	ASSERT_EQ(0, stat("/dev/mheap", &dev));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct mheap *theirs[4];
-
-		if (chmod("/dev/mheap", 0666) || setresuid(NOBODY, NOBODY, NOBODY))
-			_exit(10);
-		if (open_heaps(theirs, 3) != 3)
-			_exit(11);
-		_exit(open_heaps(&theirs[3], 1) == -EMFILE ? 0 : 12);
+	ASSERT_EQ(0, chmod("/dev/mheap", 0666));
+	/* both at once: each user has a count of its own */
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0)
+			_exit(heaps_as(users[i]));
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status[i], 0));
+		EXPECT_EQ(0, WEXITSTATUS(status[i])) TH_LOG("uid %u: step %d",
+							     users[i],
+							     WEXITSTATUS(status[i]));
+	}
 	chmod("/dev/mheap", dev.st_mode & 07777);
-
-	/* a heap lives, and counts, until its last client is closed */
-	mheap_close(mh[0]);
-	EXPECT_EQ(-EMFILE, mheap_open(NULL, &mh[0]));
-	mheap_close(extra);
-	ASSERT_EQ(0, mheap_open(NULL, &mh[0]));
-	EXPECT_EQ(-EMFILE, mheap_open(NULL, &mh[3]));
-	/* a lower limit refuses new heaps and leaves open ones alone */
-	ASSERT_EQ(0, param_set("max_heaps_per_user", 1));
-	EXPECT_EQ(-EMFILE, mheap_open(NULL, &extra));
-	EXPECT_EQ(0, mheap_alloc(mh[1], 16, 0, 0, &(uint32_t){ 0 }));
-	mheap_close(mh[0]);
-	mheap_close(mh[1]);
-	mheap_close(mh[2]);
+	/* a lower limit leaves open heaps alone */
+	ASSERT_EQ(0, param_set("max_heaps_per_user", 0));
+	EXPECT_EQ(-EMFILE, mheap_open(NULL, &(struct mheap *){ NULL }));
+	EXPECT_EQ(0, mheap_alloc(mine, 16, 0, 0, &h));
+	mheap_close(mine);
 }
 
 /* A client holds at most MHEAP_MAX_HANDLES handles; reached with batches. */
