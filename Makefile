@@ -196,6 +196,12 @@ check-harness:
 	tests/deps.sh --quiet
 	tests/check.sh --only harness
 
+# Optional, not part of make check: the VM tests on a second kernel flavour
+# with KCSAN (data races) in place of KASAN; its own build, about 10 minutes.
+check-kcsan:
+	tests/deps.sh --quiet
+	tests/qemu/run-vm.sh --kernel kcsan --timeout 900
+
 demo:
 	tests/deps.sh --quiet
 	tests/qemu/run-vm.sh --kernel debug --mode demo

@@ -24,7 +24,7 @@ for entry in "${FAULTS[@]}"; do
 	log=$TOP/build/vm/harness-$fault.verdict
 	mkdir -p "${log%/*}"
 	# a hang never reaches the end marker: keep its timeout short
-	timeout=300
+	timeout=900
 	[ "$fault" = hang ] && timeout=90
 	if "$QEMU_DIR/run-vm.sh" --kernel debug --inject "$fault" \
 		--timeout $timeout >"$log" 2>&1; then

@@ -3,12 +3,12 @@
 # Boot a kernel in QEMU with mheap and its tests in an initramfs, then judge
 # the run (verdict.py).
 #
-#   run-vm.sh [--kernel debug|stock] [--mode check|demo|bench|shell]
+#   run-vm.sh [--kernel debug|kcsan|stock] [--mode check|demo|bench|shell]
 #             [--inject FAULT] [--timeout SECONDS] [--tally FILE]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel=debug mode=check inject= timeout=300 tally=
+kernel=debug mode=check inject= timeout= tally=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift 2 ;;
@@ -26,15 +26,27 @@ debug)
 	image=$kdir/arch/x86/boot/bzImage
 	label="debug kernel"
 	;;
+kcsan)
+	kdir=$("$QEMU_DIR/build-kernel.sh" kcsan)
+	image=$kdir/arch/x86/boot/bzImage
+	label="KCSAN kernel"
+	;;
 stock)
 	ver=$(stock_version)
 	kdir=/usr/src/linux-headers-$ver
 	image=/boot/vmlinuz-$ver
 	label="stock $ver"
 	;;
-*) die "--kernel is debug or stock" ;;
+*) die "--kernel is debug, kcsan or stock" ;;
 esac
 [ -n "$inject" ] && label="$label, injected $inject"
+# a run on a checking kernel takes 4 to 5 minutes on the 2-core machine
+if [ -z "$timeout" ]; then
+	case $kernel in
+	stock) timeout=300 ;;
+	*) timeout=900 ;;
+	esac
+fi
 [ "$mode" = check ] || label="$label, $mode"
 
 out=$TOP/build/vm/$kernel-$mode${inject:+-$inject}
@@ -46,6 +58,8 @@ rm -f "$out"/*.log "$out/timed-out"
 # fault-injection module
 if [ "$kernel" = debug ]; then
 	build_modules "$kdir" "$out/kmod" inject MHEAP_GUARD=y
+elif [ "$kernel" = kcsan ]; then
+	build_modules "$kdir" "$out/kmod" "" MHEAP_GUARD=y
 else
 	build_modules "$kdir" "$out/kmod" ""
 fi
@@ -98,7 +112,7 @@ bench) expect=(--expect bench) ;;
 	   --expect selftest:mheap_selftest_user
 	   --expect selftest:mheap_selftest_32
 	   --expect selftest:mheap_limits_selftest)
-   [ "$kernel" = debug ] && expect+=(--expect kunit:mheap_test
+   [ "$kernel" != stock ] && expect+=(--expect kunit:mheap_test
 				     --expect selftest:mheap_fault_selftest
 				     --expect selftest:mheap_stress) ;;
 esac
