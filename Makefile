@@ -22,13 +22,15 @@ LIB_SRC := userspace/lib/libmheap.c
 LIB_HDR := userspace/lib/mheap.h uapi/linux/mheap.h
 LIB_VERSION := 1.0.0
 LIB_SONAME := libmheap.so.1
-CORE_SRC := module/heap.c module/object.c module/handle.c module/gc.c module/weak.c
+CORE_SRC := module/heap.c module/object.c module/handle.c module/gc.c module/weak.c \
+	module/scope.c module/names.c
 CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/weak.h module/sys.h \
+	module/names.h \
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
 
-.PHONY: all modules userspace install vm-progs host-build host-test check check-harness demo bench fuzz \
-	vm-shell deps lint clean
+.PHONY: all modules userspace install vm-progs host-build host-test check check-harness \
+	check-kcsan demo bench fuzz vm-shell deps lint clean
 
 all: modules userspace
 

@@ -27,13 +27,17 @@
 #include <linux/mheap.h>
 
 #include "dev.h"
+#include "events.h"
 #include "gc.h"
 #include "handle.h"
+#include "names.h"
 #include "user.h"
 
 /* Optional features this build supports; see struct mheap_version. */
 #define MHEAP_FEATURES	(MHEAP_FEATURE_BATCH | MHEAP_FEATURE_CLIENTS | \
-			 MHEAP_FEATURE_WEAK)
+			 MHEAP_FEATURE_WEAK | MHEAP_FEATURE_SCOPES | \
+			 MHEAP_FEATURE_NAMES | MHEAP_FEATURE_EVENTS | \
+			 MHEAP_FEATURE_MMAP)
 
 /* Payload copies up to this size use the stack, not a kvmalloc() buffer. */
 #define RW_STACK_BYTES	128
@@ -45,32 +49,15 @@ static_assert(MHEAP_MAX_SIZE == MHEAP_OBJECT_MAX_SIZE);
 static_assert(MHEAP_MAX_REFS == MHEAP_OBJECT_MAX_REFS);
 static_assert(MHEAP_MAX_HANDLES == MHEAP_HANDLE_MAX);
 static_assert(MHEAP_GENERATIONS == MHEAP_GC_GENS);
+static_assert(MHEAP_SCOPE_MAX == MHEAP_SCOPE_MAX_CORE);
+static_assert(MHEAP_NAME_LEN == MHEAP_NAME_FIELD);
+static_assert(sizeof(struct mheap_name_rec) == MHEAP_NAME_LEN);
+static_assert(MHEAP_NAMES_MAX == MHEAP_NAMES_LIMIT);
+static_assert(BIT_ULL(MHEAP_MAP_SHIFT) == MHEAP_MAP_STRIDE);
+/* a jumbo arena of the largest payload fits in its stride */
+static_assert(MHEAP_OBJECT_MAX_SIZE <=
+	      MHEAP_MAP_STRIDE - MHEAP_GUARD_BYTES - MHEAP_PAGE_SIZE);
 static_assert(sizeof(struct mheap_gc_gen_stats) == 6 * sizeof(u64));
-
-/**
- * struct mheap_shared - what the clients of one heap share
- * @heap: the heap.
- * @exports: the tokens of MHEAP_IOC_EXPORT: a handle table of its own,
- *	whose handle values are the tokens. L: heap->lock
- * @clients: clients (open files) of the heap. L: heap->lock
- * @user: the user the heap is charged to (the opener's euid).
- */
-struct mheap_shared {
-	struct mheap *heap;
-	struct mheap_client *exports;
-	unsigned int clients;
-	struct mheap_user *user;
-};
-
-/**
- * struct mheap_file - an open file: one client of a heap
- * @shared: the heap and what its clients share.
- * @client: this file's handle table.
- */
-struct mheap_file {
-	struct mheap_shared *shared;
-	struct mheap_client *client;
-};
 
 /* The kernel copy of any ioctl argument: large enough for each of them. */
 union mheap_ioc_arg {
@@ -90,6 +77,10 @@ union mheap_ioc_arg {
 	struct mheap_batch batch;
 	struct mheap_new_client new_client;
 	struct mheap_token token;
+	struct mheap_scope scope;
+	struct mheap_name name;
+	struct mheap_names names;
+	struct mheap_events events;
 };
 
 static struct mheap *heap_of(struct mheap_ioc_ctx *ctx)
@@ -371,6 +362,8 @@ static long ioc_info(struct mheap_ioc_ctx *ctx, void *arg)
 	i->info_flags = (oi.tracked ? MHEAP_INFO_TRACKED : 0) |
 			(weak ? MHEAP_INFO_WEAK : 0);
 	i->cookie = oi.cookie;
+	i->map_offset = oi.size ? mheap_payload_map_offset(heap, oi.payload) :
+				  MHEAP_NO_MAP;
 	return 0;
 }
 
@@ -474,6 +467,7 @@ static long ioc_heap_stats(struct mheap_ioc_ctx *ctx, void *arg)
 	s->clients = shared->clients;
 	s->handles = ctx->file->client->live;
 	s->exported = shared->exports->live;
+	s->map_size = mheap_payload_map_size(shared->heap);
 	mheap_heap_unlock(shared->heap);
 	s->capacity = st.capacity;
 	s->arena_bytes = st.reserved;
@@ -727,6 +721,7 @@ static struct mheap_file *file_create(struct mheap_shared *shared)
 		return NULL;
 	}
 	f->shared = shared;
+	mheap_events_file_init(f);
 	mheap_heap_lock(shared->heap);
 	shared->clients++;
 	mheap_heap_unlock(shared->heap);
@@ -739,6 +734,7 @@ static void file_destroy(struct mheap_file *f)
 	struct mheap *heap = shared->heap;
 	bool last;
 
+	mheap_events_release(f);
 	mheap_heap_lock(heap);
 	mheap_client_destroy(f->client);
 	last = !--shared->clients;
@@ -748,6 +744,7 @@ static void file_destroy(struct mheap_file *f)
 	kfree(f);
 	if (last) {
 		mheap_heap_destroy(heap);
+		mheap_map_fini(shared);
 		mheap_user_uncharge(shared->user);
 		kfree(shared);
 	}
@@ -758,11 +755,12 @@ static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 	struct mheap_new_client *nc = arg;
 	struct mheap_file *f;
 	struct file *file;
-	int fd;
+	int fd, mode;
 
-	if (nc->flags & ~MHEAP_CLIENT_CLOEXEC || nc->fd)
+	if (nc->flags & ~(MHEAP_CLIENT_CLOEXEC | MHEAP_CLIENT_RDONLY) || nc->fd)
 		return -EINVAL;
-	fd = get_unused_fd_flags(O_RDWR |
+	mode = nc->flags & MHEAP_CLIENT_RDONLY ? O_RDONLY : O_RDWR;
+	fd = get_unused_fd_flags(mode |
 				 (nc->flags & MHEAP_CLIENT_CLOEXEC ? O_CLOEXEC : 0));
 	if (fd < 0)
 		return fd;
@@ -771,13 +769,14 @@ static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 		put_unused_fd(fd);
 		return -ENOMEM;
 	}
-	file = anon_inode_getfile("[mheap]", &mheap_fops, f, O_RDWR);
+	file = anon_inode_getfile("[mheap]", &mheap_fops, f, mode);
 	if (IS_ERR(file)) {
 		file_destroy(f);
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
 	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+	file->f_mapping = ctx->file->shared->mapping;
 	/* installed by mheap_ioc_call() once the result is copied out */
 	ctx->install = file;
 	ctx->fd = fd;
@@ -846,6 +845,139 @@ static void undo_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
 		do_close(ctx->file, target);
 }
 
+static long ioc_scope(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_client *client = ctx->file->client;
+	struct mheap *heap = heap_of(ctx);
+	struct mheap_scope *sc = arg;
+	long err;
+
+	if (sc->flags || sc->reserved || sc->closed ||
+	    (sc->op != MHEAP_SCOPE_ESCAPE && sc->handle) ||
+	    (sc->op != MHEAP_SCOPE_POP && sc->level))
+		return -EINVAL;
+	mheap_heap_lock(heap);
+	switch (sc->op) {
+	case MHEAP_SCOPE_PUSH:
+		err = mheap_scope_push(client, &sc->level);
+		break;
+	case MHEAP_SCOPE_POP:
+		err = mheap_scope_pop(client, sc->level, &sc->closed);
+		break;
+	case MHEAP_SCOPE_ESCAPE:
+		err = mheap_scope_escape(client, sc->handle, &sc->level);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	mheap_heap_unlock(heap);
+	return err;
+}
+
+/*
+ * The result of a PUSH could not be copied out (the dispatcher probed it
+ * first, so only a concurrent unmap gets here): close the scope again.
+ */
+static void undo_scope(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_scope *sc = arg;
+	struct mheap *heap = heap_of(ctx);
+	u32 closed;
+
+	if (sc->op != MHEAP_SCOPE_PUSH)
+		return;
+	mheap_heap_lock(heap);
+	mheap_scope_pop(ctx->file->client, sc->level, &closed);
+	mheap_heap_unlock(heap);
+}
+
+static long ioc_name(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_client *client = ctx->file->client;
+	struct mheap *heap = heap_of(ctx);
+	struct mheap_name *n = arg;
+	u32 id;
+	long err;
+
+	if (n->reserved || !mheap_name_valid(n->name, sizeof(n->name)) ||
+	    (n->op != MHEAP_NAME_BIND && n->flags) ||
+	    n->flags & ~MHEAP_NAME_REPLACE ||
+	    (n->op != MHEAP_NAME_BIND && n->handle))
+		return -EINVAL;
+	mheap_heap_lock(heap);
+	switch (n->op) {
+	case MHEAP_NAME_BIND:
+		err = mheap_handle_lookup(client, n->handle, &id);
+		if (!err)
+			err = mheap_name_bind(heap, n->name, id,
+					      n->flags & MHEAP_NAME_REPLACE);
+		break;
+	case MHEAP_NAME_LOOKUP:
+		err = mheap_name_lookup(heap, n->name, &id);
+		if (!err)
+			err = mheap_handle_install_ref(client, id, &n->handle);
+		break;
+	case MHEAP_NAME_UNBIND:
+		err = mheap_name_unbind(heap, n->name);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	mheap_heap_unlock(heap);
+	return err;
+}
+
+/* The result of a LOOKUP could not be copied out: close its handle. */
+static void undo_name(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_name *n = arg;
+
+	if (n->op == MHEAP_NAME_LOOKUP)
+		do_close(ctx->file, n->handle);
+}
+
+static long ioc_names(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap *heap = heap_of(ctx);
+	struct mheap_names *n = arg;
+	struct mheap_name_rec *names = NULL;
+	u32 total, written;
+
+	if (n->flags || n->total || n->count > MHEAP_NAMES_MAX)
+		return -EINVAL;
+	if (n->count) {
+		names = kvcalloc(n->count, sizeof(*names), SYS_GFP);
+		if (!names)
+			return -ENOMEM;
+	}
+	mheap_heap_lock(heap);
+	total = mheap_name_list(heap, n->start, names, n->count);
+	mheap_heap_unlock(heap);
+	written = n->start < total ? min(n->count, total - n->start) : 0;
+	if (written && copy_to_user(u64_to_user_ptr(n->buf), names,
+				    written * MHEAP_NAME_LEN)) {
+		kvfree(names);
+		return -EFAULT;
+	}
+	kvfree(names);
+	n->total = total;
+	return 0;
+}
+
+static long ioc_events(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	return mheap_events_ioctl(ctx->file, arg);
+}
+
+/* The result of a SUBSCRIBE could not be copied out: unsubscribe. */
+static void undo_events(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_events ev = { .op = MHEAP_EVENTS_UNSUBSCRIBE };
+
+	if (((struct mheap_events *)arg)->op == MHEAP_EVENTS_SUBSCRIBE)
+		mheap_events_ioctl(ctx->file, &ev);
+}
+
 #define IOC(name, sname, handler, ...)					\
 	[_IOC_NR(MHEAP_IOC_##name)] = {					\
 		.cmd = MHEAP_IOC_##name,				\
@@ -874,6 +1006,10 @@ static const struct mheap_ioc_desc mheap_ioctls[] = {
 	IOC(NEW_CLIENT, NEW_CLIENT, ioc_new_client),
 	IOC(EXPORT, TOKEN, ioc_export),
 	IOC(IMPORT, TOKEN, ioc_import),
+	IOC(SCOPE, SCOPE, ioc_scope, .undo = undo_scope),
+	IOC(NAME, NAME, ioc_name, .undo = undo_name),
+	IOC(NAMES, NAMES, ioc_names),
+	IOC(EVENTS, EVENTS, ioc_events, .undo = undo_events),
 };
 
 static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
@@ -975,6 +1111,9 @@ static int mheap_open(struct inode *inode, struct file *file)
 	shared->heap = mheap_heap_create(mheap_capacity, mheap_capacity_max);
 	if (!shared->heap)
 		goto nomem;
+	mheap_events_init(shared);
+	if (mheap_map_init(shared))
+		goto nomem;
 	shared->exports = mheap_client_create(shared->heap);
 	if (!shared->exports)
 		goto nomem;
@@ -982,6 +1121,7 @@ static int mheap_open(struct inode *inode, struct file *file)
 	if (!f)
 		goto nomem;
 	file->private_data = f;
+	file->f_mapping = shared->mapping;
 	return nonseekable_open(inode, file);
 nomem:
 	if (shared->heap) {
@@ -990,10 +1130,28 @@ nomem:
 		mheap_heap_unlock(shared->heap);
 	}
 	mheap_heap_destroy(shared->heap);
+	mheap_map_fini(shared);
 	kfree(shared);
 err_user:
 	mheap_user_uncharge(user);
 	return -ENOMEM;
+}
+
+static ssize_t mheap_read(struct file *file, char __user *buf, size_t len,
+			  loff_t *ppos)
+{
+	return mheap_events_read(file->private_data, buf, len,
+				 file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t mheap_poll(struct file *file, poll_table *wait)
+{
+	return mheap_events_poll(file->private_data, file, wait);
+}
+
+static int mheap_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return mheap_map_mmap(file->private_data, vma);
 }
 
 static int mheap_release(struct inode *inode, struct file *file)
@@ -1006,6 +1164,9 @@ static const struct file_operations mheap_fops = {
 	.owner		= THIS_MODULE,
 	.open		= mheap_open,
 	.release	= mheap_release,
+	.read		= mheap_read,
+	.poll		= mheap_poll,
+	.mmap		= mheap_mmap,
 	.unlocked_ioctl	= mheap_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -59,6 +59,7 @@ void mheap_client_destroy(struct mheap_client *client)
 		if (i % 1024 == 1023)
 			sys_cond_resched();
 	}
+	sys_kvfree(client->log);
 	sys_kvfree(client->table);
 	sys_free(client);
 }
@@ -72,9 +73,26 @@ static struct mheap_handle *entry(struct mheap_client *client, u32 handle)
 	if (handle & MHEAP_HANDLE_FREE || index >= client->used)
 		return NULL;
 	h = &client->table[index];
-	if ((h->tag & ~MHEAP_HANDLE_WEAK) != handle >> MHEAP_HANDLE_INDEX_BITS)
+	if ((h->tag & ~(MHEAP_HANDLE_WEAK | MHEAP_HANDLE_SCOPE)) !=
+	    handle >> MHEAP_HANDLE_INDEX_BITS)
 		return NULL;
 	return h;
+}
+
+/**
+ * mheap_handle_entry() - the table entry of an open handle
+ * @client: the client.
+ * @handle: a handle value.
+ *
+ * For scope.c, which keeps the entry's scope in its tag.
+ *
+ * Context: heap->lock held.
+ * Return: the entry, or NULL when @handle is not open in @client.
+ */
+struct mheap_handle *mheap_handle_entry(struct mheap_client *client,
+					u32 handle)
+{
+	return entry(client, handle);
 }
 
 /* mheap_handle_lookup(), inline for the hot paths of this file */
@@ -160,6 +178,9 @@ static int install_entry(struct mheap_client *client, u32 value, u32 weak,
 	u32 index;
 	int err;
 
+	err = mheap_scope_reserve(client);
+	if (err)
+		return err;
 	if (client->free_head) {
 		index = client->free_head - 1;
 		h = &client->table[index];
@@ -180,7 +201,8 @@ static int install_entry(struct mheap_client *client, u32 value, u32 weak,
 	h->obj = value;
 	client->live++;
 	*handle = encode(index, h->tag);
-	h->tag |= weak;
+	h->tag |= weak | client->depth << MHEAP_HANDLE_SCOPE_SHIFT;
+	mheap_scope_record(client, *handle);
 	return 0;
 }
 
@@ -226,7 +248,8 @@ int mheap_handle_alloc(struct mheap_client *client, size_t size, size_t nrefs,
 	u32 id;
 	int err;
 
-	err = mheap_object_alloc(heap, size, nrefs, cookie, &id);
+	err = mheap_object_alloc_owned(heap, size, nrefs, cookie, client->owner,
+				       &id);
 	if (err)
 		return err;
 	err = mheap_handle_install(client, id, handle);
@@ -324,7 +347,7 @@ int mheap_handle_close(struct mheap_client *client, u32 handle)
 		return -ENOENT;
 	id = h->obj;
 	weak = h->tag & MHEAP_HANDLE_WEAK;
-	h->tag &= ~MHEAP_HANDLE_WEAK;
+	h->tag &= ~(MHEAP_HANDLE_WEAK | MHEAP_HANDLE_SCOPE);
 	index = h - client->table;
 	client->live--;
 	if (h->tag == MHEAP_HANDLE_TAG_MAX) {

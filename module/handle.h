@@ -41,6 +41,12 @@ struct mheap_handle {
 
 #define MHEAP_HANDLE_FREE	0x80000000U
 #define MHEAP_HANDLE_WEAK	0x40000000U	/* @obj is a weak record */
+/* The scope the handle belongs to (scope.c), 0 for none */
+#define MHEAP_HANDLE_SCOPE_SHIFT	16
+#define MHEAP_HANDLE_SCOPE	(0xffU << MHEAP_HANDLE_SCOPE_SHIFT)
+
+/* The most scopes a client may have open at once (nested) */
+#define MHEAP_SCOPE_MAX_CORE	64
 
 /**
  * struct mheap_client - a handle table on a heap
@@ -52,6 +58,14 @@ struct mheap_handle {
  * @free_head: oldest closed entry, index plus one; 0 when none.
  * @free_tail: newest closed entry, index plus one; 0 when none.
  * @retired: entries whose tag is used up.
+ * @depth: scopes open (scope.c), 0 to MHEAP_SCOPE_MAX_CORE.
+ * @log: handles created while a scope was open, oldest first; the part
+ *	from @mark[n] on was created in scope n or deeper.
+ * @log_len: entries of @log in use.
+ * @log_size: entries of @log allocated.
+ * @mark: @log_len when scope n was opened, for n = 1 .. @depth.
+ * @owner: the owner given to the objects this client allocates (heap.h,
+ *	struct mheap's @reclaim), 0 for none.
  *
  * Invariant: live + (entries on the free list) + retired == used.
  */
@@ -64,6 +78,12 @@ struct mheap_client {
 	u32 free_head;
 	u32 free_tail;
 	u32 retired;
+	u32 depth;
+	u32 *log;
+	u32 log_len;
+	u32 log_size;
+	u32 mark[MHEAP_SCOPE_MAX_CORE + 1];
+	u32 owner;
 };
 
 struct mheap_client *mheap_client_create(struct mheap *heap);
@@ -82,6 +102,16 @@ int mheap_handle_set_slot(struct mheap_client *client, u32 handle,
 			  size_t index, u32 target);
 int mheap_handle_get_slot(struct mheap_client *client, u32 handle,
 			  size_t index, u32 *target);
+struct mheap_handle *mheap_handle_entry(struct mheap_client *client,
+					u32 handle);
+
+/* scope.c */
+int mheap_scope_push(struct mheap_client *client, u32 *level);
+int mheap_scope_pop(struct mheap_client *client, u32 level, u32 *closed);
+int mheap_scope_escape(struct mheap_client *client, u32 handle, u32 *level);
+int mheap_scope_reserve(struct mheap_client *client);
+void mheap_scope_record(struct mheap_client *client, u32 handle);
+
 int mheap_handle_info(struct mheap_client *client, u32 handle,
 		      struct mheap_object_info *info);
 

@@ -8,6 +8,7 @@
  * Locking: heap->lock for everything; see heap.h.
  */
 #include "gc.h"
+#include "names.h"
 #include "weak.h"
 
 static atomic_long_t global_heaps;
@@ -78,6 +79,10 @@ static void arena_release(struct mheap *heap, struct mheap_space *space,
 			  struct mheap_arena *arena)
 {
 	unsigned int page;
+
+	if (space == &heap->payload && heap->unmap)
+		heap->unmap(heap, (u64)arena->index << MHEAP_MAP_SHIFT,
+			    arena->size);
 
 	if (!arena->jumbo) {
 		for (page = 0; page < MHEAP_ARENA_PAGES; page++) {
@@ -553,6 +558,70 @@ unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
 EXPORT_SYMBOL_IF_KUNIT(mheap_space_walk);
 
 /**
+ * mheap_payload_page() - a page of the payload space, by mapping offset
+ * @heap: the heap.
+ * @offset: a page-aligned offset in the payload mapping (MHEAP_MAP_SHIFT).
+ *
+ * Context: heap->lock held.
+ * Return: the address of the page, or NULL when no arena covers @offset.
+ */
+void *mheap_payload_page(struct mheap *heap, u64 offset)
+{
+	struct mheap_space *space = &heap->payload;
+	u64 index = offset >> MHEAP_MAP_SHIFT;
+	u64 off = offset & (BIT_ULL(MHEAP_MAP_SHIFT) - 1);
+	struct mheap_arena *arena;
+
+	sys_assert_held(&heap->lock);
+	if (index >= space->narenas)
+		return NULL;
+	arena = space->arenas[index];
+	if (!arena || off >= arena->size)
+		return NULL;
+	return (char *)arena->base + off;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_payload_page);
+
+/**
+ * mheap_payload_map_offset() - where a payload block is in the mapping
+ * @heap: the heap.
+ * @loc: the block's location in the payload space.
+ *
+ * Context: any.
+ * Return: its offset in the payload mapping, in bytes.
+ */
+u64 mheap_payload_map_offset(const struct mheap *heap, u32 loc)
+{
+	unsigned int shift = loc_shift(&heap->payload);
+	u64 index = loc >> shift;
+
+	return (index << MHEAP_MAP_SHIFT) +
+	       ((u64)(loc & (BIT(shift) - 1)) << heap->payload.qshift);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_payload_map_offset);
+
+/**
+ * mheap_payload_map_size() - how much of the mapping the arenas span
+ * @heap: the heap.
+ *
+ * Context: heap->lock held.
+ * Return: the end of the last arena's part of the mapping, in bytes; 0
+ * when the payload space has no arena.
+ */
+u64 mheap_payload_map_size(const struct mheap *heap)
+{
+	const struct mheap_space *space = &heap->payload;
+	u32 i;
+
+	for (i = space->narenas; i > 1; i--) {
+		if (space->arenas[i - 1])
+			return (u64)i << MHEAP_MAP_SHIFT;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_payload_map_size);
+
+/**
  * mheap_capacity_valid() - check a heap capacity and its ceiling
  * @capacity: bytes of arenas a heap may reserve.
  * @capacity_max: the most @capacity may be set to.
@@ -634,6 +703,7 @@ void mheap_heap_destroy(struct mheap *heap)
 	space_destroy(heap, &heap->meta);
 	space_destroy(heap, &heap->payload);
 	mheap_weak_destroy(heap);
+	mheap_names_destroy(heap);
 	WARN_ON_ONCE(heap->reserved);
 	atomic_long_sub(1, &global_heaps);
 	sys_mutex_destroy(&heap->lock);

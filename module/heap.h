@@ -44,6 +44,13 @@
 #define MHEAP_META_QSHIFT	3
 #define MHEAP_PAYLOAD_QSHIFT	4
 
+/*
+ * The payload mapping (mmap of a client): arena n of the payload space at
+ * n << MHEAP_MAP_SHIFT, so that a jumbo arena (up to MHEAP_OBJECT_MAX_SIZE
+ * plus guard bytes, rounded to pages) fits before the next one.
+ */
+#define MHEAP_MAP_SHIFT		24
+
 /* Capacity: the bytes of arenas a heap may reserve, both spaces together */
 #define MHEAP_CAPACITY_MIN	(2 * MHEAP_ARENA_SIZE)
 #define MHEAP_CAPACITY_LIMIT	(16ULL * SZ_1G)
@@ -243,6 +250,18 @@ struct mheap_weak_table {
 };
 
 /**
+ * struct mheap_name_table - a heap's named roots (names.h)
+ * @v: @size entries, the first @len in use, sorted by name.
+ * @len: names bound.
+ * @size: entries allocated.
+ */
+struct mheap_name_table {
+	struct mheap_name_entry *v;
+	u32 len;
+	u32 size;
+};
+
+/**
  * struct mheap - one managed heap, created by each open() of /dev/mheap
  * @lock: guards everything below.
  * @capacity: bytes of arenas the heap may reserve. L: lock
@@ -259,6 +278,16 @@ struct mheap_weak_table {
  * @objects_freed: objects ever freed. L: lock
  * @payload_bytes: payload bytes of live objects, as requested. L: lock
  * @weak: weak references (weak.h). L: lock
+ * @names: named roots (names.h). L: lock
+ * @reclaim: if set, called as each object with an owner is freed
+ *	(mheap_object_alloc_owned()), with the heap lock held: who owns it,
+ *	its cookie, MHEAP_RECLAIM_REFCOUNT or _COLLECTOR, its generation
+ *	(MHEAP_RECLAIM_NO_GEN when untracked). Must not touch the heap.
+ * @reclaim_data: for @reclaim.
+ * @unmap: if set, called with the heap lock held as a payload arena is
+ *	about to be freed, with the range of the payload mapping it covered
+ *	(offset and length in bytes): mappings of it must go.
+ * @unmap_data: for @unmap.
  * @guard_errors: overwritten guards found, in guard mode (object.h).
  *	L: lock
  * @guard_quiet: count overwritten guards without a WARNING.
@@ -277,6 +306,12 @@ struct mheap {
 	u64 objects_freed;
 	size_t payload_bytes;
 	struct mheap_weak_table weak;
+	struct mheap_name_table names;
+	void (*reclaim)(struct mheap *heap, u32 owner, u64 cookie, u32 reason,
+			u32 gen);
+	void *reclaim_data;
+	void (*unmap)(struct mheap *heap, u64 offset, u64 len);
+	void *unmap_data;
 	unsigned long guard_errors;
 	bool guard_quiet;
 };
@@ -338,6 +373,9 @@ void mheap_global_stats(struct mheap_global_stats *stats);
 int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
 		      size_t size, u32 *loc, void **ptr);
 void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc);
+void *mheap_payload_page(struct mheap *heap, u64 offset);
+u64 mheap_payload_map_offset(const struct mheap *heap, u32 loc);
+u64 mheap_payload_map_size(const struct mheap *heap);
 unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
 			       unsigned long (*fn)(struct mheap *heap, u32 loc));
 

@@ -20,17 +20,18 @@
 /**
  * mheap_object_meta_size() - bytes of the meta space an object takes
  * @nrefs: its reference slots, at most MHEAP_OBJECT_MAX_REFS.
- * @cookie: whether it carries a cookie.
+ * @cookie: whether it carries a tail (a cookie and an owner).
  *
  * Context: any.
- * Return: header, slots and cookie, before rounding to a size class.
+ * Return: header, slots and tail, before rounding to a size class.
  */
 size_t mheap_object_meta_size(size_t nrefs, bool cookie)
 {
 	size_t size = size_add(sizeof(struct mheap_object),
 			       array_size(nrefs, sizeof(u32)));
 
-	return cookie ? round_up(size, sizeof(u64)) + sizeof(u64) : size;
+	return cookie ? round_up(size, sizeof(u64)) +
+			sizeof(struct mheap_object_tail) : size;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_meta_size);
 
@@ -99,12 +100,12 @@ unsigned long mheap_object_validate(struct mheap *heap)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_validate);
 
-static u64 *cookie_ptr(struct mheap_object *obj)
+static struct mheap_object_tail *tail_ptr(struct mheap_object *obj)
 {
 	size_t off = round_up(sizeof(*obj) + obj->nrefs * sizeof(u32),
 			      sizeof(u64));
 
-	return (u64 *)((char *)obj + off);
+	return (struct mheap_object_tail *)((char *)obj + off);
 }
 
 /**
@@ -115,6 +116,27 @@ static u64 *cookie_ptr(struct mheap_object *obj)
  * @cookie: a value for the owner to recognise the object by; 0 for none.
  * @id: set to the new object's id.
  *
+ * mheap_object_alloc_owned() without an owner.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: as mheap_object_alloc_owned().
+ */
+int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
+		       u64 cookie, u32 *id)
+{
+	return mheap_object_alloc_owned(heap, size, nrefs, cookie, 0, id);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc);
+
+/**
+ * mheap_object_alloc_owned() - allocate an object whose end is reported
+ * @heap: the heap.
+ * @size: payload bytes, 0 to MHEAP_OBJECT_MAX_SIZE; zeroed.
+ * @nrefs: reference slots, 0 to MHEAP_OBJECT_MAX_REFS; all empty.
+ * @cookie: a value for the owner to recognise the object by; 0 for none.
+ * @owner: passed to heap->reclaim when the object is freed; 0 for none.
+ * @id: set to the new object's id.
+ *
  * The object starts with one reference, the caller's. Objects with slots
  * are tracked: they join generation 0.
  *
@@ -122,8 +144,8 @@ static u64 *cookie_ptr(struct mheap_object *obj)
  * Return: 0; -EINVAL when @size or @nrefs is too large; -ENOSPC when the
  * heap is full; -ENOMEM. On error nothing changed.
  */
-int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
-		       u64 cookie, u32 *id)
+int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
+			     u64 cookie, u32 owner, u32 *id)
 {
 	unsigned int spares = mheap_heap_spares(heap);
 	struct mheap_object *obj;
@@ -135,7 +157,7 @@ int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 	sys_assert_held(&heap->lock);
 	if (size > MHEAP_OBJECT_MAX_SIZE || nrefs > MHEAP_OBJECT_MAX_REFS)
 		return -EINVAL;
-	meta_size = mheap_object_meta_size(nrefs, cookie);
+	meta_size = mheap_object_meta_size(nrefs, cookie || owner);
 	err = mheap_space_alloc(heap, &heap->meta,
 				meta_size + MHEAP_GUARD_BYTES, &loc, &meta);
 	if (err)
@@ -158,9 +180,10 @@ int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 	obj->payload = ploc;
 	obj->size = size;
 	obj->nrefs = nrefs;
-	if (cookie) {
+	if (cookie || owner) {
 		obj->flags |= MHEAP_OBJ_COOKIE;
-		*cookie_ptr(obj) = cookie;
+		tail_ptr(obj)->cookie = cookie;
+		tail_ptr(obj)->owner = owner;
 	}
 	if (nrefs) {
 		obj->flags |= MHEAP_OBJ_TRACKED;
@@ -171,7 +194,7 @@ int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 	*id = loc;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc);
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc_owned);
 
 /**
  * mheap_object_discard() - undo mheap_object_alloc()
@@ -192,6 +215,9 @@ void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares)
 	sys_assert_held(&heap->lock);
 	if (WARN_ON_ONCE(obj->refcnt != 1))
 		return;
+	/* nobody saw it: nobody hears of its end */
+	if (obj->flags & MHEAP_OBJ_COOKIE)
+		tail_ptr(obj)->owner = 0;
 	mheap_heap_undo_begin(heap, spares);
 	mheap_object_put(heap, id);
 	mheap_heap_undo_end(heap);
@@ -233,6 +259,13 @@ void mheap_object_free(struct mheap *heap, u32 id)
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
 	guard_check(heap, id);
+	if (obj->flags & MHEAP_OBJ_COOKIE && tail_ptr(obj)->owner &&
+	    heap->reclaim)
+		heap->reclaim(heap, tail_ptr(obj)->owner, tail_ptr(obj)->cookie,
+			      heap->gc.collecting ? MHEAP_RECLAIM_COLLECTOR :
+						    MHEAP_RECLAIM_REFCOUNT,
+			      obj->flags & MHEAP_OBJ_TRACKED ? obj->gen :
+							       MHEAP_RECLAIM_NO_GEN);
 	if (obj->flags & MHEAP_OBJ_WEAKREF)
 		mheap_weak_clear(heap, id);
 	heap->objects_freed++;
@@ -390,6 +423,7 @@ void mheap_object_info(struct mheap *heap, u32 id,
 	info->refcnt = obj->refcnt;
 	info->gen = obj->gen;
 	info->tracked = obj->flags & MHEAP_OBJ_TRACKED;
-	info->cookie = obj->flags & MHEAP_OBJ_COOKIE ? *cookie_ptr(obj) : 0;
+	info->cookie = obj->flags & MHEAP_OBJ_COOKIE ? tail_ptr(obj)->cookie : 0;
+	info->payload = obj->payload;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_info);

@@ -6,11 +6,12 @@
  * in the heap's meta space (never 0). Its payload lives in the payload
  * space. Userspace never sees either; it sees handles (handle.h).
  *
- * Layout in the meta space, 24 bytes plus 4 per slot (plus 8 for a
- * cookie), rounded up to the meta space's 8-byte class step:
+ * Layout in the meta space, 24 bytes plus 4 per slot (plus 16 for a
+ * cookie and an owner), rounded up to the meta space's 8-byte class step:
  *
  *	 0 gc_prev  4 gc_next  8 refcnt  12 payload
- *	16 size:24 gen:2 flags:6  20 nrefs  24 slots[nrefs]  [u64 cookie]
+ *	16 size:24 gen:2 flags:6  20 nrefs  24 slots[nrefs]
+ *	[struct mheap_object_tail, 8-byte aligned]
  *
  * Locking: all of it under heap->lock.
  */
@@ -31,7 +32,7 @@
 
 /* flags */
 #define MHEAP_OBJ_TRACKED	0x1	/* has slots: on a generation list */
-#define MHEAP_OBJ_COOKIE	0x2	/* a cookie follows the slots */
+#define MHEAP_OBJ_COOKIE	0x2	/* a tail (cookie, owner) follows the slots */
 #define MHEAP_OBJ_COLLECTING	0x4	/* in the set being collected */
 #define MHEAP_OBJ_REACHABLE	0x8	/* reached from a root */
 #define MHEAP_OBJ_GARBAGE	0x10	/* on the save-all garbage list */
@@ -67,6 +68,26 @@ struct mheap_object {
 };
 
 /**
+ * struct mheap_object_tail - what follows the slots of an object with
+ *	MHEAP_OBJ_COOKIE
+ * @cookie: the allocator's cookie.
+ * @owner: who hears of the object's reclamation (struct mheap's
+ *	@reclaim), 0 for nobody.
+ * @reserved: zero.
+ */
+struct mheap_object_tail {
+	u64 cookie;
+	u32 owner;
+	u32 reserved;
+};
+
+/* Why an object was reclaimed, as struct mheap's @reclaim hears it */
+#define MHEAP_RECLAIM_REFCOUNT	1	/* its count dropped to zero */
+#define MHEAP_RECLAIM_COLLECTOR	2	/* freed by a collection */
+/* The generation reported for an untracked object */
+#define MHEAP_RECLAIM_NO_GEN	U32_MAX
+
+/**
  * struct mheap_object_info - what mheap_object_info() reports
  * @size: payload bytes.
  * @nrefs: reference slots.
@@ -74,6 +95,7 @@ struct mheap_object {
  * @gen: generation, for tracked objects.
  * @tracked: whether the collector looks at it (it has slots).
  * @cookie: the cookie given at allocation, 0 if none.
+ * @payload: the payload's location in the payload space, 0 if @size is 0.
  */
 struct mheap_object_info {
 	u32 size;
@@ -82,10 +104,13 @@ struct mheap_object_info {
 	u32 gen;
 	bool tracked;
 	u64 cookie;
+	u32 payload;
 };
 
 int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 		       u64 cookie, u32 *id);
+int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
+			     u64 cookie, u32 owner, u32 *id);
 void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares);
 int mheap_object_get(struct mheap *heap, u32 id);
 void mheap_object_put(struct mheap *heap, u32 id);

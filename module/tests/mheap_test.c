@@ -17,6 +17,8 @@
 #include "handle_cases.h"
 #include "gc_cases.h"
 #include "weak_cases.h"
+#include "scope_cases.h"
+#include "names_cases.h"
 
 #ifndef MHEAP_GUARD
 /* make check builds this module with MHEAP_GUARD=y: a skip here fails it */
@@ -57,6 +59,7 @@ static struct kunit_case mheap_object_cases[] = {
 	KUNIT_CASE_SLOW(object_release_wide_fanout),
 	KUNIT_CASE(object_alloc_every_failure),
 	KUNIT_CASE(object_guard_catches_overrun),
+	KUNIT_CASE(object_reclaim_hook),
 	{}
 };
 
@@ -291,6 +294,35 @@ static struct kunit_suite mheap_weak_suite = {
 	.test_cases = mheap_weak_cases,
 };
 
+static struct kunit_case mheap_scope_cases[] = {
+	KUNIT_CASE(scope_pop_closes_its_handles),
+	KUNIT_CASE(scope_escape),
+	KUNIT_CASE(scope_reused_entries),
+	KUNIT_CASE_SLOW(scope_log_stays_small),
+	KUNIT_CASE(scope_depth_limit_and_teardown),
+	KUNIT_CASE(scope_every_failure),
+	{}
+};
+
+static struct kunit_suite mheap_scope_suite = {
+	.name = "mheap_scope",
+	.test_cases = mheap_scope_cases,
+};
+
+static struct kunit_case mheap_names_cases[] = {
+	KUNIT_CASE(names_valid),
+	KUNIT_CASE(names_bind_lookup_unbind),
+	KUNIT_CASE(names_are_roots),
+	KUNIT_CASE(names_limit_and_teardown),
+	KUNIT_CASE(names_every_failure),
+	{}
+};
+
+static struct kunit_suite mheap_names_suite = {
+	.name = "mheap_names",
+	.test_cases = mheap_names_cases,
+};
+
 static void version_reports_uapi_version(struct kunit *test)
 {
 	struct mheap_version v = { .version = 99, .features = ~0ULL };
@@ -298,7 +330,9 @@ static void version_reports_uapi_version(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mheap_ioc_version(NULL, &v), 0);
 	KUNIT_EXPECT_EQ(test, v.version, MHEAP_UAPI_VERSION);
 	KUNIT_EXPECT_EQ(test, v.features, MHEAP_FEATURE_BATCH | MHEAP_FEATURE_CLIENTS |
-			MHEAP_FEATURE_WEAK);
+			MHEAP_FEATURE_WEAK | MHEAP_FEATURE_SCOPES |
+			MHEAP_FEATURE_NAMES | MHEAP_FEATURE_EVENTS |
+			MHEAP_FEATURE_MMAP);
 	KUNIT_EXPECT_EQ(test, v.flags, 0);
 }
 
@@ -515,8 +549,8 @@ static struct kunit_suite mheap_limits_suite = {
 };
 
 kunit_test_suites(&mheap_heap_suite, &mheap_object_suite, &mheap_handle_suite,
-		  &mheap_gc_suite, &mheap_weak_suite, &mheap_ioctl_suite,
-		  &mheap_limits_suite);
+		  &mheap_gc_suite, &mheap_weak_suite, &mheap_scope_suite,
+		  &mheap_names_suite, &mheap_ioctl_suite, &mheap_limits_suite);
 
 MODULE_DESCRIPTION("KUnit tests for mheap");
 MODULE_LICENSE("GPL");

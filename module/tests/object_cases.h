@@ -4,13 +4,14 @@
  * and into the host tests (see core_test.h).
  */
 #include "core_util.h"
+#include "../gc.h"
 
 CORE_TEST(object_header_is_24_bytes)
 {
 	CORE_EXPECT_EQ(sizeof(struct mheap_object), (size_t)24);
 	CORE_EXPECT_EQ(mheap_object_meta_size(0, false), (size_t)24);
 	CORE_EXPECT_EQ(mheap_object_meta_size(2, false), (size_t)32);
-	CORE_EXPECT_EQ(mheap_object_meta_size(1, true), (size_t)40);
+	CORE_EXPECT_EQ(mheap_object_meta_size(1, true), (size_t)48);
 }
 
 CORE_TEST(object_alloc_and_free)
@@ -48,8 +49,8 @@ CORE_TEST(object_alloc_and_free)
 	stats = test_stats(heap);
 	CORE_EXPECT_EQ(stats.objects_live, (u64)1);
 	CORE_EXPECT_EQ(stats.payload_bytes, (u64)100);
-	/* 24 + 3 * 4, rounded to 8, then the cookie (and the guard bytes) */
-	CORE_EXPECT_EQ(stats.meta_used, (u64)48 + MHEAP_GUARD_BYTES);
+	/* 24 + 3 * 4, rounded to 8, then the tail (and the guard bytes) */
+	CORE_EXPECT_EQ(stats.meta_used, (u64)56 + MHEAP_GUARD_BYTES);
 	/* 100 bytes (and the guard bytes) in 16-byte classes */
 	CORE_EXPECT_EQ(stats.class_live[(100 + MHEAP_GUARD_BYTES - 1) / 16],
 		       (u64)1);
@@ -309,3 +310,79 @@ CORE_TEST(object_guard_catches_overrun)
 	test_heap_done(heap);
 }
 #endif
+
+/* What the reclaim hook heard, for object_reclaim_hook. */
+static struct {
+	struct mheap *heap;	/* the heap of every call, or NULL */
+	unsigned int n;
+	struct {
+		u32 owner, reason, gen;
+		u64 cookie;
+	} ev[8];
+} reclaimed;
+
+static void record_reclaim(struct mheap *heap, u32 owner, u64 cookie,
+			   u32 reason, u32 gen)
+{
+	if (!reclaimed.n)
+		reclaimed.heap = heap;
+	else if (reclaimed.heap != heap)
+		reclaimed.heap = NULL;
+	if (reclaimed.n < ARRAY_SIZE(reclaimed.ev)) {
+		reclaimed.ev[reclaimed.n].owner = owner;
+		reclaimed.ev[reclaimed.n].cookie = cookie;
+		reclaimed.ev[reclaimed.n].reason = reason;
+		reclaimed.ev[reclaimed.n].gen = gen;
+	}
+	reclaimed.n++;
+}
+
+/*
+ * Objects with an owner are reported as they are freed, with the reason
+ * and their generation; objects without one, and discarded ones, are not.
+ */
+CORE_TEST(object_reclaim_hook)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 plain, leaf, a, b, gone;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	memset(&reclaimed, 0, sizeof(reclaimed));
+	heap->reclaim = record_reclaim;
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 8, 0, 5, &plain), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc_owned(heap, 8, 0, 0x11, 7, &leaf), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc_owned(heap, 0, 1, 0xa, 7, &a), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc_owned(heap, 0, 1, 0, 9, &b), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc_owned(heap, 0, 0, 0xdead, 7, &gone),
+		       0);
+	mheap_object_discard(heap, gone, mheap_heap_spares(heap));
+	mheap_object_put(heap, plain);
+	CORE_EXPECT_EQ(reclaimed.n, 0U);
+
+	/* the count drops to zero: an untracked object has no generation */
+	mheap_object_put(heap, leaf);
+	CORE_ASSERT_EQ(reclaimed.n, 1U);
+	CORE_EXPECT_EQ(reclaimed.ev[0].owner, 7U);
+	CORE_EXPECT_EQ(reclaimed.ev[0].cookie, (u64)0x11);
+	CORE_EXPECT_EQ(reclaimed.ev[0].reason, (u32)MHEAP_RECLAIM_REFCOUNT);
+	CORE_EXPECT_EQ(reclaimed.ev[0].gen, (u32)MHEAP_RECLAIM_NO_GEN);
+
+	/* a cycle, freed by a full collection from the oldest generation */
+	CORE_ASSERT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
+	CORE_ASSERT_EQ(mheap_object_set_slot(heap, b, 0, a), 0);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(reclaimed.n, 1U);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
+	CORE_ASSERT_EQ(reclaimed.n, 3U);
+	CORE_EXPECT_EQ(reclaimed.ev[1].reason, (u32)MHEAP_RECLAIM_COLLECTOR);
+	CORE_EXPECT_EQ(reclaimed.ev[2].reason, (u32)MHEAP_RECLAIM_COLLECTOR);
+	CORE_EXPECT_EQ(reclaimed.ev[1].gen, 2U);
+	CORE_EXPECT_EQ(reclaimed.ev[1].owner + reclaimed.ev[2].owner, 16U);
+	CORE_EXPECT_EQ(reclaimed.ev[1].cookie + reclaimed.ev[2].cookie,
+		       (u64)0xa);
+	CORE_EXPECT_TRUE(reclaimed.heap == heap);
+	heap->reclaim = NULL;
+	test_heap_done(heap);
+}

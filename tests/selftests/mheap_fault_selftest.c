@@ -141,6 +141,32 @@ static int prep_export(struct ctx *c)
 	return err ? err : fill_table(c);
 }
 
+/* A scope whose log is full (64 handles): the next handle grows it. */
+static int prep_full_scope_log(struct ctx *c)
+{
+	uint32_t level, h;
+	int i, err = prep_one(c);
+
+	if (!err)
+		err = mheap_scope_push(c->mh, &level);
+	for (i = 0; !err && i < 64; i++)
+		err = mheap_dup(c->mh, c->obj[0], &h);
+	return err;
+}
+
+/* 16 names (the first table): the next binding grows it. */
+static int prep_full_names(struct ctx *c)
+{
+	char name[16];
+	int i, err = prep_one(c);
+
+	for (i = 0; !err && i < 16; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		err = mheap_name_bind(c->mh, name, c->obj[0], 0);
+	}
+	return err;
+}
+
 /* The calls under test: 0 or a negative errno. */
 static int call_open(struct ctx *c)
 {
@@ -244,6 +270,20 @@ static int call_import(struct ctx *c)
 	return mheap_import(c->mh, c->token, &h);
 }
 
+static int call_name_bind(struct ctx *c)
+{
+	return mheap_name_bind(c->mh, "next", c->obj[0], 0);
+}
+
+/*
+ * A subscription allocates its queue: a small one, which kvmalloc() cannot
+ * take from vmalloc instead, so that its failure is an error.
+ */
+static int call_subscribe(struct ctx *c)
+{
+	return mheap_events_subscribe(c->mh, 8, NULL);
+}
+
 FIXTURE(sweep) {
 	int nth_fd;
 };
@@ -282,6 +322,9 @@ SWEEP(batch, prep_none, call_batch);
 SWEEP(new_client, prep_one, call_new_client);
 SWEEP(export, prep_one, call_export);
 SWEEP(import_growing_handles, prep_export, call_import);
+SWEEP(dup_growing_scope_log, prep_full_scope_log, call_dup);
+SWEEP(name_bind_growing, prep_full_names, call_name_bind);
+SWEEP(events_subscribe, prep_one, call_subscribe);
 
 FIXTURE_SETUP(sweep)
 {

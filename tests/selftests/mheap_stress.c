@@ -13,10 +13,14 @@
  * with SIGKILL every so often and starts another. The collector's
  * thresholds are set low at times, so its work item runs concurrently.
  *
+ * Threads also read events and touch the payload mapping at random, so
+ * that page faults race with arenas being added and released.
+ *
  * Pass: every call returns 0 or an errno its ioctl documents, and writes
  * no value in the kernel's half of the address space; afterwards
- * (every worker dead, the collector emptied) no object is left unless
- * export tokens hold some, and after the last close no heap is left. The
+ * (every worker dead, the known tokens imported and dropped, every name
+ * unbound, the collector emptied) no object is left unless unknown export
+ * tokens hold some, and after the last close no heap is left. The
  * VM's verdict adds: no splat, kmemleak clean, rmmod succeeds.
  *
  * The seed (MHEAP_STRESS_SEED, else the time) is printed first and with
@@ -27,7 +31,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +53,7 @@
 #define BATCH_OPS	64
 #define KERNEL_PTR	0xffff888000000000ULL
 #define KERNEL_RANGE	0xffff800000000000ULL	/* x86-64's kernel half */
-#define NR_IOCTLS	(_IOC_NR(MHEAP_IOC_IMPORT) + 1)
+#define NR_IOCTLS	(_IOC_NR(MHEAP_IOC_EVENTS) + 1)
 
 /* errno bits, for the documented sets (every errno used is below 128) */
 typedef unsigned __int128 errset;
@@ -77,6 +83,11 @@ static const errset documented[NR_IOCTLS] = {
 	[_IOC_NR(MHEAP_IOC_NEW_CLIENT)] = BASE | E(EMFILE) | E(ENFILE),
 	[_IOC_NR(MHEAP_IOC_EXPORT)] = BASE | HANDLE | E(EMFILE),
 	[_IOC_NR(MHEAP_IOC_IMPORT)] = BASE | E(ENOENT) | E(EMFILE),
+	[_IOC_NR(MHEAP_IOC_SCOPE)] = BASE | E(ENOENT) | E(EBUSY) | E(ENOSPC),
+	[_IOC_NR(MHEAP_IOC_NAME)] = BASE | HANDLE | CREATE | E(EEXIST) |
+				    E(ENOSPC),
+	[_IOC_NR(MHEAP_IOC_NAMES)] = BASE,
+	[_IOC_NR(MHEAP_IOC_EVENTS)] = BASE | E(EBUSY) | E(ENOENT),
 };
 
 static const unsigned int cmds[NR_IOCTLS] = {
@@ -85,7 +96,8 @@ static const unsigned int cmds[NR_IOCTLS] = {
 	MHEAP_IOC_READ, MHEAP_IOC_WRITE, MHEAP_IOC_INFO, MHEAP_IOC_GC,
 	MHEAP_IOC_GC_STATS, MHEAP_IOC_HEAP_STATS, MHEAP_IOC_MODULE_STATS,
 	MHEAP_IOC_REFS, MHEAP_IOC_BATCH, MHEAP_IOC_NEW_CLIENT,
-	MHEAP_IOC_EXPORT, MHEAP_IOC_IMPORT,
+	MHEAP_IOC_EXPORT, MHEAP_IOC_IMPORT, MHEAP_IOC_SCOPE, MHEAP_IOC_NAME,
+	MHEAP_IOC_NAMES, MHEAP_IOC_EVENTS,
 };
 
 /* State shared by the threads of one worker process. */
@@ -97,7 +109,19 @@ static struct {
 	char *ro;		/* a read-only page of zeros */
 	char *edge;		/* a writable page followed by an unmapped one */
 	char *unmapped;
+	char *map;		/* the payload mapping, MAP_LEN bytes, or NULL */
 } w;
+
+#define MAP_LEN		(256ULL << 20)
+
+/* Where a thread's touch of the payload mapping resumes after SIGBUS */
+static __thread sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
 
 /*
  * Shared by all workers and the parent: the calls made, and every export
@@ -256,6 +280,68 @@ static void fail(struct thread *t, const char *fmt, unsigned long long a,
 	_exit(1);
 }
 
+/*
+ * A read() of reclamation records (the file is O_NONBLOCK): 0 records,
+ * EAGAIN, EINVAL (not subscribed, or too short) or EFAULT, else whole
+ * records, whose cookies are the workers' own (below the kernel half).
+ */
+static void read_events(struct thread *t)
+{
+	struct mheap_event ev[8];
+	size_t len = below(t, 2) ? sizeof(ev) : below(t, sizeof(ev));
+	void *buf = below(t, 8) ? (void *)ev : (void *)(uintptr_t)buffer(t, len, true);
+	ssize_t n, i;
+
+	t->calls++;
+	__atomic_fetch_add(&sh->calls, 1, __ATOMIC_RELAXED);
+	n = read(w.fd, buf, len);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINVAL && errno != EFAULT)
+			fail(t, "read of events gave errno %lld", errno, 0);
+		return;
+	}
+	if (n % sizeof(ev[0]) || (size_t)n > len)
+		fail(t, "read of events returned %lld of %llu bytes", n, len);
+	if (buf != ev)
+		return;
+	for (i = 0; i < n / (ssize_t)sizeof(ev[0]); i++) {
+		if (ev[i].cookie >= KERNEL_RANGE ||
+		    ev[i].reason < MHEAP_EVENT_REFCOUNT ||
+		    ev[i].reason > MHEAP_EVENT_OVERFLOW)
+			fail(t, "read an event %#llx, reason %llu", ev[i].cookie,
+			     ev[i].reason);
+	}
+}
+
+/*
+ * Read or write a byte of the payload mapping while other threads allocate
+ * and free, so that faults race with arenas coming and going: SIGBUS (no
+ * arena there) is fine, anything else the kernel checkers judge.
+ */
+static void touch_mapping(struct thread *t)
+{
+	volatile char *p;
+
+	if (!w.map) {
+		void *m = mmap(NULL, MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       w.fd, 0);
+
+		if (m == MAP_FAILED)
+			fail(t, "mmap of the payload gave errno %lld", errno, 0);
+		if (!__atomic_compare_exchange_n(&w.map, &(char *){ NULL }, m,
+						 false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			munmap(m, MAP_LEN);
+	}
+	p = w.map + below(t, MAP_LEN);
+	if (!sigsetjmp(bus_jmp, 1)) {
+		if (below(t, 2))
+			*p = (char)next(t);
+		else
+			(void)*p;
+	}
+}
+
 /* One random call; exits the process on an undocumented result. */
 static void one_call(struct thread *t)
 {
@@ -272,6 +358,10 @@ static void one_call(struct thread *t)
 		struct mheap_batch batch;
 		struct mheap_new_client nc;
 		struct mheap_token token;
+		struct mheap_scope scope;
+		struct mheap_name name;
+		struct mheap_names names;
+		struct mheap_events events;
 		char bytes[256];
 	} a;
 	unsigned int nr = below(t, NR_IOCTLS + 1), cmd, size, i;
@@ -293,6 +383,14 @@ static void one_call(struct thread *t)
 				   MHEAP_IOC_MAGIC, _IOC_NR(cmd), _IOC_SIZE(cmd));
 		}
 		goto call;
+	}
+	if (!below(t, 32)) {
+		read_events(t);
+		return;
+	}
+	if (!below(t, 16)) {
+		touch_mapping(t);
+		return;
 	}
 	cmd = cmds[nr];
 	switch (cmd) {
@@ -383,6 +481,46 @@ static void one_call(struct thread *t)
 			next(t);
 		a.token.flags = zeroish(t);
 		break;
+	case MHEAP_IOC_SCOPE:
+		/* a pop succeeds only at the innermost level: scopes pile up */
+		a.scope.op = below(t, 16) ? 1 + below(t, 3) : below(t, 8);
+		if (a.scope.op == MHEAP_SCOPE_POP)
+			a.scope.level = below(t, 2) ? 1 + below(t, 66) : next(t);
+		if (a.scope.op == MHEAP_SCOPE_ESCAPE)
+			a.scope.handle = handle(t);
+		a.scope.flags = zeroish(t);
+		a.scope.reserved = zeroish(t);
+		break;
+	case MHEAP_IOC_NAME:
+		a.name.op = below(t, 16) ? 1 + below(t, 3) : below(t, 8);
+		a.name.flags = below(t, 2) ? 0 : below(t, 2) ? 1 : zeroish(t);
+		a.name.handle = a.name.op == MHEAP_NAME_BIND || !below(t, 8) ?
+				handle(t) : 0;
+		a.name.reserved = zeroish(t);
+		/* a few names, so that they collide; sometimes garbage */
+		if (below(t, 8)) {
+			snprintf(a.name.name, sizeof(a.name.name), "n%u",
+				 below(t, 8));
+		} else {
+			for (i = 0; i < sizeof(a.name.name); i++)
+				a.name.name[i] = below(t, 2) ? next(t) : 'x';
+		}
+		break;
+	case MHEAP_IOC_NAMES:
+		a.names.count = below(t, 4) ? below(t, 16) :
+			pick(t, (const uint64_t[]){ MHEAP_NAMES_MAX, MHEAP_NAMES_MAX + 1 }, 2);
+		a.names.buf = buffer(t, a.names.count * (uint64_t)MHEAP_NAME_LEN, true);
+		a.names.start = below(t, 4) ? below(t, 8) : next(t);
+		a.names.total = zeroish(t);
+		a.names.flags = zeroish(t);
+		break;
+	case MHEAP_IOC_EVENTS:
+		a.events.op = below(t, 8) ? 1 + below(t, 2) : below(t, 4);
+		a.events.capacity = below(t, 2) ? below(t, 8) :
+			pick(t, (const uint64_t[]){ 0, MHEAP_EVENTS_MAX, MHEAP_EVENTS_MAX + 1 }, 3);
+		a.events.flags = zeroish(t);
+		a.events.reserved = zeroish(t);
+		break;
 	}
 	/* the argument struct: the kernel's size, mostly */
 	size = _IOC_SIZE(cmd);
@@ -427,7 +565,9 @@ call:
 		uint64_t now;
 
 		memcpy(&now, a.bytes + i, 8);
-		if (memcmp(before + i, &now, 8) && now >= KERNEL_RANGE)
+		/* ~0 is MHEAP_NO_MAP, INFO's map_offset without payload */
+		if (memcmp(before + i, &now, 8) && now >= KERNEL_RANGE &&
+		    now != MHEAP_NO_MAP)
 			fail(t, "ioctl %#llx wrote kernel-range value %#llx",
 			     cmd, now);
 	}
@@ -493,6 +633,11 @@ static void worker(int main_fd, int proc, unsigned long long seed)
 		_exit(2);
 	close(main_fd);
 	w.fd = nc.fd;
+	/* read() of events must never block a worker */
+	if (fcntl(w.fd, F_SETFL, O_NONBLOCK))
+		_exit(2);
+	if (sigaction(SIGBUS, &(struct sigaction){ .sa_handler = on_bus }, NULL))
+		_exit(2);
 	w.seed = seed;
 	w.proc = proc;
 	w.ro = map(PROT_READ);
@@ -603,6 +748,17 @@ TEST(random_ioctls)
 			ASSERT_EQ(0, mheap_release(mh, h));
 			imported++;
 		}
+	}
+	/* and unbind every name the workers bound */
+	for (;;) {
+		char names[16][MHEAP_NAME_LEN];
+		int n = mheap_name_list(mh, 0, names, 16, NULL);
+
+		ASSERT_LE(0, n);
+		if (!n)
+			break;
+		while (n--)
+			ASSERT_EQ(0, mheap_name_unbind(mh, names[n]));
 	}
 	ASSERT_EQ(0, mheap_gc_unfreeze(mh));
 	ASSERT_EQ(0, mheap_gc_set_save_all(mh, 0));

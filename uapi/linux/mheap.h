@@ -25,6 +25,22 @@
  * A closed handle's value is never reused by its client. A weak handle
  * (MHEAP_DUP_WEAK) names its object without keeping it alive.
  *
+ * The payload mapping (MHEAP_FEATURE_MMAP): mmap() of a client, shared
+ * (MAP_SHARED; MAP_PRIVATE gives EINVAL), maps the heap's payload bytes,
+ * and nothing else, into the process: an object's payload is at its
+ * MHEAP_IOC_INFO map_offset, and programs read and write it in place. The
+ * layout is fixed: arena n of the payload space lies at n * MHEAP_MAP_STRIDE,
+ * whatever is mapped, so a program maps once (any length; map_size in
+ * MHEAP_IOC_HEAP_STATS is how far the arenas reach now, MHEAP_MAP_MAX the
+ * most they ever can) and the mapping follows the heap: pages appear as
+ * arenas are added, and an arena's pages disappear from every mapping
+ * before it is released (touching them then gives SIGBUS, never another
+ * heap's memory). Every client of a heap sees every payload of the heap:
+ * handles name objects, they do not hide bytes. A client whose file is
+ * read-only (open(O_RDONLY), MHEAP_CLIENT_RDONLY) can only map it
+ * read-only. The pages are the arenas' own, charged once, to the memory
+ * cgroup that allocated them.
+ *
  * Every ioctl takes a pointer to one argument structure. The structures
  * use fixed-width types only, are padded explicitly to a multiple of 8
  * bytes, and carry pointers and lengths as __u64, so 32-bit and 64-bit
@@ -80,6 +96,14 @@
 #define MHEAP_BATCH_MAX		65536		/* operations per batch */
 #define MHEAP_REFS_MAX		65536		/* handles per MHEAP_IOC_REFS */
 #define MHEAP_GENERATIONS	3		/* collected generations */
+#define MHEAP_SCOPE_MAX		64		/* scopes open at once, nested */
+#define MHEAP_NAME_LEN		64		/* a name's field, NUL included */
+#define MHEAP_NAME_MAX		(MHEAP_NAME_LEN - 1)	/* a name's bytes */
+#define MHEAP_NAMES_MAX		4096		/* names bound per heap */
+#define MHEAP_EVENTS_DEFAULT	1024		/* queued reclamation records */
+#define MHEAP_EVENTS_MAX	65536		/* ... the most one may ask for */
+#define MHEAP_MAP_STRIDE	_BITULL(24)	/* payload mapping, per arena */
+#define MHEAP_MAP_MAX		_BITULL(42)	/* payload mapping, in all */
 
 /**
  * struct mheap_version - MHEAP_IOC_VERSION: version and feature probe
@@ -97,6 +121,10 @@ struct mheap_version {
 #define MHEAP_FEATURE_BATCH	_BITULL(0)	/* MHEAP_IOC_BATCH */
 #define MHEAP_FEATURE_CLIENTS	_BITULL(1)	/* NEW_CLIENT, EXPORT, IMPORT */
 #define MHEAP_FEATURE_WEAK	_BITULL(2)	/* MHEAP_DUP_WEAK */
+#define MHEAP_FEATURE_SCOPES	_BITULL(3)	/* MHEAP_IOC_SCOPE */
+#define MHEAP_FEATURE_NAMES	_BITULL(4)	/* MHEAP_IOC_NAME, _NAMES */
+#define MHEAP_FEATURE_EVENTS	_BITULL(5)	/* MHEAP_IOC_EVENTS, read() */
+#define MHEAP_FEATURE_MMAP	_BITULL(6)	/* mmap(), map_offset, map_size */
 
 /**
  * struct mheap_config - MHEAP_IOC_CONFIG: read and change heap settings
@@ -235,6 +263,10 @@ struct mheap_rw {
  *              tracked.
  * @info_flags: out: MHEAP_INFO_*.
  * @cookie:     out: the cookie given at allocation.
+ * @map_offset: out: where the payload is in the payload mapping (mmap()
+ *              of a client, MHEAP_FEATURE_MMAP), or MHEAP_NO_MAP for an
+ *              object without payload. Added after the first version:
+ *              older callers do not see it.
  */
 struct mheap_info {
 	__u32 handle;
@@ -245,7 +277,10 @@ struct mheap_info {
 	__u32 generation;
 	__u32 info_flags;
 	__u64 cookie;
+	__u64 map_offset;
 };
+
+#define MHEAP_NO_MAP		(~0ULL)
 
 #define MHEAP_INFO_TRACKED	_BITUL(0)	/* seen by the collector */
 #define MHEAP_INFO_WEAK		_BITUL(1)	/* @handle is a weak handle */
@@ -347,6 +382,9 @@ struct mheap_gc_stats {
  * @objects_freed:     out: objects ever freed.
  * @arenas:            out: arenas in use.
  * @exported:          out: objects exported and not yet imported.
+ * @map_size:          out: the payload mapping's extent: every object's
+ *                     map_offset + size is below it (it follows the
+ *                     arenas). Added after the first version.
  */
 struct mheap_heap_stats {
 	__u32 flags;
@@ -363,6 +401,7 @@ struct mheap_heap_stats {
 	__u64 objects_freed;
 	__u64 arenas;
 	__u64 exported;
+	__u64 map_size;
 };
 
 /**
@@ -488,7 +527,9 @@ struct mheap_batch {
 
 /**
  * struct mheap_new_client - MHEAP_IOC_NEW_CLIENT: another client
- * @flags: in: MHEAP_CLIENT_CLOEXEC to set close-on-exec on the new file.
+ * @flags: in: MHEAP_CLIENT_CLOEXEC to set close-on-exec on the new file;
+ *         MHEAP_CLIENT_RDONLY to open it read-only, so that its payload
+ *         mapping can only be read (see "The payload mapping").
  * @fd:    out: the new file descriptor: the same heap, an empty handle
  *         table.
  *
@@ -500,6 +541,7 @@ struct mheap_new_client {
 };
 
 #define MHEAP_CLIENT_CLOEXEC	_BITUL(0)
+#define MHEAP_CLIENT_RDONLY	_BITUL(1)	/* file opened O_RDONLY */
 
 /**
  * struct mheap_token - MHEAP_IOC_EXPORT and MHEAP_IOC_IMPORT
@@ -521,6 +563,166 @@ struct mheap_token {
 	__u64 token;
 };
 
+/**
+ * struct mheap_scope - MHEAP_IOC_SCOPE: handle scopes, a client's frames
+ * @op:     in: MHEAP_SCOPE_PUSH, MHEAP_SCOPE_POP or MHEAP_SCOPE_ESCAPE.
+ * @flags:  in: must be zero.
+ * @level:  PUSH out: the new scope's level, 1 for the outermost; POP in:
+ *          the level to pop, which must be the innermost; ESCAPE out: the
+ *          handle's new level, 0 for none.
+ * @handle: ESCAPE in: a handle of the innermost scope; else must be zero.
+ * @closed: POP out: the handles the pop closed; else must be zero.
+ * @reserved: must be zero.
+ *
+ * While scopes are open, every handle a call creates (ALLOC, DUP,
+ * GET_SLOT, IMPORT, REFS, batches) belongs to the innermost one. Popping
+ * a scope closes the handles that still belong to it, as a function's
+ * locals go when it returns; closing them earlier is allowed. ESCAPE moves
+ * a handle to the enclosing scope (from the outermost: to none, where only
+ * MHEAP_IOC_CLOSE or closing the file closes it), as V8's
+ * EscapableHandleScope does for a return value. Scopes nest up to
+ * MHEAP_SCOPE_MAX deep; closing the file closes them all.
+ *
+ * Errors: PUSH: ENOSPC when MHEAP_SCOPE_MAX scopes are open. POP: ENOENT
+ * when no scope of @level is open; EBUSY when scopes inside it are open.
+ * ESCAPE: ENOENT for a handle not open; EINVAL for one not in the
+ * innermost scope, or when no scope is open. While a scope is open,
+ * creating a handle may also give ENOMEM.
+ */
+struct mheap_scope {
+	__u32 op;
+	__u32 flags;
+	__u32 level;
+	__u32 handle;
+	__u32 closed;
+	__u32 reserved;
+};
+
+#define MHEAP_SCOPE_PUSH	1
+#define MHEAP_SCOPE_POP		2
+#define MHEAP_SCOPE_ESCAPE	3
+
+/**
+ * struct mheap_name - MHEAP_IOC_NAME: bind, look up or unbind a name
+ * @op:     in: MHEAP_NAME_BIND, MHEAP_NAME_LOOKUP or MHEAP_NAME_UNBIND.
+ * @flags:  in: BIND: MHEAP_NAME_REPLACE or 0; else must be zero.
+ * @handle: BIND in: the object to bind; LOOKUP out: a new strong handle
+ *          on the bound object; UNBIND: must be zero.
+ * @reserved: must be zero.
+ * @name:   in: 1 to MHEAP_NAME_MAX bytes of [A-Za-z0-9._:/-], then NUL
+ *          bytes to the end of the field.
+ *
+ * Names are heap-wide: every client of the heap sees the same bindings.
+ * A binding holds a reference on its object (a root for the collector)
+ * until it is unbound or replaced, or the heap is destroyed; so sharing a
+ * structure between processes is a matter of agreeing on a name.
+ *
+ * Errors: EINVAL for a bad name, op or flag; BIND: ENOENT or ESTALE for a
+ * bad handle, EEXIST when the name is bound (without MHEAP_NAME_REPLACE),
+ * ENOSPC when the heap has MHEAP_NAMES_MAX names, EOVERFLOW; LOOKUP:
+ * ENOENT when the name is not bound, EMFILE, EOVERFLOW; UNBIND: ENOENT.
+ */
+struct mheap_name {
+	__u32 op;
+	__u32 flags;
+	__u32 handle;
+	__u32 reserved;
+	char name[MHEAP_NAME_LEN];
+};
+
+#define MHEAP_NAME_BIND		1
+#define MHEAP_NAME_LOOKUP	2
+#define MHEAP_NAME_UNBIND	3
+
+#define MHEAP_NAME_REPLACE	_BITUL(0)
+
+/**
+ * struct mheap_names - MHEAP_IOC_NAMES: list the bound names
+ * @buf:   in: an array of @count names of MHEAP_NAME_LEN bytes each, as
+ *         a __u64; may be 0 when @count is 0.
+ * @count: in: room in @buf, up to MHEAP_NAMES_MAX.
+ * @start: in: how many names to skip, in order.
+ * @total: out: the number of names bound; the first min(@count, @total -
+ *         @start) entries of @buf are filled, each NUL-padded.
+ * @flags: in: must be zero.
+ *
+ * Names come in strcmp() order. A listing in several calls may miss or
+ * repeat names bound or unbound meanwhile. Errors: EINVAL when @count
+ * exceeds MHEAP_NAMES_MAX or @flags is set; EFAULT.
+ */
+struct mheap_names {
+	__u64 buf;
+	__u32 count;
+	__u32 start;
+	__u32 total;
+	__u32 flags;
+};
+
+/**
+ * struct mheap_events - MHEAP_IOC_EVENTS: reclamation events
+ * @op:       in: MHEAP_EVENTS_SUBSCRIBE or MHEAP_EVENTS_UNSUBSCRIBE.
+ * @capacity: SUBSCRIBE in: records the queue holds, 1 to
+ *            MHEAP_EVENTS_MAX, or 0 for MHEAP_EVENTS_DEFAULT; out: the
+ *            capacity granted. UNSUBSCRIBE: must be zero.
+ * @flags:    in: must be zero.
+ * @reserved: must be zero.
+ *
+ * A subscribed client hears of the end of every object it allocates
+ * while subscribed (MHEAP_IOC_ALLOC and batch ALLOC operations), in the
+ * order the objects are freed: read() on its file returns struct
+ * mheap_event records, as many whole ones as fit (EINVAL when not even
+ * one fits; EINVAL when not subscribed), blocking while there are none
+ * unless the file is O_NONBLOCK (then EAGAIN); poll() reports EPOLLIN
+ * while records wait, and EPOLLERR on a client not subscribed. This is
+ * how a program releases what it tied to an object (by its cookie)
+ * without finalisers and their resurrection: the object is gone when the
+ * record is written.
+ *
+ * The queue is bounded: when it is full, the events that do not fit are
+ * counted in one MHEAP_EVENT_OVERFLOW record in their place, never
+ * dropped silently. Closing or unsubscribing the client discards what is
+ * queued; objects freed after that are not reported. Objects still
+ * alive when the heap is destroyed are not reported either.
+ *
+ * Errors: SUBSCRIBE: EBUSY when subscribed already, EINVAL for a
+ * capacity above MHEAP_EVENTS_MAX, ENOMEM. UNSUBSCRIBE: ENOENT when not
+ * subscribed.
+ */
+struct mheap_events {
+	__u32 op;
+	__u32 capacity;
+	__u32 flags;
+	__u32 reserved;
+};
+
+#define MHEAP_EVENTS_SUBSCRIBE		1
+#define MHEAP_EVENTS_UNSUBSCRIBE	2
+
+/**
+ * struct mheap_event - one record read() returns
+ * @cookie:     the object's cookie (MHEAP_IOC_ALLOC's @cookie); for
+ *              MHEAP_EVENT_OVERFLOW, how many events were lost there.
+ * @reason:     MHEAP_EVENT_REFCOUNT (its last reference went),
+ *              MHEAP_EVENT_COLLECTOR (a collection freed it) or
+ *              MHEAP_EVENT_OVERFLOW.
+ * @generation: the generation the object was in when it was freed (0
+ *              to MHEAP_GENERATIONS, the last being the permanent one;
+ *              a collection frees objects in the generation it found
+ *              them in), or
+ *              MHEAP_EVENT_NO_GEN for an object without slots (never
+ *              tracked) and for MHEAP_EVENT_OVERFLOW.
+ */
+struct mheap_event {
+	__u64 cookie;
+	__u32 reason;
+	__u32 generation;
+};
+
+#define MHEAP_EVENT_REFCOUNT	1
+#define MHEAP_EVENT_COLLECTOR	2
+#define MHEAP_EVENT_OVERFLOW	3
+#define MHEAP_EVENT_NO_GEN	0xffffffffU
+
 #define MHEAP_IOC_VERSION	_IOWR(MHEAP_IOC_MAGIC, 0x00, struct mheap_version)
 #define MHEAP_IOC_CONFIG	_IOWR(MHEAP_IOC_MAGIC, 0x01, struct mheap_config)
 #define MHEAP_IOC_ALLOC		_IOWR(MHEAP_IOC_MAGIC, 0x02, struct mheap_alloc)
@@ -540,6 +742,10 @@ struct mheap_token {
 #define MHEAP_IOC_NEW_CLIENT	_IOWR(MHEAP_IOC_MAGIC, 0x10, struct mheap_new_client)
 #define MHEAP_IOC_EXPORT	_IOWR(MHEAP_IOC_MAGIC, 0x11, struct mheap_token)
 #define MHEAP_IOC_IMPORT	_IOWR(MHEAP_IOC_MAGIC, 0x12, struct mheap_token)
+#define MHEAP_IOC_SCOPE		_IOWR(MHEAP_IOC_MAGIC, 0x13, struct mheap_scope)
+#define MHEAP_IOC_NAME		_IOWR(MHEAP_IOC_MAGIC, 0x14, struct mheap_name)
+#define MHEAP_IOC_NAMES		_IOWR(MHEAP_IOC_MAGIC, 0x15, struct mheap_names)
+#define MHEAP_IOC_EVENTS	_IOWR(MHEAP_IOC_MAGIC, 0x16, struct mheap_events)
 
 /*
  * First published sizes: a caller may pass any size from these up (see
@@ -552,15 +758,19 @@ struct mheap_token {
 #define MHEAP_CLOSE_SIZE_VER0		8
 #define MHEAP_SLOT_SIZE_VER0		24
 #define MHEAP_RW_SIZE_VER0		32
-#define MHEAP_INFO_SIZE_VER0		40
+#define MHEAP_INFO_SIZE_VER0		40	/* 48 with map_offset */
 #define MHEAP_GC_CTL_SIZE_VER0		24
 #define MHEAP_GC_STATS_SIZE_VER0	200
-#define MHEAP_HEAP_STATS_SIZE_VER0	96
+#define MHEAP_HEAP_STATS_SIZE_VER0	96	/* 104 with map_size */
 #define MHEAP_MODULE_STATS_SIZE_VER0	40
 #define MHEAP_REFS_SIZE_VER0		32
 #define MHEAP_OP_SIZE_VER0		48
 #define MHEAP_BATCH_SIZE_VER0		24
 #define MHEAP_NEW_CLIENT_SIZE_VER0	8
 #define MHEAP_TOKEN_SIZE_VER0		16
+#define MHEAP_SCOPE_SIZE_VER0		24
+#define MHEAP_NAME_SIZE_VER0		80
+#define MHEAP_NAMES_SIZE_VER0		24
+#define MHEAP_EVENTS_SIZE_VER0		16
 
 #endif /* _UAPI_LINUX_MHEAP_H */

@@ -5,9 +5,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "mheap.h"
@@ -224,6 +226,156 @@ EXPORT int mheap_import(struct mheap *mh, uint64_t token, uint32_t *handle)
 	if (!err)
 		*handle = t.handle;
 	return err;
+}
+
+/* Scopes */
+
+EXPORT int mheap_scope_push(struct mheap *mh, uint32_t *level)
+{
+	struct mheap_scope sc = { .op = MHEAP_SCOPE_PUSH };
+	int err = xioctl(mh, MHEAP_IOC_SCOPE, &sc);
+
+	if (!err && level)
+		*level = sc.level;
+	return err;
+}
+
+EXPORT int mheap_scope_pop(struct mheap *mh, uint32_t level, uint32_t *closed)
+{
+	struct mheap_scope sc = { .op = MHEAP_SCOPE_POP, .level = level };
+	int err = xioctl(mh, MHEAP_IOC_SCOPE, &sc);
+
+	if (!err && closed)
+		*closed = sc.closed;
+	return err;
+}
+
+EXPORT int mheap_scope_escape(struct mheap *mh, uint32_t handle,
+			      uint32_t *level)
+{
+	struct mheap_scope sc = { .op = MHEAP_SCOPE_ESCAPE, .handle = handle };
+	int err = xioctl(mh, MHEAP_IOC_SCOPE, &sc);
+
+	if (!err && level)
+		*level = sc.level;
+	return err;
+}
+
+/* Named roots */
+
+static int name_call(struct mheap *mh, uint32_t op, const char *name,
+		     uint32_t flags, uint32_t *handle)
+{
+	struct mheap_name n = { .op = op, .flags = flags };
+	int err;
+
+	if (!name || strlen(name) > MHEAP_NAME_MAX)
+		return -EINVAL;
+	memcpy(n.name, name, strlen(name));
+	if (op == MHEAP_NAME_BIND)
+		n.handle = *handle;
+	err = xioctl(mh, MHEAP_IOC_NAME, &n);
+	if (!err && op == MHEAP_NAME_LOOKUP)
+		*handle = n.handle;
+	return err;
+}
+
+EXPORT int mheap_name_bind(struct mheap *mh, const char *name,
+			   uint32_t handle, unsigned int flags)
+{
+	return name_call(mh, MHEAP_NAME_BIND, name, flags, &handle);
+}
+
+EXPORT int mheap_name_lookup(struct mheap *mh, const char *name,
+			     uint32_t *handle)
+{
+	return name_call(mh, MHEAP_NAME_LOOKUP, name, 0, handle);
+}
+
+EXPORT int mheap_name_unbind(struct mheap *mh, const char *name)
+{
+	return name_call(mh, MHEAP_NAME_UNBIND, name, 0, NULL);
+}
+
+EXPORT int mheap_name_list(struct mheap *mh, uint32_t start,
+			   char (*names)[MHEAP_NAME_LEN], uint32_t count,
+			   uint32_t *total)
+{
+	struct mheap_names n = { .buf = (uintptr_t)names, .count = count,
+				 .start = start };
+	int err = xioctl(mh, MHEAP_IOC_NAMES, &n);
+
+	if (err)
+		return err;
+	if (total)
+		*total = n.total;
+	if (start >= n.total)
+		return 0;
+	return (int)(n.total - start < count ? n.total - start : count);
+}
+
+/* The payload mapping */
+
+EXPORT int mheap_map(struct mheap *mh, size_t length, int writable,
+		     void **addr)
+{
+	void *p = mmap(NULL, length, PROT_READ | (writable ? PROT_WRITE : 0),
+		       MAP_SHARED, mh->fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = p;
+	return 0;
+}
+
+EXPORT int mheap_unmap(void *addr, size_t length)
+{
+	return munmap(addr, length) ? -errno : 0;
+}
+
+/* Reclamation events */
+
+EXPORT int mheap_events_subscribe(struct mheap *mh, uint32_t capacity,
+				  uint32_t *granted)
+{
+	struct mheap_events ev = { .op = MHEAP_EVENTS_SUBSCRIBE,
+				   .capacity = capacity };
+	int err = xioctl(mh, MHEAP_IOC_EVENTS, &ev);
+
+	if (!err && granted)
+		*granted = ev.capacity;
+	return err;
+}
+
+EXPORT int mheap_events_unsubscribe(struct mheap *mh)
+{
+	struct mheap_events ev = { .op = MHEAP_EVENTS_UNSUBSCRIBE };
+
+	return xioctl(mh, MHEAP_IOC_EVENTS, &ev);
+}
+
+EXPORT int mheap_events_read(struct mheap *mh, struct mheap_event *events,
+			     uint32_t max, int timeout_ms)
+{
+	struct pollfd p = { .fd = mh->fd, .events = POLLIN };
+	ssize_t n;
+	int ret;
+
+	if (!max)
+		return -EINVAL;
+	do {
+		ret = poll(&p, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	if (!ret)
+		return 0;
+	do {
+		n = read(mh->fd, events, (size_t)max * sizeof(*events));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	return (int)(n / sizeof(*events));
 }
 
 static int gc(struct mheap *mh, uint32_t op, uint64_t arg, uint64_t *result)

@@ -56,6 +56,51 @@ int mheap_info(struct mheap *mh, uint32_t handle, struct mheap_info *info);
 int mheap_export(struct mheap *mh, uint32_t handle, uint64_t *token);
 int mheap_import(struct mheap *mh, uint64_t token, uint32_t *handle);
 
+/*
+ * Scopes (MHEAP_FEATURE_SCOPES): while scopes are open, new handles belong
+ * to the innermost; popping it closes those still in it. level is what
+ * push returned; closed and the escape's new level may be NULL.
+ */
+int mheap_scope_push(struct mheap *mh, uint32_t *level);
+int mheap_scope_pop(struct mheap *mh, uint32_t level, uint32_t *closed);
+int mheap_scope_escape(struct mheap *mh, uint32_t handle, uint32_t *level);
+
+/*
+ * Named roots (MHEAP_FEATURE_NAMES), shared by every client of the heap:
+ * a binding holds a reference. flags: MHEAP_NAME_REPLACE or 0. list
+ * copies up to count names from position start (strcmp() order) and
+ * returns how many it copied; *total (may be NULL) is how many are bound.
+ */
+int mheap_name_bind(struct mheap *mh, const char *name, uint32_t handle,
+		    unsigned int flags);
+int mheap_name_lookup(struct mheap *mh, const char *name, uint32_t *handle);
+int mheap_name_unbind(struct mheap *mh, const char *name);
+int mheap_name_list(struct mheap *mh, uint32_t start,
+		    char (*names)[MHEAP_NAME_LEN], uint32_t count,
+		    uint32_t *total);
+
+/*
+ * The payload mapping (MHEAP_FEATURE_MMAP): map length bytes of the heap's
+ * payload space, shared, read-only or read-write; an object's payload is
+ * at its struct mheap_info map_offset from *addr. Any length will do:
+ * pages beyond the arenas give SIGBUS until arenas reach them.
+ */
+int mheap_map(struct mheap *mh, size_t length, int writable, void **addr);
+int mheap_unmap(void *addr, size_t length);
+
+/*
+ * Reclamation events (MHEAP_FEATURE_EVENTS): once subscribed (capacity 0
+ * for the default; granted may be NULL), each object this client
+ * allocates is reported as it is freed. read waits up to timeout_ms (-1:
+ * for ever, 0: not at all) for records and returns how many it stored in
+ * events (0 when none came).
+ */
+int mheap_events_subscribe(struct mheap *mh, uint32_t capacity,
+			   uint32_t *granted);
+int mheap_events_unsubscribe(struct mheap *mh);
+int mheap_events_read(struct mheap *mh, struct mheap_event *events,
+		      uint32_t max, int timeout_ms);
+
 /* The collector */
 int mheap_collect(struct mheap *mh, unsigned int generation,
 		  uint64_t *collected);

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reclamation events (uapi: struct mheap_events): a client that subscribes
+ * reads one record for each object it allocated since, as the object is
+ * freed.
+ *
+ * A subscription gives the client an owner number, which the core stores
+ * in every object the client allocates from then on
+ * (mheap_object_alloc_owned()); as such an object is freed, the core calls
+ * the heap's reclaim hook (events_reclaim() here), under the heap lock,
+ * and the record goes to the queue of the client with that number, if it
+ * is still subscribed.
+ *
+ * The queue is a ring of @capacity records plus one slot, so that when it
+ * is full an overflow record can always follow the last event that fit;
+ * while the ring stays full, later losses are added to that record's count.
+ * A reader copies records out without the heap lock (copy_to_user() may
+ * fault): it looks at them under the lock, closes an overflow record it
+ * looked at (later losses start a new one), copies, then consumes them.
+ * Only readers, serialised by the file's read_lock, move the head; the
+ * hook only appends, so what a reader looked at does not change under it.
+ *
+ * Locking: heap->lock for the queues and the subscriber list; the file's
+ * read_lock around reading and freeing a queue.
+ */
+#include <linux/fs.h>
+#include <linux/mheap.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "events.h"
+#include "handle.h"
+
+/* Records a read() moves at a time, through the stack */
+#define READ_CHUNK	16
+
+/**
+ * struct mheap_event_queue - a subscribed client's records
+ * @link: in the heap's subscribers.
+ * @file: the subscribed client.
+ * @owner: the owner number of the client's objects.
+ * @size: slots in @ring: the capacity plus one.
+ * @head: the oldest record.
+ * @count: records queued.
+ * @overflowing: the last record is an overflow record still counting.
+ * @ring: the records.
+ */
+struct mheap_event_queue {
+	struct list_head link;
+	struct mheap_file *file;
+	u32 owner;
+	u32 size;
+	u32 head;
+	u32 count;
+	bool overflowing;
+	struct mheap_event ring[] __counted_by(size);
+};
+
+static_assert(MHEAP_EVENT_REFCOUNT == MHEAP_RECLAIM_REFCOUNT);
+static_assert(MHEAP_EVENT_COLLECTOR == MHEAP_RECLAIM_COLLECTOR);
+static_assert(MHEAP_EVENT_NO_GEN == MHEAP_RECLAIM_NO_GEN);
+
+static struct mheap_event *slot(struct mheap_event_queue *q, u32 i)
+{
+	return &q->ring[(q->head + i) % q->size];
+}
+
+/* Queue a record, or count it in an overflow record. */
+static void push(struct mheap_event_queue *q, u64 cookie, u32 reason,
+		 u32 gen)
+{
+	struct mheap_event *e;
+
+	if (q->count < q->size - 1) {
+		e = slot(q, q->count++);
+		e->cookie = cookie;
+		e->reason = reason;
+		e->generation = gen;
+		q->overflowing = false;
+	} else if (q->overflowing) {
+		e = slot(q, q->count - 1);
+		if (e->cookie < U64_MAX)
+			e->cookie++;
+	} else {
+		/* the spare slot: always free while not overflowing */
+		e = slot(q, q->count++);
+		e->cookie = 1;
+		e->reason = MHEAP_EVENT_OVERFLOW;
+		e->generation = MHEAP_EVENT_NO_GEN;
+		q->overflowing = true;
+	}
+}
+
+/* The heap's reclaim hook (struct mheap): heap->lock held. */
+static void events_reclaim(struct mheap *heap, u32 owner, u64 cookie,
+			   u32 reason, u32 gen)
+{
+	struct mheap_shared *shared = heap->reclaim_data;
+	struct mheap_event_queue *q;
+	struct mheap_file *f;
+
+	list_for_each_entry(q, &shared->subscribers, link) {
+		if (q->owner != owner)
+			continue;
+		push(q, cookie, reason, gen);
+		f = q->file;
+		WRITE_ONCE(f->seq, f->seq + 1);
+		wake_up_interruptible_poll(&f->wait, EPOLLIN | EPOLLRDNORM);
+		return;
+	}
+}
+
+/**
+ * mheap_events_init() - set up a new heap's side of reclamation events
+ * @shared: what the heap's clients share, with @shared->heap set.
+ *
+ * Context: process context; nothing else uses the heap yet.
+ */
+void mheap_events_init(struct mheap_shared *shared)
+{
+	INIT_LIST_HEAD(&shared->subscribers);
+	shared->next_owner = 1;
+	shared->heap->reclaim = events_reclaim;
+	shared->heap->reclaim_data = shared;
+}
+
+/**
+ * mheap_events_file_init() - set up a new client's side
+ * @f: the client.
+ *
+ * Context: process context.
+ */
+void mheap_events_file_init(struct mheap_file *f)
+{
+	mutex_init(&f->read_lock);
+	init_waitqueue_head(&f->wait);
+}
+
+static long subscribe(struct mheap_file *f, struct mheap_events *ev)
+{
+	struct mheap_shared *shared = f->shared;
+	struct mheap *heap = shared->heap;
+	u32 capacity = ev->capacity ?: MHEAP_EVENTS_DEFAULT;
+	struct mheap_event_queue *q;
+	long err = 0;
+
+	if (capacity > MHEAP_EVENTS_MAX)
+		return -EINVAL;
+	q = kvzalloc(struct_size(q, ring, capacity + 1), SYS_GFP);
+	if (!q)
+		return -ENOMEM;
+	q->size = capacity + 1;
+	q->file = f;
+	mheap_heap_lock(heap);
+	if (f->events) {
+		err = -EBUSY;
+	} else {
+		q->owner = shared->next_owner++;
+		list_add(&q->link, &shared->subscribers);
+		f->events = q;
+		f->client->owner = q->owner;
+		ev->capacity = capacity;
+	}
+	mheap_heap_unlock(heap);
+	if (err)
+		kvfree(q);
+	return err;
+}
+
+/* Take @f's queue off its heap; returns it for the caller to free. */
+static struct mheap_event_queue *detach(struct mheap_file *f)
+{
+	struct mheap_event_queue *q = f->events;
+
+	lockdep_assert_held(&f->read_lock);
+	sys_assert_held(&f->shared->heap->lock);
+	if (!q)
+		return NULL;
+	list_del(&q->link);
+	f->events = NULL;
+	f->client->owner = 0;
+	WRITE_ONCE(f->seq, f->seq + 1);
+	wake_up_interruptible_poll(&f->wait, EPOLLERR);
+	return q;
+}
+
+static long unsubscribe(struct mheap_file *f)
+{
+	struct mheap *heap = f->shared->heap;
+	struct mheap_event_queue *q;
+
+	mutex_lock(&f->read_lock);
+	mheap_heap_lock(heap);
+	q = detach(f);
+	mheap_heap_unlock(heap);
+	mutex_unlock(&f->read_lock);
+	if (!q)
+		return -ENOENT;
+	kvfree(q);
+	return 0;
+}
+
+/**
+ * mheap_events_ioctl() - MHEAP_IOC_EVENTS
+ * @f: the client.
+ * @arg: a struct mheap_events, already copied from userspace.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 or a negative errno (see uapi/linux/mheap.h).
+ */
+long mheap_events_ioctl(struct mheap_file *f, void *arg)
+{
+	struct mheap_events *ev = arg;
+
+	if (ev->flags || ev->reserved)
+		return -EINVAL;
+	switch (ev->op) {
+	case MHEAP_EVENTS_SUBSCRIBE:
+		return subscribe(f, ev);
+	case MHEAP_EVENTS_UNSUBSCRIBE:
+		return ev->capacity ? -EINVAL : unsubscribe(f);
+	default:
+		return -EINVAL;
+	}
+}
+
+/**
+ * mheap_events_release() - a client goes: drop its subscription
+ * @f: the client, before its handles are closed (so that the objects they
+ *	free find no queue); heap->lock not held.
+ *
+ * Context: process context, at release: no reader can be running.
+ */
+void mheap_events_release(struct mheap_file *f)
+{
+	unsubscribe(f);
+	mutex_destroy(&f->read_lock);
+}
+
+/*
+ * Look at up to @max records into @out; an overflow record looked at stops
+ * counting, so that none of them changes before it is consumed. Returns
+ * how many, or -EINVAL when @f is not subscribed.
+ */
+static long peek(struct mheap_file *f, struct mheap_event *out, u32 max)
+{
+	struct mheap *heap = f->shared->heap;
+	struct mheap_event_queue *q;
+	long n;
+	u32 i;
+
+	mheap_heap_lock(heap);
+	q = f->events;
+	if (!q) {
+		n = -EINVAL;
+		goto out;
+	}
+	n = min(max, q->count);
+	for (i = 0; i < n; i++)
+		out[i] = *slot(q, i);
+	if (n && n == q->count)
+		q->overflowing = false;
+out:
+	mheap_heap_unlock(heap);
+	return n;
+}
+
+static void consume(struct mheap_file *f, u32 n)
+{
+	struct mheap *heap = f->shared->heap;
+	struct mheap_event_queue *q;
+
+	mheap_heap_lock(heap);
+	q = f->events;
+	if (!WARN_ON_ONCE(!q || q->count < n)) {
+		q->head = (q->head + n) % q->size;
+		q->count -= n;
+	}
+	mheap_heap_unlock(heap);
+}
+
+/**
+ * mheap_events_read() - read() on a client: its reclamation records
+ * @f: the client.
+ * @buf: the user's buffer.
+ * @len: its length.
+ * @nonblock: O_NONBLOCK: -EAGAIN rather than waiting.
+ *
+ * Context: process context; may sleep.
+ * Return: bytes read, a multiple of sizeof(struct mheap_event); -EINVAL
+ * when @len holds no record or @f is not subscribed; -EAGAIN; -EFAULT
+ * (then nothing was consumed); -ERESTARTSYS.
+ */
+ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
+			  size_t len, bool nonblock)
+{
+	struct mheap_event out[READ_CHUNK];
+	size_t max = len / sizeof(out[0]);
+	unsigned int seq;
+	long n;
+
+	if (!max)
+		return -EINVAL;
+	max = min_t(size_t, max, READ_CHUNK);
+	for (;;) {
+		seq = READ_ONCE(f->seq);
+		if (mutex_lock_interruptible(&f->read_lock))
+			return -ERESTARTSYS;
+		n = peek(f, out, max);
+		if (n > 0) {
+			if (copy_to_user(buf, out, n * sizeof(out[0])))
+				n = -EFAULT;
+			else
+				consume(f, n);
+		}
+		mutex_unlock(&f->read_lock);
+		if (n)
+			return n < 0 ? n : n * sizeof(out[0]);
+		if (nonblock)
+			return -EAGAIN;
+		if (wait_event_interruptible(f->wait, READ_ONCE(f->seq) != seq))
+			return -ERESTARTSYS;
+	}
+}
+
+/**
+ * mheap_events_poll() - poll() on a client
+ * @f: the client.
+ * @file: its file.
+ * @wait: the poll table.
+ *
+ * Context: process context; may sleep.
+ * Return: EPOLLIN | EPOLLRDNORM while records wait; EPOLLERR when @f is
+ * not subscribed (read() would fail); else 0.
+ */
+__poll_t mheap_events_poll(struct mheap_file *f, struct file *file,
+			   poll_table *wait)
+{
+	struct mheap *heap = f->shared->heap;
+	__poll_t mask = 0;
+
+	poll_wait(file, &f->wait, wait);
+	mheap_heap_lock(heap);
+	if (!f->events)
+		mask = EPOLLERR;
+	else if (f->events->count)
+		mask = EPOLLIN | EPOLLRDNORM;
+	mheap_heap_unlock(heap);
+	return mask;
+}
