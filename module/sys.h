@@ -20,8 +20,8 @@
  *   sys_now_ns()        a monotonic clock, for pause times.
  * Besides these, the core uses a few kernel names the host shim defines
  * too: u8..u64, struct list_head and its helpers, container_of,
- * check_add_overflow, size_add, array_size, __ffs64, min/max, atomic_long_*,
- * WARN_ON_ONCE and EXPORT_SYMBOL_IF_KUNIT.
+ * check_add_overflow, size_add, array_size, __ffs64, min/max/min_t,
+ * atomic_long_*, WARN_ON_ONCE, WARN_ONCE and EXPORT_SYMBOL_IF_KUNIT.
  */
 #ifndef MHEAP_SYS_H
 #define MHEAP_SYS_H

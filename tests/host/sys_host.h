@@ -110,6 +110,7 @@ long sys_warnings(void);	/* WARN_ON_ONCE()s that fired so far */
 		     __a < __b ? __a : __b; })
 #define max(a, b) ({ __auto_type __a = (a); __auto_type __b = (b);	\
 		     __a > __b ? __a : __b; })
+#define min_t(type, a, b) min((type)(a), (type)(b))
 static inline size_t size_add(size_t a, size_t b)
 {
 	size_t sum;
