@@ -291,6 +291,9 @@ struct mheap_name_table {
  * @guard_errors: overwritten guards found, in guard mode (object.h).
  *	L: lock
  * @guard_quiet: count overwritten guards without a WARNING.
+ * @mapped: the payload space was mapped into userspace once (map.c): its
+ *	payload guards may be overwritten by the heap's users, legitimately.
+ *	L: lock
  */
 struct mheap {
 	struct sys_mutex lock;
@@ -314,6 +317,7 @@ struct mheap {
 	void *unmap_data;
 	unsigned long guard_errors;
 	bool guard_quiet;
+	bool mapped;
 };
 
 /**

@@ -132,7 +132,9 @@ size_t mheap_object_meta_size(size_t nrefs, bool cookie);
  * object is freed and by mheap_object_validate(), which runs after every
  * collection and when a heap is destroyed. An overrun is counted in
  * heap->guard_errors and reported with a WARNING, unless heap->guard_quiet
- * (set by tests that overrun on purpose).
+ * (set by tests that overrun on purpose), or, for a payload's guard, the
+ * heap's payloads were ever mapped into userspace (heap->mapped), whose
+ * writes there are the user's business, not a kernel bug.
  */
 #ifdef MHEAP_GUARD
 #define MHEAP_GUARD_BYTES	16
