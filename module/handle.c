@@ -141,12 +141,10 @@ static int grow(struct mheap_client *client)
 	if (client->size == MHEAP_HANDLE_MAX)
 		return -EMFILE;
 	size = min(max(client->size * 2, (u32)TABLE_MIN), MHEAP_HANDLE_MAX);
-	table = sys_kvzalloc(size * sizeof(*table));
+	table = mheap_array_grow(client->table, client->used, size,
+				 sizeof(*table));
 	if (!table)
 		return -ENOMEM;
-	if (client->used)
-		memcpy(table, client->table, client->used * sizeof(*table));
-	sys_kvfree(client->table);
 	client->table = table;
 	client->size = size;
 	return 0;

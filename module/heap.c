@@ -622,6 +622,30 @@ u64 mheap_payload_map_size(const struct mheap *heap)
 EXPORT_SYMBOL_IF_KUNIT(mheap_payload_map_size);
 
 /**
+ * mheap_array_grow() - move an array of the core's tables into a larger one
+ * @old: the array, or NULL; freed on success.
+ * @used: entries of @old to keep.
+ * @size: entries of the new array, at least @used.
+ * @elem: bytes per entry.
+ *
+ * Context: process context; may sleep.
+ * Return: the new array, its entries past @used zeroed; NULL when memory
+ * is short (then @old is untouched).
+ */
+void *mheap_array_grow(void *old, size_t used, size_t size, size_t elem)
+{
+	void *new = sys_kvzalloc(array_size(size, elem));
+
+	if (!new)
+		return NULL;
+	if (used)
+		memcpy(new, old, used * elem);
+	sys_kvfree(old);
+	return new;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_array_grow);
+
+/**
  * mheap_capacity_valid() - check a heap capacity and its ceiling
  * @capacity: bytes of arenas a heap may reserve.
  * @capacity_max: the most @capacity may be set to.

@@ -367,6 +367,7 @@ struct mheap_global_stats {
 #define MHEAP_TOTAL_CAPACITY_DEFAULT	(4ULL * SZ_1G)
 extern unsigned long mheap_total_capacity;
 
+void *mheap_array_grow(void *old, size_t used, size_t size, size_t elem);
 bool mheap_capacity_valid(size_t capacity, size_t capacity_max);
 struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max);
 void mheap_heap_destroy(struct mheap *heap);

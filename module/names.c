@@ -76,12 +76,9 @@ static int grow(struct mheap_name_table *names)
 
 	size = min_t(u32, max(names->size * 2, (u32)NAMES_MIN),
 		     MHEAP_NAMES_LIMIT);
-	v = sys_kvzalloc(array_size(size, sizeof(*v)));
+	v = mheap_array_grow(names->v, names->len, size, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (names->len)
-		memcpy(v, names->v, names->len * sizeof(*v));
-	sys_kvfree(names->v);
 	names->v = v;
 	names->size = size;
 	return 0;

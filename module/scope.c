@@ -77,12 +77,9 @@ int mheap_scope_reserve(struct mheap_client *client)
 	if (client->log_len < client->log_size / 2 + 1 && client->log_size)
 		return 0;
 	size = max(client->log_size * 2, (u32)LOG_MIN);
-	log = sys_kvzalloc(array_size(size, sizeof(*log)));
+	log = mheap_array_grow(client->log, client->log_len, size, sizeof(*log));
 	if (!log)
 		return -ENOMEM;
-	if (client->log_len)
-		memcpy(log, client->log, client->log_len * sizeof(*log));
-	sys_kvfree(client->log);
 	client->log = log;
 	client->log_size = size;
 	return 0;
