@@ -176,9 +176,12 @@ static int install_entry(struct mheap_client *client, u32 value, u32 weak,
 	u32 index;
 	int err;
 
-	err = mheap_scope_reserve(client);
-	if (err)
-		return err;
+	/* inside a scope, the log must have room for the new handle */
+	if (client->depth) {
+		err = mheap_scope_reserve(client);
+		if (err)
+			return err;
+	}
 	if (client->free_head) {
 		index = client->free_head - 1;
 		h = &client->table[index];
@@ -200,7 +203,8 @@ static int install_entry(struct mheap_client *client, u32 value, u32 weak,
 	client->live++;
 	*handle = encode(index, h->tag);
 	h->tag |= weak | client->depth << MHEAP_HANDLE_SCOPE_SHIFT;
-	mheap_scope_record(client, *handle);
+	if (client->depth)
+		mheap_scope_record(client, *handle);
 	return 0;
 }
 

@@ -62,7 +62,8 @@ static void log_compact(struct mheap_client *client)
  * mheap_scope_reserve() - make room in the log for one more handle
  * @client: the client.
  *
- * Called before a handle is created, so that recording it cannot fail.
+ * Called before a handle is created inside a scope, so that recording it
+ * cannot fail.
  *
  * Context: heap->lock held; may sleep.
  * Return: 0, or -ENOMEM (nothing changed that anyone could see).
@@ -71,7 +72,7 @@ int mheap_scope_reserve(struct mheap_client *client)
 {
 	u32 size, *log;
 
-	if (!client->depth || client->log_len < client->log_size)
+	if (client->log_len < client->log_size)
 		return 0;
 	log_compact(client);
 	if (client->log_len < client->log_size / 2 + 1 && client->log_size)
@@ -87,7 +88,7 @@ int mheap_scope_reserve(struct mheap_client *client)
 
 /**
  * mheap_scope_record() - log a handle just created in the innermost scope
- * @client: the client.
+ * @client: the client, with a scope open.
  * @handle: the new handle.
  *
  * Context: heap->lock held; mheap_scope_reserve() succeeded since the last
@@ -95,8 +96,6 @@ int mheap_scope_reserve(struct mheap_client *client)
  */
 void mheap_scope_record(struct mheap_client *client, u32 handle)
 {
-	if (!client->depth)
-		return;
 	if (WARN_ON_ONCE(client->log_len >= client->log_size))
 		return;
 	client->log[client->log_len++] = handle;
