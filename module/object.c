@@ -60,13 +60,15 @@ static bool guard_intact(const void *end)
 /* Check @id's guards; returns how many were overwritten (0 to 2). */
 static unsigned long guard_check(struct mheap *heap, u32 id)
 {
-	struct mheap_object *obj = mheap_object_ptr(heap, id);
-	size_t meta = mheap_object_meta_size(obj->nrefs,
-					     obj->flags & MHEAP_OBJ_COOKIE);
+	struct mheap_object *obj;
 	unsigned long bad = 0;
+	size_t meta;
 
+	/* every free calls this: nothing else to do outside guard mode */
 	if (!MHEAP_GUARD_BYTES)
 		return 0;
+	obj = mheap_object_ptr(heap, id);
+	meta = mheap_object_meta_size(obj->nrefs, obj->flags & MHEAP_OBJ_COOKIE);
 	if (!guard_intact((u8 *)obj + meta)) {
 		bad++;
 		WARN_ONCE(!heap->guard_quiet,
