@@ -26,6 +26,7 @@
 #include <linux/uaccess.h>
 #include <linux/mheap.h>
 
+#include "debugfs.h"
 #include "dev.h"
 #include "events.h"
 #include "gc.h"
@@ -743,6 +744,7 @@ static void file_destroy(struct mheap_file *f)
 	mheap_heap_unlock(heap);
 	kfree(f);
 	if (last) {
+		mheap_debugfs_heap_remove(shared);
 		mheap_heap_destroy(heap);
 		mheap_map_fini(shared);
 		mheap_user_uncharge(shared->user);
@@ -1120,6 +1122,7 @@ static int mheap_open(struct inode *inode, struct file *file)
 	f = file_create(shared);
 	if (!f)
 		goto nomem;
+	mheap_debugfs_heap_add(shared);
 	file->private_data = f;
 	file->f_mapping = shared->mapping;
 	return nonseekable_open(inode, file);
@@ -1175,6 +1178,7 @@ static struct miscdevice mheap_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= MHEAP_DEVICE_NAME,
 	.fops	= &mheap_fops,
+	.groups	= mheap_dev_groups,
 };
 
 /**

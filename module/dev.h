@@ -6,6 +6,7 @@
 #include <linux/kconfig.h>
 #include <linux/types.h>
 
+struct attribute_group;
 struct file;
 struct mheap_file;
 
@@ -31,6 +32,8 @@ struct mheap_ioc_desc {
 	long (*fn)(struct mheap_ioc_ctx *ctx, void *arg);
 	void (*undo)(struct mheap_ioc_ctx *ctx, void *arg);
 };
+
+extern const struct attribute_group *mheap_dev_groups[];
 
 int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max);
 void mheap_dev_unregister(void);

@@ -12,6 +12,7 @@
 #include <linux/poll.h>
 #include <linux/wait.h>
 
+struct dentry;
 struct mheap;
 struct mheap_client;
 struct mheap_user;
@@ -31,6 +32,7 @@ struct mheap_event_queue;
  * @map_inode: an inode of the heap's own, for the payload mapping (map.c).
  * @mapping: @map_inode's address space: every client file's f_mapping, so
  *	that an arena's pages can be zapped from every mapping of the heap.
+ * @debugfs: the heap's debugfs directory (debugfs.c), or an error or NULL.
  */
 struct mheap_shared {
 	struct mheap *heap;
@@ -41,6 +43,7 @@ struct mheap_shared {
 	u32 next_owner;
 	struct inode *map_inode;
 	struct address_space *mapping;
+	struct dentry *debugfs;
 };
 
 /**

@@ -102,6 +102,15 @@ static inline void gc_resched(u32 *visited)
 		sys_cond_resched();
 }
 
+/*
+ * The thresholds a new heap starts with (module parameter gc_threshold);
+ * read at each heap's creation.
+ */
+unsigned int mheap_gc_default_threshold[MHEAP_GC_GENS] = {
+	MHEAP_GC_THRESHOLD0, MHEAP_GC_THRESHOLD1, MHEAP_GC_THRESHOLD2,
+};
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_default_threshold);
+
 /**
  * mheap_gc_init() - set up a new heap's collector
  * @heap: the heap, not yet in use.
@@ -111,12 +120,12 @@ static inline void gc_resched(u32 *visited)
 void mheap_gc_init(struct mheap *heap)
 {
 	struct mheap_gc *gc = &heap->gc;
+	unsigned int i;
 
 	sys_work_init(&gc->work, gc_work);
 	gc->enabled = true;
-	gc->threshold[0] = MHEAP_GC_THRESHOLD0;
-	gc->threshold[1] = MHEAP_GC_THRESHOLD1;
-	gc->threshold[2] = MHEAP_GC_THRESHOLD2;
+	for (i = 0; i < MHEAP_GC_GENS; i++)
+		gc->threshold[i] = READ_ONCE(mheap_gc_default_threshold[i]);
 }
 
 /**
@@ -356,15 +365,18 @@ static u64 release_unreachable(struct mheap *heap,
 	return freed;
 }
 
-/* Collect generation @gen and all younger ones; returns objects found. */
-static u64 collect(struct mheap *heap, unsigned int gen)
+/*
+ * Collect generation @gen and all younger ones, by the work item when
+ * @automatic; returns the objects found unreachable.
+ */
+static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 {
 	struct mheap_gc *gc = &heap->gc;
 	struct mheap_gc_list *young = &heap->gens[gen];
 	struct mheap_gc_list survivors, unreachable;
 	struct mheap_gen_stats *st = &gc->stats[gen];
 	unsigned int next_gen = gen + 1 < MHEAP_GC_GENS ? gen + 1 : gen;
-	u64 start = sys_now_ns(), found, freed = 0;
+	u64 start = sys_now_ns(), examined, found, freed = 0;
 	unsigned int i;
 
 	gc->collecting = true;
@@ -375,7 +387,9 @@ static u64 collect(struct mheap *heap, unsigned int gen)
 	/* partition() sets every object's gen: no need to walk them here */
 	for (i = 0; i < gen; i++)
 		gc_list_splice(heap, &heap->gens[i], young);
-	st->examined += young->count;
+	examined = young->count;
+	st->examined += examined;
+	trace_mheap_gc_start(heap->id, gen, examined, automatic);
 
 	gc_list_init(&survivors);
 	gc_list_init(&unreachable);
@@ -400,9 +414,12 @@ static u64 collect(struct mheap *heap, unsigned int gen)
 		st->collected += freed;
 	}
 	st->collections++;
+	mheap_global_count_collection(freed);
 	st->pause_last_ns = sys_now_ns() - start;
 	st->pause_total_ns += st->pause_last_ns;
 	gc->collecting = false;
+	trace_mheap_gc_end(heap->id, gen, examined, freed,
+			   gc->save_all ? found : 0, st->pause_last_ns);
 	mheap_object_validate(heap);
 	return found;
 }
@@ -436,7 +453,7 @@ static void gc_work(struct sys_work *work)
 	mheap_heap_lock(heap);
 	gen = generation_due(&heap->gc);
 	if (heap->gc.enabled && heap->gc.threshold[0] && gen >= 0)
-		collect(heap, gen);
+		collect(heap, gen, true);
 	mheap_heap_unlock(heap);
 }
 
@@ -456,7 +473,7 @@ long mheap_gc_collect(struct mheap *heap, unsigned int gen)
 	sys_assert_held(&heap->lock);
 	if (gen >= MHEAP_GC_GENS)
 		return -EINVAL;
-	return collect(heap, gen);
+	return collect(heap, gen, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_collect);
 

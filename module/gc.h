@@ -15,6 +15,8 @@
 #define MHEAP_GC_THRESHOLD1	10
 #define MHEAP_GC_THRESHOLD2	10
 
+extern unsigned int mheap_gc_default_threshold[MHEAP_GC_GENS];
+
 void mheap_gc_init(struct mheap *heap);
 void mheap_gc_fini(struct mheap *heap);
 

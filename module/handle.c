@@ -138,8 +138,11 @@ static int grow(struct mheap_client *client)
 	struct mheap_handle *table;
 	u32 size;
 
-	if (client->size == MHEAP_HANDLE_MAX)
+	if (client->size == MHEAP_HANDLE_MAX) {
+		trace_mheap_limit(client->heap->id, MHEAP_LIMIT_HANDLES,
+				  MHEAP_HANDLE_MAX);
 		return -EMFILE;
+	}
 	size = min(max(client->size * 2, (u32)TABLE_MIN), MHEAP_HANDLE_MAX);
 	table = mheap_array_grow(client->table, client->used, size,
 				 sizeof(*table));

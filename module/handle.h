@@ -60,7 +60,7 @@ struct mheap_handle {
  * @retired: entries whose tag is used up.
  * @depth: scopes open (scope.c), 0 to MHEAP_SCOPE_MAX_CORE.
  * @log: handles created while a scope was open, oldest first; the part
- *	from @mark[n] on was created in scope n or deeper.
+ *	from mark[n] on was created in scope n or deeper.
  * @log_len: entries of @log in use.
  * @log_size: entries of @log allocated.
  * @mark: @log_len when scope n was opened, for n = 1 .. @depth.

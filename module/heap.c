@@ -13,6 +13,9 @@
 
 static atomic_long_t global_heaps;
 static atomic_long_t global_reserved;
+static atomic_long_t global_next_id;
+static atomic_long_t global_collections;
+static atomic_long_t global_collected;
 
 /*
  * The most bytes of arenas all heaps together may hold (module parameter
@@ -63,9 +66,12 @@ static void arena_unlist(struct mheap_space *space, struct mheap_arena *arena)
 		space->usable_mask &= ~(1ULL << arena->nfree);
 }
 
-static void arena_free(struct mheap *heap, struct mheap_arena *arena)
+static void arena_free(struct mheap *heap, struct mheap_space *space,
+		       struct mheap_arena *arena)
 {
 	heap->reserved -= arena->size;
+	trace_mheap_arena_release(heap->id, space == &heap->payload,
+				  arena->index, arena->size, heap->reserved);
 	atomic_long_sub(arena->size, &global_reserved);
 	sys_vfree(arena->base);
 	sys_free(arena);
@@ -94,7 +100,7 @@ static void arena_release(struct mheap *heap, struct mheap_space *space,
 	space->arenas[arena->index] = NULL;
 	space->bases[arena->index] = NULL;
 	space->arenas_used--;
-	arena_free(heap, arena);
+	arena_free(heap, space, arena);
 }
 
 /*
@@ -180,19 +186,24 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 			bool jumbo, size_t size, struct mheap_arena **out)
 {
 	struct mheap_arena *arena;
+	unsigned long total;
 	size_t reserved;
 	u32 index;
 	int err;
 
 	if (check_add_overflow(heap->reserved, size, &reserved) ||
-	    reserved > heap->capacity)
+	    reserved > heap->capacity) {
+		trace_mheap_limit(heap->id, MHEAP_LIMIT_CAPACITY, heap->capacity);
 		return -ENOSPC;
+	}
 	err = table_slot(space, &index);
 	if (err)
 		return err;
 	/* the module-wide ceiling: reserve first, so that racing heaps agree */
+	total = READ_ONCE(mheap_total_capacity);
 	if ((unsigned long)atomic_long_add_return(size, &global_reserved) >
-	    READ_ONCE(mheap_total_capacity)) {
+	    total) {
+		trace_mheap_limit(heap->id, MHEAP_LIMIT_TOTAL_CAPACITY, total);
 		err = -ENOSPC;
 		goto err_reserved;
 	}
@@ -215,6 +226,8 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	space->bases[index] = arena->base;
 	space->arenas_used++;
 	heap->reserved += size;
+	trace_mheap_arena_add(heap->id, space == &heap->payload, index, size,
+			      heap->reserved);
 	*out = arena;
 	return 0;
 
@@ -502,7 +515,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_space_free);
 /* Visit the blocks in use in one page of @arena; see mheap_space_walk(). */
 static unsigned long walk_page(struct mheap *heap, struct mheap_space *space,
 			       struct mheap_arena *arena, unsigned int page,
-			       unsigned long (*fn)(struct mheap *heap, u32 loc))
+			       mheap_walk_fn fn, void *data)
 {
 	struct mheap_pool *pool = &arena->pools[page];
 	unsigned long sum = 0;
@@ -513,10 +526,11 @@ static unsigned long walk_page(struct mheap *heap, struct mheap_space *space,
 	if (!pool->nblocks)	/* a run starts here, or is inside one */
 		return pool->npages ?
 		       fn(heap, make_loc(space, arena->index,
-					 page * MHEAP_PAGE_SIZE)) : 0;
+					 page * MHEAP_PAGE_SIZE), data) : 0;
 	for (block = 0; block < pool->nblocks; block++) {
 		if (!(pool->free[block / 64] & BIT_ULL(block % 64)))
-			sum += fn(heap, pool->loc + block * (pool->class + 1));
+			sum += fn(heap, pool->loc + block * (pool->class + 1),
+				  data);
 	}
 	return sum;
 }
@@ -525,14 +539,15 @@ static unsigned long walk_page(struct mheap *heap, struct mheap_space *space,
  * mheap_space_walk() - visit every block in use in a space
  * @heap: the heap.
  * @space: one of its spaces.
- * @fn: called with each block's location; must not allocate or free
- *	blocks.
+ * @fn: called with each block's location and @data; must not allocate or
+ *	free blocks.
+ * @data: for @fn.
  *
  * Context: heap->lock held.
  * Return: the sum of what @fn returned.
  */
 unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
-			       unsigned long (*fn)(struct mheap *heap, u32 loc))
+			       mheap_walk_fn fn, void *data)
 {
 	unsigned long sum = 0;
 	unsigned int page;
@@ -546,11 +561,11 @@ unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
 			continue;
 		/* a jumbo arena is freed with its block: this one is in use */
 		if (arena->jumbo) {
-			sum += fn(heap, make_loc(space, index, 0));
+			sum += fn(heap, make_loc(space, index, 0), data);
 			continue;
 		}
 		for (page = 0; page < MHEAP_ARENA_PAGES; page++)
-			sum += walk_page(heap, space, arena, page, fn);
+			sum += walk_page(heap, space, arena, page, fn, data);
 		sys_cond_resched();
 	}
 	return sum;
@@ -688,6 +703,8 @@ struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max)
 	space_init(&heap->payload, MHEAP_PAYLOAD_QSHIFT, MHEAP_UNDO_PAYLOAD);
 	mheap_gc_init(heap);
 	atomic_long_add(1, &global_heaps);
+	heap->id = (u32)atomic_long_add_return(1, &global_next_id);
+	trace_mheap_heap_create(heap->id, capacity, capacity_max);
 	return heap;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_heap_create);
@@ -698,7 +715,7 @@ static void space_destroy(struct mheap *heap, struct mheap_space *space)
 
 	for (i = 1; i < space->narenas; i++) {
 		if (space->arenas[i])
-			arena_free(heap, space->arenas[i]);
+			arena_free(heap, space, space->arenas[i]);
 	}
 	sys_kvfree(space->arenas);
 }
@@ -716,8 +733,12 @@ static void space_destroy(struct mheap *heap, struct mheap_space *space)
  */
 void mheap_heap_destroy(struct mheap *heap)
 {
+	u64 objects, reserved;
+
 	if (!heap)
 		return;
+	objects = mheap_objects_live(heap);
+	reserved = heap->reserved;
 	mheap_gc_fini(heap);
 	if (MHEAP_GUARD_BYTES) {
 		sys_mutex_lock(&heap->lock);
@@ -730,6 +751,7 @@ void mheap_heap_destroy(struct mheap *heap)
 	mheap_names_destroy(heap);
 	WARN_ON_ONCE(heap->reserved);
 	atomic_long_sub(1, &global_heaps);
+	trace_mheap_heap_destroy(heap->id, objects, reserved);
 	sys_mutex_destroy(&heap->lock);
 	sys_free(heap);
 }
@@ -797,5 +819,20 @@ void mheap_global_stats(struct mheap_global_stats *stats)
 {
 	stats->heaps = atomic_long_read(&global_heaps);
 	stats->reserved = atomic_long_read(&global_reserved);
+	stats->collections = atomic_long_read(&global_collections);
+	stats->collected = atomic_long_read(&global_collected);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_global_stats);
+
+/**
+ * mheap_global_count_collection() - count a collection in the module's
+ *	statistics
+ * @collected: the objects it freed.
+ *
+ * Context: any.
+ */
+void mheap_global_count_collection(u64 collected)
+{
+	atomic_long_add(1, &global_collections);
+	atomic_long_add(collected, &global_collected);
+}

@@ -118,7 +118,7 @@ struct mheap_arena {
  * @max_index: largest index a location can hold.
  * @qshift: log2 of the class step (the quantum): 3 for meta, 4 for payload.
  * @nclasses: size classes: MHEAP_SMALL_MAX >> @qshift.
- * @usable_mask: bit n set when @usable[n] is not empty.
+ * @usable_mask: bit n set when usable[n] is not empty.
  * @usable: arenas with n free pages, 0 < n < MHEAP_ARENA_PAGES. New pools
  *	come from the arena with the fewest free pages, so that the least
  *	used arenas can empty and be released (obmalloc's usable_arenas).
@@ -264,6 +264,8 @@ struct mheap_name_table {
 /**
  * struct mheap - one managed heap, created by each open() of /dev/mheap
  * @lock: guards everything below.
+ * @id: the heap's number, unique while the module is loaded, from 1: how
+ *	tracepoints and debugfs name it. Constant.
  * @capacity: bytes of arenas the heap may reserve. L: lock
  * @capacity_max: the most @capacity may be set to. L: lock
  * @reserved: bytes of arenas held, spares included. L: lock
@@ -297,6 +299,7 @@ struct mheap_name_table {
  */
 struct mheap {
 	struct sys_mutex lock;
+	u32 id;
 	size_t capacity;
 	size_t capacity_max;
 	size_t reserved;
@@ -357,10 +360,15 @@ struct mheap_stats {
  * struct mheap_global_stats - module-wide statistics
  * @heaps: heaps that exist.
  * @reserved: bytes of arenas held by all heaps.
+ * @collections: collections run, by all heaps, since the module was
+ *	loaded.
+ * @collected: objects they freed.
  */
 struct mheap_global_stats {
 	u64 heaps;
 	u64 reserved;
+	u64 collections;
+	u64 collected;
 };
 
 /* Default of mheap_total_capacity: arenas of all heaps together */
@@ -374,6 +382,7 @@ void mheap_heap_destroy(struct mheap *heap);
 int mheap_heap_set_capacity(struct mheap *heap, size_t capacity);
 void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats);
 void mheap_global_stats(struct mheap_global_stats *stats);
+void mheap_global_count_collection(u64 collected);
 
 int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
 		      size_t size, u32 *loc, void **ptr);
@@ -381,8 +390,10 @@ void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc);
 void *mheap_payload_page(struct mheap *heap, u64 offset);
 u64 mheap_payload_map_offset(const struct mheap *heap, u32 loc);
 u64 mheap_payload_map_size(const struct mheap *heap);
+typedef unsigned long (*mheap_walk_fn)(struct mheap *heap, u32 loc,
+				       void *data);
 unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
-			       unsigned long (*fn)(struct mheap *heap, u32 loc));
+			       mheap_walk_fn fn, void *data);
 
 #define MHEAP_UNDO		0x1
 #define MHEAP_UNDO_META		0x2

@@ -7,10 +7,15 @@
 #include <kunit/visibility.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/sizes.h>
 #include <linux/workqueue.h>
 
+#include "debugfs.h"
 #include "dev.h"
+#include "gc.h"
 #include "heap.h"
 #include "user.h"
 
@@ -32,6 +37,56 @@ module_param_named(max_heaps_per_user, mheap_max_heaps_per_user, uint, 0644);
 MODULE_PARM_DESC(max_heaps_per_user,
 		 "Heaps one user may hold at a time, root included (default 128); beyond, open() fails with EMFILE");
 
+/*
+ * gc_threshold is three numbers; not module_param_array(), which stores
+ * each number as it parses it and so leaves a half-written array behind
+ * when a later one is bad. Parsed whole first here: an error changes
+ * nothing.
+ */
+static int gc_threshold_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int t[MHEAP_GC_GENS], i;
+	char *buf, *s, *word;
+	int err = 0;
+
+	buf = kstrdup(val, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	s = strim(buf);
+	for (i = 0; i < MHEAP_GC_GENS && !err; i++) {
+		word = strsep(&s, ",");
+		err = word ? kstrtouint(word, 0, &t[i]) : -EINVAL;
+	}
+	if (!err && s)
+		err = -EINVAL;
+	kfree(buf);
+	if (err)
+		return -EINVAL;
+	for (i = 0; i < MHEAP_GC_GENS; i++)
+		WRITE_ONCE(mheap_gc_default_threshold[i], t[i]);
+	return 0;
+}
+
+static int gc_threshold_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u,%u,%u\n", mheap_gc_default_threshold[0],
+			  mheap_gc_default_threshold[1],
+			  mheap_gc_default_threshold[2]);
+}
+
+static const struct kernel_param_ops gc_threshold_ops = {
+	.set = gc_threshold_set,
+	.get = gc_threshold_get,
+};
+
+module_param_cb(gc_threshold, &gc_threshold_ops, NULL, 0644);
+MODULE_PARM_DESC(gc_threshold,
+		 "Collector thresholds of new heaps, generations 0,1,2 (default 700,10,10; 0 turns automatic collection off)");
+
+module_param_named(debugfs_max_objects, mheap_debugfs_max_objects, uint, 0644);
+MODULE_PARM_DESC(debugfs_max_objects,
+		 "Objects listed by each heap's debugfs objects file (default 1000)");
+
 /* The collectors' workqueue (see sys.h): unbound, one work item per heap. */
 struct workqueue_struct *mheap_gc_wq;
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_wq);
@@ -48,6 +103,7 @@ static int __init mheap_init(void)
 	mheap_gc_wq = alloc_workqueue("mheap_gc", WQ_UNBOUND, 0);
 	if (!mheap_gc_wq)
 		return -ENOMEM;
+	mheap_debugfs_init();
 	err = mheap_dev_register(heap_capacity, heap_capacity_max);
 	if (err)
 		goto err_dev;
@@ -55,6 +111,7 @@ static int __init mheap_init(void)
 
 err_dev:
 	pr_err("cannot register /dev/mheap: %d\n", err);
+	mheap_debugfs_exit();
 	destroy_workqueue(mheap_gc_wq);
 	return err;
 }
@@ -62,6 +119,7 @@ err_dev:
 static void __exit mheap_exit(void)
 {
 	mheap_dev_unregister();
+	mheap_debugfs_exit();
 	destroy_workqueue(mheap_gc_wq);
 }
 

@@ -117,8 +117,10 @@ int mheap_name_bind(struct mheap *heap, const char *name, u32 id,
 		mheap_object_put(heap, old);
 		return 0;
 	}
-	if (names->len == MHEAP_NAMES_LIMIT)
+	if (names->len == MHEAP_NAMES_LIMIT) {
+		trace_mheap_limit(heap->id, MHEAP_LIMIT_NAMES, MHEAP_NAMES_LIMIT);
 		return -ENOSPC;
+	}
 	if (names->len == names->size) {
 		err = grow(names);
 		if (err)

@@ -58,7 +58,8 @@ static bool guard_intact(const void *end)
 }
 
 /* Check @id's guards; returns how many were overwritten (0 to 2). */
-static unsigned long guard_check(struct mheap *heap, u32 id)
+static unsigned long guard_check(struct mheap *heap, u32 id,
+				 void *data __always_unused)
 {
 	struct mheap_object *obj;
 	unsigned long bad = 0;
@@ -99,7 +100,7 @@ unsigned long mheap_object_validate(struct mheap *heap)
 {
 	if (!MHEAP_GUARD_BYTES)
 		return 0;
-	return mheap_space_walk(heap, &heap->meta, guard_check);
+	return mheap_space_walk(heap, &heap->meta, guard_check, NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_validate);
 
@@ -261,7 +262,7 @@ void mheap_object_free(struct mheap *heap, u32 id)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
-	guard_check(heap, id);
+	guard_check(heap, id, NULL);
 	if (obj->flags & MHEAP_OBJ_COOKIE && tail_ptr(obj)->owner &&
 	    heap->reclaim)
 		heap->reclaim(heap, tail_ptr(obj)->owner, tail_ptr(obj)->cookie,

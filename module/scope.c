@@ -113,8 +113,11 @@ void mheap_scope_record(struct mheap_client *client, u32 handle)
 int mheap_scope_push(struct mheap_client *client, u32 *level)
 {
 	sys_assert_held(&client->heap->lock);
-	if (client->depth == MHEAP_SCOPE_MAX_CORE)
+	if (client->depth == MHEAP_SCOPE_MAX_CORE) {
+		trace_mheap_limit(client->heap->id, MHEAP_LIMIT_SCOPES,
+				  MHEAP_SCOPE_MAX_CORE);
 		return -ENOSPC;
+	}
 	client->depth++;
 	client->mark[client->depth] = client->log_len;
 	*level = client->depth;

@@ -18,13 +18,26 @@
  *                       sys_work_cancel_sync(work); fn runs in process
  *                       context, never in the caller of sys_work_queue().
  *   sys_now_ns()        a monotonic clock, for pause times.
+ *   trace_mheap_*()     the tracepoints of mheap_trace.h; recorded by the
+ *                       host shim for its tests.
  * Besides these, the core uses a few kernel names the host shim defines
  * too: u8..u64, struct list_head and its helpers, container_of,
  * check_add_overflow, size_add, array_size, __ffs64, min/max/min_t,
- * atomic_long_*, WARN_ON_ONCE, WARN_ONCE and EXPORT_SYMBOL_IF_KUNIT.
+ * atomic_long_*, WARN_ON_ONCE, WARN_ONCE, __always_unused and
+ * EXPORT_SYMBOL_IF_KUNIT.
  */
 #ifndef MHEAP_SYS_H
 #define MHEAP_SYS_H
+
+/* Which limit a call ran into: the mheap_limit tracepoint's @limit */
+enum mheap_limit {
+	MHEAP_LIMIT_CAPACITY,		/* the heap's capacity */
+	MHEAP_LIMIT_TOTAL_CAPACITY,	/* module parameter total_capacity */
+	MHEAP_LIMIT_HEAPS_PER_USER,	/* module parameter max_heaps_per_user */
+	MHEAP_LIMIT_HANDLES,		/* MHEAP_MAX_HANDLES in a client */
+	MHEAP_LIMIT_NAMES,		/* MHEAP_NAMES_MAX in a heap */
+	MHEAP_LIMIT_SCOPES,		/* MHEAP_SCOPE_MAX in a client */
+};
 
 #ifdef __KERNEL__
 
@@ -135,6 +148,8 @@ static inline u64 sys_now_ns(void)
 {
 	return ktime_get_ns();
 }
+
+#include "mheap_trace.h"
 
 #else /* !__KERNEL__ */
 

@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 
+#include "sys.h"
 #include "user.h"
 
 /**
@@ -34,6 +35,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_max_heaps_per_user);
 
 static DEFINE_HASHTABLE(mheap_users, 6);
 static DEFINE_MUTEX(mheap_users_lock);
+static unsigned int mheap_users_count;	/* entries; L: mheap_users_lock */
 
 static struct mheap_user *user_find(kuid_t uid)
 {
@@ -63,10 +65,12 @@ struct mheap_user *mheap_user_charge(kuid_t uid)
 	mutex_lock(&mheap_users_lock);
 	user = user_find(uid);
 	if (user && user->heaps >= max) {
+		trace_mheap_limit(0, MHEAP_LIMIT_HEAPS_PER_USER, max);
 		user = ERR_PTR(-EMFILE);
 	} else if (user) {
 		user->heaps++;
 	} else if (!max) {
+		trace_mheap_limit(0, MHEAP_LIMIT_HEAPS_PER_USER, max);
 		user = ERR_PTR(-EMFILE);
 	} else {
 		/* shared by all the user's heaps: not charged to one cgroup */
@@ -75,6 +79,7 @@ struct mheap_user *mheap_user_charge(kuid_t uid)
 			user->uid = uid;
 			user->heaps = 1;
 			hash_add(mheap_users, &user->node, __kuid_val(uid));
+			mheap_users_count++;
 		} else {
 			user = ERR_PTR(-ENOMEM);
 		}
@@ -95,8 +100,32 @@ void mheap_user_uncharge(struct mheap_user *user)
 	mutex_lock(&mheap_users_lock);
 	if (!--user->heaps) {
 		hash_del(&user->node);
+		mheap_users_count--;
 		kfree(user);
 	}
 	mutex_unlock(&mheap_users_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_user_uncharge);
+
+/**
+ * mheap_user_uid() - the user a heap is charged to
+ * @user: what mheap_user_charge() returned.
+ *
+ * Context: any, while the heap exists.
+ * Return: the uid.
+ */
+kuid_t mheap_user_uid(const struct mheap_user *user)
+{
+	return user->uid;
+}
+
+/**
+ * mheap_user_count() - how many users hold heaps
+ *
+ * Context: any.
+ * Return: the number, as of some moment during the call.
+ */
+unsigned int mheap_user_count(void)
+{
+	return READ_ONCE(mheap_users_count);
+}

@@ -13,5 +13,7 @@ extern unsigned int mheap_max_heaps_per_user;
 
 struct mheap_user *mheap_user_charge(kuid_t uid);
 void mheap_user_uncharge(struct mheap_user *user);
+kuid_t mheap_user_uid(const struct mheap_user *user);
+unsigned int mheap_user_count(void);
 
 #endif /* MHEAP_USER_H */

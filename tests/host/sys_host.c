@@ -88,6 +88,8 @@ bool sys_fail_fired(void)
 	return fail_fired;
 }
 
+struct sys_trace_log sys_trace;
+
 long sys_warnings(void)
 {
 	return warnings;

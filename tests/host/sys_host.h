@@ -20,6 +20,7 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
+#define __always_unused	__attribute__((unused))
 
 void *sys_zalloc(size_t size);
 void sys_free(void *ptr);
@@ -90,6 +91,103 @@ void sys_warn(const char *file, int line, const char *cond);
 #define sys_mutex_lock(m)	(WARN_ON_ONCE((m)->held), (m)->held = 1)
 #define sys_mutex_unlock(m)	(WARN_ON_ONCE(!(m)->held), (m)->held = 0)
 #define sys_assert_held(m)	WARN_ON_ONCE(!(m)->held)
+
+/*
+ * The tracepoints (module/mheap_trace.h): counted and their last
+ * arguments kept, for the tests.
+ */
+struct sys_trace_log {
+	long heap_create, heap_destroy, gc_start, gc_end;
+	long arena_add, arena_release, limit;
+	u32 heap;			/* of the last event */
+	u64 capacity, capacity_max;	/* of the last heap_create */
+	u64 objects;			/* of the last gc_start, heap_destroy */
+	u32 gen;			/* of the last gc_start or gc_end */
+	bool automatic;			/* of the last gc_start */
+	u64 examined, collected, uncollectable, pause_ns; /* last gc_end */
+	bool payload;			/* of the last arena event */
+	u32 index;
+	u64 reserved;
+	long long arena_bytes;		/* added minus released */
+	int limit_kind;			/* of the last limit event */
+	u64 limit_value;
+};
+
+extern struct sys_trace_log sys_trace;
+
+static inline void trace_mheap_heap_create(u32 heap, u64 capacity,
+					   u64 capacity_max)
+{
+	sys_trace.heap_create++;
+	sys_trace.heap = heap;
+	sys_trace.capacity = capacity;
+	sys_trace.capacity_max = capacity_max;
+}
+
+static inline void trace_mheap_heap_destroy(u32 heap, u64 objects,
+					    u64 reserved)
+{
+	sys_trace.heap_destroy++;
+	sys_trace.heap = heap;
+	sys_trace.objects = objects;
+	sys_trace.reserved = reserved;
+}
+
+static inline void trace_mheap_gc_start(u32 heap, u32 gen, u64 objects,
+					bool automatic)
+{
+	sys_trace.gc_start++;
+	sys_trace.heap = heap;
+	sys_trace.gen = gen;
+	sys_trace.objects = objects;
+	sys_trace.automatic = automatic;
+}
+
+static inline void trace_mheap_gc_end(u32 heap, u32 gen, u64 examined,
+				      u64 collected, u64 uncollectable,
+				      u64 pause_ns)
+{
+	sys_trace.gc_end++;
+	sys_trace.heap = heap;
+	sys_trace.gen = gen;
+	sys_trace.examined = examined;
+	sys_trace.collected = collected;
+	sys_trace.uncollectable = uncollectable;
+	sys_trace.pause_ns = pause_ns;
+}
+
+static inline void trace_arena(u32 heap, bool payload, u32 index,
+			       u64 reserved)
+{
+	sys_trace.heap = heap;
+	sys_trace.payload = payload;
+	sys_trace.index = index;
+	sys_trace.reserved = reserved;
+}
+
+static inline void trace_mheap_arena_add(u32 heap, bool payload, u32 index,
+					 u64 size, u64 reserved)
+{
+	sys_trace.arena_add++;
+	sys_trace.arena_bytes += size;
+	trace_arena(heap, payload, index, reserved);
+}
+
+static inline void trace_mheap_arena_release(u32 heap, bool payload,
+					     u32 index, u64 size, u64 reserved)
+{
+	sys_trace.arena_release++;
+	sys_trace.arena_bytes -= size;
+	trace_arena(heap, payload, index, reserved);
+}
+
+static inline void trace_mheap_limit(u32 heap, int limit, u64 value)
+{
+	sys_trace.limit++;
+	sys_trace.heap = heap;
+	sys_trace.limit_kind = limit;
+	sys_trace.limit_value = value;
+}
 
 /* Test hooks. */
 long sys_live_allocs(void);	/* blocks allocated and not yet freed */

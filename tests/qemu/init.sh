@@ -12,6 +12,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 
 MODE=check
 INJECT=
@@ -178,6 +179,8 @@ run_check() {
 	fi
 	# the limits, as root: module parameters, heaps per user, cgroup v2
 	selftest mheap_limits_selftest
+	# what an administrator sees: tracepoints, debugfs, sysfs, parameters
+	selftest mheap_admin_selftest
 	[ "$INJECT" = selftest ] && selftest mheap_inject_selftest
 	# figures only: printed by run-vm.sh, not judged
 	begin bench

@@ -111,7 +111,8 @@ bench) expect=(--expect bench) ;;
 *) expect=(--expect selftest:mheap_selftest
 	   --expect selftest:mheap_selftest_user
 	   --expect selftest:mheap_selftest_32
-	   --expect selftest:mheap_limits_selftest)
+	   --expect selftest:mheap_limits_selftest
+	   --expect selftest:mheap_admin_selftest)
    [ "$kernel" != stock ] && expect+=(--expect kunit:mheap_test
 				     --expect selftest:mheap_fault_selftest
 				     --expect selftest:mheap_stress) ;;

@@ -15,6 +15,7 @@
  * mheap_selftest, which runs unprivileged as well.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -304,12 +305,24 @@ TEST_F(limits, params_root_only)
 		{ "max_heaps_per_user", 0644 },
 		{ "heap_capacity", 0444 },
 		{ "heap_capacity_max", 0444 },
+		{ "gc_threshold", 0644 },
+		{ "debugfs_max_objects", 0644 },
 	};
+	unsigned int i, n = 0;
+	struct dirent *de;
 	char path[128];
 	struct stat st;
-	unsigned int i;
 	int status;
+	DIR *dir;
 	pid_t pid;
+
+	/* every parameter is in the table (and so in admin-guide.rst) */
+	dir = opendir(PARAMS);
+	ASSERT_NE(NULL, dir);
+	while ((de = readdir(dir)))
+		n += de->d_name[0] != '.';
+	closedir(dir);
+	EXPECT_EQ(sizeof(params) / sizeof(params[0]), n);
 
 	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
 		snprintf(path, sizeof(path), PARAMS "%s", params[i].name);

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mheap's tracepoints (events/mheap/ in tracefs); see
+ * Documentation/admin-guide.rst. Included through sys.h, which defines
+ * enum mheap_limit first; trace.c creates them. In the host build of the
+ * portable core the same names come from tests/host/sys_host.h, which
+ * records them for the tests.
+ *
+ * Heaps are named by their id (the directory name in debugfs), never by
+ * address; every argument is a scalar.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM mheap
+
+#if !defined(MHEAP_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define MHEAP_TRACE_H
+
+#include <linux/tracepoint.h>
+
+TRACE_DEFINE_ENUM(MHEAP_LIMIT_CAPACITY);
+TRACE_DEFINE_ENUM(MHEAP_LIMIT_TOTAL_CAPACITY);
+TRACE_DEFINE_ENUM(MHEAP_LIMIT_HEAPS_PER_USER);
+TRACE_DEFINE_ENUM(MHEAP_LIMIT_HANDLES);
+TRACE_DEFINE_ENUM(MHEAP_LIMIT_NAMES);
+TRACE_DEFINE_ENUM(MHEAP_LIMIT_SCOPES);
+
+TRACE_EVENT(mheap_heap_create,
+	    TP_PROTO(u32 heap, u64 capacity, u64 capacity_max),
+	    TP_ARGS(heap, capacity, capacity_max),
+	    TP_STRUCT__entry(__field(u32, heap)
+			     __field(u64, capacity)
+			     __field(u64, capacity_max)),
+	    TP_fast_assign(__entry->heap = heap;
+			   __entry->capacity = capacity;
+			   __entry->capacity_max = capacity_max;),
+	    TP_printk("heap=%u capacity=%llu capacity_max=%llu",
+		      __entry->heap, __entry->capacity,
+		      __entry->capacity_max));
+
+TRACE_EVENT(mheap_heap_destroy,
+	    TP_PROTO(u32 heap, u64 objects, u64 reserved),
+	    TP_ARGS(heap, objects, reserved),
+	    TP_STRUCT__entry(__field(u32, heap)
+			     __field(u64, objects)
+			     __field(u64, reserved)),
+	    TP_fast_assign(__entry->heap = heap;
+			   __entry->objects = objects;
+			   __entry->reserved = reserved;),
+	    TP_printk("heap=%u objects=%llu reserved=%llu", __entry->heap,
+		      __entry->objects, __entry->reserved));
+
+TRACE_EVENT(mheap_gc_start,
+	    TP_PROTO(u32 heap, u32 gen, u64 objects, bool automatic),
+	    TP_ARGS(heap, gen, objects, automatic),
+	    TP_STRUCT__entry(__field(u32, heap)
+			     __field(u32, gen)
+			     __field(u64, objects)
+			     __field(bool, automatic)),
+	    TP_fast_assign(__entry->heap = heap;
+			   __entry->gen = gen;
+			   __entry->objects = objects;
+			   __entry->automatic = automatic;),
+	    TP_printk("heap=%u gen=%u objects=%llu automatic=%d",
+		      __entry->heap, __entry->gen, __entry->objects,
+		      __entry->automatic));
+
+TRACE_EVENT(mheap_gc_end,
+	    TP_PROTO(u32 heap, u32 gen, u64 examined, u64 collected,
+		     u64 uncollectable, u64 pause_ns),
+	    TP_ARGS(heap, gen, examined, collected, uncollectable, pause_ns),
+	    TP_STRUCT__entry(__field(u32, heap)
+			     __field(u32, gen)
+			     __field(u64, examined)
+			     __field(u64, collected)
+			     __field(u64, uncollectable)
+			     __field(u64, pause_ns)),
+	    TP_fast_assign(__entry->heap = heap;
+			   __entry->gen = gen;
+			   __entry->examined = examined;
+			   __entry->collected = collected;
+			   __entry->uncollectable = uncollectable;
+			   __entry->pause_ns = pause_ns;),
+	    TP_printk("heap=%u gen=%u examined=%llu collected=%llu uncollectable=%llu pause_ns=%llu",
+		      __entry->heap, __entry->gen, __entry->examined,
+		      __entry->collected, __entry->uncollectable,
+		      __entry->pause_ns));
+
+DECLARE_EVENT_CLASS(mheap_arena,
+		    TP_PROTO(u32 heap, bool payload, u32 index, u64 size,
+			     u64 reserved),
+		    TP_ARGS(heap, payload, index, size, reserved),
+		    TP_STRUCT__entry(__field(u32, heap)
+				     __field(bool, payload)
+				     __field(u32, index)
+				     __field(u64, size)
+				     __field(u64, reserved)),
+		    TP_fast_assign(__entry->heap = heap;
+				   __entry->payload = payload;
+				   __entry->index = index;
+				   __entry->size = size;
+				   __entry->reserved = reserved;),
+		    TP_printk("heap=%u space=%s index=%u size=%llu reserved=%llu",
+			      __entry->heap,
+			      __entry->payload ? "payload" : "meta",
+			      __entry->index, __entry->size,
+			      __entry->reserved));
+
+DEFINE_EVENT(mheap_arena, mheap_arena_add,
+	     TP_PROTO(u32 heap, bool payload, u32 index, u64 size,
+		      u64 reserved),
+	     TP_ARGS(heap, payload, index, size, reserved));
+
+DEFINE_EVENT(mheap_arena, mheap_arena_release,
+	     TP_PROTO(u32 heap, bool payload, u32 index, u64 size,
+		      u64 reserved),
+	     TP_ARGS(heap, payload, index, size, reserved));
+
+TRACE_EVENT(mheap_limit,
+	    TP_PROTO(u32 heap, enum mheap_limit limit, u64 value),
+	    TP_ARGS(heap, limit, value),
+	    TP_STRUCT__entry(__field(u32, heap)
+			     __field(u32, limit)
+			     __field(u64, value)),
+	    TP_fast_assign(__entry->heap = heap;
+			   __entry->limit = limit;
+			   __entry->value = value;),
+	    TP_printk("heap=%u limit=%s value=%llu", __entry->heap,
+		      __print_symbolic(__entry->limit,
+				       { MHEAP_LIMIT_CAPACITY, "capacity" },
+				       { MHEAP_LIMIT_TOTAL_CAPACITY,
+					 "total_capacity" },
+				       { MHEAP_LIMIT_HEAPS_PER_USER,
+					 "heaps_per_user" },
+				       { MHEAP_LIMIT_HANDLES, "handles" },
+				       { MHEAP_LIMIT_NAMES, "names" },
+				       { MHEAP_LIMIT_SCOPES, "scopes" }),
+		      __entry->value));
+
+#endif /* MHEAP_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE mheap_trace
+#include <trace/define_trace.h>

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What an administrator sees of mheap, run as root in the VM on both
+ * kernels (Documentation/admin-guide.rst):
+ *
+ *   tracepoints  events/mheap/ in tracefs: a heap's life, its arenas, a
+ *                limit it hits and a collection, with the right figures;
+ *   debugfs      /sys/kernel/debug/mheap/<id>/: stats, gc and objects agree
+ *                with the ioctls, the dump is bounded and holds no kernel
+ *                address, and the directory goes with its heap;
+ *   sysfs        /sys/class/misc/mheap/stats/: one value per file, read-only,
+ *                agreeing with MHEAP_IOC_MODULE_STATS;
+ *   parameters   gc_threshold reaches new heaps and refuses bad input;
+ *   mheapctl     top and stats --json show the same, as root; for others,
+ *                top explains why it cannot and stats --json leaves the
+ *                heaps out.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "mheap.h"
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define DEBUGFS		"/sys/kernel/debug/mheap"
+#define SYSFS		"/sys/class/misc/mheap/stats"
+#define PARAMS		"/sys/module/mheap/parameters"
+#define BIG		(64 * 1024)
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[len] = 0;
+	return 0;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+/* The value after "key " at the start of a line of @text, or -1. */
+static long long keyed(const char *text, const char *key)
+{
+	size_t len = strlen(key);
+	const char *p;
+
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, len) && p[len] == ' ')
+			return strtoll(p + len + 1, NULL, 10);
+	return -1;
+}
+
+/* The heap directory in debugfs with the highest id: the newest heap. */
+static long newest_heap(void)
+{
+	DIR *dir = opendir(DEBUGFS);
+	struct dirent *de;
+	long id = -1;
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.' && atol(de->d_name) > id)
+			id = atol(de->d_name);
+	closedir(dir);
+	return id;
+}
+
+/* A two-object cycle, its handles released: garbage for the collector. */
+static int make_cycle(struct mheap *mh)
+{
+	uint32_t a, b;
+
+	if (mheap_alloc(mh, 32, 1, 0, &a) || mheap_alloc(mh, 32, 1, 0, &b) ||
+	    mheap_set_slot(mh, a, 0, b) || mheap_set_slot(mh, b, 0, a) ||
+	    mheap_release(mh, a) || mheap_release(mh, b))
+		return -1;
+	return 0;
+}
+
+/* The line of @trace for @event of heap @id with @field, or NULL. */
+static const char *trace_find(const char *trace, const char *event, long id,
+			      const char *field)
+{
+	char want[96];
+	const char *p;
+
+	snprintf(want, sizeof(want), "%s: heap=%ld ", event, id);
+	for (p = strstr(trace, want); p; p = strstr(p + 1, want)) {
+		const char *eol = strchrnul(p, '\n');
+		const char *f = field ? strstr(p, field) : p;
+
+		if (f && f < eol)
+			return p;
+	}
+	return NULL;
+}
+
+FIXTURE(admin) {
+	char *buf;
+};
+
+FIXTURE_SETUP(admin)
+{
+	ASSERT_EQ(0, geteuid()) TH_LOG("the admin tests run as root");
+	self->buf = malloc(1 << 20);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(admin)
+{
+	free(self->buf);
+}
+
+/*
+ * With events/mheap enabled, a heap's life shows in the trace buffer in
+ * order: created, arenas added, the capacity limit hit, a collection of
+ * generation 2 that examined and freed the cycle, arenas released,
+ * destroyed; each naming the heap by its debugfs id.
+ */
+TEST_F(admin, tracepoints_follow_a_heap)
+{
+	const char *create, *add, *limit, *start, *end, *release, *destroy;
+	struct mheap *mh;
+	uint64_t collected;
+	uint32_t big;
+	char *trace = self->buf;
+	long id;
+
+	if (access(TRACEFS "/events", F_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	ASSERT_EQ(0, access(TRACEFS "/events/mheap/mheap_gc_end", F_OK));
+	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/enable", "1"));
+
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	id = newest_heap();
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, mheap_gc_enable(mh, 0));
+	ASSERT_EQ(0, mheap_set_capacity(mh, 512 * 1024));
+	ASSERT_EQ(0, make_cycle(mh));
+	EXPECT_EQ(-ENOSPC, mheap_alloc(mh, 300 * 1024, 0, 0, &big));
+	ASSERT_EQ(0, mheap_collect(mh, 2, &collected));
+	EXPECT_EQ(2, collected);
+	ASSERT_EQ(0, mheap_close(mh));
+
+	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/enable", "0"));
+	ASSERT_EQ(0, read_file(TRACEFS "/trace", trace, 1 << 20));
+	create = trace_find(trace, "mheap_heap_create", id, "capacity=");
+	add = trace_find(trace, "mheap_arena_add", id, "space=payload");
+	limit = trace_find(trace, "mheap_limit", id,
+			   "limit=capacity value=524288");
+	start = trace_find(trace, "mheap_gc_start", id,
+			   "gen=2 objects=2 automatic=0");
+	end = trace_find(trace, "mheap_gc_end", id,
+			 "gen=2 examined=2 collected=2 uncollectable=0");
+	release = trace_find(trace, "mheap_arena_release", id, "space=meta");
+	destroy = trace_find(trace, "mheap_heap_destroy", id, "objects=0");
+	EXPECT_TRUE(create && add && limit && start && end && release &&
+		    destroy) TH_LOG("events of heap %ld missing in:\n%s", id,
+				    trace);
+	if (!create || !add || !limit || !start || !end || !release ||
+	    !destroy)
+		return;
+	EXPECT_TRUE(create < add && add < limit && limit < start &&
+		    start < end && end < release && release < destroy);
+}
+
+/*
+ * debugfs: the heap's directory agrees with what its own ioctls say, lists
+ * its objects (bounded by debugfs_max_objects) with numbers only, and goes
+ * with the heap; a file left open then reads as EIO, not freed memory.
+ */
+TEST_F(admin, debugfs_shows_each_heap)
+{
+	char dir[64], path[96], old_max[16], *text = self->buf;
+	struct mheap_heap_stats hs;
+	struct mheap_config cfg;
+	struct mheap *mh;
+	uint32_t h[3];
+	struct stat st;
+	int fd, i;
+	long id;
+	char *tok;
+
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	id = newest_heap();
+	ASSERT_LT(0, id);
+	snprintf(dir, sizeof(dir), DEBUGFS "/%ld", id);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, mheap_alloc(mh, 100, 1, 42 + i, &h[i]));
+	ASSERT_EQ(0, make_cycle(mh));
+	ASSERT_EQ(0, mheap_heap_stats(mh, &hs));
+	ASSERT_EQ(0, mheap_get_config(mh, &cfg));
+
+	snprintf(path, sizeof(path), "%s/stats", dir);
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_EQ(0100400, st.st_mode);
+	ASSERT_EQ(0, read_file(path, text, 1 << 20));
+	EXPECT_EQ(id, keyed(text, "id"));
+	EXPECT_EQ(0, keyed(text, "uid"));
+	EXPECT_EQ(1, keyed(text, "clients"));
+	EXPECT_EQ((long long)hs.objects_live, keyed(text, "objects_live"));
+	EXPECT_EQ(5, keyed(text, "objects_live"));
+	EXPECT_EQ((long long)hs.arena_bytes, keyed(text, "reserved"));
+	EXPECT_EQ((long long)hs.capacity, keyed(text, "capacity"));
+	EXPECT_EQ((long long)hs.used_bytes, keyed(text, "used"));
+
+	snprintf(path, sizeof(path), "%s/gc", dir);
+	ASSERT_EQ(0, read_file(path, text, 1 << 20));
+	EXPECT_EQ(1, keyed(text, "enabled"));
+	/* generation 0: its threshold, and the five tracked objects */
+	EXPECT_EQ(cfg.threshold[0], keyed(text, "0"));
+	tok = strstr(text, "\n0 ");
+	ASSERT_NE(NULL, tok);
+	EXPECT_EQ(0, strncmp(tok, "\n0 700 5 5 0 ", 13)) TH_LOG("%s", text);
+
+	snprintf(path, sizeof(path), "%s/objects", dir);
+	ASSERT_EQ(0, read_file(path, text, 1 << 20));
+	EXPECT_NE(NULL, strstr(text, "# 5 objects, 5 listed"));
+	EXPECT_NE(NULL, strstr(text, " 100 1 1 0 c 42\n")) TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, " 32 1 1 0 - 0\n")) TH_LOG("%s", text);
+	/* numbers only: nothing that looks like a kernel address */
+	for (tok = text; *tok; tok++)
+		EXPECT_EQ(0, strncasecmp(tok, "ffff", 4) == 0);
+
+	ASSERT_EQ(0, read_file(PARAMS "/debugfs_max_objects", old_max,
+			       sizeof(old_max)));
+	ASSERT_EQ(0, write_file(PARAMS "/debugfs_max_objects", "2"));
+	ASSERT_EQ(0, read_file(path, text, 1 << 20));
+	write_file(PARAMS "/debugfs_max_objects", old_max);
+	EXPECT_NE(NULL, strstr(text, "# 5 objects, 2 listed"));
+
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mheap_close(mh));
+	EXPECT_EQ(-1, access(dir, F_OK));
+	EXPECT_EQ(-1, read(fd, text, 64));
+	EXPECT_EQ(EIO, errno);
+	close(fd);
+}
+
+static long long sysfs_stat(const char *name)
+{
+	char path[96], buf[32], *end;
+	long long v;
+
+	snprintf(path, sizeof(path), SYSFS "/%s", name);
+	if (read_file(path, buf, sizeof(buf)))
+		return -1;
+	v = strtoll(buf, &end, 10);
+	return end != buf && !strcmp(end, "\n") ? v : -2;
+}
+
+/*
+ * sysfs: one value per file, world-readable and never writable, agreeing
+ * with MHEAP_IOC_MODULE_STATS; a collection counts in collections and
+ * collected.
+ */
+TEST_F(admin, sysfs_module_stats)
+{
+	static const char *const names[] = {
+		"heaps", "users", "arena_bytes", "collections", "collected",
+	};
+	long long collections, collected;
+	struct mheap_module_stats ms;
+	char path[96];
+	struct mheap *mh;
+	struct stat st;
+	uint64_t n;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), SYSFS "/%s", names[i]);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s", path);
+		EXPECT_EQ(0100444, st.st_mode) TH_LOG("%s", path);
+		EXPECT_LE(0, sysfs_stat(names[i])) TH_LOG("%s", path);
+	}
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	ASSERT_EQ(0, mheap_gc_enable(mh, 0));
+	ASSERT_EQ(0, make_cycle(mh));
+	ASSERT_EQ(0, mheap_module_stats(mh, &ms));
+	EXPECT_EQ((long long)ms.heaps, sysfs_stat("heaps"));
+	EXPECT_EQ((long long)ms.arena_bytes, sysfs_stat("arena_bytes"));
+	EXPECT_LE(1, sysfs_stat("users"));
+	collections = sysfs_stat("collections");
+	collected = sysfs_stat("collected");
+	ASSERT_EQ(0, mheap_collect(mh, 0, &n));
+	EXPECT_EQ(collections + 1, sysfs_stat("collections"));
+	EXPECT_EQ(collected + 2, sysfs_stat("collected"));
+	ASSERT_EQ(0, mheap_close(mh));
+	EXPECT_EQ((long long)ms.heaps - 1, sysfs_stat("heaps"));
+}
+
+/* gc_threshold: new heaps start with it; a malformed value is refused. */
+TEST_F(admin, gc_threshold_param)
+{
+	char old[64];
+	struct mheap_config cfg;
+	struct mheap *mh;
+
+	ASSERT_EQ(0, read_file(PARAMS "/gc_threshold", old, sizeof(old)));
+	EXPECT_STREQ("700,10,10\n", old);
+	ASSERT_EQ(0, write_file(PARAMS "/gc_threshold", "100,5,3"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "/gc_threshold", "1,2,3,4"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "/gc_threshold", "lots"));
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	ASSERT_EQ(0, mheap_get_config(mh, &cfg));
+	ASSERT_EQ(0, write_file(PARAMS "/gc_threshold", "700,10,10"));
+	EXPECT_EQ(100, cfg.threshold[0]);
+	EXPECT_EQ(5, cfg.threshold[1]);
+	EXPECT_EQ(3, cfg.threshold[2]);
+	ASSERT_EQ(0, mheap_close(mh));
+}
+
+/*
+ * Run /bin/mheapctl with @args as @uid (-1: as is), its stdout and stderr
+ * into @out; returns its exit status, or -1.
+ */
+static int mheapctl(int uid, char *const args[], char *out, size_t size)
+{
+	int pipefd[2], status;
+	ssize_t n, len = 0;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		if (uid >= 0 && setresuid(uid, uid, uid))
+			_exit(99);
+		execv("/bin/mheapctl", args);
+		_exit(98);
+	}
+	close(pipefd[1]);
+	while ((n = read(pipefd[0], out + len, size - 1 - len)) > 0)
+		len += n;
+	out[len] = 0;
+	close(pipefd[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Brackets balance, strings close, and no comma precedes a closer. */
+static int json_plausible(const char *s)
+{
+	int depth = 0, in_string = 0;
+	char last = 0;
+
+	for (; *s; s++) {
+		if (in_string) {
+			in_string = *s != '"';
+			continue;
+		}
+		if (*s == ' ' || *s == '\n')
+			continue;
+		if (*s == '"')
+			in_string = 1;
+		else if (*s == '{' || *s == '[')
+			depth++;
+		else if (*s == '}' || *s == ']')
+			if (--depth < 0 || last == ',')
+				return 0;
+		last = *s;
+	}
+	return !depth && !in_string && last == '}';
+}
+
+/*
+ * mheapctl top and stats --json, as root, show a heap as debugfs does;
+ * as nobody, top fails with a reason and stats --json gives "heaps": null.
+ */
+TEST_F(admin, mheapctl_top_and_json)
+{
+	char *top[] = { "mheapctl", "top", "-n", "2", "-d", "0.1", NULL };
+	char *json[] = { "mheapctl", "stats", "--json", NULL };
+	char *bad[] = { "mheapctl", "top", "-n", "0", NULL };
+	char want[128], *out = self->buf;
+	struct mheap *mh;
+	uint32_t h;
+	int i;
+	long id;
+
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	id = newest_heap();
+	ASSERT_LT(0, id);
+	for (i = 0; i < 7; i++)
+		ASSERT_EQ(0, mheap_alloc(mh, 64, 0, 0, &h));
+
+	ASSERT_EQ(0, mheapctl(-1, top, out, 1 << 20)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "HEAP    UID CLI   OBJECTS")) TH_LOG("%s", out);
+	/* the heap's row, in both frames: id, uid 0, 1 client, 7 objects */
+	snprintf(want, sizeof(want), "\n%6ld %6d %3d %9d ", id, 0, 1, 7);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(strstr(out, want) + 1, want)) TH_LOG("%s", out);
+
+	ASSERT_EQ(0, mheapctl(-1, json, out, 1 << 20)) TH_LOG("%s", out);
+	EXPECT_TRUE(json_plausible(out)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "\"id\": %ld,", id);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"objects_live\": 7,")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"generations\": [{\"gen\": 0, \"threshold\": 700,"))
+		TH_LOG("%s", out);
+
+	EXPECT_EQ(1, mheapctl(65534, top, out, 1 << 20)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "run it as root")) TH_LOG("%s", out);
+	EXPECT_EQ(0, mheapctl(65534, json, out, 1 << 20)) TH_LOG("%s", out);
+	EXPECT_TRUE(json_plausible(out)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"heaps\": null")) TH_LOG("%s", out);
+	EXPECT_EQ(2, mheapctl(-1, bad, out, 1 << 20)) TH_LOG("%s", out);
+	ASSERT_EQ(0, mheap_close(mh));
+}
+
+TEST_HARNESS_MAIN
