@@ -58,8 +58,10 @@ $(USER)/libmheap.pc: userspace/lib/libmheap.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@VERSION@|$(LIB_VERSION)|' $< >$@
 
-$(USER)/mheapctl: userspace/tools/mheapctl.c $(USER)/libmheap.so.$(LIB_VERSION)
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -o $@ $< -L$(USER) -lmheap
+TOOL_SRC := userspace/tools/mheapctl.c userspace/tools/view.c
+TOOL_HDR := userspace/tools/view.h
+$(USER)/mheapctl: $(TOOL_SRC) $(TOOL_HDR) $(USER)/libmheap.so.$(LIB_VERSION)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -o $@ $(TOOL_SRC) -L$(USER) -lmheap
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: library, headers, pkg-config
 # file, mheapctl and the udev rule.
@@ -85,12 +87,12 @@ install: userspace
 # programs, for the compat_ioctl path.
 VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl mheap_selftest \
 	mheap_selftest_32 mheap_fault_selftest mheap_stress mheap_limits_selftest \
-	mheap_inject_selftest)
+	mheap_admin_selftest mheap_inject_selftest)
 vm-progs: $(VM_PROGS)
 
-$(BUILD)/vm/progs/mheapctl: userspace/tools/mheapctl.c $(LIB_SRC) $(LIB_HDR)
+$(BUILD)/vm/progs/mheapctl: $(TOOL_SRC) $(TOOL_HDR) $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -o $@ $< $(LIB_SRC)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -o $@ $(TOOL_SRC) $(LIB_SRC)
 
 $(BUILD)/vm/progs/mheap_selftest: tests/selftests/mheap_selftest.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -109,6 +111,10 @@ $(BUILD)/vm/progs/mheap_stress: tests/selftests/mheap_stress.c $(LIB_SRC) $(LIB_
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
 
 $(BUILD)/vm/progs/mheap_limits_selftest: tests/selftests/mheap_limits_selftest.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
+
+$(BUILD)/vm/progs/mheap_admin_selftest: tests/selftests/mheap_admin_selftest.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
 

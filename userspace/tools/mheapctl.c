@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "mheap.h"
+#include "view.h"
 
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
@@ -84,8 +85,12 @@ static int cmd_stats(int argc, char **argv)
 	struct mheap *mh = NULL;
 	int ret = 0;
 
-	(void)argc;
-	(void)argv;
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		return view_stats_json();
+	if (argc != 1) {
+		fprintf(stderr, "usage: mheapctl stats [--json]\n");
+		return EXIT_USAGE;
+	}
 	if (open_heap(&mh))
 		return EXIT_FAIL;
 	TRY("module statistics", mheap_module_stats(mh, &s));
@@ -517,6 +522,34 @@ out:
 
 /* --- main --------------------------------------------------------------- */
 
+/* --- top ---------------------------------------------------------------- */
+
+static int cmd_top(int argc, char **argv)
+{
+	long iterations = 0;
+	double interval = 1;
+	char *end;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-d") && i + 1 < argc) {
+			interval = strtod(argv[++i], &end);
+			if (*end || !(interval >= 0.1 && interval <= 3600))
+				goto usage;
+		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			iterations = strtol(argv[++i], &end, 10);
+			if (*end || iterations < 1)
+				goto usage;
+		} else {
+			goto usage;
+		}
+	}
+	return view_top(interval, iterations);
+usage:
+	fprintf(stderr, "usage: mheapctl top [-d SECONDS] [-n ITERATIONS]\n");
+	return EXIT_USAGE;
+}
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -527,10 +560,15 @@ struct command {
 static const struct command commands[] = {
 	{ "demo", cmd_demo, "",
 	  "a narrated tour: objects, reference counting, a cycle and the collector" },
-	{ "stats", cmd_stats, "", "the module's global statistics" },
+	{ "stats", cmd_stats, "[--json]",
+	  "the module's global statistics; --json: those and, for root,\n"
+	  "                         every heap's (from debugfs), for scripts" },
+	{ "top", cmd_top, "[-d S] [-n N]",
+	  "a live view of every heap and its collector (root; debugfs),\n"
+	  "                         refreshed every S seconds (1), N times (forever)" },
 	{ "bench", cmd_bench, "[--ops N]",
 	  "one-op ioctls versus batches of 1, 8, 64 and 512 operations; payload\n"
-	  "                      access through READ/WRITE versus the mapping" },
+	  "                         access through READ/WRITE versus the mapping" },
 	{ "version", cmd_version, "", "the module's uapi version and features" },
 };
 
@@ -542,7 +580,7 @@ static void usage(FILE *out)
 
 	fprintf(out, "usage: mheapctl COMMAND [ARGS]   (mheapctl COMMAND --help)\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-8s %-10s %s\n", commands[i].name,
+		fprintf(out, "  %-8s %-13s %s\n", commands[i].name,
 			commands[i].args, commands[i].help);
 	fprintf(out,
 		"The device is $MHEAP_DEVICE, or %s.\n"
@@ -572,7 +610,8 @@ int main(int argc, char **argv)
 			       commands[i].args, commands[i].help);
 			return 0;
 		}
-		if (commands[i].fn != cmd_bench && argc != 2) {
+		if (commands[i].fn != cmd_bench && commands[i].fn != cmd_stats &&
+		    commands[i].fn != cmd_top && argc != 2) {
 			fprintf(stderr, "usage: mheapctl %s\n", commands[i].name);
 			return EXIT_USAGE;
 		}

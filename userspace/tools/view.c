@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mheapctl's views of the whole module, read from the files the module
+ * publishes (Documentation/admin-guide.rst), not through a heap of its own:
+ *
+ *   /sys/class/misc/mheap/stats/NAME    module totals, world-readable;
+ *   /sys/module/mheap/parameters/NAME   the module parameters;
+ *   /sys/kernel/debug/mheap/<id>/stats  each heap (root only), "key value";
+ *   /sys/kernel/debug/mheap/<id>/gc     its collector: "key value" lines,
+ *                                       then a table with a header row.
+ *
+ * The files are parsed generically, so that a figure the module adds shows
+ * up in the JSON without a change here.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "view.h"
+
+#define SYSFS_STATS	"/sys/class/misc/mheap/stats"
+#define PARAMS		"/sys/module/mheap/parameters"
+#define DEBUGFS		"/sys/kernel/debug/mheap"
+
+#define MAX_KEYS	48
+#define MAX_COLS	12
+#define MAX_ROWS	4
+#define KEY_LEN		32
+
+/* A parsed file: "key value" pairs, then an optional table. */
+struct table {
+	int nkeys;
+	char keys[MAX_KEYS][KEY_LEN];
+	unsigned long long vals[MAX_KEYS];
+	int ncols;
+	char cols[MAX_COLS][KEY_LEN];
+	int nrows;
+	unsigned long long rows[MAX_ROWS][MAX_COLS];
+};
+
+struct heap_view {
+	long id;
+	struct table stats;
+	struct table gc;
+};
+
+static int split(char *line, char **words, int max)
+{
+	int n = 0;
+	char *w;
+
+	while (n < max && (w = strsep(&line, " \t")))
+		if (*w)
+			words[n++] = w;
+	return n;
+}
+
+/* Parse @path into @t; 0 or a negative errno. */
+static int read_table(const char *path, struct table *t)
+{
+	char line[512], *words[MAX_COLS + 1];
+	FILE *f = fopen(path, "re");
+	int n, i;
+
+	memset(t, 0, sizeof(*t));
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (line[0] == '#')
+			continue;
+		n = split(line, words, MAX_COLS + 1);
+		if (n == 2 && !t->ncols && t->nkeys < MAX_KEYS) {
+			snprintf(t->keys[t->nkeys], KEY_LEN, "%s", words[0]);
+			t->vals[t->nkeys++] = strtoull(words[1], NULL, 0);
+		} else if (n > 2 && n <= MAX_COLS && !t->ncols) {
+			t->ncols = n;
+			for (i = 0; i < n; i++)
+				snprintf(t->cols[i], KEY_LEN, "%s", words[i]);
+		} else if (n == t->ncols && t->nrows < MAX_ROWS) {
+			for (i = 0; i < n; i++)
+				t->rows[t->nrows][i] = strtoull(words[i], NULL,
+								0);
+			t->nrows++;
+		}
+	}
+	n = ferror(f) ? -EIO : 0;
+	fclose(f);
+	return n;
+}
+
+static unsigned long long get(const struct table *t, const char *key)
+{
+	int i;
+
+	for (i = 0; i < t->nkeys; i++)
+		if (!strcmp(t->keys[i], key))
+			return t->vals[i];
+	return 0;
+}
+
+static unsigned long long cell(const struct table *t, int row,
+			       const char *col)
+{
+	int i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (!strcmp(t->cols[i], col))
+			return row < t->nrows ? t->rows[row][i] : 0;
+	return 0;
+}
+
+/* One number from a one-value file such as a sysfs attribute, or -1. */
+static long long read_value(const char *dir, const char *name)
+{
+	char path[256], buf[64];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtoll(buf, NULL, 0);
+	fclose(f);
+	return v;
+}
+
+static const char *const module_stats[] = {
+	"heaps", "users", "arena_bytes", "collections", "collected",
+};
+static const char *const module_params[] = {
+	"heap_capacity", "heap_capacity_max", "total_capacity",
+	"max_heaps_per_user", "debugfs_max_objects",
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static int cmp_heap(const void *a, const void *b)
+{
+	const struct heap_view *x = a, *y = b;
+	unsigned long long ox = get(&x->stats, "objects_live");
+	unsigned long long oy = get(&y->stats, "objects_live");
+
+	if (ox != oy)
+		return ox < oy ? 1 : -1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Every heap's files, most objects first. Returns how many (the array in
+ * *out, to free), or a negative errno when debugfs cannot be read. A heap
+ * that goes while it is read is left out.
+ */
+static int read_heaps(struct heap_view **out)
+{
+	struct heap_view *v = NULL, *nv;
+	int n = 0, size = 0;
+	char path[300];
+	struct dirent *de;
+	DIR *dir;
+
+	*out = NULL;
+	dir = opendir(DEBUGFS);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		char *end;
+		long id = strtol(de->d_name, &end, 10);
+
+		if (de->d_name[0] == '.' || *end)
+			continue;
+		if (n == size) {
+			size = size ? size * 2 : 16;
+			nv = realloc(v, size * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(dir);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n].id = id;
+		snprintf(path, sizeof(path), DEBUGFS "/%ld/stats", id);
+		if (read_table(path, &v[n].stats))
+			continue;
+		snprintf(path, sizeof(path), DEBUGFS "/%ld/gc", id);
+		if (read_table(path, &v[n].gc))
+			continue;
+		n++;
+	}
+	closedir(dir);
+	qsort(v, n, sizeof(*v), cmp_heap);
+	*out = v;
+	return n;
+}
+
+/* --- stats --json ------------------------------------------------------ */
+
+/* @t as JSON members: its keys, then its table as an array of objects. */
+static void json_table(const struct table *t, const char *rows_name,
+		       const char *indent)
+{
+	int i, r, c;
+
+	for (i = 0; i < t->nkeys; i++)
+		printf("%s%s\"%s\": %llu", i ? ",\n" : "", indent, t->keys[i],
+		       t->vals[i]);
+	if (!t->ncols)
+		return;
+	printf(",\n%s\"%s\": [", indent, rows_name);
+	for (r = 0; r < t->nrows; r++) {
+		printf("%s{", r ? ", " : "");
+		for (c = 0; c < t->ncols; c++)
+			printf("%s\"%s\": %llu", c ? ", " : "", t->cols[c],
+			       t->rows[r][c]);
+		printf("}");
+	}
+	printf("]");
+}
+
+int view_stats_json(void)
+{
+	struct heap_view *heaps;
+	size_t i;
+	int n, h;
+
+	if (access(SYSFS_STATS, F_OK)) {
+		fprintf(stderr, "mheapctl: %s: %s (is the module loaded?)\n",
+			SYSFS_STATS, strerror(errno));
+		return 1;
+	}
+	printf("{\n  \"module\": {\n");
+	for (i = 0; i < N(module_stats); i++)
+		printf("    \"%s\": %lld,\n", module_stats[i],
+		       read_value(SYSFS_STATS, module_stats[i]));
+	for (i = 0; i < N(module_params); i++)
+		printf("    \"%s\": %lld%s\n", module_params[i],
+		       read_value(PARAMS, module_params[i]),
+		       i + 1 < N(module_params) ? "," : "");
+	printf("  },\n");
+	n = read_heaps(&heaps);
+	if (n < 0) {
+		/* per-heap figures are root's (debugfs): say so, not fail */
+		printf("  \"heaps\": null\n}\n");
+		return 0;
+	}
+	printf("  \"heaps\": [");
+	for (h = 0; h < n; h++) {
+		printf("%s\n    {\n", h ? "," : "");
+		json_table(&heaps[h].stats, NULL, "      ");
+		printf(",\n      \"gc\": {\n");
+		json_table(&heaps[h].gc, "generations", "        ");
+		printf("\n      }\n    }");
+	}
+	printf("%s]\n}\n", n ? "\n  " : "");
+	free(heaps);
+	return 0;
+}
+
+/* --- top --------------------------------------------------------------- */
+
+static unsigned long long total_over(const struct table *t, const char *col)
+{
+	unsigned long long sum = 0;
+	int r;
+
+	for (r = 0; r < t->nrows; r++)
+		sum += cell(t, r, col);
+	return sum;
+}
+
+static unsigned long long max_over(const struct table *t, const char *col)
+{
+	unsigned long long max = 0;
+	int r;
+
+	for (r = 0; r < t->nrows; r++)
+		if (cell(t, r, col) > max)
+			max = cell(t, r, col);
+	return max;
+}
+
+/* Collections of heap @id in the previous sample, for the rate. */
+static unsigned long long previous(const struct heap_view *prev, int nprev,
+				   long id, int *found)
+{
+	int i;
+
+	for (i = 0; i < nprev; i++) {
+		if (prev[i].id == id) {
+			*found = 1;
+			return total_over(&prev[i].gc, "collections");
+		}
+	}
+	*found = 0;
+	return 0;
+}
+
+static void human(char *buf, size_t size, unsigned long long bytes)
+{
+	static const char units[] = "BKMGT";
+	double v = bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+static void top_frame(const struct heap_view *heaps, int n,
+		      const struct heap_view *prev, int nprev, double secs,
+		      int clear)
+{
+	char reserved[16], used[16], arenas[16];
+	int h, found;
+
+	if (clear)
+		printf("\033[H\033[2J");
+	human(arenas, sizeof(arenas),
+	      read_value(SYSFS_STATS, "arena_bytes"));
+	printf("mheap: %lld heaps, %lld users, %s of arenas; %lld collections freed %lld objects since load\n\n",
+	       read_value(SYSFS_STATS, "heaps"),
+	       read_value(SYSFS_STATS, "users"), arenas,
+	       read_value(SYSFS_STATS, "collections"),
+	       read_value(SYSFS_STATS, "collected"));
+	printf("%6s %6s %3s %9s %8s %8s %7s %7s %7s %8s %6s %9s %9s\n",
+	       "HEAP", "UID", "CLI", "OBJECTS", "RESERVED", "USED", "GEN0",
+	       "GEN1", "GEN2", "COLLECT", "COLL/s", "FREED", "PAUSE_us");
+	for (h = 0; h < n; h++) {
+		const struct heap_view *v = &heaps[h];
+		unsigned long long coll = total_over(&v->gc, "collections");
+		unsigned long long before = previous(prev, nprev, v->id,
+						     &found);
+		char rate[16] = "-";
+
+		if (found && secs > 0)
+			snprintf(rate, sizeof(rate), "%.1f",
+				 (coll - before) / secs);
+		human(reserved, sizeof(reserved), get(&v->stats, "reserved"));
+		human(used, sizeof(used), get(&v->stats, "used"));
+		printf("%6ld %6llu %3llu %9llu %8s %8s %7llu %7llu %7llu %8llu %6s %9llu %9.1f\n",
+		       v->id, get(&v->stats, "uid"),
+		       get(&v->stats, "clients"),
+		       get(&v->stats, "objects_live"), reserved, used,
+		       cell(&v->gc, 0, "objects"), cell(&v->gc, 1, "objects"),
+		       cell(&v->gc, 2, "objects"), coll, rate,
+		       total_over(&v->gc, "collected"),
+		       max_over(&v->gc, "pause_last_ns") / 1000.0);
+	}
+	if (!n)
+		printf("(no heaps)\n");
+	fflush(stdout);
+}
+
+int view_top(double interval, long iterations)
+{
+	struct heap_view *heaps = NULL, *prev = NULL;
+	int n, nprev = 0, clear = isatty(STDOUT_FILENO);
+	long i;
+
+	for (i = 0; !iterations || i < iterations; i++) {
+		if (i)
+			poll(NULL, 0, (int)(interval * 1000));
+		n = read_heaps(&heaps);
+		if (n < 0) {
+			fprintf(stderr, "mheapctl: %s: %s%s\n", DEBUGFS,
+				strerror(-n),
+				n == -EACCES || n == -ENOENT ?
+				" (top reads debugfs: run it as root, with debugfs mounted)" :
+				"");
+			free(prev);
+			return 1;
+		}
+		top_frame(heaps, n, prev, nprev, i ? interval : 0, clear);
+		free(prev);
+		prev = heaps;
+		nprev = n;
+		if (!clear && (!iterations || i + 1 < iterations))
+			printf("\n");
+	}
+	free(prev);
+	return 0;
+}
