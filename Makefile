@@ -29,7 +29,7 @@ CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/wea
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
 
-.PHONY: all modules userspace install vm-progs host-build host-test check check-harness \
+.PHONY: all modules userspace install dkms-source dkms-install dkms-remove htmldocs vm-progs host-build host-test check check-harness \
 	check-kcsan demo bench fuzz vm-shell deps lint clean
 
 all: modules userspace
@@ -64,13 +64,16 @@ $(USER)/mheapctl: $(TOOL_SRC) $(TOOL_HDR) $(USER)/libmheap.so.$(LIB_VERSION)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -o $@ $(TOOL_SRC) -L$(USER) -lmheap
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: library, headers, pkg-config
-# file, mheapctl and the udev rule.
+# file, mheapctl, the man pages (with a page per libmheap function that
+# points to libmheap(3)) and the udev rule.
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
 UDEVDIR ?= /lib/udev/rules.d
 install: userspace
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include/linux \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UDEVDIR)
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UDEVDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 0644 $(USER)/libmheap.a $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(USER)/libmheap.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/
 	ln -sf libmheap.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
@@ -82,6 +85,42 @@ install: userspace
 	install -m 0644 uapi/linux/mheap.h $(DESTDIR)$(PREFIX)/include/linux/
 	install -m 0755 $(USER)/mheapctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 userspace/udev/70-mheap.rules $(DESTDIR)$(UDEVDIR)/
+	install -m 0644 userspace/man/mheapctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 userspace/man/libmheap.3 $(DESTDIR)$(MANDIR)/man3/
+	for f in $$(sed -n 's/^[a-z][a-z_ ]*[ *]\(mheap_[a-z0-9_]*\)[(].*/\1/p' \
+			userspace/lib/mheap.h); do \
+		echo '.so man3/libmheap.3' >$(DESTDIR)$(MANDIR)/man3/$$f.3 || exit 1; \
+	done
+
+# DKMS (dkms.conf): the module's sources go to /usr/src/mheap-VERSION, then
+# dkms add, build and install for the running kernel; dkms-remove undoes
+# it for every kernel. As root. make check builds with DKMS in a private
+# tree instead (tests/package.sh).
+DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC ?= /usr/src/mheap-$(DKMS_VERSION)
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)
+	cp -r Kbuild dkms.conf module uapi $(DKMS_SRC)/
+	find $(DKMS_SRC) \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name 'modules.order' -o -name '*.symvers' \) -delete
+
+dkms-install: dkms-source
+	dkms add -m mheap -v $(DKMS_VERSION)
+	dkms build -m mheap -v $(DKMS_VERSION)
+	dkms install -m mheap -v $(DKMS_VERSION)
+
+dkms-remove:
+	dkms remove -m mheap -v $(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# make htmldocs: Documentation/ with Sphinx and the kernel's kernel-doc
+# extension (from the linux-source tree); any warning is an error.
+htmldocs:
+	tests/deps.sh --quiet
+	LINUX_SRC=$(LINUX_SRC) sphinx-build -q -W --keep-going -b html \
+		Documentation $(BUILD)/htmldocs
+	@echo "documentation: $(BUILD)/htmldocs/index.html"
 
 # Static programs for the VM's initramfs; the selftests also as 32-bit
 # programs, for the compat_ioctl path.

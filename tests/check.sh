@@ -3,7 +3,7 @@
 # make check: every suite, then one line "N passed, N failed" over all of
 # them. A failing suite does not stop the others; the exit status is
 # non-zero if any test failed or any suite could not run.
-#   check.sh [--only host|fuzz|lint|vm|stock|harness]
+#   check.sh [--only host|fuzz|lint|package|vm|stock|harness]
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
 
@@ -99,6 +99,7 @@ start=$(date +%s)
 run_suite host host_tests
 run_suite fuzz fuzz_tests
 run_suite lint "$TOP/tests/lint.sh" --tally "$tally"
+run_suite package "$TOP/tests/package.sh" --tally "$tally"
 run_suite vm "$QEMU_DIR/run-vm.sh" --kernel debug --tally "$tally"
 run_suite stock "$QEMU_DIR/run-vm.sh" --kernel stock --tally "$tally"
 run_suite harness "$QEMU_DIR/check-harness.sh" --tally "$tally"

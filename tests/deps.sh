@@ -10,6 +10,7 @@ PACKAGES=(
 	python3 busybox-static qemu-system-x86 sparse valgrind libmimalloc-dev
 	linux-source-6.12 linux-headers-6.12-amd64 linux-image-6.12-amd64
 	linux-headers-amd64 gcc-multilib clang-14 libclang-rt-14-dev
+	dkms python3-sphinx pkg-config groff-base man-db
 )
 
 missing=()
