@@ -149,11 +149,11 @@ $(BUILD)/vm/progs/mheap_stress: tests/selftests/mheap_stress.c $(LIB_SRC) $(LIB_
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
 
-$(BUILD)/vm/progs/mheap_limits_selftest: tests/selftests/mheap_limits_selftest.c $(LIB_SRC) $(LIB_HDR)
+$(BUILD)/vm/progs/mheap_limits_selftest: tests/selftests/mheap_limits_selftest.c tests/selftests/file_util.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
 
-$(BUILD)/vm/progs/mheap_admin_selftest: tests/selftests/mheap_admin_selftest.c $(LIB_SRC) $(LIB_HDR)
+$(BUILD)/vm/progs/mheap_admin_selftest: tests/selftests/mheap_admin_selftest.c tests/selftests/file_util.h $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
 

@@ -37,11 +37,13 @@ static int stats_show(struct seq_file *m, void *unused)
 	struct mheap *heap = shared->heap;
 	struct mheap_stats st;
 	unsigned int clients;
+	size_t capacity_max;
 	u32 names, weak;
 	bool mapped;
 
 	mheap_heap_lock(heap);
 	mheap_heap_stats(heap, &st);
+	capacity_max = heap->capacity_max;
 	clients = shared->clients;
 	names = heap->names.len;
 	weak = heap->weak.live;
@@ -53,7 +55,7 @@ static int stats_show(struct seq_file *m, void *unused)
 		   from_kuid(&init_user_ns, mheap_user_uid(shared->user)));
 	seq_printf(m, "clients %u\n", clients);
 	seq_printf(m, "capacity %llu\n", st.capacity);
-	seq_printf(m, "capacity_max %zu\n", heap->capacity_max);
+	seq_printf(m, "capacity_max %zu\n", capacity_max);
 	seq_printf(m, "reserved %llu\n", st.reserved);
 	seq_printf(m, "used %llu\n", st.used);
 	seq_printf(m, "meta_used %llu\n", st.meta_used);

@@ -79,7 +79,7 @@ struct mheap_user *mheap_user_charge(kuid_t uid)
 			user->uid = uid;
 			user->heaps = 1;
 			hash_add(mheap_users, &user->node, __kuid_val(uid));
-			mheap_users_count++;
+			WRITE_ONCE(mheap_users_count, mheap_users_count + 1);
 		} else {
 			user = ERR_PTR(-ENOMEM);
 		}
@@ -100,7 +100,7 @@ void mheap_user_uncharge(struct mheap_user *user)
 	mutex_lock(&mheap_users_lock);
 	if (!--user->heaps) {
 		hash_del(&user->node);
-		mheap_users_count--;
+		WRITE_ONCE(mheap_users_count, mheap_users_count - 1);
 		kfree(user);
 	}
 	mutex_unlock(&mheap_users_lock);

@@ -13,19 +13,6 @@ out=$TOP/build/lint
 mkdir -p "$out"
 passed=0 failed=0
 
-check() {
-	local name=$1
-	shift
-	if "$@" >"$out/$name.log" 2>&1; then
-		echo "ok $name"
-		passed=$((passed + 1))
-	else
-		echo "not ok $name (log: $out/$name.log)"
-		sed 's/^/    /' "$out/$name.log" | tail -n 20
-		failed=$((failed + 1))
-	fi
-}
-
 kernel_files() {
 	cd "$TOP" && git ls-files -co --exclude-standard -- \
 		'module/*.[ch]' 'uapi/*.h' 'tests/inject/*.c'

@@ -7,6 +7,22 @@ QEMU_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$QEMU_DIR/../.." && pwd)
 
 say() { printf '[mheap] %s\n' "$*" >&2; }
+
+# check NAME CMD...: one counted step of lint.sh or package.sh. Runs CMD
+# with its output in $out/NAME.log, prints "ok NAME" or "not ok NAME" with
+# the log's tail, and counts it in the caller's $passed or $failed.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$out/$name.log" 2>&1; then
+		echo "ok $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok $name (log: $out/$name.log)"
+		sed 's/^/    /' "$out/$name.log" | tail -n 20
+		failed=$((failed + 1))
+	fi
+}
 die() { printf '[mheap] error: %s\n' "$*" >&2; exit 1; }
 
 # Version of Debian's linux-source-6.12 package: the cache key of the tree.

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "file_util.h"
 #include "kselftest_harness.h"
 #include "mheap.h"
 
@@ -35,36 +36,6 @@
 #define SYSFS		"/sys/class/misc/mheap/stats"
 #define PARAMS		"/sys/module/mheap/parameters"
 #define BIG		(64 * 1024)
-
-static int read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n, len = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[len] = 0;
-	return 0;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
 
 /* The value after "key " at the start of a line of @text, or -1. */
 static long long keyed(const char *text, const char *key)

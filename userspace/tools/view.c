@@ -197,7 +197,8 @@ static int read_heaps(struct heap_view **out)
 		n++;
 	}
 	closedir(dir);
-	qsort(v, n, sizeof(*v), cmp_heap);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_heap);
 	*out = v;
 	return n;
 }
