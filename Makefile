@@ -93,11 +93,12 @@ install: userspace
 	done
 
 # DKMS (dkms.conf): the module's sources go to /usr/src/mheap-VERSION, then
-# dkms add, build and install for the running kernel; dkms-remove undoes
-# it for every kernel. As root. make check builds with DKMS in a private
-# tree instead (tests/package.sh).
+# dkms add, build and install for the running kernel (or DKMS_KERNEL);
+# dkms-remove undoes it for every kernel. As root. make check builds with
+# DKMS in a private tree instead (tests/package.sh).
 DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC ?= /usr/src/mheap-$(DKMS_VERSION)
+DKMS_KERNEL ?= $(shell uname -r)
 dkms-source:
 	rm -rf $(DKMS_SRC)
 	install -d $(DKMS_SRC)
@@ -107,8 +108,8 @@ dkms-source:
 
 dkms-install: dkms-source
 	dkms add -m mheap -v $(DKMS_VERSION)
-	dkms build -m mheap -v $(DKMS_VERSION)
-	dkms install -m mheap -v $(DKMS_VERSION)
+	dkms build -m mheap -v $(DKMS_VERSION) -k $(DKMS_KERNEL)
+	dkms install -m mheap -v $(DKMS_VERSION) -k $(DKMS_KERNEL)
 
 dkms-remove:
 	dkms remove -m mheap -v $(DKMS_VERSION) --all

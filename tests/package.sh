@@ -12,7 +12,9 @@
 #                     example of libmheap(3) built against it with nothing
 #                     but pkg-config --cflags --libs libmheap, and run;
 #   dkms              dkms add and build against Debian's 6.12 headers, in a
-#                     private DKMS tree (nothing installed on the host).
+#                     private DKMS tree (nothing installed on the host);
+#   params            every parameter of that module is in the admin guide,
+#                     and the modprobe.d example uses only real ones.
 #   package.sh [--tally FILE]
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
@@ -78,7 +80,7 @@ install_and_build() {
 # dkms add and build in private trees, against the stock headers; the
 # result must be a module for that kernel.
 dkms_build() {
-	local tree=$out/dkms ver kver sudo=
+	local tree=$out/dkms ver kver ko sudo=
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
 	kver=$(stock_version)
@@ -92,10 +94,30 @@ dkms_build() {
 		return 1
 	}
 	$sudo dkms status -m mheap "$@"
-	modinfo -F vermagic \
-		"$tree/dkms/mheap/$ver/$kver/x86_64/module/mheap.ko"* |
-		grep -q "^$kver " || return 1
+	ko=$(ls "$tree/dkms/mheap/$ver/$kver/x86_64/module/mheap.ko"*) || return 1
+	modinfo -F vermagic "$ko" | grep -q "^$kver " || return 1
+	mkdir -p "$out/dkms-module"
+	cp "$ko" "$out/dkms-module/"
 	$sudo dkms remove -m mheap -v "$ver" --all "$@" >/dev/null
+}
+
+# Every parameter of the module is in the admin guide's table, and the
+# modprobe.d example sets only parameters the module has.
+params() {
+	local ko p known
+	ko=$(ls "$out"/dkms-module/mheap.ko*) || return 1
+	known=$(modinfo -F parm "$ko" | sed 's/:.*//')
+	[ -n "$known" ] || return 1
+	for p in $known; do
+		grep -qxF '   * - ``'"$p"'``' "$TOP/Documentation/admin-guide.rst" ||
+			{ echo "parameter $p is not in admin-guide.rst"; return 1; }
+	done
+	for p in $(grep -o '[a-z_]*=' "$TOP/userspace/modprobe.d/mheap.conf" |
+		tr -d =); do
+		echo "$known" | grep -qx "$p" ||
+			{ echo "modprobe.d/mheap.conf: no parameter $p"; return 1; }
+	done
+	echo "parameters: $(echo $known)"
 }
 
 check htmldocs htmldocs
@@ -110,6 +132,7 @@ failed=$((failed + $(grep -c '^not ok ' "$out/doc_check.log")))
 check man-pages man_pages
 check install install_and_build
 check dkms dkms_build
+check params params
 echo "package: $passed passed, $failed failed"
 [ -n "$tally" ] && echo "package $passed $failed" >>"$tally"
 [ $failed -eq 0 ]
