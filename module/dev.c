@@ -23,6 +23,7 @@
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/pagemap.h>
 #include <linux/uaccess.h>
 #include <linux/mheap.h>
 
@@ -89,6 +90,18 @@ static struct mheap *heap_of(struct mheap_ioc_ctx *ctx)
 	return ctx->file->shared->heap;
 }
 
+/* @writes of the ioctls that always need write access */
+static bool always(const void *arg)
+{
+	return true;
+}
+
+/* @undo of the calls that change nothing: a failed copy is just retried */
+static bool undo_nothing(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	return true;
+}
+
 /**
  * mheap_ioc_version() - MHEAP_IOC_VERSION: report version and features
  * @ctx: the call (unused).
@@ -110,22 +123,26 @@ long mheap_ioc_version(struct mheap_ioc_ctx *ctx, void *arg)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_ioc_version);
 
+static bool config_writes(const void *arg)
+{
+	return ((const struct mheap_config *)arg)->flags;
+}
+
+/* Under the heap lock (MHEAP_IOC_LOCKED), as every handler marked so. */
 static long ioc_config(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	const u32 known = MHEAP_CONFIG_SET_CAPACITY | MHEAP_CONFIG_SET_THRESHOLD;
 	struct mheap *heap = heap_of(ctx);
 	struct mheap_config *c = arg;
-	long ret = 0;
 
 	if (c->flags & ~known || c->reserved || c->reserved2)
 		return -EINVAL;
-	mheap_heap_lock(heap);
 	if (c->flags & MHEAP_CONFIG_SET_CAPACITY &&
 	    (c->capacity > SIZE_MAX ||
-	     !mheap_capacity_valid(c->capacity, heap->capacity_max))) {
-		ret = -EINVAL;
-		goto out;
-	}
+	     !mheap_capacity_valid(c->capacity, heap->capacity_max)))
+		return -EINVAL;
+	ctx->saved.capacity = heap->capacity;
+	mheap_gc_get_threshold(heap, ctx->saved.threshold);
 	if (c->flags & MHEAP_CONFIG_SET_CAPACITY)
 		mheap_heap_set_capacity(heap, c->capacity);
 	if (c->flags & MHEAP_CONFIG_SET_THRESHOLD)
@@ -133,9 +150,34 @@ static long ioc_config(struct mheap_ioc_ctx *ctx, void *arg)
 	c->capacity = heap->capacity;
 	c->capacity_max = heap->capacity_max;
 	mheap_gc_get_threshold(heap, c->threshold);
-out:
-	mheap_heap_unlock(heap);
-	return ret;
+	return 0;
+}
+
+static bool undo_config(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap *heap = heap_of(ctx);
+
+	mheap_heap_set_capacity(heap, ctx->saved.capacity);
+	mheap_gc_set_threshold(heap, ctx->saved.threshold);
+	return true;
+}
+
+static bool op_writes(const struct mheap_op *op)
+{
+	return op->op == MHEAP_OP_ALLOC || op->op == MHEAP_OP_SET_SLOT ||
+	       op->op == MHEAP_OP_WRITE;
+}
+
+static bool op_is_rw(const struct mheap_op *op)
+{
+	return op->op == MHEAP_OP_READ || op->op == MHEAP_OP_WRITE;
+}
+
+/* Whether a successful @op gave out a handle (in its @out) */
+static bool op_creates(const struct mheap_op *op)
+{
+	return op->op == MHEAP_OP_ALLOC || op->op == MHEAP_OP_DUP ||
+	       op->op == MHEAP_OP_GET_SLOT;
 }
 
 /*
@@ -148,6 +190,8 @@ static int op_locked(struct mheap_file *f, const struct mheap_op *op, u32 *out)
 	struct mheap_client *c = f->client;
 	u64 index = min_t(u64, op->arg0, MHEAP_MAX_REFS);	/* too large */
 
+	if (op_writes(op) && !f->writable)
+		return -EBADF;
 	switch (op->op) {
 	case MHEAP_OP_ALLOC:
 		if (op->flags || op->handle || op->arg0 > MHEAP_MAX_SIZE ||
@@ -178,35 +222,20 @@ static int op_locked(struct mheap_file *f, const struct mheap_op *op, u32 *out)
 	return -EINVAL;
 }
 
-static int do_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
-		 bool write);
-
-static bool op_is_rw(const struct mheap_op *op)
+/*
+ * Undo a successful @op that created handle @out, under the same hold of
+ * the heap lock that ran it: nobody can have seen the handle. @spares is
+ * mheap_heap_spares() from before the operation.
+ */
+static void op_undo(struct mheap_file *f, const struct mheap_op *op, u32 out,
+		    unsigned int spares)
 {
-	return op->op == MHEAP_OP_READ || op->op == MHEAP_OP_WRITE;
-}
-
-/* Any operation, taking the heap's lock as needed. */
-static int do_op(struct mheap_file *f, const struct mheap_op *op, u32 *out)
-{
-	struct mheap *heap = f->shared->heap;
-	int err;
-
-	if (op_is_rw(op))
-		return op->flags ? -EINVAL :
-			do_rw(f, op->handle, op->arg0, op->arg1, op->arg2,
-			      op->op == MHEAP_OP_WRITE);
-	mheap_heap_lock(heap);
-	err = op_locked(f, op, out);
-	mheap_heap_unlock(heap);
-	return err;
-}
-
-static int do_close(struct mheap_file *f, u32 handle)
-{
-	struct mheap_op op = { .op = MHEAP_OP_CLOSE, .handle = handle };
-
-	return do_op(f, &op, NULL);
+	if (!out)
+		return;		/* GET_SLOT of an empty slot */
+	if (op->op == MHEAP_OP_ALLOC)
+		mheap_handle_unalloc(f->client, out, spares);
+	else
+		WARN_ON_ONCE(mheap_handle_close(f->client, out));
 }
 
 /* The payload of @handle, when [@off, @off + @len) lies inside it. */
@@ -243,6 +272,8 @@ static int do_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
 	u8 stack[RW_STACK_BYTES], *buf = stack, *payload;
 	int err;
 
+	if (write && !f->writable)
+		return -EBADF;
 	if (len > MHEAP_MAX_SIZE || off > MHEAP_MAX_SIZE)
 		return -EINVAL;
 	if (len > sizeof(stack)) {
@@ -269,6 +300,14 @@ out:
 	return err;
 }
 
+static int op_rw(struct mheap_file *f, const struct mheap_op *op)
+{
+	if (op->flags)
+		return -EINVAL;
+	return do_rw(f, op->handle, op->arg0, op->arg1, op->arg2,
+		     op->op == MHEAP_OP_WRITE);
+}
+
 static long ioc_alloc(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_alloc *a = arg;
@@ -277,7 +316,17 @@ static long ioc_alloc(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (a->flags || a->reserved)
 		return -EINVAL;
-	return do_op(ctx->file, &op, &a->handle);
+	ctx->spares = mheap_heap_spares(heap_of(ctx));
+	return op_locked(ctx->file, &op, &a->handle);
+}
+
+static bool undo_alloc(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
+
+	op_undo(ctx->file, &op, ((struct mheap_alloc *)arg)->handle,
+		ctx->spares);
+	return true;
 }
 
 static long ioc_dup(struct mheap_ioc_ctx *ctx, void *arg)
@@ -288,16 +337,25 @@ static long ioc_dup(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (d->reserved)
 		return -EINVAL;
-	return do_op(ctx->file, &op, &d->copy);
+	return op_locked(ctx->file, &op, &d->copy);
+}
+
+static bool undo_dup(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_op op = { .op = MHEAP_OP_DUP };
+
+	op_undo(ctx->file, &op, ((struct mheap_dup *)arg)->copy, 0);
+	return true;
 }
 
 static long ioc_close(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_close *c = arg;
+	struct mheap_op op = { .op = MHEAP_OP_CLOSE, .handle = c->handle };
 
 	if (c->flags)
 		return -EINVAL;
-	return do_close(ctx->file, c->handle);
+	return op_locked(ctx->file, &op, NULL);
 }
 
 static long ioc_set_slot(struct mheap_ioc_ctx *ctx, void *arg)
@@ -308,7 +366,7 @@ static long ioc_set_slot(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (s->flags || s->reserved)
 		return -EINVAL;
-	return do_op(ctx->file, &op, NULL);
+	return op_locked(ctx->file, &op, NULL);
 }
 
 static long ioc_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
@@ -319,7 +377,15 @@ static long ioc_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (s->flags || s->reserved || s->target)
 		return -EINVAL;
-	return do_op(ctx->file, &op, &s->target);
+	return op_locked(ctx->file, &op, &s->target);
+}
+
+static bool undo_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_op op = { .op = MHEAP_OP_GET_SLOT };
+
+	op_undo(ctx->file, &op, ((struct mheap_slot *)arg)->target, 0);
+	return true;
 }
 
 static long ioc_read(struct mheap_ioc_ctx *ctx, void *arg)
@@ -350,12 +416,10 @@ static long ioc_info(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (i->flags)
 		return -EINVAL;
-	mheap_heap_lock(heap);
 	err = mheap_handle_info(ctx->file->client, i->handle, &oi);
-	weak = mheap_handle_is_weak(ctx->file->client, i->handle);
-	mheap_heap_unlock(heap);
 	if (err)
 		return err;
+	weak = mheap_handle_is_weak(ctx->file->client, i->handle);
 	i->size = oi.size;
 	i->nrefs = oi.nrefs;
 	i->refcnt = oi.refcnt;
@@ -394,7 +458,6 @@ static long ioc_gc(struct mheap_ioc_ctx *ctx, void *arg)
 		return -EINVAL;
 	}
 	g->result = 0;
-	mheap_heap_lock(heap);
 	switch (g->op) {
 	case MHEAP_GC_COLLECT:
 		ret = mheap_gc_collect(heap, g->arg);
@@ -420,7 +483,6 @@ static long ioc_gc(struct mheap_ioc_ctx *ctx, void *arg)
 		g->result = mheap_gc_release_garbage(heap);
 		break;
 	}
-	mheap_heap_unlock(heap);
 	return ret;
 }
 
@@ -434,7 +496,6 @@ static long ioc_gc_stats(struct mheap_ioc_ctx *ctx, void *arg)
 	if (s->flags)
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
-	mheap_heap_lock(heap);
 	s->state = (mheap_gc_is_enabled(heap) ? MHEAP_GC_STATE_ENABLED : 0) |
 		   (heap->gc.save_all ? MHEAP_GC_STATE_SAVE_ALL : 0);
 	mheap_gc_get_count(heap, s->count);
@@ -442,7 +503,6 @@ static long ioc_gc_stats(struct mheap_ioc_ctx *ctx, void *arg)
 	s->freeze_count = mheap_gc_freeze_count(heap);
 	s->garbage = mheap_gc_garbage(heap, NULL, 0);
 	mheap_gc_get_stats(heap, gen);
-	mheap_heap_unlock(heap);
 	for (i = 0; i < MHEAP_GC_GENS; i++) {
 		s->gen[i].collections = gen[i].collections;
 		s->gen[i].collected = gen[i].collected;
@@ -463,13 +523,11 @@ static long ioc_heap_stats(struct mheap_ioc_ctx *ctx, void *arg)
 	if (s->flags)
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
-	mheap_heap_lock(shared->heap);
 	mheap_heap_stats(shared->heap, &st);
 	s->clients = shared->clients;
 	s->handles = ctx->file->client->live;
 	s->exported = shared->exports->live;
 	s->map_size = mheap_payload_map_size(shared->heap);
-	mheap_heap_unlock(shared->heap);
 	s->capacity = st.capacity;
 	s->arena_bytes = st.reserved;
 	s->used_bytes = st.used;
@@ -498,8 +556,9 @@ static long ioc_module_stats(struct mheap_ioc_ctx *ctx, void *arg)
 	return 0;
 }
 
-/* Close the first @n handles of @handles; for undoing a partial result. */
-static void close_handles(struct mheap_file *f, const u32 *handles, size_t n)
+/* Close handles a call created under this hold of the heap lock. */
+static void close_new_handles(struct mheap_file *f, const u32 *handles,
+			      size_t n)
 {
 	size_t i;
 
@@ -507,105 +566,194 @@ static void close_handles(struct mheap_file *f, const u32 *handles, size_t n)
 		WARN_ON_ONCE(mheap_handle_close(f->client, handles[i]));
 }
 
+/*
+ * REFS writes the new handles to @buf with the heap lock held, page faults
+ * disabled: a handle is seen only once it is written. If @buf cannot be
+ * written so, the handles are closed again and the dispatcher faults @buf
+ * in and calls again.
+ */
 static long ioc_refs(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_file *f = ctx->file;
 	struct mheap *heap = f->shared->heap;
+	void __user *ubuf;
 	struct mheap_refs *r = arg;
-	size_t total = 0, n = 0, i;
-	u32 *ids = NULL, id = 0;
-	int err;
+	size_t total, n, i;
+	u32 id = 0;
+	int err = 0;
 
 	if (r->flags || r->written || r->total || r->count > MHEAP_REFS_MAX)
 		return -EINVAL;
 	if (r->which < MHEAP_REFS_REFERENTS || r->which > MHEAP_REFS_GARBAGE ||
 	    (r->which == MHEAP_REFS_GARBAGE && r->handle))
 		return -EINVAL;
-	if (r->count) {
-		ids = kvmalloc_array(r->count, sizeof(*ids), SYS_GFP);
-		if (!ids)
+	if (r->count && !ctx->ids) {
+		ctx->ids = kvmalloc_array(r->count, sizeof(*ctx->ids), SYS_GFP);
+		if (!ctx->ids)
 			return -ENOMEM;
 	}
-	mheap_heap_lock(heap);
-	err = r->which == MHEAP_REFS_GARBAGE ? 0 :
-		mheap_handle_lookup(f->client, r->handle, &id);
-	if (err)
-		goto unlock;
+	if (r->which != MHEAP_REFS_GARBAGE) {
+		err = mheap_handle_lookup(f->client, r->handle, &id);
+		if (err)
+			return err;
+	}
 	if (r->which == MHEAP_REFS_REFERENTS)
-		total = mheap_gc_referents(heap, id, ids, r->count);
+		total = mheap_gc_referents(heap, id, ctx->ids, r->count);
 	else if (r->which == MHEAP_REFS_REFERRERS)
-		total = mheap_gc_referrers(heap, id, ids, r->count);
+		total = mheap_gc_referrers(heap, id, ctx->ids, r->count);
 	else
-		total = mheap_gc_garbage(heap, ids, r->count);
+		total = mheap_gc_garbage(heap, ctx->ids, r->count);
 	n = min_t(size_t, total, r->count);
 	for (i = 0; i < n && !err; i++)
-		err = mheap_handle_install_ref(f->client, ids[i], &ids[i]);
-	if (err)
-		close_handles(f, ids, i - 1);
-unlock:
-	mheap_heap_unlock(heap);
-	if (!err && n && copy_to_user(u64_to_user_ptr(r->buf), ids,
-				      n * sizeof(*ids))) {
-		mheap_heap_lock(heap);
-		close_handles(f, ids, n);
-		mheap_heap_unlock(heap);
-		err = -EFAULT;
-	}
-	kvfree(ids);
-	if (err)
+		err = mheap_handle_install_ref(f->client, ctx->ids[i],
+					       &ctx->ids[i]);
+	if (err) {
+		close_new_handles(f, ctx->ids, i - 1);
 		return err;
+	}
+	ubuf = u64_to_user_ptr(r->buf);
+	if (n && copy_to_user_nofault(ubuf, ctx->ids, n * sizeof(u32))) {
+		close_new_handles(f, ctx->ids, n);
+		ctx->fault_addr = ubuf;
+		ctx->fault_len = n * sizeof(u32);
+		return -EFAULT;
+	}
+	ctx->nids = n;
 	r->written = n;
 	r->total = min_t(size_t, total, U32_MAX);
 	return 0;
 }
 
-/* Operations read, run and written back at a time by a batch (on the stack) */
+static bool undo_refs(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	close_new_handles(ctx->file, ctx->ids, ctx->nids);
+	ctx->nids = 0;
+	return true;
+}
+
+/* Operations read and run at a time by a batch (on the stack) */
 #define BATCH_CHUNK	16
 
-/* Close the handles a batch's operations created; for undoing them. */
-static void batch_undo(struct mheap_file *f, const struct mheap_op *ops, u32 n)
+/*
+ * Write the result and output of @op to @uop, page faults disabled: the
+ * heap lock may be held.
+ */
+static int put_result_nofault(struct mheap_op __user *uop,
+			      const struct mheap_op *op)
 {
-	u32 i;
+	if (copy_to_user_nofault(&uop->result, &op->result, sizeof(op->result)) ||
+	    copy_to_user_nofault(&uop->out, &op->out, sizeof(op->out)))
+		return -EFAULT;
+	return 0;
+}
 
-	for (i = 0; i < n; i++)
-		if (!ops[i].result && ops[i].out)
-			do_close(f, ops[i].out);
+static int put_result(struct mheap_op __user *uop, const struct mheap_op *op)
+{
+	if (put_user(op->result, &uop->result) || put_user(op->out, &uop->out))
+		return -EFAULT;
+	return 0;
+}
+
+static const struct mheap_op zero_op;
+
+/*
+ * Run operation @i of a chunk with the heap lock held (and taken here if
+ * *@locked is false), and write its result under the same hold. Returns 0
+ * when the result is written; -EAGAIN when it could not be and the
+ * operation, which created a handle, was undone (the lock is dropped: fault
+ * the result in and run it again); -EFAULT when the result could not be
+ * written after the operation, which created nothing, ran.
+ */
+static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
+			    struct mheap_op *op, bool *locked)
+{
+	struct mheap *heap = f->shared->heap;
+	unsigned int spares;
+	u32 out = 0;
+	int err;
+
+	if (!*locked)
+		mheap_heap_lock(heap);
+	*locked = true;
+	/* one that cannot be undone: make sure its result can be written */
+	if (!op_creates(op) && put_result_nofault(uop, &zero_op)) {
+		mheap_heap_unlock(heap);
+		*locked = false;
+		if (put_result(uop, &zero_op))
+			return -EFAULT;
+		mheap_heap_lock(heap);
+		*locked = true;
+	}
+	spares = mheap_heap_spares(heap);
+	err = op_locked(f, op, &out);
+	op->result = err;
+	op->out = err ? 0 : out;
+	if (!put_result_nofault(uop, op))
+		return 0;
+	if (!err && op_creates(op))
+		op_undo(f, op, out, spares);
+	mheap_heap_unlock(heap);
+	*locked = false;
+	if (!err && op_creates(op))
+		return -EAGAIN;
+	/* nothing to undo: a failed operation, or a CLOSE or SET_SLOT */
+	return put_result(uop, op);
 }
 
 /*
- * Run @n operations, holding the heap's lock across all but READ and
- * WRITE. Return how many ran: all, or up to the first failure when
- * @stop_on_error.
+ * Run up to @n operations of @ops (read from @uops) in order, writing each
+ * one's result back as it runs; stop after a failed one when
+ * @stop_on_error. Returns how many ran with their results written; *@ret
+ * is set to -EFAULT or -EINTR when the chunk stopped short for that.
  */
-static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op *ops, u32 n,
-			   bool stop_on_error)
+static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
+			   struct mheap_op *ops, u32 n, bool stop_on_error,
+			   long *ret)
 {
 	struct mheap *heap = f->shared->heap;
 	bool locked = false;
-	u32 i;
+	u32 i = 0;
+	int err;
 
-	for (i = 0; i < n; i++) {
+	while (i < n) {
 		struct mheap_op *op = &ops[i];
-		u32 out = 0;
-		int err;
 
 		if (op_is_rw(op)) {
 			if (locked)
 				mheap_heap_unlock(heap);
 			locked = false;
-			err = do_op(f, op, NULL);
+			/* a WRITE cannot be undone: its result first */
+			err = op->op == MHEAP_OP_WRITE ?
+				put_result(&uops[i], &zero_op) : 0;
+			if (err) {
+				*ret = err;
+				break;
+			}
+			op->result = op_rw(f, op);
+			op->out = 0;
+			err = put_result(&uops[i], op);
 		} else {
-			if (!locked)
-				mheap_heap_lock(heap);
-			locked = true;
-			err = op_locked(f, op, &out);
+			err = batch_run_locked(f, &uops[i], op, &locked);
 		}
-		op->result = err;
-		op->out = err ? 0 : out;
-		if (err && stop_on_error) {
-			i++;
+		if (err == -EAGAIN) {
+			if (fault_in_safe_writeable((const char __user *)&uops[i],
+						    sizeof(*uops))) {
+				*ret = -EFAULT;
+				break;
+			}
+			if (signal_pending(current)) {
+				*ret = -EINTR;
+				break;
+			}
+			continue;
+		}
+		if (err) {
+			*ret = err;
 			break;
 		}
+		i++;
+		if (op->result && stop_on_error)
+			break;
 	}
 	if (locked)
 		mheap_heap_unlock(heap);
@@ -638,26 +786,6 @@ fault:
 	return i;
 }
 
-/*
- * Write the results (@result and @out) of @n operations back to @uops.
- * Return how many whole ones could be written.
- */
-static u32 put_results(struct mheap_op __user *uops,
-		       const struct mheap_op *ops, u32 n)
-{
-	u32 i = 0;
-
-	if (!user_write_access_begin(uops, n * sizeof(*uops)))
-		return 0;
-	for (; i < n; i++) {
-		unsafe_put_user(ops[i].result, &uops[i].result, fault);
-		unsafe_put_user(ops[i].out, &uops[i].out, fault);
-	}
-fault:
-	user_write_access_end();
-	return i;
-}
-
 static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_batch *b = arg;
@@ -680,25 +808,15 @@ static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 			break;
 		}
 		n = min_t(u32, b->count - done, BATCH_CHUNK);
-		/*
-		 * Read the operations, and make sure their results can be
-		 * written: write them now, zeroed.
-		 */
 		n = get_ops(ops, &uops[done], n);
-		n = put_results(&uops[done], ops, n);
 		if (!n) {
 			ret = -EFAULT;
 			break;
 		}
-		ran = batch_run_chunk(f, ops, n, stop_on_error);
-		if (put_results(&uops[done], ops, ran) < ran) {
-			/* unmapped meanwhile: the caller cannot learn of them */
-			batch_undo(f, ops, ran);
-			ret = -EFAULT;
-			break;
-		}
+		ran = batch_run_chunk(f, &uops[done], ops, n, stop_on_error,
+				      &ret);
 		done += ran;
-		if (ran < n && stop_on_error)
+		if (ret || ran < n || (stop_on_error && ops[ran - 1].result))
 			break;
 		cond_resched();
 	}
@@ -710,7 +828,8 @@ static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 
 static const struct file_operations mheap_fops;
 
-static struct mheap_file *file_create(struct mheap_shared *shared)
+static struct mheap_file *file_create(struct mheap_shared *shared,
+				      bool writable)
 {
 	struct mheap_file *f = kzalloc(sizeof(*f), SYS_GFP);
 
@@ -722,6 +841,7 @@ static struct mheap_file *file_create(struct mheap_shared *shared)
 		return NULL;
 	}
 	f->shared = shared;
+	f->writable = writable;
 	mheap_events_file_init(f);
 	mheap_heap_lock(shared->heap);
 	shared->clients++;
@@ -752,26 +872,38 @@ static void file_destroy(struct mheap_file *f)
 	}
 }
 
+/* A read-write client from any client; a read-only one, from any client. */
+static bool new_client_writes(const void *arg)
+{
+	return !(((const struct mheap_new_client *)arg)->flags &
+		 MHEAP_CLIENT_RDONLY);
+}
+
+/*
+ * The new file is installed at its descriptor only once the result was
+ * written (mheap_ioc_call()): until then nobody can reach it.
+ */
 static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_new_client *nc = arg;
 	struct mheap_file *f;
 	struct file *file;
-	int fd, mode;
+	bool writable;
+	int fd;
 
 	if (nc->flags & ~(MHEAP_CLIENT_CLOEXEC | MHEAP_CLIENT_RDONLY) || nc->fd)
 		return -EINVAL;
-	mode = nc->flags & MHEAP_CLIENT_RDONLY ? O_RDONLY : O_RDWR;
-	fd = get_unused_fd_flags(mode |
-				 (nc->flags & MHEAP_CLIENT_CLOEXEC ? O_CLOEXEC : 0));
+	writable = !(nc->flags & MHEAP_CLIENT_RDONLY);
+	fd = get_unused_fd_flags(nc->flags & MHEAP_CLIENT_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0)
 		return fd;
-	f = file_create(ctx->file->shared);
+	f = file_create(ctx->file->shared, writable);
 	if (!f) {
 		put_unused_fd(fd);
 		return -ENOMEM;
 	}
-	file = anon_inode_getfile("[mheap]", &mheap_fops, f, mode);
+	file = anon_inode_getfile("[mheap]", &mheap_fops, f,
+				  writable ? O_RDWR : O_RDONLY);
 	if (IS_ERR(file)) {
 		file_destroy(f);
 		put_unused_fd(fd);
@@ -779,11 +911,19 @@ static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 	}
 	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
 	file->f_mapping = ctx->file->shared->mapping;
-	/* installed by mheap_ioc_call() once the result is copied out */
 	ctx->install = file;
 	ctx->fd = fd;
 	nc->fd = fd;
 	return 0;
+}
+
+/* The new file was never installed: nobody saw it. */
+static bool undo_new_client(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	fput(ctx->install);
+	put_unused_fd(ctx->fd);
+	ctx->install = NULL;
+	return true;
 }
 
 static long ioc_export(struct mheap_ioc_ctx *ctx, void *arg)
@@ -795,102 +935,97 @@ static long ioc_export(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (t->flags || t->token)
 		return -EINVAL;
-	mheap_heap_lock(shared->heap);
 	err = mheap_handle_lookup(ctx->file->client, t->handle, &id);
 	if (!err)
 		err = mheap_handle_install_ref(shared->exports, id, &token);
-	mheap_heap_unlock(shared->heap);
 	if (!err)
 		t->token = token;
 	return err;
 }
 
+static bool undo_export(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	u32 token = ((struct mheap_token *)arg)->token;
+
+	WARN_ON_ONCE(mheap_handle_close(ctx->file->shared->exports, token));
+	return true;
+}
+
+/* The token is used up only once the new handle was written (commit). */
 static long ioc_import(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_shared *shared = ctx->file->shared;
 	struct mheap_token *t = arg;
-	u32 id, handle;
+	u32 id;
 	int err;
 
 	if (t->flags || t->handle)
 		return -EINVAL;
 	if (t->token > U32_MAX)
 		return -ENOENT;
-	mheap_heap_lock(shared->heap);
 	err = mheap_handle_lookup(shared->exports, t->token, &id);
 	if (!err)
-		err = mheap_handle_install_ref(ctx->file->client, id, &handle);
-	if (!err)
-		mheap_handle_close(shared->exports, t->token);
-	mheap_heap_unlock(shared->heap);
-	if (!err)
-		t->handle = handle;
+		err = mheap_handle_install_ref(ctx->file->client, id, &t->handle);
 	return err;
 }
 
-/* Undo a call whose result could not be copied out: close new handles. */
-static void undo_alloc(struct mheap_ioc_ctx *ctx, void *arg)
+static bool undo_import(struct mheap_ioc_ctx *ctx, void *arg)
 {
-	do_close(ctx->file, ((struct mheap_alloc *)arg)->handle);
+	u32 handle = ((struct mheap_token *)arg)->handle;
+
+	WARN_ON_ONCE(mheap_handle_close(ctx->file->client, handle));
+	return true;
 }
 
-static void undo_dup(struct mheap_ioc_ctx *ctx, void *arg)
+static void commit_import(struct mheap_ioc_ctx *ctx, void *arg)
 {
-	do_close(ctx->file, ((struct mheap_dup *)arg)->copy);
-}
+	u32 token = ((struct mheap_token *)arg)->token;
 
-static void undo_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
-{
-	u32 target = ((struct mheap_slot *)arg)->target;
-
-	if (target)
-		do_close(ctx->file, target);
+	WARN_ON_ONCE(mheap_handle_close(ctx->file->shared->exports, token));
 }
 
 static long ioc_scope(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_client *client = ctx->file->client;
-	struct mheap *heap = heap_of(ctx);
 	struct mheap_scope *sc = arg;
-	long err;
 
 	if (sc->flags || sc->reserved || sc->closed ||
 	    (sc->op != MHEAP_SCOPE_ESCAPE && sc->handle) ||
 	    (sc->op != MHEAP_SCOPE_POP && sc->level))
 		return -EINVAL;
-	mheap_heap_lock(heap);
 	switch (sc->op) {
 	case MHEAP_SCOPE_PUSH:
-		err = mheap_scope_push(client, &sc->level);
-		break;
+		return mheap_scope_push(client, &sc->level);
 	case MHEAP_SCOPE_POP:
-		err = mheap_scope_pop(client, sc->level, &sc->closed);
-		break;
+		return mheap_scope_pop(client, sc->level, &sc->closed);
 	case MHEAP_SCOPE_ESCAPE:
-		err = mheap_scope_escape(client, sc->handle, &sc->level);
-		break;
-	default:
-		err = -EINVAL;
+		return mheap_scope_escape(client, sc->handle, &sc->level);
 	}
-	mheap_heap_unlock(heap);
-	return err;
+	return -EINVAL;
 }
 
-/*
- * The result of a PUSH could not be copied out (the dispatcher probed it
- * first, so only a concurrent unmap gets here): close the scope again.
- */
-static void undo_scope(struct mheap_ioc_ctx *ctx, void *arg)
+/* POP closes handles: its result is made writable before it runs. */
+static bool scope_undoable(const void *arg)
 {
+	return ((const struct mheap_scope *)arg)->op != MHEAP_SCOPE_POP;
+}
+
+static bool undo_scope(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	struct mheap_client *client = ctx->file->client;
 	struct mheap_scope *sc = arg;
-	struct mheap *heap = heap_of(ctx);
 	u32 closed;
 
-	if (sc->op != MHEAP_SCOPE_PUSH)
-		return;
-	mheap_heap_lock(heap);
-	mheap_scope_pop(ctx->file->client, sc->level, &closed);
-	mheap_heap_unlock(heap);
+	if (sc->op == MHEAP_SCOPE_PUSH)
+		WARN_ON_ONCE(mheap_scope_pop(client, sc->level, &closed));
+	else
+		mheap_scope_unescape(client, sc->handle);
+	return true;
+}
+
+static bool name_writes(const void *arg)
+{
+	return ((const struct mheap_name *)arg)->op != MHEAP_NAME_LOOKUP;
 }
 
 static long ioc_name(struct mheap_ioc_ctx *ctx, void *arg)
@@ -906,38 +1041,39 @@ static long ioc_name(struct mheap_ioc_ctx *ctx, void *arg)
 	    n->flags & ~MHEAP_NAME_REPLACE ||
 	    (n->op != MHEAP_NAME_BIND && n->handle))
 		return -EINVAL;
-	mheap_heap_lock(heap);
 	switch (n->op) {
 	case MHEAP_NAME_BIND:
 		err = mheap_handle_lookup(client, n->handle, &id);
 		if (!err)
 			err = mheap_name_bind(heap, n->name, id,
 					      n->flags & MHEAP_NAME_REPLACE);
-		break;
+		return err;
 	case MHEAP_NAME_LOOKUP:
 		err = mheap_name_lookup(heap, n->name, &id);
 		if (!err)
 			err = mheap_handle_install_ref(client, id, &n->handle);
-		break;
+		return err;
 	case MHEAP_NAME_UNBIND:
-		err = mheap_name_unbind(heap, n->name);
-		break;
-	default:
-		err = -EINVAL;
+		return mheap_name_unbind(heap, n->name);
 	}
-	mheap_heap_unlock(heap);
-	return err;
+	return -EINVAL;
 }
 
-/* The result of a LOOKUP could not be copied out: close its handle. */
-static void undo_name(struct mheap_ioc_ctx *ctx, void *arg)
+/* BIND and UNBIND may drop a reference: made writable before they run. */
+static bool name_undoable(const void *arg)
 {
-	struct mheap_name *n = arg;
-
-	if (n->op == MHEAP_NAME_LOOKUP)
-		do_close(ctx->file, n->handle);
+	return ((const struct mheap_name *)arg)->op == MHEAP_NAME_LOOKUP;
 }
 
+static bool undo_name(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	u32 handle = ((struct mheap_name *)arg)->handle;
+
+	WARN_ON_ONCE(mheap_handle_close(ctx->file->client, handle));
+	return true;
+}
+
+/* Copies a snapshot taken under the lock; changes nothing. */
 static long ioc_names(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap *heap = heap_of(ctx);
@@ -971,13 +1107,16 @@ static long ioc_events(struct mheap_ioc_ctx *ctx, void *arg)
 	return mheap_events_ioctl(ctx->file, arg);
 }
 
-/* The result of a SUBSCRIBE could not be copied out: unsubscribe. */
-static void undo_events(struct mheap_ioc_ctx *ctx, void *arg)
+/* UNSUBSCRIBE drops the queue: made writable before it runs. */
+static bool events_undoable(const void *arg)
 {
-	struct mheap_events ev = { .op = MHEAP_EVENTS_UNSUBSCRIBE };
+	return ((const struct mheap_events *)arg)->op == MHEAP_EVENTS_SUBSCRIBE;
+}
 
-	if (((struct mheap_events *)arg)->op == MHEAP_EVENTS_SUBSCRIBE)
-		mheap_events_ioctl(ctx->file, &ev);
+static bool undo_events(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	mheap_events_undo_subscribe(ctx->file);
+	return true;
 }
 
 #define IOC(name, sname, handler, ...)					\
@@ -988,30 +1127,45 @@ static void undo_events(struct mheap_ioc_ctx *ctx, void *arg)
 		__VA_ARGS__						\
 	}
 
+#define LOCKED	.flags = MHEAP_IOC_LOCKED
+
+/*
+ * Every ioctl: which need write access (uapi: "What a read-only client may
+ * do"), which run under the heap lock, and how each undoes itself when its
+ * result cannot be written.
+ */
 static const struct mheap_ioc_desc mheap_ioctls[] = {
-	IOC(VERSION, VERSION, mheap_ioc_version),
-	IOC(CONFIG, CONFIG, ioc_config),
-	IOC(ALLOC, ALLOC, ioc_alloc, .undo = undo_alloc),
-	IOC(DUP, DUP, ioc_dup, .undo = undo_dup),
-	IOC(CLOSE, CLOSE, ioc_close),
-	IOC(SET_SLOT, SLOT, ioc_set_slot),
-	IOC(GET_SLOT, SLOT, ioc_get_slot, .undo = undo_get_slot),
+	IOC(VERSION, VERSION, mheap_ioc_version, .undo = undo_nothing),
+	IOC(CONFIG, CONFIG, ioc_config, LOCKED, .writes = config_writes,
+	    .undo = undo_config),
+	IOC(ALLOC, ALLOC, ioc_alloc, LOCKED, .writes = always,
+	    .undo = undo_alloc),
+	IOC(DUP, DUP, ioc_dup, LOCKED, .undo = undo_dup),
+	IOC(CLOSE, CLOSE, ioc_close, LOCKED),
+	IOC(SET_SLOT, SLOT, ioc_set_slot, LOCKED, .writes = always),
+	IOC(GET_SLOT, SLOT, ioc_get_slot, LOCKED, .undo = undo_get_slot),
 	IOC(READ, RW, ioc_read),
-	IOC(WRITE, RW, ioc_write),
-	IOC(INFO, INFO, ioc_info),
-	IOC(GC, GC_CTL, ioc_gc),
-	IOC(GC_STATS, GC_STATS, ioc_gc_stats),
-	IOC(HEAP_STATS, HEAP_STATS, ioc_heap_stats),
-	IOC(MODULE_STATS, MODULE_STATS, ioc_module_stats),
-	IOC(REFS, REFS, ioc_refs),
+	IOC(WRITE, RW, ioc_write, .writes = always),
+	IOC(INFO, INFO, ioc_info, LOCKED, .undo = undo_nothing),
+	IOC(GC, GC_CTL, ioc_gc, LOCKED, .writes = always),
+	IOC(GC_STATS, GC_STATS, ioc_gc_stats, LOCKED, .undo = undo_nothing),
+	IOC(HEAP_STATS, HEAP_STATS, ioc_heap_stats, LOCKED,
+	    .undo = undo_nothing),
+	IOC(MODULE_STATS, MODULE_STATS, ioc_module_stats, .undo = undo_nothing),
+	IOC(REFS, REFS, ioc_refs, LOCKED, .undo = undo_refs),
 	IOC(BATCH, BATCH, ioc_batch),
-	IOC(NEW_CLIENT, NEW_CLIENT, ioc_new_client),
-	IOC(EXPORT, TOKEN, ioc_export),
-	IOC(IMPORT, TOKEN, ioc_import),
-	IOC(SCOPE, SCOPE, ioc_scope, .undo = undo_scope),
-	IOC(NAME, NAME, ioc_name, .undo = undo_name),
-	IOC(NAMES, NAMES, ioc_names),
-	IOC(EVENTS, EVENTS, ioc_events, .undo = undo_events),
+	IOC(NEW_CLIENT, NEW_CLIENT, ioc_new_client,
+	    .writes = new_client_writes, .undo = undo_new_client),
+	IOC(EXPORT, TOKEN, ioc_export, LOCKED, .undo = undo_export),
+	IOC(IMPORT, TOKEN, ioc_import, LOCKED, .undo = undo_import,
+	    .commit = commit_import),
+	IOC(SCOPE, SCOPE, ioc_scope, LOCKED, .undo = undo_scope,
+	    .undoable = scope_undoable),
+	IOC(NAME, NAME, ioc_name, LOCKED, .writes = name_writes,
+	    .undo = undo_name, .undoable = name_undoable),
+	IOC(NAMES, NAMES, ioc_names, .undo = undo_nothing),
+	IOC(EVENTS, EVENTS, ioc_events, LOCKED, .undo = undo_events,
+	    .undoable = events_undoable),
 };
 
 static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
@@ -1027,6 +1181,58 @@ static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
 	return desc;
 }
 
+static bool ioc_undoable(const struct mheap_ioc_desc *desc, const void *arg)
+{
+	return desc->undo && (!desc->undoable || desc->undoable(arg));
+}
+
+/*
+ * Run @desc once on @karg and write the result to @uarg (@osize bytes; 0
+ * for none). Returns the call's result; -EFAULT with ctx->fault_len set
+ * when nothing changed and the call should run again once
+ * ctx->fault_addr is faulted in.
+ */
+static long ioc_run(const struct mheap_ioc_desc *desc,
+		    struct mheap_ioc_ctx *ctx, void *karg, void __user *uarg,
+		    size_t osize)
+{
+	struct mheap *heap = NULL;
+	bool undone;
+	long ret;
+
+	ctx->fault_len = 0;
+	if (desc->flags & MHEAP_IOC_LOCKED) {
+		heap = heap_of(ctx);
+		mheap_heap_lock(heap);
+	}
+	ret = desc->fn(ctx, karg);
+	if (ret || !osize || (heap && !copy_to_user_nofault(uarg, karg, osize))) {
+		if (!ret && desc->commit)
+			desc->commit(ctx, karg);
+		if (heap)
+			mheap_heap_unlock(heap);
+		return ret;
+	}
+	/* a locked call whose result could not be written without a fault */
+	if (heap && ioc_undoable(desc, karg)) {
+		undone = desc->undo(ctx, karg);
+		mheap_heap_unlock(heap);
+		if (undone) {
+			ctx->fault_addr = uarg;
+			ctx->fault_len = osize;
+			return -EFAULT;
+		}
+	} else if (heap) {
+		mheap_heap_unlock(heap);
+	}
+	if (!copy_to_user(uarg, karg, osize))
+		return 0;
+	/* not locked: undo (@fn left nothing anyone can see) or give up */
+	if (!heap && desc->undo)
+		desc->undo(ctx, karg);
+	return -EFAULT;
+}
+
 /**
  * mheap_ioc_call() - run one ioctl of the table on a user argument
  * @desc: the ioctl, from the table.
@@ -1036,13 +1242,23 @@ static const struct mheap_ioc_desc *mheap_ioc_lookup(unsigned int cmd)
  *
  * Copies the argument in as copy_struct_from_user() does (an older
  * caller's missing fields read as zero, a newer caller's unknown fields must
- * be zero), makes sure the result can be written back, runs the handler
- * and copies back min(caller's size, kernel's size) bytes, only on
- * success.
+ * be zero), checks write access, runs the handler and copies back
+ * min(caller's size, kernel's size) bytes, only on success.
  *
- * Context: process context.
+ * Nothing a call changes is seen before its result is written: a handler
+ * marked MHEAP_IOC_LOCKED runs under the heap lock, and the result is
+ * written under the same hold with page faults disabled. If that write
+ * fails, the handler's work is undone (@desc->undo), still under the lock,
+ * the result's pages are faulted in with the lock dropped, and the call
+ * starts over, argument included. A call that cannot be undone (POP,
+ * BIND, COLLECT...) writes the argument back first instead, so that only a
+ * concurrent munmap() or mprotect() can make its result unwritable.
+ *
+ * Context: process context; heap lock not held.
  * Return: the handler's result; -EINVAL for a size below @desc's first
- * published one; -E2BIG for unknown nonzero fields; -EFAULT.
+ * published one; -E2BIG for unknown nonzero fields; -EBADF when the call
+ * needs write access and the client is read-only; -EFAULT; -EINTR when a
+ * signal arrived while the result was faulted in (nothing changed).
  */
 VISIBLE_IF_KUNIT
 long mheap_ioc_call(const struct mheap_ioc_desc *desc,
@@ -1050,40 +1266,41 @@ long mheap_ioc_call(const struct mheap_ioc_desc *desc,
 		    void __user *uarg)
 {
 	size_t usize = _IOC_SIZE(cmd), ksize = _IOC_SIZE(desc->cmd);
-	union mheap_ioc_arg karg;
+	size_t osize = _IOC_DIR(cmd) & _IOC_READ ? min(usize, ksize) : 0;
+	union mheap_ioc_arg in, karg;
 	long ret;
 
 	if (WARN_ON_ONCE(ksize > sizeof(karg)))
 		return -EINVAL;
 	if (usize < desc->min_size)
 		return -EINVAL;
-	ret = copy_struct_from_user(&karg, ksize, uarg, usize);
+	ret = copy_struct_from_user(&in, ksize, uarg, usize);
 	if (ret)
 		return ret;
-	/*
-	 * Make sure the result can be written before anything changes: write
-	 * the argument back as it is. Only a concurrent munmap() can make the
-	 * copy below fail after this; that is undone where it can be.
-	 */
-	if ((_IOC_DIR(cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, &karg, min(usize, ksize)))
+	if (desc->writes && desc->writes(&in) && !ctx->file->writable)
+		return -EBADF;
+	/* a call that cannot be undone: make sure its result can be written */
+	if (osize && !ioc_undoable(desc, &in) && copy_to_user(uarg, &in, osize))
 		return -EFAULT;
-	ret = desc->fn(ctx, &karg);
-	if (ret)
-		return ret;
-	if ((_IOC_DIR(cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, &karg, min(usize, ksize))) {
-		if (ctx->install) {
-			fput(ctx->install);
-			put_unused_fd(ctx->fd);
+	for (;;) {
+		/* a retry sees the argument as first read, not as half written */
+		memcpy(&karg, &in, ksize);
+		ret = ioc_run(desc, ctx, &karg, uarg, osize);
+		if (ret != -EFAULT || !ctx->fault_len)
+			break;
+		if (fault_in_safe_writeable(ctx->fault_addr, ctx->fault_len))
+			break;
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
 		}
-		if (desc->undo)
-			desc->undo(ctx, &karg);
-		return -EFAULT;
+		cond_resched();
 	}
-	if (ctx->install)
+	kvfree(ctx->ids);
+	ctx->ids = NULL;
+	if (!ret && ctx->install)
 		fd_install(ctx->fd, ctx->install);
-	return 0;
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_ioc_call);
 
@@ -1119,7 +1336,7 @@ static int mheap_open(struct inode *inode, struct file *file)
 	shared->exports = mheap_client_create(shared->heap);
 	if (!shared->exports)
 		goto nomem;
-	f = file_create(shared);
+	f = file_create(shared, file->f_mode & FMODE_WRITE);
 	if (!f)
 		goto nomem;
 	mheap_debugfs_heap_add(shared);

@@ -4,7 +4,9 @@
 
 #include <linux/compiler.h>
 #include <linux/kconfig.h>
+#include <linux/bits.h>
 #include <linux/types.h>
+#include <linux/mheap.h>
 
 struct attribute_group;
 struct file;
@@ -15,22 +17,64 @@ struct mheap_file;
  * @file: the caller's client; NULL in some KUnit tests.
  * @install: a file to install at @fd once the result was copied out.
  * @fd: the descriptor reserved for @install.
+ * @fault_addr: set, with @fault_len, by a handler that could not write a
+ *	buffer of its own (REFS) while holding the heap lock, after undoing
+ *	what it did: the dispatcher faults the range in and calls again.
+ * @fault_len: bytes at @fault_addr; 0 when no retry is asked for.
+ * @spares: mheap_heap_spares() before an allocation, for its undo.
+ * @ids: the handles a call created (REFS), for its undo; freed by the
+ *	dispatcher.
+ * @nids: entries of @ids that hold a handle.
+ * @saved: CONFIG: the settings before the call, for its undo.
  */
 struct mheap_ioc_ctx {
 	struct mheap_file *file;
 	struct file *install;
 	int fd;
+	void __user *fault_addr;
+	size_t fault_len;
+	unsigned int spares;
+	u32 *ids;
+	u32 nids;
+	struct {
+		size_t capacity;
+		u32 threshold[MHEAP_GENERATIONS];
+	} saved;
 };
 
-/*
- * One ioctl. _IOC_SIZE(cmd) is the size of the structure this module knows;
- * callers may pass any size from min_size (the first published one) up.
+/* struct mheap_ioc_desc flags */
+#define MHEAP_IOC_LOCKED	BIT(0)	/* fn runs under the heap lock */
+
+/**
+ * struct mheap_ioc_desc - one ioctl of the table
+ * @cmd: the ioctl number; _IOC_SIZE(cmd) is the size of the structure
+ *	this module knows: callers may pass any size from @min_size (the
+ *	first published one) up.
+ * @min_size: the size of the structure's first version.
+ * @flags: MHEAP_IOC_LOCKED: the dispatcher holds the heap lock across
+ *	@fn, the copy of the result to userspace and @undo or @commit, so that
+ *	nothing @fn did is seen before its result was written.
+ * @writes: whether a call with this argument needs write access (a client
+ *	opened read-only gets EBADF); NULL for never. The uapi's table of what
+ *	a read-only client may do.
+ * @fn: the handler, on a kernel copy of the argument.
+ * @undo: reverts @fn exactly, under the same hold of the heap lock, when
+ *	the result could not be written: returns false when it cannot (then
+ *	the dispatcher made sure beforehand that the result could be written).
+ * @undoable: whether @undo can revert a call with this argument; NULL for
+ *	always.
+ * @commit: the part of @fn that cannot be undone, run once the result was
+ *	written, under the same hold of the heap lock.
  */
 struct mheap_ioc_desc {
 	unsigned int cmd;
 	size_t min_size;
+	unsigned int flags;
+	bool (*writes)(const void *arg);
 	long (*fn)(struct mheap_ioc_ctx *ctx, void *arg);
-	void (*undo)(struct mheap_ioc_ctx *ctx, void *arg);
+	bool (*undo)(struct mheap_ioc_ctx *ctx, void *arg);
+	bool (*undoable)(const void *arg);
+	void (*commit)(struct mheap_ioc_ctx *ctx, void *arg);
 };
 
 extern const struct attribute_group *mheap_dev_groups[];

@@ -14,18 +14,18 @@
  * The queue is a ring of @capacity records plus one slot, so that when it
  * is full an overflow record can always follow the last event that fit;
  * while the ring stays full, later losses are added to that record's count.
- * A reader copies records out without the heap lock (copy_to_user() may
- * fault): it looks at them under the lock, closes an overflow record it
- * looked at (later losses start a new one), copies, then consumes them.
- * Only readers, serialised by the file's read_lock, move the head; the
- * hook only appends, so what a reader looked at does not change under it.
+ * A reader copies records out with the heap lock held and page faults
+ * disabled, and consumes exactly what was copied under the same hold; when
+ * the copy cannot be done so, the queue is left as it was, the buffer is
+ * faulted in with the lock dropped, and the read starts over. So a read()
+ * that fails changes nothing, and no record is lost or seen twice.
  *
- * Locking: heap->lock for the queues and the subscriber list; the file's
- * read_lock around reading and freeing a queue.
+ * Locking: heap->lock for the queues, the subscriber list and every read.
  */
 #include <linux/fs.h>
 #include <linux/mheap.h>
 #include <linux/overflow.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -133,39 +133,32 @@ void mheap_events_init(struct mheap_shared *shared)
  */
 void mheap_events_file_init(struct mheap_file *f)
 {
-	mutex_init(&f->read_lock);
 	init_waitqueue_head(&f->wait);
 }
 
+/* Subscribe @f; heap->lock held. */
 static long subscribe(struct mheap_file *f, struct mheap_events *ev)
 {
 	struct mheap_shared *shared = f->shared;
-	struct mheap *heap = shared->heap;
 	u32 capacity = ev->capacity ?: MHEAP_EVENTS_DEFAULT;
 	struct mheap_event_queue *q;
-	long err = 0;
 
+	sys_assert_held(&shared->heap->lock);
 	if (capacity > MHEAP_EVENTS_MAX)
 		return -EINVAL;
+	if (f->events)
+		return -EBUSY;
 	q = kvzalloc(struct_size(q, ring, capacity + 1), SYS_GFP);
 	if (!q)
 		return -ENOMEM;
 	q->size = capacity + 1;
 	q->file = f;
-	mheap_heap_lock(heap);
-	if (f->events) {
-		err = -EBUSY;
-	} else {
-		q->owner = shared->next_owner++;
-		list_add(&q->link, &shared->subscribers);
-		f->events = q;
-		f->client->owner = q->owner;
-		ev->capacity = capacity;
-	}
-	mheap_heap_unlock(heap);
-	if (err)
-		kvfree(q);
-	return err;
+	q->owner = shared->next_owner++;
+	list_add(&q->link, &shared->subscribers);
+	f->events = q;
+	f->client->owner = q->owner;
+	ev->capacity = capacity;
+	return 0;
 }
 
 /* Take @f's queue off its heap; returns it for the caller to free. */
@@ -173,7 +166,6 @@ static struct mheap_event_queue *detach(struct mheap_file *f)
 {
 	struct mheap_event_queue *q = f->events;
 
-	lockdep_assert_held(&f->read_lock);
 	sys_assert_held(&f->shared->heap->lock);
 	if (!q)
 		return NULL;
@@ -185,33 +177,18 @@ static struct mheap_event_queue *detach(struct mheap_file *f)
 	return q;
 }
 
-static long unsubscribe(struct mheap_file *f)
-{
-	struct mheap *heap = f->shared->heap;
-	struct mheap_event_queue *q;
-
-	mutex_lock(&f->read_lock);
-	mheap_heap_lock(heap);
-	q = detach(f);
-	mheap_heap_unlock(heap);
-	mutex_unlock(&f->read_lock);
-	if (!q)
-		return -ENOENT;
-	kvfree(q);
-	return 0;
-}
-
 /**
  * mheap_events_ioctl() - MHEAP_IOC_EVENTS
  * @f: the client.
  * @arg: a struct mheap_events, already copied from userspace.
  *
- * Context: process context; may sleep.
+ * Context: process context; heap->lock held; may sleep.
  * Return: 0 or a negative errno (see uapi/linux/mheap.h).
  */
 long mheap_events_ioctl(struct mheap_file *f, void *arg)
 {
 	struct mheap_events *ev = arg;
+	struct mheap_event_queue *q;
 
 	if (ev->flags || ev->reserved)
 		return -EINVAL;
@@ -219,10 +196,32 @@ long mheap_events_ioctl(struct mheap_file *f, void *arg)
 	case MHEAP_EVENTS_SUBSCRIBE:
 		return subscribe(f, ev);
 	case MHEAP_EVENTS_UNSUBSCRIBE:
-		return ev->capacity ? -EINVAL : unsubscribe(f);
+		if (ev->capacity)
+			return -EINVAL;
+		q = detach(f);
+		if (!q)
+			return -ENOENT;
+		kvfree(q);
+		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+/**
+ * mheap_events_undo_subscribe() - undo a SUBSCRIBE of mheap_events_ioctl()
+ * @f: the client, subscribed under this same hold of the heap lock: no
+ *	record was queued, none read.
+ *
+ * Context: process context; heap->lock held.
+ */
+void mheap_events_undo_subscribe(struct mheap_file *f)
+{
+	struct mheap_event_queue *q = detach(f);
+
+	if (!WARN_ON_ONCE(!q))
+		f->shared->next_owner--;
+	kvfree(q);
 }
 
 /**
@@ -234,50 +233,42 @@ long mheap_events_ioctl(struct mheap_file *f, void *arg)
  */
 void mheap_events_release(struct mheap_file *f)
 {
-	unsubscribe(f);
-	mutex_destroy(&f->read_lock);
+	struct mheap *heap = f->shared->heap;
+	struct mheap_event_queue *q;
+
+	mheap_heap_lock(heap);
+	q = detach(f);
+	mheap_heap_unlock(heap);
+	kvfree(q);
 }
 
 /*
- * Look at up to @max records into @out; an overflow record looked at stops
- * counting, so that none of them changes before it is consumed. Returns
- * how many, or -EINVAL when @f is not subscribed.
+ * Copy up to @max records to @buf and consume them, with the heap lock
+ * held; page faults are disabled, so a copy that would fault changes
+ * nothing. Returns how many; -EFAULT when the copy would fault (the bytes
+ * it needed in *@need); -EINVAL when @f is not subscribed.
  */
-static long peek(struct mheap_file *f, struct mheap_event *out, u32 max)
+static long read_locked(struct mheap_file *f, char __user *buf, u32 max,
+			size_t *need)
 {
-	struct mheap *heap = f->shared->heap;
-	struct mheap_event_queue *q;
-	long n;
-	u32 i;
+	struct mheap_event out[READ_CHUNK];
+	struct mheap_event_queue *q = f->events;
+	u32 i, n;
 
-	mheap_heap_lock(heap);
-	q = f->events;
-	if (!q) {
-		n = -EINVAL;
-		goto out;
-	}
+	if (!q)
+		return -EINVAL;
 	n = min(max, q->count);
 	for (i = 0; i < n; i++)
 		out[i] = *slot(q, i);
-	if (n && n == q->count)
+	*need = n * sizeof(out[0]);
+	if (n && copy_to_user_nofault(buf, out, *need))
+		return -EFAULT;
+	q->head = (q->head + n) % q->size;
+	q->count -= n;
+	/* the overflow record, if any, was the last: later losses start anew */
+	if (!q->count)
 		q->overflowing = false;
-out:
-	mheap_heap_unlock(heap);
 	return n;
-}
-
-static void consume(struct mheap_file *f, u32 n)
-{
-	struct mheap *heap = f->shared->heap;
-	struct mheap_event_queue *q;
-
-	mheap_heap_lock(heap);
-	q = f->events;
-	if (!WARN_ON_ONCE(!q || q->count < n)) {
-		q->head = (q->head + n) % q->size;
-		q->count -= n;
-	}
-	mheap_heap_unlock(heap);
 }
 
 /**
@@ -295,9 +286,10 @@ static void consume(struct mheap_file *f, u32 n)
 ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 			  size_t len, bool nonblock)
 {
-	struct mheap_event out[READ_CHUNK];
-	size_t max = len / sizeof(out[0]);
+	struct mheap *heap = f->shared->heap;
+	size_t max = len / sizeof(struct mheap_event);
 	unsigned int seq;
+	size_t need;
 	long n;
 
 	if (!max)
@@ -305,18 +297,20 @@ ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 	max = min_t(size_t, max, READ_CHUNK);
 	for (;;) {
 		seq = READ_ONCE(f->seq);
-		if (mutex_lock_interruptible(&f->read_lock))
-			return -ERESTARTSYS;
-		n = peek(f, out, max);
-		if (n > 0) {
-			if (copy_to_user(buf, out, n * sizeof(out[0])))
-				n = -EFAULT;
-			else
-				consume(f, n);
+		mheap_heap_lock(heap);
+		n = read_locked(f, buf, max, &need);
+		mheap_heap_unlock(heap);
+		if (n > 0)
+			return n * sizeof(struct mheap_event);
+		if (n == -EFAULT) {
+			if (fault_in_safe_writeable(buf, need))
+				return -EFAULT;
+			if (signal_pending(current))
+				return -ERESTARTSYS;
+			continue;
 		}
-		mutex_unlock(&f->read_lock);
 		if (n)
-			return n < 0 ? n : n * sizeof(out[0]);
+			return n;
 		if (nonblock)
 			return -EAGAIN;
 		if (wait_event_interruptible(f->wait, READ_ONCE(f->seq) != seq))

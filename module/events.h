@@ -50,17 +50,18 @@ struct mheap_shared {
  * struct mheap_file - an open file: one client of a heap
  * @shared: the heap and what its clients share.
  * @client: this file's handle table.
+ * @writable: opened for writing; else read-only (uapi: "What a read-only
+ *	client may do"). Set at creation, never changed.
  * @events: the reclamation event queue while subscribed, else NULL.
- *	L: heap->lock (and @read_lock to free it)
- * @read_lock: serialises readers, and readers with unsubscribing.
+ *	L: heap->lock
  * @wait: where readers and pollers wait for events.
  * @seq: bumped at each event and at unsubscribe, to wake @wait.
  */
 struct mheap_file {
 	struct mheap_shared *shared;
 	struct mheap_client *client;
+	bool writable;
 	struct mheap_event_queue *events;
-	struct mutex read_lock;		/* see above */
 	wait_queue_head_t wait;
 	unsigned int seq;
 };
@@ -73,6 +74,7 @@ int mheap_map_mmap(struct mheap_file *f, struct vm_area_struct *vma);
 void mheap_events_init(struct mheap_shared *shared);
 void mheap_events_file_init(struct mheap_file *f);
 long mheap_events_ioctl(struct mheap_file *f, void *arg);
+void mheap_events_undo_subscribe(struct mheap_file *f);
 void mheap_events_release(struct mheap_file *f);
 ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 			  size_t len, bool nonblock);

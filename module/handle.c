@@ -329,6 +329,27 @@ bool mheap_handle_is_weak(struct mheap_client *client, u32 handle)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_is_weak);
 
+/* Free an open entry, its value never to be used again; not its reference. */
+static void release_entry(struct mheap_client *client, struct mheap_handle *h)
+{
+	u32 index = h - client->table;
+
+	h->tag &= ~(MHEAP_HANDLE_WEAK | MHEAP_HANDLE_SCOPE);
+	client->live--;
+	h->obj = 0;
+	if (h->tag == MHEAP_HANDLE_TAG_MAX) {
+		h->tag = MHEAP_HANDLE_FREE | MHEAP_HANDLE_TAG_MAX;
+		client->retired++;
+		return;
+	}
+	h->tag = MHEAP_HANDLE_FREE | (h->tag + 1);
+	if (client->free_tail)
+		client->table[client->free_tail - 1].obj = index + 1;
+	else
+		client->free_head = index + 1;
+	client->free_tail = index + 1;
+}
+
 /**
  * mheap_handle_close() - close a handle, dropping its reference
  * @client: the client.
@@ -344,7 +365,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_handle_is_weak);
 int mheap_handle_close(struct mheap_client *client, u32 handle)
 {
 	struct mheap_handle *h;
-	u32 index, id, weak;
+	u32 id, weak;
 
 	sys_assert_held(&client->heap->lock);
 	h = entry(client, handle);
@@ -352,22 +373,7 @@ int mheap_handle_close(struct mheap_client *client, u32 handle)
 		return -ENOENT;
 	id = h->obj;
 	weak = h->tag & MHEAP_HANDLE_WEAK;
-	h->tag &= ~(MHEAP_HANDLE_WEAK | MHEAP_HANDLE_SCOPE);
-	index = h - client->table;
-	client->live--;
-	if (h->tag == MHEAP_HANDLE_TAG_MAX) {
-		h->tag = MHEAP_HANDLE_FREE | MHEAP_HANDLE_TAG_MAX;
-		h->obj = 0;
-		client->retired++;
-	} else {
-		h->tag = MHEAP_HANDLE_FREE | (h->tag + 1);
-		h->obj = 0;
-		if (client->free_tail)
-			client->table[client->free_tail - 1].obj = index + 1;
-		else
-			client->free_head = index + 1;
-		client->free_tail = index + 1;
-	}
+	release_entry(client, h);
 	if (weak)
 		mheap_weak_put(client->heap, id);
 	else
@@ -375,6 +381,36 @@ int mheap_handle_close(struct mheap_client *client, u32 handle)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_close);
+
+/**
+ * mheap_handle_unalloc() - undo mheap_handle_alloc()
+ * @client: the client.
+ * @handle: the handle mheap_handle_alloc() gave, under this same hold of
+ *	the heap lock: nobody has seen it, and the object has no other
+ *	reference.
+ * @spares: mheap_heap_spares() from before the allocation.
+ *
+ * The object goes as if it had never been allocated (see
+ * mheap_object_discard()): no reclamation event, statistics as before.
+ * The handle's value is not reused.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_handle_unalloc(struct mheap_client *client, u32 handle,
+			  unsigned int spares)
+{
+	struct mheap_handle *h;
+	u32 id;
+
+	sys_assert_held(&client->heap->lock);
+	h = entry(client, handle);
+	if (WARN_ON_ONCE(!h || h->tag & MHEAP_HANDLE_WEAK))
+		return;
+	id = h->obj;
+	release_entry(client, h);
+	mheap_object_discard(client->heap, id, spares);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_handle_unalloc);
 
 /**
  * mheap_handle_set_slot() - make a slot hold an object, or empty it

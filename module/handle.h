@@ -98,6 +98,8 @@ int mheap_handle_dup(struct mheap_client *client, u32 handle, u32 *copy);
 int mheap_handle_dup_weak(struct mheap_client *client, u32 handle, u32 *copy);
 bool mheap_handle_is_weak(struct mheap_client *client, u32 handle);
 int mheap_handle_close(struct mheap_client *client, u32 handle);
+void mheap_handle_unalloc(struct mheap_client *client, u32 handle,
+			  unsigned int spares);
 int mheap_handle_set_slot(struct mheap_client *client, u32 handle,
 			  size_t index, u32 target);
 int mheap_handle_get_slot(struct mheap_client *client, u32 handle,
@@ -109,6 +111,7 @@ struct mheap_handle *mheap_handle_entry(struct mheap_client *client,
 int mheap_scope_push(struct mheap_client *client, u32 *level);
 int mheap_scope_pop(struct mheap_client *client, u32 level, u32 *closed);
 int mheap_scope_escape(struct mheap_client *client, u32 handle, u32 *level);
+void mheap_scope_unescape(struct mheap_client *client, u32 handle);
 int mheap_scope_reserve(struct mheap_client *client);
 void mheap_scope_record(struct mheap_client *client, u32 handle);
 

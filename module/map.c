@@ -139,6 +139,9 @@ int mheap_map_mmap(struct mheap_file *f, struct vm_area_struct *vma)
 	/* MAP_SHARED (of a read-only file, VM_SHARED is off, and so is write) */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
+	/* the VFS refuses these for a read-only file already; a second lock */
+	if (!f->writable && vma->vm_flags & (VM_WRITE | VM_MAYWRITE))
+		return -EACCES;
 	if (vma->vm_pgoff > max || vma_pages(vma) > max - vma->vm_pgoff)
 		return -EINVAL;
 #ifdef MHEAP_HAVE_VM_FLAGS_SET

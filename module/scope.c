@@ -197,3 +197,24 @@ int mheap_scope_escape(struct mheap_client *client, u32 handle, u32 *level)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_scope_escape);
+
+/**
+ * mheap_scope_unescape() - undo mheap_scope_escape()
+ * @client: the client.
+ * @handle: the handle mheap_scope_escape() moved, under this same hold of
+ *	the heap lock.
+ *
+ * The handle belongs to the innermost scope again.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_scope_unescape(struct mheap_client *client, u32 handle)
+{
+	struct mheap_handle *h;
+
+	sys_assert_held(&client->heap->lock);
+	h = mheap_handle_entry(client, handle);
+	if (!WARN_ON_ONCE(!h))
+		set_scope(h, client->depth);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_scope_unescape);

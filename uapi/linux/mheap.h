@@ -41,6 +41,47 @@
  * read-only. The pages are the arenas' own, charged once, to the memory
  * cgroup that allocated them.
  *
+ * Read-only clients
+ * -----------------
+ * A client opened read-only (open(O_RDONLY), or MHEAP_CLIENT_RDONLY) may
+ * look at everything and hold references of its own (its handles, scopes,
+ * tokens and event subscription), but may not change an object's payload
+ * or slots, create objects, or change the heap's settings, names or
+ * collector. Every call below that needs write access fails with EBADF
+ * (as write(2) on a file not open for writing) before looking at anything
+ * else, and changes nothing; a batch operation that needs it gets EBADF
+ * in its @result. The table, one row per entry point:
+ *
+ *   VERSION, INFO, GC_STATS, HEAP_STATS,
+ *   MODULE_STATS, REFS, NAMES              allowed
+ *   DUP (strong or weak), CLOSE, GET_SLOT,
+ *   READ, EXPORT, IMPORT, SCOPE (all ops)  allowed: the client's own
+ *                                          handles and references
+ *   EVENTS (SUBSCRIBE, UNSUBSCRIBE)        allowed
+ *   NAME                                   LOOKUP allowed; BIND, UNBIND:
+ *                                          EBADF
+ *   CONFIG                                 reading (@flags 0) allowed;
+ *                                          SET_CAPACITY, SET_THRESHOLD:
+ *                                          EBADF
+ *   NEW_CLIENT                             with MHEAP_CLIENT_RDONLY
+ *                                          allowed; without it EBADF
+ *   ALLOC, SET_SLOT, WRITE, GC (every op)  EBADF
+ *   BATCH                                  allowed; each operation as its
+ *                                          ioctl: ALLOC, SET_SLOT and
+ *                                          WRITE get EBADF
+ *   read(), poll()                         allowed
+ *   mmap()                                 PROT_READ only: a writable
+ *                                          MAP_SHARED mapping, or
+ *                                          mprotect() to writable, gets
+ *                                          EACCES from the kernel
+ *
+ * Rights never grow: a client made from a read-only one is read-only,
+ * whether by NEW_CLIENT (which must ask for MHEAP_CLIENT_RDONLY), by
+ * dup(), fork() or SCM_RIGHTS (the same file), just as dup() of an
+ * O_RDONLY file gives no write access. Handles and tokens carry no rights
+ * of their own: what a client may do with an object is decided by the
+ * client alone.
+ *
  * Every ioctl takes a pointer to one argument structure. The structures
  * use fixed-width types only, are padded explicitly to a multiple of 8
  * bytes, and carry pointers and lengths as __u64, so 32-bit and 64-bit
@@ -62,12 +103,25 @@
  *   E2BIG   a newer caller set a field this module does not know;
  *   EFAULT  the argument, or a buffer it points to, cannot be read or
  *           written;
+ *   EBADF   the call needs write access and the client is read-only
+ *           (see "Read-only clients");
  *   ENOENT  a handle that is not open in this client (never was, closed,
  *           or another client's);
  *   ESTALE  a weak handle whose object has been freed;
  *   ENOMEM  kernel memory (or the caller's memory cgroup) exhausted;
  *   EINTR   a signal arrived before the call changed anything.
  * An ioctl that fails changes nothing (MHEAP_IOC_BATCH: see there).
+ *
+ * Nothing a call creates can be used before the call has written its
+ * result: a new handle (ALLOC, DUP, GET_SLOT, REFS, IMPORT, NAME LOOKUP),
+ * token, scope, subscription or client exists for other threads only once
+ * its value is in the caller's memory. If the result cannot be written,
+ * the call is undone before anyone could see it, the memory is faulted
+ * in, and the call runs again; EFAULT when it cannot be faulted in. A few
+ * calls cannot be undone (GC, SCOPE POP, NAME BIND and UNBIND, EVENTS
+ * UNSUBSCRIBE): they write their argument back before they run, so that
+ * they take effect and still fail with EFAULT only if another thread
+ * unmaps or write-protects the argument while they run.
  *
  * Limits: payload up to MHEAP_MAX_SIZE bytes, up to MHEAP_MAX_REFS slots,
  * up to MHEAP_MAX_HANDLES handles open per client (EMFILE beyond), up to
@@ -300,9 +354,13 @@ struct mheap_info {
  * which is never collected; MHEAP_GC_UNFREEZE moves them back to the
  * oldest generation (as CPython's gc.freeze()).
  * MHEAP_GC_SET_SAVE_ALL: when 1, unreachable objects are kept on the
- * garbage list (MHEAP_REFS_GARBAGE) instead of freed (gc.DEBUG_SAVEALL).
+ * garbage list (MHEAP_REFS_GARBAGE) instead of freed (gc.DEBUG_SAVEALL):
+ * weak handles to them die (ESTALE), as CPython clears weakrefs to
+ * gc.garbage's objects, and they count as collected.
  * MHEAP_GC_RELEASE_GARBAGE empties the garbage list: objects nothing
- * else holds are freed, cycles among them by the next collection.
+ * else holds are freed; cycles among them go back to the generation
+ * after the one that found them (2 after a collection of 2), where a
+ * collection of that generation frees them.
  * Errors: EINVAL for an unknown @op or a bad @arg.
  */
 struct mheap_gc_ctl {
@@ -325,9 +383,11 @@ enum mheap_gc_op {
 /**
  * struct mheap_gc_gen_stats - one generation's collector statistics
  * @collections:   collections of this generation (and the younger ones).
- * @collected:     unreachable objects found by them.
- * @uncollectable: always 0 (mheap has no finalizers); kept for CPython's
- *                 gc.get_stats() shape.
+ * @collected:     unreachable objects found by them: freed, or in save-all
+ *                 mode kept on the garbage list (as CPython counts with
+ *                 gc.DEBUG_SAVEALL).
+ * @uncollectable: always 0 (mheap has no legacy finalizers, CPython's only
+ *                 uncollectable objects); kept for gc.get_stats()' shape.
  * @examined:      objects examined.
  * @pause_total_ns: total time spent, nanoseconds.
  * @pause_last_ns: the last collection's time, nanoseconds.
@@ -345,7 +405,19 @@ struct mheap_gc_gen_stats {
  * struct mheap_gc_stats - MHEAP_IOC_GC_STATS: the collector's state
  * @flags:        in: must be zero.
  * @state:        out: MHEAP_GC_STATE_* bits.
- * @count:        out: per generation, as CPython's gc.get_count().
+ * @count:        out: per generation, as CPython's gc.get_count():
+ *                [0] tracked objects allocated minus those freed since
+ *                generation 0 was last collected (never below 0); [1]
+ *                collections of generation 0 alone since generation 1 was
+ *                last collected; [2] collections of generation 1 (with 0)
+ *                since generation 2 was last collected. Automatic
+ *                collection (when enabled) runs the oldest generation n
+ *                whose count[n] exceeds threshold[n] (for generation 2,
+ *                only once the objects moved into it since the last full
+ *                collection exceed a quarter of those it held then); it
+ *                is looked for when an allocation takes count[0] over
+ *                threshold[0], and, unlike CPython, also after every
+ *                explicit collection.
  * @threshold:    out: per generation, as gc.get_threshold().
  * @reserved:     out: zero.
  * @freeze_count: out: objects in the permanent generation.
@@ -506,14 +578,19 @@ enum mheap_op_code {
  * processes nothing) for a bad header: EINVAL for @count 0 or unknown
  * @flags, E2BIG for @count above MHEAP_BATCH_MAX, EFAULT when the first
  * operation cannot be read, EINTR when a signal is pending at the start.
- * Operations are read, run and written back 16 at a time; before a group
- * runs, its @result and @out fields are written as zeros (so those of
- * operations past @done may read 0). When operations cannot be read, or
- * their results cannot be written, the batch stops before them and @done
- * counts those whose results were written. (Only if
- * the array is unmapped while the batch runs can up to 16 operations have
- * run without their results written back; handles they created are
- * closed again.)
+ * Operations are read 16 at a time, and each operation's @result and @out
+ * are written as it runs; those of operations past @done are left as
+ * they were, but for the next one, which may read 0. When operations
+ * cannot be read, or their results cannot be written, the batch stops
+ * before them and @done counts those whose results were written. An
+ * operation that cannot be undone (CLOSE, SET_SLOT, WRITE) has its result
+ * written as zeros before it runs. Each operation's result is
+ * written as it runs: a handle it creates is seen by no one before its
+ * result is written (if that cannot be done at once, the operation is
+ * undone, the result faulted in, and the operation run again). Only if
+ * another thread unmaps or write-protects the array while the batch runs
+ * can one CLOSE, SET_SLOT or WRITE take effect without its result written;
+ * the batch stops there, with EFAULT when it is the first.
  */
 struct mheap_batch {
 	__u64 ops;
@@ -680,7 +757,13 @@ struct mheap_names {
  *
  * The queue is bounded: when it is full, the events that do not fit are
  * counted in one MHEAP_EVENT_OVERFLOW record in their place, never
- * dropped silently. Closing or unsubscribing the client discards what is
+ * dropped silently. What read() guarantees: records come in the order the
+ * events happened, each exactly once; a queue of capacity n holds at most
+ * n records, an overflow record included; a read() that fails (EFAULT,
+ * EINTR, EAGAIN, EINVAL) consumes nothing and changes nothing, and a
+ * read() that succeeds consumes exactly the records it returned; an
+ * overflow record counts each lost event once, and the losses that follow
+ * a read that took it start a new one. Closing or unsubscribing the client discards what is
  * queued; objects freed after that are not reported. Objects still
  * alive when the heap is destroyed are not reported either.
  *
