@@ -26,6 +26,7 @@
  * Locking: heap->lock held throughout, by every function here.
  */
 #include "gc.h"
+#include "weak.h"
 
 /* gc_list_*: lists of tracked objects, linked through their ids. */
 
@@ -302,9 +303,13 @@ static void partition(struct mheap *heap, struct mheap_gc_list *young,
 
 /*
  * Save-all mode: keep the unreachable objects, each with one more
- * reference (the garbage list's), for inspection.
+ * reference (the garbage list's), for inspection. As CPython does with
+ * gc.garbage: weak references to them are cleared first (handle_weakrefs()
+ * runs before delete_garbage()), and they belong to generation @gen, the
+ * one survivors go to, once the list lets them go.
  */
-static void save_garbage(struct mheap *heap, struct mheap_gc_list *unreachable)
+static void save_garbage(struct mheap *heap, struct mheap_gc_list *unreachable,
+			 unsigned int gen)
 {
 	struct mheap_object *obj;
 	u32 id, next;
@@ -312,8 +317,13 @@ static void save_garbage(struct mheap *heap, struct mheap_gc_list *unreachable)
 	for (id = unreachable->head; id; id = next) {
 		obj = mheap_object_ptr(heap, id);
 		next = obj->gc_next;
+		if (obj->flags & MHEAP_OBJ_WEAKREF) {
+			mheap_weak_clear(heap, id);
+			obj->flags &= ~MHEAP_OBJ_WEAKREF;
+		}
 		obj->flags &= ~MHEAP_OBJ_COLLECTING;
 		obj->flags |= MHEAP_OBJ_GARBAGE;
+		obj->gen = gen;
 		obj->refcnt++;
 		gc_list_append(heap, &heap->gc.garbage, id, obj);
 	}
@@ -376,7 +386,7 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 	struct mheap_gc_list survivors, unreachable;
 	struct mheap_gen_stats *st = &gc->stats[gen];
 	unsigned int next_gen = gen + 1 < MHEAP_GC_GENS ? gen + 1 : gen;
-	u64 start = sys_now_ns(), examined, found, freed = 0;
+	u64 start = sys_now_ns(), examined, found;
 	unsigned int i;
 
 	gc->collecting = true;
@@ -405,21 +415,24 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 		gc->long_lived_pending = 0;
 	}
 
+	/*
+	 * CPython's count: what was found unreachable is "collected", freed
+	 * or, in save-all mode, kept on the garbage list; "uncollectable"
+	 * stays 0 (CPython's legacy finalizers have no counterpart here).
+	 */
 	found = unreachable.count;
-	if (gc->save_all) {
-		save_garbage(heap, &unreachable);
-		st->uncollectable += found;
-	} else {
-		freed = release_unreachable(heap, &unreachable);
-		st->collected += freed;
-	}
+	if (gc->save_all)
+		save_garbage(heap, &unreachable, next_gen);
+	else
+		release_unreachable(heap, &unreachable);
+	st->collected += found;
 	st->collections++;
-	mheap_global_count_collection(freed);
+	mheap_global_count_collection(found);
 	st->pause_last_ns = sys_now_ns() - start;
 	st->pause_total_ns += st->pause_last_ns;
 	gc->collecting = false;
-	trace_mheap_gc_end(heap->id, gen, examined, freed,
-			   gc->save_all ? found : 0, st->pause_last_ns);
+	trace_mheap_gc_end(heap->id, gen, examined, found, 0,
+			   st->pause_last_ns);
 	mheap_object_validate(heap);
 	return found;
 }
@@ -470,10 +483,23 @@ static void gc_work(struct sys_work *work)
  */
 long mheap_gc_collect(struct mheap *heap, unsigned int gen)
 {
+	struct mheap_gc *gc = &heap->gc;
+	long found;
+
 	sys_assert_held(&heap->lock);
 	if (gen >= MHEAP_GC_GENS)
 		return -EINVAL;
-	return collect(heap, gen, false);
+	found = collect(heap, gen, false);
+	/*
+	 * Unlike CPython, which looks at its counts only when an allocation
+	 * crosses threshold 0: an explicit collection counts towards the
+	 * older generations' thresholds, so it may make one of them due, and
+	 * then the work item runs it. Explicit collections of generation 0
+	 * alone cannot keep the older ones from ever being collected.
+	 */
+	if (gc->enabled && gc->threshold[0] && generation_due(gc) >= 0)
+		sys_work_queue(&gc->work);
+	return found;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_collect);
 
@@ -675,24 +701,25 @@ static bool holds(const struct mheap_object *obj, u32 id)
  * @buf: receives up to @len ids, each referrer once.
  * @len: room in @buf; 0 only counts.
  *
- * Walks every tracked object (the garbage list included): linear in the
- * heap's slots, as Python's gc.get_referrers() is.
+ * Walks the tracked objects of generations 0 to 2 and the garbage list,
+ * but not the permanent generation, as Python's gc.get_referrers() does:
+ * linear in the heap's slots.
  *
  * Context: heap->lock held; may sleep.
  * Return: how many there are, which may exceed @len.
  */
 size_t mheap_gc_referrers(struct mheap *heap, u32 id, u32 *buf, size_t len)
 {
-	struct mheap_gc_list *lists[MHEAP_NGENS + 1];
+	struct mheap_gc_list *lists[MHEAP_GC_GENS + 1];
 	struct mheap_object *obj;
 	u32 o, visited = 0;
 	unsigned int l;
 	size_t n = 0;
 
 	sys_assert_held(&heap->lock);
-	for (l = 0; l < MHEAP_NGENS; l++)
+	for (l = 0; l < MHEAP_GC_GENS; l++)
 		lists[l] = &heap->gens[l];
-	lists[MHEAP_NGENS] = &heap->gc.garbage;
+	lists[MHEAP_GC_GENS] = &heap->gc.garbage;
 	for (l = 0; l < ARRAY_SIZE(lists); l++) {
 		for (o = lists[l]->head; o; o = obj->gc_next) {
 			gc_resched(&visited);
@@ -751,8 +778,10 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_garbage);
  * mheap_gc_release_garbage() - let go of the garbage list
  * @heap: the heap.
  *
- * Each object goes back to generation 0 and loses the list's reference.
- * They are still cycles, so the next collection of generation 0 (with
+ * Each object loses the list's reference and goes back to the generation
+ * it was given when it was found (the one after the generation collected,
+ * as CPython moves gc.garbage's objects to the next-older generation).
+ * They are still cycles, so the next collection of that generation (with
  * save-all off) frees them, like ``del gc.garbage[:]`` then gc.collect().
  *
  * Context: heap->lock held; may sleep.
@@ -770,8 +799,7 @@ u64 mheap_gc_release_garbage(struct mheap *heap)
 		obj = mheap_object_ptr(heap, id);
 		gc_list_remove(heap, garbage, obj);
 		obj->flags &= ~MHEAP_OBJ_GARBAGE;
-		obj->gen = 0;
-		gc_list_append(heap, &heap->gens[0], id, obj);
+		gc_list_append(heap, &heap->gens[obj->gen], id, obj);
 		mheap_object_put(heap, id);
 		n++;
 	}

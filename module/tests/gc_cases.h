@@ -4,6 +4,7 @@
  * host tests (see core_test.h).
  */
 #include "../gc.h"
+#include "../weak.h"
 #include "core_util.h"
 
 /* Allocate a tracked object with @nrefs slots; the caller's reference. */
@@ -327,6 +328,10 @@ CORE_TEST(gc_freeze_unfreeze)
 	test_heap_done(heap);
 }
 
+/*
+ * Save-all mode counts as CPython's DEBUG_SAVEALL does: what is found is
+ * "collected" (and kept), never "uncollectable".
+ */
 CORE_TEST(gc_save_all)
 {
 	struct mheap *heap = test_heap(SZ_1M);
@@ -340,8 +345,8 @@ CORE_TEST(gc_save_all)
 	mheap_object_put(heap, b);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
 	mheap_gc_get_stats(heap, st);
-	CORE_EXPECT_EQ(st[0].uncollectable, (u64)2);
-	CORE_EXPECT_EQ(st[0].collected, (u64)0);
+	CORE_EXPECT_EQ(st[0].collected, (u64)2);
+	CORE_EXPECT_EQ(st[0].uncollectable, (u64)0);
 	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)2);
 	CORE_EXPECT_EQ(mheap_gc_garbage(heap, got, 4), (size_t)2);
 	CORE_EXPECT_EQ(got[0], a);
@@ -353,7 +358,122 @@ CORE_TEST(gc_save_all)
 	CORE_EXPECT_EQ(mheap_gc_release_garbage(heap), (u64)2);
 	CORE_EXPECT_EQ(mheap_gc_garbage(heap, NULL, 0), (size_t)0);
 	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)2);
-	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
+	/* found by a collection of generation 0: they went to generation 1 */
+	CORE_EXPECT_EQ(test_gen(heap, a), 1U);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 2L);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	test_heap_done(heap);
+}
+
+/*
+ * issue 16, 4d: after a save-all collection of generation 2 and the
+ * release of the garbage list, the objects are in generation 2, as in
+ * CPython: collect(0), collect(1), collect(2) find 0, 0, 1.
+ */
+CORE_TEST(gc_released_garbage_is_old)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 x;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	x = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(x && !mheap_object_set_slot(heap, x, 0, x));
+	mheap_object_put(heap, x);
+	mheap_gc_set_save_all(heap, true);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 1L);
+	mheap_gc_set_save_all(heap, false);
+	CORE_EXPECT_EQ(mheap_gc_release_garbage(heap), (u64)1);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 0L);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 1L);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	test_heap_done(heap);
+}
+
+/*
+ * issue 16, 4c: weak references to objects that save-all keeps are
+ * cleared, as CPython clears weakrefs to what goes to gc.garbage.
+ */
+CORE_TEST(gc_save_all_clears_weak)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 x, ref;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	x = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(x && !mheap_object_set_slot(heap, x, 0, x));
+	CORE_ASSERT_EQ(mheap_weak_get(heap, x, &ref), 0);
+	mheap_object_put(heap, x);
+	mheap_gc_set_save_all(heap, true);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 1L);
+	CORE_EXPECT_EQ(mheap_weak_deref(heap, ref), 0U);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1);
+	mheap_weak_put(heap, ref);
+	mheap_gc_set_save_all(heap, false);
+	mheap_gc_release_garbage(heap);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 1L);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	test_heap_done(heap);
+}
+
+/*
+ * issue 16, 4a: get_referrers() does not look at the permanent generation,
+ * as CPython's gc.get_referrers() does not.
+ */
+CORE_TEST(gc_referrers_skip_frozen)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 x, p;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 8, 0, 0, &x), 0);
+	p = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(p && !mheap_object_set_slot(heap, p, 0, x));
+	CORE_EXPECT_EQ(mheap_gc_referrers(heap, x, NULL, 0), (size_t)1);
+	mheap_gc_freeze(heap);
+	CORE_EXPECT_EQ(mheap_gc_referrers(heap, x, NULL, 0), (size_t)0);
+	mheap_gc_unfreeze(heap);
+	CORE_EXPECT_EQ(mheap_gc_referrers(heap, x, NULL, 0), (size_t)1);
+	mheap_object_put(heap, p);
+	mheap_object_put(heap, x);
+	test_heap_done(heap);
+}
+
+/*
+ * issue 16, 4e: explicit collections of generation 0 alone count towards
+ * generation 1's threshold; once it is crossed the work item collects
+ * generation 1, so dead cycles that survived into it do not pile up (in
+ * CPython they do: only an allocation crossing threshold 0 looks).
+ */
+CORE_TEST(gc_explicit_collections_keep_schedule)
+{
+	static const u32 th[MHEAP_GC_GENS] = { 100, 3, 3 };
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_gen_stats st[MHEAP_GC_GENS];
+	u32 count[MHEAP_GC_GENS], x;
+	unsigned int i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_gc_set_threshold(heap, th);
+	for (i = 0; i < 200; i++) {
+		x = gc_obj(heap, 1);
+		CORE_ASSERT_TRUE(x && !mheap_object_set_slot(heap, x, 0, x));
+		CORE_ASSERT_EQ(mheap_gc_collect(heap, 0), 0L);
+		mheap_object_put(heap, x);
+		if (gc_work_queued(heap))
+			gc_work_run(heap);
+		mheap_gc_get_count(heap, count);
+		CORE_ASSERT_TRUE(count[1] <= th[1]);
+		/* at most the cycles since the last collection of generation 1 */
+		CORE_ASSERT_TRUE(mheap_objects_live(heap) <= th[1] + 1);
+	}
+	/* explicit ones made generation 1, and in turn 2, due */
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_TRUE(st[1].collections >= 200 / (th[1] + 1) / 2);
+	CORE_EXPECT_NE(st[2].collections, (u64)0);
+	CORE_EXPECT_EQ(st[0].collections, (u64)200);
+	mheap_gc_collect(heap, 2);
 	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
 	test_heap_done(heap);
 }
