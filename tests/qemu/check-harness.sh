@@ -2,12 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # Prove the VM harness can fail: boot the debug kernel once per injected
 # fault and require that the run fails, naming the fault's cause.
-#   check-harness.sh [--tally FILE]
+#   check-harness.sh [--kernel debug|kcsan] [--tally FILE]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tally=
-[ "${1:-}" = --tally ] && tally=$2
+tally= kernel=debug
+while [ $# -gt 0 ]; do
+	case $1 in
+	--tally) tally=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	*) die "unknown argument: $1" ;;
+	esac
+done
 
 # fault:cause verdict.py must report (its "FAIL <cause>:" lines)
 FAULTS=(
@@ -16,17 +22,20 @@ FAULTS=(
 	"warn:splat WARNING"
 	"leak:kmemleak"
 	"hang:splat hung task"
+	"abba:splat lockdep"
 )
+# The KCSAN kernel (make check-kcsan) must see a race between two CPUs.
+[ "$kernel" = kcsan ] && FAULTS=("race:splat KCSAN")
 
 passed=0 failed=0
 for entry in "${FAULTS[@]}"; do
 	fault=${entry%%:*} cause=${entry#*:}
-	log=$TOP/build/vm/harness-$fault.verdict
+	log=$TOP/build/vm/harness-$kernel-$fault.verdict
 	mkdir -p "${log%/*}"
 	# a hang never reaches the end marker: keep its timeout short
 	timeout=900
 	[ "$fault" = hang ] && timeout=90
-	if "$QEMU_DIR/run-vm.sh" --kernel debug --inject "$fault" \
+	if "$QEMU_DIR/run-vm.sh" --kernel "$kernel" --inject "$fault" \
 		--timeout $timeout >"$log" 2>&1; then
 		echo "not ok harness: injected $fault passed unnoticed"
 		failed=$((failed + 1))

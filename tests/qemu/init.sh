@@ -128,7 +128,7 @@ kmemleak_report() {
 inject_fault() {
 	case $INJECT in
 	hang) echo 5 >/proc/sys/kernel/hung_task_timeout_secs ;;
-	warn | leak) ;;
+	warn | leak | abba | race) ;;
 	*) return 0 ;;
 	esac
 	insmod $MODDIR/mheap_inject.ko fault=$INJECT ||
@@ -169,6 +169,8 @@ run_check() {
 	selftest mheap_selftest
 	selftest mheap_selftest mheap_selftest_user mheapuser
 	selftest mheap_selftest_32
+	# copy-out races, stalled with userfaultfd (root: kernel-mode faults)
+	selftest mheap_race_selftest
 	# the fail-nth sweep, where the kernel has fault injection
 	[ -e /proc/self/fail-nth ] && selftest mheap_fault_selftest
 	# random ioctls from threads and processes, killed at random; on the
@@ -214,6 +216,13 @@ run_shell() {
 }
 
 echo "mheap init: mode=$MODE inject=${INJECT:-none}"
+# What the race tests run on: verdict.py fails the run when fewer CPUs are
+# online than QEMU was given, or a checking kernel does not preempt.
+begin machine
+echo "cpus_online $(cat /sys/devices/system/cpu/online)" >&3
+echo "nproc $(nproc)" >&3
+echo "kernel $(uname -v)" >&3
+end machine
 case $MODE in
 demo) run_demo ;;
 bench) run_bench ;;

@@ -59,7 +59,7 @@ rm -f "$out"/*.log "$out/timed-out"
 if [ "$kernel" = debug ]; then
 	build_modules "$kdir" "$out/kmod" inject MHEAP_GUARD=y
 elif [ "$kernel" = kcsan ]; then
-	build_modules "$kdir" "$out/kmod" "" MHEAP_GUARD=y
+	build_modules "$kdir" "$out/kmod" inject MHEAP_GUARD=y
 else
 	build_modules "$kdir" "$out/kmod" ""
 fi
@@ -90,7 +90,8 @@ gen=$TOP/build/gen_init_cpio
 
 append="console=ttyS0 panic_on_warn=1 oops=panic panic=-1"
 append+=" mheap_mode=$mode${inject:+ mheap_inject=$inject}"
-qemu=(qemu-system-x86_64 -accel tcg -smp 2 -m 1G -no-reboot
+cpus=2
+qemu=(qemu-system-x86_64 -accel tcg -smp $cpus -m 1G -no-reboot
       -kernel "$image" -initrd "$out/initramfs.cpio" -append "$append")
 
 if [ "$mode" = shell ]; then
@@ -111,15 +112,19 @@ bench) expect=(--expect bench) ;;
 *) expect=(--expect selftest:mheap_selftest
 	   --expect selftest:mheap_selftest_user
 	   --expect selftest:mheap_selftest_32
+	   --expect selftest:mheap_race_selftest
 	   --expect selftest:mheap_limits_selftest
 	   --expect selftest:mheap_admin_selftest)
    [ "$kernel" != stock ] && expect+=(--expect kunit:mheap_test
 				     --expect selftest:mheap_fault_selftest
 				     --expect selftest:mheap_stress) ;;
 esac
+# every CPU QEMU gives must run, and the checking kernels must preempt
+machine=(--cpus $cpus)
+[ "$kernel" != stock ] && machine+=(--preempt)
 vrc=0
 python3 "$QEMU_DIR/verdict.py" --out "$out" --src "$src" --label "$label" \
-	"${expect[@]}" ${tally:+--tally "$tally"} || vrc=$?
+	"${expect[@]}" "${machine[@]}" ${tally:+--tally "$tally"} || vrc=$?
 # The demo's narration, and the batch benchmark's table, as they ran.
 for section in demo bench; do
 	grep -q "^@@mheap begin $section" "$out/results.log" || continue

@@ -21,7 +21,8 @@ import sys
 import tempfile
 
 SPLATS = [
-    ('BUG', re.compile(r'\bBUG: ')),
+    ('KCSAN', re.compile(r'\bBUG: KCSAN: ')),
+    ('BUG', re.compile(r'\bBUG: (?!KCSAN: )')),
     ('WARNING', re.compile(r'\bWARNING: ')),
     ('KASAN', re.compile(r'\bKASAN: ')),
     ('UBSAN', re.compile(r'\bUBSAN: ')),
@@ -128,6 +129,23 @@ class Verdict:
         return 1 if self.failed else 0
 
 
+def check_machine(v, text, args):
+    """The VM ran every CPU it was given, and preempted where asked."""
+    if text is None:
+        v.fail('machine', 'init never reported its CPUs')
+        return
+    m = re.search(r'^nproc (\d+)', text, re.M)
+    online = int(m.group(1)) if m else 0
+    if online < args.cpus:
+        v.fail('machine', '%d CPU(s) online, %d requested (%s)' %
+               (online, args.cpus, text.strip().replace('\n', '; ')))
+    kernel = re.search(r'^kernel (.*)', text, re.M)
+    if args.preempt and not (kernel and 'PREEMPT' in kernel.group(1)):
+        v.fail('machine', 'the kernel does not preempt: %s' %
+               (kernel.group(1) if kernel else 'no version'))
+    v.notes.append('%d CPUs' % online)
+
+
 def judge(args):
     v = Verdict(args.label)
     console = read(os.path.join(args.out, 'console.log'))
@@ -147,6 +165,8 @@ def judge(args):
         why = 'timed out' if os.path.exists(
             os.path.join(args.out, 'timed-out')) else 'VM stopped early'
         v.fail('no end marker', why)
+
+    check_machine(v, found.get('machine'), args)
 
     expected = list(args.expect)
     for name in expected:
@@ -185,6 +205,10 @@ def main():
     p.add_argument('--expect', action='append', default=[],
                    help='a section that must be present (repeatable)')
     p.add_argument('--tally', help='append "label passed failed" here')
+    p.add_argument('--cpus', type=int, default=1,
+                   help='fail unless this many CPUs were online')
+    p.add_argument('--preempt', action='store_true',
+                   help='fail unless the kernel is preemptible')
     args = p.parse_args()
     if args.ktap:
         sys.exit(judge_ktap(args))
