@@ -15,7 +15,9 @@
  *    when its (weak) object died;
  *  - a collection frees nothing reachable from handles, the garbage list
  *    or frozen objects; a full one frees everything else (or, in save-all
- *    mode, moves the cyclic part of it to the garbage list);
+ *    mode, moves the cyclic part of it to the garbage list, and the weak
+ *    handles to what it moves die, as CPython clears weakrefs to what goes
+ *    to gc.garbage);
  *  - a failed operation changed nothing; a teardown leaves no allocation.
  * The model observes which objects the core freed through a weak handle
  * per object ("watches"), which the operations never see.
@@ -41,6 +43,8 @@ struct model_obj {
 	u32 nrefs;
 	int slots[MAX_SLOTS];
 	u32 watch;		/* weak handle watching it; 0 once retired */
+	u32 id;			/* the core's id, unique while it lives */
+	bool weak_cleared;	/* save-all kept it: weak handles died */
 };
 
 struct model_handle {
@@ -226,6 +230,12 @@ static void check_agree(void)
 			      err);
 			continue;
 		}
+		if (h->weak && m.objs[h->obj].weak_cleared) {
+			CHECK(err == -ESTALE,
+			      "weak handle %#x of a saved object gives %d",
+			      h->value, err);
+			continue;
+		}
 		CHECK(!err && id == id_of(h->obj),
 		      "handle %#x: %d, id %u, model object %d", h->value, err,
 		      id, h->obj);
@@ -290,7 +300,9 @@ static void check_failure(int err, bool fired, const char *what)
 /* The error a lookup of handle @i gives in the model. */
 static int model_lookup(int i)
 {
-	return m.objs[m.handles[i].obj].alive ? 0 : -ESTALE;
+	const struct model_obj *o = &m.objs[m.handles[i].obj];
+
+	return o->alive && !(m.handles[i].weak && o->weak_cleared) ? 0 : -ESTALE;
 }
 
 static void op_alloc(bool *fired)
@@ -309,6 +321,7 @@ static void op_alloc(bool *fired)
 	CHECK(!mheap_handle_dup_weak(m.client, h, &w), "watch");
 	o = &m.objs[m.nobjs];
 	*o = (struct model_obj){ .alive = true, .nrefs = nrefs, .watch = w };
+	CHECK(!mheap_handle_lookup(m.client, h, &o->id), "new handle");
 	for (s = 0; s < MAX_SLOTS; s++)
 		o->slots[s] = NO_OBJ;
 	add_handle(h, m.nobjs++, false);
@@ -412,41 +425,69 @@ static void op_get_slot(bool *fired)
  * and check that none of it was reachable; after a full collection, that
  * all the rest was.
  */
+/* Whether @id is on the garbage list @ids of @n. */
+static bool on_list(const u32 *ids, size_t n, u32 id)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (ids[k] == id)
+			return true;
+	return false;
+}
+
+/*
+ * Object @i was just moved to the garbage list, and its watch cleared:
+ * watch it again, through a strong handle taken from its id.
+ */
+static void rewatch(int i)
+{
+	struct model_obj *o = &m.objs[i];
+	u32 h;
+
+	CHECK(!mheap_handle_close(m.client, o->watch), "closing watch %d", i);
+	CHECK(!mheap_handle_install_ref(m.client, o->id, &h), "rewatch %d", i);
+	CHECK(!mheap_handle_dup_weak(m.client, h, &o->watch), "rewatch %d", i);
+	CHECK(!mheap_handle_close(m.client, h), "rewatch %d", i);
+}
+
 static void sync_collection(bool *reached, int gen, long found)
 {
-	u32 ids[MAX_OBJS], idof[MAX_OBJS];
+	u32 ids[MAX_OBJS], id;
 	size_t n, k;
 	long newly = 0;
 	int i;
 
-	for (i = 0; i < m.nobjs; i++) {
-		u32 id;
-
-		if (!m.objs[i].alive)
-			continue;
-		if (mheap_handle_lookup(m.client, m.objs[i].watch, &id) ==
-		    -ESTALE) {
-			CHECK(!reached[i], "collected reachable object %d", i);
-			m.objs[i].alive = false;
-			/* frozen ones die only as their referrers do */
-			newly += m.objs[i].nrefs && !m.objs[i].frozen;
-			continue;
-		}
-		idof[i] = id;
-	}
 	n = mheap_gc_garbage(m.heap, ids, MAX_OBJS);
 	CHECK(n <= MAX_OBJS, "%zu on the garbage list", n);
+	for (i = 0; i < m.nobjs; i++) {
+		struct model_obj *o = &m.objs[i];
+
+		if (!o->alive ||
+		    mheap_handle_lookup(m.client, o->watch, &id) != -ESTALE)
+			continue;
+		CHECK(!reached[i], "collected reachable object %d", i);
+		/* ids are unique among the objects alive before this */
+		if (on_list(ids, n, o->id)) {
+			CHECK(m.save_all && !o->garbage,
+			      "object %d went to the garbage list", i);
+			o->garbage = true;
+			o->weak_cleared = true;
+			rewatch(i);
+			newly++;
+			continue;
+		}
+		o->alive = false;
+		/* frozen ones die only as their referrers do */
+		newly += o->nrefs && !o->frozen;
+	}
 	for (k = 0; k < n; k++) {
 		for (i = 0; i < m.nobjs; i++)
-			if (m.objs[i].alive && idof[i] == ids[k])
+			if (m.objs[i].alive && m.objs[i].id == ids[k])
 				break;
 		CHECK(i < m.nobjs, "garbage list names an unknown object");
-		if (!m.objs[i].garbage) {
-			CHECK(m.save_all, "garbage without save-all");
-			CHECK(!reached[i], "reachable object %d is garbage", i);
-			m.objs[i].garbage = true;
-			newly++;
-		}
+		CHECK(m.objs[i].garbage, "object %d is garbage, its watch lives",
+		      i);
 	}
 	/*
 	 * Objects of older generations die too when only the garbage held
