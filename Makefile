@@ -127,7 +127,7 @@ htmldocs:
 # programs, for the compat_ioctl path.
 VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl mheap_selftest \
 	mheap_selftest_32 mheap_fault_selftest mheap_stress mheap_limits_selftest \
-	mheap_admin_selftest mheap_inject_selftest)
+	mheap_admin_selftest mheap_race_selftest mheap_inject_selftest)
 vm-progs: $(VM_PROGS)
 
 $(BUILD)/vm/progs/mheapctl: $(TOOL_SRC) $(TOOL_HDR) $(LIB_SRC) $(LIB_HDR)
@@ -145,6 +145,10 @@ $(BUILD)/vm/progs/mheap_selftest_32: tests/selftests/mheap_selftest.c $(LIB_SRC)
 $(BUILD)/vm/progs/mheap_fault_selftest: tests/selftests/mheap_fault_selftest.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
+
+$(BUILD)/vm/progs/mheap_race_selftest: tests/selftests/mheap_race_selftest.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
 
 $(BUILD)/vm/progs/mheap_stress: tests/selftests/mheap_stress.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -249,6 +253,7 @@ check-harness:
 check-kcsan:
 	tests/deps.sh --quiet
 	tests/qemu/run-vm.sh --kernel kcsan --timeout 900
+	tests/qemu/check-harness.sh --kernel kcsan
 
 demo:
 	tests/deps.sh --quiet

@@ -5,6 +5,7 @@
  * core_test.h).
  */
 #include "core_util.h"
+#include "../gc.h"
 
 CORE_TEST(handle_alloc_close)
 {
@@ -27,6 +28,34 @@ CORE_TEST(handle_alloc_close)
 	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)1);
 	CORE_EXPECT_EQ(mheap_handle_lookup(t.client, b, &id), 0);
 	CORE_EXPECT_EQ(t.client->live, 1U);
+	test_client_close(&t);
+}
+
+/*
+ * Undoing an allocation whose handle could not be given out (the ioctl's
+ * result could not be written) leaves no trace: statistics, the
+ * collector's count, the heap's arenas; the handle value is not reused.
+ */
+CORE_TEST(handle_unalloc_leaves_no_trace)
+{
+	struct mheap_stats before;
+	struct test_client t;
+	u32 count[MHEAP_GC_GENS], a, b;
+	unsigned int spares;
+
+	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
+	mheap_gc_get_count(t.heap, count);
+	before = test_stats(t.heap);
+	spares = mheap_heap_spares(t.heap);
+	CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 5000, 3, 9, &a), 0);
+	mheap_handle_unalloc(t.client, a, spares);
+	CORE_EXPECT_TRUE(test_stats_equal(t.heap, &before));
+	CORE_EXPECT_EQ(t.client->live, 0U);
+	CORE_EXPECT_EQ(mheap_handle_close(t.client, a), -ENOENT);
+	mheap_gc_get_count(t.heap, count);
+	CORE_EXPECT_EQ(count[0], 0U);
+	CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 0, 0, &b), 0);
+	CORE_EXPECT_NE(a, b);
 	test_client_close(&t);
 }
 

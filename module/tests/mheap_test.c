@@ -11,6 +11,7 @@
 #include <linux/uaccess.h>
 
 #include "../dev.h"
+#include "../events.h"
 #include "../user.h"
 #include "heap_cases.h"
 #include "object_cases.h"
@@ -70,6 +71,7 @@ static struct kunit_suite mheap_object_suite = {
 
 static struct kunit_case mheap_handle_cases[] = {
 	KUNIT_CASE(handle_alloc_close),
+	KUNIT_CASE(handle_unalloc_leaves_no_trace),
 	KUNIT_CASE(handle_bad_values),
 	KUNIT_CASE(handle_values_never_reused),
 	KUNIT_CASE(handle_dup_and_slots),
@@ -139,15 +141,30 @@ static int race_op(struct race_thread *r)
 	return err;
 }
 
+/*
+ * Whether the mutators really ran at once: how often one wanted the heap
+ * while the other was inside, and on which CPUs (issue 16: on one CPU
+ * without preemption they never did, and nothing said so).
+ */
+static atomic_t race_inside = ATOMIC_INIT(0);
+static atomic_t race_overlaps = ATOMIC_INIT(0);
+static unsigned long race_cpus;
+
 static int race_mutator(void *arg)
 {
 	struct race_thread *r = arg;
 	int i;
 
 	for (i = 0; i < RACE_OPS && !r->err; i++) {
+		if (atomic_inc_return(&race_inside) > 1) {
+			atomic_inc(&race_overlaps);
+			set_bit(raw_smp_processor_id() % BITS_PER_LONG,
+				&race_cpus);
+		}
 		mheap_heap_lock(r->client->heap);
 		r->err = race_op(r);
 		mheap_heap_unlock(r->client->heap);
+		atomic_dec(&race_inside);
 		cond_resched();
 	}
 	r->ops = i;
@@ -209,6 +226,8 @@ static void gc_races_with_mutators(struct kunit *test)
 
 	r = kunit_kcalloc(test, 2, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
+	atomic_set(&race_overlaps, 0);
+	race_cpus = 0;
 	heap = mheap_heap_create(SZ_1M * 16, SZ_1G);
 	KUNIT_ASSERT_NOT_NULL(test, heap);
 	mheap_heap_lock(heap);
@@ -247,6 +266,11 @@ static void gc_races_with_mutators(struct kunit *test)
 	kunit_info(test, "%llu explicit and %llu total collections",
 		   collections, heap->gc.stats[0].collections +
 		   heap->gc.stats[1].collections + heap->gc.stats[2].collections);
+	kunit_info(test, "mutators overlapped %d times, on %d CPU(s)",
+		   atomic_read(&race_overlaps), (int)hweight_long(race_cpus));
+	KUNIT_EXPECT_GT(test, atomic_read(&race_overlaps), 0);
+	KUNIT_EXPECT_GE(test, (int)hweight_long(race_cpus),
+			min_t(int, num_online_cpus(), 2));
 	for (i = 0; i < 2; i++)
 		mheap_client_destroy(clients[i]);
 	/* whatever is left is cycles: a full collection takes it all */
@@ -268,6 +292,10 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_full_collection_heuristic),
 	KUNIT_CASE(gc_freeze_unfreeze),
 	KUNIT_CASE(gc_save_all),
+	KUNIT_CASE(gc_released_garbage_is_old),
+	KUNIT_CASE(gc_save_all_clears_weak),
+	KUNIT_CASE(gc_referrers_skip_frozen),
+	KUNIT_CASE(gc_explicit_collections_keep_schedule),
 	KUNIT_CASE(gc_introspection),
 	KUNIT_CASE_SLOW(gc_million_object_cycle),
 	KUNIT_CASE_SLOW(gc_random_graphs_against_oracle),
@@ -486,7 +514,44 @@ static void ioc_short_caller_and_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(out, &g, sizeof(g)), 0);
 }
 
+/*
+ * Owner numbers of event subscriptions are never reused: once they are
+ * used up, SUBSCRIBE fails, rather than hand one client another's records
+ * (found by a helper's review: 2^32 subscriptions wrapped the counter).
+ */
+static void events_owner_numbers_never_wrap(struct kunit *test)
+{
+	struct mheap_events ev = { .op = MHEAP_EVENTS_SUBSCRIBE, .capacity = 1 };
+	struct mheap_events un = { .op = MHEAP_EVENTS_UNSUBSCRIBE };
+	struct mheap_shared *shared;
+	struct mheap_file *f;
+
+	shared = kunit_kzalloc(test, sizeof(*shared), GFP_KERNEL);
+	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, shared);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	shared->heap = mheap_heap_create(SZ_1M, SZ_1G);
+	KUNIT_ASSERT_NOT_NULL(test, shared->heap);
+	mheap_events_init(shared);
+	f->shared = shared;
+	f->client = mheap_client_create(shared->heap);
+	KUNIT_ASSERT_NOT_NULL(test, f->client);
+	mheap_events_file_init(f);
+	mheap_heap_lock(shared->heap);
+	shared->next_owner = U32_MAX - 1;
+	KUNIT_EXPECT_EQ(test, mheap_events_ioctl(f, &ev), 0);
+	KUNIT_EXPECT_EQ(test, f->client->owner, U32_MAX - 1);
+	KUNIT_EXPECT_EQ(test, mheap_events_ioctl(f, &un), 0);
+	KUNIT_EXPECT_EQ(test, mheap_events_ioctl(f, &ev), -EOVERFLOW);
+	KUNIT_EXPECT_NULL(test, f->events);
+	KUNIT_EXPECT_EQ(test, f->client->owner, 0);
+	mheap_client_destroy(f->client);
+	mheap_heap_unlock(shared->heap);
+	mheap_heap_destroy(shared->heap);
+}
+
 static struct kunit_case mheap_ioctl_cases[] = {
+	KUNIT_CASE(events_owner_numbers_never_wrap),
 	KUNIT_CASE(version_reports_uapi_version),
 	KUNIT_CASE(version_rejects_flags),
 	KUNIT_CASE(ioc_older_caller),

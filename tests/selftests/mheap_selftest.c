@@ -28,6 +28,7 @@
 
 #include "kselftest_harness.h"
 #include "mheap.h"
+#include "overlap.h"
 
 /* The layout is the same for 32-bit and 64-bit callers. */
 #define SIZE_IS(s, n) _Static_assert(sizeof(struct s) == (n), #s)
@@ -1347,6 +1348,7 @@ TEST_F(heap, cycle_survives_refcounting_then_collected)
 TEST_F(heap, automatic_collection)
 {
 	uint32_t t[3] = { 10, 10, 10 }, a, b;
+	struct mheap_gc_stats st;
 	struct mheap_config c;
 	int i, tries;
 
@@ -1361,10 +1363,24 @@ TEST_F(heap, automatic_collection)
 		ASSERT_EQ(0, mheap_release(self->mh, a));
 		ASSERT_EQ(0, mheap_release(self->mh, b));
 	}
-	/* the workqueue collector runs on its own (within 10 s, on a busy VM) */
-	for (tries = 0; tries < 1000 && live(self->mh) > 20; tries++)
+	/*
+	 * The workqueue collector runs on its own (within 10 s, on a busy
+	 * VM). Running beside the loop (on another CPU, or preempting it), a
+	 * collection of generation 0 may find the pair being built alive and
+	 * move it to generation 1, which these few collections never reach:
+	 * at most 2 such objects per collection, and up to threshold 0 dead
+	 * ones not yet collected.
+	 */
+	for (tries = 0; tries < 1000; tries++) {
+		ASSERT_EQ(0, mheap_gc_stats(self->mh, &st));
+		if (st.gen[0].collections &&
+		    live(self->mh) <= t[0] + 2 * st.gen[0].collections)
+			break;
 		usleep(10000);
-	EXPECT_GE(20ULL, live(self->mh));
+	}
+	EXPECT_NE(0, st.gen[0].collections);
+	EXPECT_GE(t[0] + 2 * st.gen[0].collections, live(self->mh));
+	EXPECT_GT(100ULL, live(self->mh));
 }
 
 TEST_F(heap, gc_controls)
@@ -1554,7 +1570,7 @@ TEST_F(heap, batch_stops_at_unwritable_result)
 	/* the op straddling the boundary has its @out on the read-only page */
 	EXPECT_EQ(fit, b.done);
 	EXPECT_EQ(fit, live(self->mh));
-	/* and it never ran (not even to be undone) */
+	/* and it left no trace: run, its result unwritable, undone at once */
 	ASSERT_EQ(0, mheap_heap_stats(self->mh, &s));
 	EXPECT_EQ(fit, s.objects_allocated);
 	for (i = 0; i < fit; i++) {
@@ -1658,6 +1674,7 @@ struct thread_arg {
 	struct mheap *mh;
 	int iterations;
 	int errors;
+	struct overlap *overlap;
 };
 
 static void *mutator(void *p)
@@ -1667,11 +1684,14 @@ static void *mutator(void *p)
 	int i;
 
 	for (i = 0; i < t->iterations; i++) {
+		overlap_enter(t->overlap);
 		if (mheap_alloc(t->mh, 16, 2, i, &a) ||
 		    mheap_alloc(t->mh, 16, 2, i, &b)) {
+			overlap_exit(t->overlap);
 			t->errors++;
 			continue;
 		}
+		overlap_exit(t->overlap);
 		t->errors += !!mheap_set_slot(t->mh, a, 0, b);
 		t->errors += !!mheap_set_slot(t->mh, b, 1, a);
 		t->errors += !!mheap_get_slot(t->mh, a, 0, &c);
@@ -1692,8 +1712,11 @@ TEST_F(heap, threads_share_a_heap)
 	struct mheap_heap_stats s;
 	int i;
 
+	struct overlap ov = { 0 };
+
 	for (i = 0; i < 4; i++) {
-		args[i] = (struct thread_arg){ .mh = self->mh, .iterations = 1500 };
+		args[i] = (struct thread_arg){ .mh = self->mh, .iterations = 1500,
+					       .overlap = &ov };
 		ASSERT_EQ(0, pthread_create(&threads[i], NULL, mutator, &args[i]));
 	}
 	for (i = 0; i < 4; i++) {
@@ -1705,6 +1728,10 @@ TEST_F(heap, threads_share_a_heap)
 	EXPECT_EQ(0ULL, s.objects_live);
 	EXPECT_EQ(0U, s.handles);
 	EXPECT_EQ(4ULL * 1500 * 2, s.objects_allocated);
+	/* the threads really ran at once, on every CPU there is */
+	TH_LOG("threads inside at once: at most %d, on %d CPU(s)", ov.most,
+	       overlap_cpus(&ov));
+	EXPECT_TRUE(overlap_seen(&ov));
 }
 
 /*
@@ -1954,6 +1981,459 @@ TEST_F(heap, client_passed_to_process_killed_mid_batch)
 	close(sv[0]);
 	close(pipefd[0]);
 }
+
+/* ------------------------------------------------------------------------
+ * What a read-only client may do (uapi: "Read-only clients"), row by row
+ */
+
+/* A read-only client of @mh, and one object of each kind it can see. */
+struct ro {
+	struct mheap *rw, *ro;
+	int fd;				/* the read-only client's */
+	uint32_t obj;			/* 16 bytes, 2 slots, slot 0 -> obj */
+	uint32_t mine;			/* the read-only client's handle on obj */
+	uint64_t token;			/* obj, exported by the rw client */
+};
+
+static int ro_open(struct ro *r, struct mheap *rw)
+{
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	r->rw = rw;
+	if (mheap_alloc(rw, 16, 2, 5, &r->obj) ||
+	    mheap_set_slot(rw, r->obj, 0, r->obj) ||
+	    mheap_name_bind(rw, "ro", r->obj, 0) ||
+	    mheap_export(rw, r->obj, &r->token))
+		return -1;
+	fd = mheap_new_client(rw, MHEAP_CLIENT_RDONLY | MHEAP_CLIENT_CLOEXEC);
+	if (fd < 0 || mheap_from_fd(fd, &r->ro))
+		return -1;
+	r->fd = fd;
+	return mheap_name_lookup(r->ro, "ro", &r->mine);
+}
+
+/* Every call that needs write access: EBADF, and nothing changed. */
+static void ro_denied(struct __test_metadata *_metadata, struct ro *r)
+{
+	struct mheap_heap_stats before, after;
+	struct mheap_gc_stats gb, ga;
+	uint32_t th[3] = { 1, 1, 1 }, h;
+	char buf[4] = "abc";
+	struct mheap_gc_ctl g;
+	static const uint32_t gc_ops[] = {
+		MHEAP_GC_COLLECT, MHEAP_GC_ENABLE, MHEAP_GC_DISABLE,
+		MHEAP_GC_FREEZE, MHEAP_GC_UNFREEZE, MHEAP_GC_SET_SAVE_ALL,
+		MHEAP_GC_RELEASE_GARBAGE,
+	};
+	unsigned int i;
+
+	ASSERT_EQ(0, mheap_heap_stats(r->rw, &before));
+	ASSERT_EQ(0, mheap_gc_stats(r->rw, &gb));
+	EXPECT_EQ(-EBADF, mheap_alloc(r->ro, 8, 0, 0, &h));
+	EXPECT_EQ(-EBADF, mheap_set_slot(r->ro, r->mine, 1, r->mine));
+	EXPECT_EQ(-EBADF, mheap_set_slot(r->ro, r->mine, 0, 0));
+	EXPECT_EQ(-EBADF, mheap_write(r->ro, r->mine, 0, buf, 4));
+	EXPECT_EQ(-EBADF, mheap_set_capacity(r->ro, 1 << 20));
+	EXPECT_EQ(-EBADF, mheap_set_threshold(r->ro, th));
+	EXPECT_EQ(-EBADF, mheap_name_bind(r->ro, "other", r->mine, 0));
+	EXPECT_EQ(-EBADF, mheap_name_unbind(r->ro, "ro"));
+	for (i = 0; i < sizeof(gc_ops) / sizeof(gc_ops[0]); i++) {
+		g = (struct mheap_gc_ctl){ .op = gc_ops[i] };
+		EXPECT_EQ(EBADF, xioctl(r->fd, MHEAP_IOC_GC, &g))
+			TH_LOG("gc op %u", gc_ops[i]);
+	}
+	/* write access is refused before anything else is looked at */
+	g = (struct mheap_gc_ctl){ .op = 99, .flags = 1 };
+	EXPECT_EQ(EBADF, xioctl(r->fd, MHEAP_IOC_GC, &g));
+	EXPECT_EQ(-EBADF, mheap_new_client(r->ro, 0));
+	EXPECT_EQ(-EBADF, mheap_new_client(r->ro, MHEAP_CLIENT_CLOEXEC));
+	ASSERT_EQ(0, mheap_heap_stats(r->rw, &after));
+	ASSERT_EQ(0, mheap_gc_stats(r->rw, &ga));
+	after.clients = before.clients;
+	EXPECT_EQ(0, memcmp(&before, &after, sizeof(after)));
+	EXPECT_EQ(0, memcmp(&gb, &ga, sizeof(ga)));
+	ASSERT_EQ(0, mheap_read(r->rw, r->obj, 0, buf, 4));
+	EXPECT_EQ(0, buf[0]);
+}
+
+/* Every call a read-only client may make succeeds. */
+static void ro_allowed(struct __test_metadata *_metadata, struct ro *r)
+{
+	struct mheap_config config;
+	struct mheap_info info;
+	struct mheap_heap_stats hs;
+	struct mheap_gc_stats gs;
+	struct mheap_module_stats ms;
+	struct mheap_event ev;
+	char names[2][MHEAP_NAME_LEN], buf[16];
+	uint32_t h, w, level, total, got[2];
+	uint64_t features, token;
+	struct mheap *sub;
+	int fd;
+
+	EXPECT_EQ(0, mheap_version(r->ro, NULL, &features));
+	EXPECT_EQ(0, mheap_get_config(r->ro, &config));
+	EXPECT_EQ(0, mheap_info(r->ro, r->mine, &info));
+	EXPECT_EQ(5, info.cookie);
+	EXPECT_EQ(0, mheap_gc_stats(r->ro, &gs));
+	EXPECT_EQ(0, mheap_heap_stats(r->ro, &hs));
+	EXPECT_EQ(0, mheap_module_stats(r->ro, &ms));
+	EXPECT_EQ(1, mheap_referents(r->ro, r->mine, got, 2, &total));
+	EXPECT_EQ(0, mheap_release(r->ro, got[0]));
+	EXPECT_EQ(1, mheap_referrers(r->ro, r->mine, got, 2, &total));
+	EXPECT_EQ(0, mheap_release(r->ro, got[0]));
+	EXPECT_EQ(0, mheap_garbage(r->ro, got, 2, &total));
+	EXPECT_EQ(1, mheap_name_list(r->ro, 0, names, 2, &total));
+	EXPECT_EQ(0, mheap_dup(r->ro, r->mine, &h));
+	EXPECT_EQ(0, mheap_dup_weak(r->ro, r->mine, &w));
+	EXPECT_EQ(0, mheap_release(r->ro, w));
+	EXPECT_EQ(0, mheap_get_slot(r->ro, h, 0, &w));
+	EXPECT_EQ(0, mheap_release(r->ro, w));
+	EXPECT_EQ(0, mheap_read(r->ro, h, 0, buf, 16));
+	EXPECT_EQ(0, mheap_export(r->ro, h, &token));
+	EXPECT_EQ(0, mheap_import(r->ro, token, &w));
+	EXPECT_EQ(0, mheap_import(r->ro, r->token, &w));
+	EXPECT_EQ(0, mheap_scope_push(r->ro, &level));
+	EXPECT_EQ(0, mheap_dup(r->ro, h, &w));
+	EXPECT_EQ(0, mheap_scope_escape(r->ro, w, &level));
+	EXPECT_EQ(0, mheap_scope_pop(r->ro, 1, NULL));
+	EXPECT_EQ(0, mheap_release(r->ro, w));
+	EXPECT_EQ(0, mheap_release(r->ro, h));
+	EXPECT_EQ(0, mheap_events_subscribe(r->ro, 4, NULL));
+	EXPECT_EQ(0, mheap_events_read(r->ro, &ev, 1, 0));
+	EXPECT_EQ(0, mheap_events_unsubscribe(r->ro));
+	EXPECT_EQ(0, mheap_get_config(r->ro, &config));
+	/* a read-only client of a read-only client: still read-only */
+	fd = mheap_new_client(r->ro, MHEAP_CLIENT_RDONLY | MHEAP_CLIENT_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mheap_from_fd(fd, &sub));
+	EXPECT_EQ(-EBADF, mheap_alloc(sub, 8, 0, 0, &h));
+	EXPECT_EQ(-EBADF, mheap_new_client(sub, 0));
+	EXPECT_EQ(0, mheap_close(sub));
+}
+
+/* Batches: each operation as its ioctl. */
+static void ro_batch(struct __test_metadata *_metadata, struct ro *r)
+{
+	struct mheap_batch_buf b;
+	char in[4] = "xyz", out[4];
+	uint32_t copy;
+
+	ASSERT_EQ(0, mheap_batch_init(&b, 8));
+	mheap_batch_alloc(&b, 8, 0, 0);
+	mheap_batch_set_slot(&b, r->mine, 1, r->mine);
+	mheap_batch_write(&b, r->mine, 0, in, 4);
+	mheap_batch_read(&b, r->mine, 0, out, 4);
+	mheap_batch_dup(&b, r->mine, 0);
+	ASSERT_EQ(5, mheap_batch_run(r->ro, &b, MHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(-EBADF, mheap_batch_result(&b, 0, NULL));
+	EXPECT_EQ(-EBADF, mheap_batch_result(&b, 1, NULL));
+	EXPECT_EQ(-EBADF, mheap_batch_result(&b, 2, NULL));
+	EXPECT_EQ(0, mheap_batch_result(&b, 3, NULL));
+	EXPECT_EQ(0, out[0]);
+	ASSERT_EQ(0, mheap_batch_result(&b, 4, &copy));
+	EXPECT_EQ(0, mheap_release(r->ro, copy));
+	mheap_batch_free(&b);
+}
+
+/* mmap(): read-only, whatever is asked. */
+static void ro_map(struct __test_metadata *_metadata, struct ro *r)
+{
+	void *addr;
+	char *p;
+
+	EXPECT_EQ(-EACCES, mheap_map(r->ro, page_size(), 1, &addr));
+	ASSERT_EQ(0, mheap_map(r->ro, page_size(), 0, &addr));
+	EXPECT_EQ(-1, mprotect(addr, page_size(), PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(0, mheap_unmap(addr, page_size()));
+	p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+}
+
+/* The whole table, on a read-only client made by NEW_CLIENT. */
+TEST_F(heap, read_only_table)
+{
+	struct ro r;
+
+	ASSERT_EQ(0, ro_open(&r, self->mh));
+	ro_denied(_metadata, &r);
+	ro_allowed(_metadata, &r);
+	ro_batch(_metadata, &r);
+	ro_map(_metadata, &r);
+	EXPECT_EQ(0, mheap_close(r.ro));
+}
+
+/*
+ * issue 16, 2: a read-write client made from a read-only one, then mapped
+ * writable, changed a payload. Every way of deriving a client keeps it
+ * read-only: NEW_CLIENT, dup(), fork(), SCM_RIGHTS.
+ */
+TEST_F(heap, read_only_rights_never_grow)
+{
+	struct mheap *d;
+	struct ro r;
+	uint32_t h;
+	int sv[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, ro_open(&r, self->mh));
+	EXPECT_EQ(-EBADF, mheap_new_client(r.ro, 0));
+	/* dup() */
+	ASSERT_EQ(0, mheap_from_fd(fcntl(r.fd, F_DUPFD_CLOEXEC, 0), &d));
+	EXPECT_EQ(-EBADF, mheap_alloc(d, 8, 0, 0, &h));
+	EXPECT_EQ(0, mheap_close(d));
+	/* fork() */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(mheap_alloc(r.ro, 8, 0, 0, &h) == -EBADF &&
+		      mheap_new_client(r.ro, 0) == -EBADF ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* SCM_RIGHTS */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, send_fd(sv[0], r.fd));
+	ASSERT_EQ(0, mheap_from_fd(recv_fd(sv[1]), &d));
+	EXPECT_EQ(-EBADF, mheap_alloc(d, 8, 0, 0, &h));
+	EXPECT_EQ(-EBADF, mheap_new_client(d, 0));
+	EXPECT_EQ(0, mheap_close(d));
+	close(sv[0]);
+	close(sv[1]);
+	/* open(O_RDONLY): a heap of its own, read-only from the start */
+	d = NULL;
+	{
+		int fd = open("/dev/mheap", O_RDONLY | O_CLOEXEC);
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, mheap_from_fd(fd, &d));
+		EXPECT_EQ(-EBADF, mheap_alloc(d, 8, 0, 0, &h));
+		EXPECT_EQ(-EBADF, mheap_new_client(d, 0));
+		EXPECT_LE(0, mheap_new_client(d, MHEAP_CLIENT_RDONLY |
+					      MHEAP_CLIENT_CLOEXEC));
+		EXPECT_EQ(0, mheap_close(d));
+	}
+	EXPECT_EQ(0, mheap_close(r.ro));
+}
+
+/* ------------------------------------------------------------------------
+ * read() of reclamation events: what the uapi promises, one test each
+ */
+
+/* Free a new object with @cookie, allocated by @mh (subscribed). */
+static int free_one(struct mheap *mh, uint64_t cookie)
+{
+	uint32_t h;
+
+	return mheap_alloc(mh, 0, 0, cookie, &h) ?: mheap_release(mh, h);
+}
+
+/*
+ * issue 16, 3: a read() that fails (EFAULT on a PROT_NONE buffer) leaves
+ * the queue as it was: capacity 2, cookies 1 2 3 freed (3 overflows), the
+ * failed read, 4 freed: ev1 ev2 OVF(2).
+ */
+TEST_F(heap, events_failed_read_changes_nothing)
+{
+	struct mheap_event ev[8];
+	char *none = mmap(NULL, page_size(), PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int flags, i;
+
+	ASSERT_NE(MAP_FAILED, none);
+	ASSERT_EQ(0, mheap_events_subscribe(self->mh, 2, NULL));
+	for (i = 1; i <= 3; i++)
+		ASSERT_EQ(0, free_one(self->mh, i));
+	EXPECT_EQ(-1, read(self->fd, none, 4 * sizeof(ev[0])));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, free_one(self->mh, 4));
+	flags = fcntl(self->fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags | O_NONBLOCK));
+	ASSERT_EQ(3 * sizeof(ev[0]), read(self->fd, ev, sizeof(ev)));
+	EXPECT_EQ(1, ev[0].cookie);
+	EXPECT_EQ(MHEAP_EVENT_REFCOUNT, ev[0].reason);
+	EXPECT_EQ(2, ev[1].cookie);
+	EXPECT_EQ(MHEAP_EVENT_OVERFLOW, ev[2].reason);
+	EXPECT_EQ(2, ev[2].cookie);
+	EXPECT_EQ(-1, read(self->fd, ev, sizeof(ev)));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags));
+	munmap(none, page_size());
+}
+
+/*
+ * A buffer that ends in a hole: EFAULT, nothing consumed, even when the
+ * records that fit before the hole could have been copied; then the same
+ * records, whole, once.
+ */
+TEST_F(heap, events_read_into_a_hole_consumes_nothing)
+{
+	char *edge = edge_page(PROT_READ | PROT_WRITE);
+	struct mheap_event *ev = (struct mheap_event *)(edge + page_size()) - 1;
+	struct mheap_event all[4];
+	int i;
+
+	ASSERT_NE(NULL, edge);
+	ASSERT_EQ(0, mheap_events_subscribe(self->mh, 8, NULL));
+	for (i = 1; i <= 3; i++)
+		ASSERT_EQ(0, free_one(self->mh, i));
+	/* room for 3 records claimed, one fits before the hole */
+	EXPECT_EQ(-1, read(self->fd, ev, 3 * sizeof(*ev)));
+	EXPECT_EQ(EFAULT, errno);
+	/* exactly one record asked for: it fits, it is the first */
+	ASSERT_EQ(sizeof(*ev), read(self->fd, ev, sizeof(*ev)));
+	EXPECT_EQ(1, ev->cookie);
+	ASSERT_EQ(2, drain(self->mh, all, 4));
+	EXPECT_EQ(2, all[0].cookie);
+	EXPECT_EQ(3, all[1].cookie);
+	munmap(edge, page_size());
+}
+
+/* A read() interrupted while it waits consumes nothing: EINTR. */
+TEST_F(heap, events_interrupted_read_consumes_nothing)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval t = { .it_value = { .tv_usec = 100000 } };
+	struct mheap_event ev;
+
+	ASSERT_EQ(0, mheap_events_subscribe(self->mh, 2, NULL));
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &t, NULL));
+	EXPECT_EQ(-1, read(self->fd, &ev, sizeof(ev)));
+	EXPECT_EQ(EINTR, errno);
+	ASSERT_EQ(0, free_one(self->mh, 9));
+	ASSERT_EQ(1, drain(self->mh, &ev, 1));
+	EXPECT_EQ(9, ev.cookie);
+	signal(SIGALRM, SIG_DFL);
+}
+
+/* ------------------------------------------------------------------------
+ * The collector against CPython's own test suite (issue 16, 4)
+ */
+
+/* A self-cycle whose only handle is closed: garbage for the collector. */
+static int dead_self_cycle(struct mheap *mh, uint32_t *weak)
+{
+	uint32_t x;
+
+	return mheap_alloc(mh, 0, 1, 0, &x) ?: mheap_set_slot(mh, x, 0, x) ?:
+	       (weak ? mheap_dup_weak(mh, x, weak) : 0) ?: mheap_release(mh, x);
+}
+
+static uint64_t collect(struct mheap *mh, unsigned int gen)
+{
+	uint64_t n = ~0ULL;
+
+	return mheap_collect(mh, gen, &n) ? ~0ULL : n;
+}
+
+/* a: get_referrers() does not see the permanent generation. */
+TEST_F(heap, gc_referrers_skip_frozen)
+{
+	uint32_t x, p, total = 99;
+
+	ASSERT_EQ(0, mheap_gc_enable(self->mh, 0));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 0, 0, &x));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 1, 0, &p));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, p, 0, x));
+	ASSERT_EQ(0, mheap_gc_freeze(self->mh));
+	EXPECT_EQ(0, mheap_referrers(self->mh, x, NULL, 0, &total));
+	EXPECT_EQ(0, total);
+	ASSERT_EQ(0, mheap_gc_unfreeze(self->mh));
+	EXPECT_EQ(0, mheap_referrers(self->mh, x, NULL, 0, &total));
+	EXPECT_EQ(1, total);
+}
+
+/* b, c: save-all counts as collected, and clears weak handles. */
+TEST_F(heap, gc_save_all_as_cpython)
+{
+	struct mheap_gc_stats before, after;
+	struct mheap_info info;
+	uint32_t w;
+
+	ASSERT_EQ(0, mheap_gc_enable(self->mh, 0));
+	ASSERT_EQ(0, dead_self_cycle(self->mh, &w));
+	ASSERT_EQ(0, mheap_gc_set_save_all(self->mh, 1));
+	ASSERT_EQ(0, mheap_gc_stats(self->mh, &before));
+	EXPECT_EQ(1, collect(self->mh, 2));
+	ASSERT_EQ(0, mheap_gc_stats(self->mh, &after));
+	EXPECT_EQ(before.gen[2].collected + 1, after.gen[2].collected);
+	EXPECT_EQ(before.gen[2].uncollectable, after.gen[2].uncollectable);
+	EXPECT_EQ(1, after.garbage);
+	EXPECT_EQ(-ESTALE, mheap_info(self->mh, w, &info));
+	EXPECT_EQ(0, mheap_release(self->mh, w));
+	EXPECT_EQ(1, live(self->mh));
+}
+
+/* d: released garbage is in the oldest generation: 0, 0, then 1. */
+TEST_F(heap, gc_released_garbage_is_old)
+{
+	uint64_t released;
+
+	ASSERT_EQ(0, mheap_gc_enable(self->mh, 0));
+	ASSERT_EQ(0, dead_self_cycle(self->mh, NULL));
+	ASSERT_EQ(0, mheap_gc_set_save_all(self->mh, 1));
+	EXPECT_EQ(1, collect(self->mh, 2));
+	ASSERT_EQ(0, mheap_gc_set_save_all(self->mh, 0));
+	ASSERT_EQ(0, mheap_gc_release_garbage(self->mh, &released));
+	EXPECT_EQ(1, released);
+	EXPECT_EQ(0, collect(self->mh, 0));
+	EXPECT_EQ(0, collect(self->mh, 1));
+	EXPECT_EQ(1, collect(self->mh, 2));
+	EXPECT_EQ(0, live(self->mh));
+}
+
+/*
+ * e: explicit and automatic collections mixed: thresholds 100, 3, 3, and
+ * 5,000 times a self-cycle, collect(0), close. The dead cycles that
+ * survived into generation 1 are collected on the automatic schedule;
+ * they do not pile up (in CPython they do).
+ */
+TEST_F(heap, gc_explicit_collections_keep_schedule)
+{
+	static const uint32_t th[3] = { 100, 3, 3 };
+	struct mheap_gc_stats st;
+	uint64_t most = 0, n;
+	uint32_t x;
+	int i;
+
+	ASSERT_EQ(0, mheap_set_threshold(self->mh, th));
+	ASSERT_EQ(0, mheap_gc_enable(self->mh, 1));
+	for (i = 0; i < 5000; i++) {
+		ASSERT_EQ(0, mheap_alloc(self->mh, 0, 1, 0, &x));
+		ASSERT_EQ(0, mheap_set_slot(self->mh, x, 0, x));
+		ASSERT_NE(~0ULL, collect(self->mh, 0));
+		ASSERT_EQ(0, mheap_release(self->mh, x));
+		n = live(self->mh);
+		most = n > most ? n : most;
+	}
+	/* the work item runs soon after it is queued */
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, mheap_gc_stats(self->mh, &st));
+		if (st.count[1] <= th[1] && st.count[2] <= th[2])
+			break;
+		usleep(10000);
+	}
+	TH_LOG("at most %llu objects alive at once; %llu collections of 1, %llu of 2",
+	       (unsigned long long)most,
+	       (unsigned long long)st.gen[1].collections,
+	       (unsigned long long)st.gen[2].collections);
+	EXPECT_LE(st.count[1], th[1]);
+	EXPECT_NE(0, st.gen[1].collections);
+	EXPECT_NE(0, st.gen[2].collections);
+	/*
+	 * Left: the cycles since the last collection of generation 1, and
+	 * those that one found alive (the work item runs beside the loop)
+	 * and moved to generation 2, at most one per collection of 1 since
+	 * the last of 2.
+	 */
+	EXPECT_LE(live(self->mh), (uint64_t)th[1] + 1 + th[2] + 1 + 1);
+	/* the work item may lag behind: bounded all the same */
+	EXPECT_LT(most, 500);
+}
+
 
 /* Open files hold the module: rmmod is refused while any is open. */
 static long module_refcnt(void)

@@ -45,6 +45,7 @@
 
 #include "kselftest_harness.h"
 #include "mheap.h"
+#include "overlap.h"
 
 #define PROCS		3
 #define THREADS		3
@@ -110,6 +111,7 @@ static struct {
 	char *edge;		/* a writable page followed by an unmapped one */
 	char *unmapped;
 	char *map;		/* the payload mapping, MAP_LEN bytes, or NULL */
+	struct overlap overlap;	/* this worker's threads' calls at once */
 } w;
 
 #define MAP_LEN		(256ULL << 20)
@@ -132,6 +134,7 @@ static void on_bus(int sig)
 static unsigned long long run_seed;
 
 static struct shared {
+	struct overlap overlap;	/* each worker's, folded (overlap_fold()) */
 	unsigned long long calls;
 	unsigned int ntokens;
 	uint64_t tokens[TOKENS];
@@ -547,8 +550,11 @@ call:
 	t->calls++;
 	__atomic_fetch_add(&sh->calls, 1, __ATOMIC_RELAXED);
 	memcpy(before, a.bytes, sizeof(before));
+	overlap_enter(&w.overlap);
 	ret = ioctl(w.fd, cmd, arg);
 	err = ret ? errno : 0;
+	overlap_exit(&w.overlap);
+	overlap_fold(&sh->overlap, &w.overlap);
 	if (ret && ret != -1)
 		fail(t, "ioctl %#llx returned %lld", cmd, ret);
 	if (unknown) {
@@ -775,6 +781,10 @@ TEST(random_ioctls)
 		       sh->ntokens, imported,
 		       (unsigned long long)hs.objects_live,
 		       (unsigned long long)hs.exported, seed);
+	/* the workers' calls really ran at once, on every CPU there is */
+	ksft_print_msg("stress: calls under way at once: at most %d, on %d CPU(s)\n",
+		       sh->overlap.most, overlap_cpus(&sh->overlap));
+	EXPECT_TRUE(overlap_seen(&sh->overlap));
 	/* the last close frees the heap and what its tokens held */
 	ASSERT_EQ(0, mheap_close(mh));
 	ASSERT_EQ(0, mheap_open("/dev/mheap", &probe));
