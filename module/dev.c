@@ -302,6 +302,8 @@ out:
 
 static int op_rw(struct mheap_file *f, const struct mheap_op *op)
 {
+	if (op_writes(op) && !f->writable)
+		return -EBADF;
 	if (op->flags)
 		return -EINVAL;
 	return do_rw(f, op->handle, op->arg0, op->arg1, op->arg2,
@@ -711,6 +713,7 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
 			   long *ret)
 {
 	struct mheap *heap = f->shared->heap;
+	unsigned int faults = 0;
 	bool locked = false;
 	u32 i = 0;
 	int err;
@@ -736,13 +739,14 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
 			err = batch_run_locked(f, &uops[i], op, &locked);
 		}
 		if (err == -EAGAIN) {
-			if (fault_in_safe_writeable((const char __user *)&uops[i],
+			if (++faults > MHEAP_FAULT_RETRIES ||
+			    fault_in_safe_writeable((const char __user *)&uops[i],
 						    sizeof(*uops))) {
 				*ret = -EFAULT;
 				break;
 			}
 			if (signal_pending(current)) {
-				*ret = -EINTR;
+				*ret = -ERESTARTSYS;
 				break;
 			}
 			continue;
@@ -1257,8 +1261,10 @@ static long ioc_run(const struct mheap_ioc_desc *desc,
  * Context: process context; heap lock not held.
  * Return: the handler's result; -EINVAL for a size below @desc's first
  * published one; -E2BIG for unknown nonzero fields; -EBADF when the call
- * needs write access and the client is read-only; -EFAULT; -EINTR when a
- * signal arrived while the result was faulted in (nothing changed).
+ * needs write access and the client is read-only; -EFAULT (also when the
+ * result still cannot be written after MHEAP_FAULT_RETRIES tries);
+ * -ERESTARTSYS when a signal arrived while the result was faulted in
+ * (nothing changed).
  */
 VISIBLE_IF_KUNIT
 long mheap_ioc_call(const struct mheap_ioc_desc *desc,
@@ -1268,6 +1274,7 @@ long mheap_ioc_call(const struct mheap_ioc_desc *desc,
 	size_t usize = _IOC_SIZE(cmd), ksize = _IOC_SIZE(desc->cmd);
 	size_t osize = _IOC_DIR(cmd) & _IOC_READ ? min(usize, ksize) : 0;
 	union mheap_ioc_arg in, karg;
+	unsigned int faults;
 	long ret;
 
 	if (WARN_ON_ONCE(ksize > sizeof(karg)))
@@ -1282,16 +1289,18 @@ long mheap_ioc_call(const struct mheap_ioc_desc *desc,
 	/* a call that cannot be undone: make sure its result can be written */
 	if (osize && !ioc_undoable(desc, &in) && copy_to_user(uarg, &in, osize))
 		return -EFAULT;
-	for (;;) {
+	for (faults = 0;; faults++) {
 		/* a retry sees the argument as first read, not as half written */
 		memcpy(&karg, &in, ksize);
 		ret = ioc_run(desc, ctx, &karg, uarg, osize);
-		if (ret != -EFAULT || !ctx->fault_len)
+		if (ret != -EFAULT || !ctx->fault_len ||
+		    faults == MHEAP_FAULT_RETRIES)
 			break;
 		if (fault_in_safe_writeable(ctx->fault_addr, ctx->fault_len))
 			break;
+		/* nothing changed: restart the call after the handler */
 		if (signal_pending(current)) {
-			ret = -EINTR;
+			ret = -ERESTARTSYS;
 			break;
 		}
 		cond_resched();

@@ -22,6 +22,7 @@
  *
  * Locking: heap->lock for the queues, the subscriber list and every read.
  */
+#include <kunit/visibility.h>
 #include <linux/fs.h>
 #include <linux/mheap.h>
 #include <linux/overflow.h>
@@ -124,6 +125,7 @@ void mheap_events_init(struct mheap_shared *shared)
 	shared->heap->reclaim = events_reclaim;
 	shared->heap->reclaim_data = shared;
 }
+EXPORT_SYMBOL_IF_KUNIT(mheap_events_init);
 
 /**
  * mheap_events_file_init() - set up a new client's side
@@ -135,6 +137,7 @@ void mheap_events_file_init(struct mheap_file *f)
 {
 	init_waitqueue_head(&f->wait);
 }
+EXPORT_SYMBOL_IF_KUNIT(mheap_events_file_init);
 
 /* Subscribe @f; heap->lock held. */
 static long subscribe(struct mheap_file *f, struct mheap_events *ev)
@@ -148,6 +151,9 @@ static long subscribe(struct mheap_file *f, struct mheap_events *ev)
 		return -EINVAL;
 	if (f->events)
 		return -EBUSY;
+	/* owner numbers are never reused: one would get another's records */
+	if (shared->next_owner == U32_MAX)
+		return -EOVERFLOW;
 	q = kvzalloc(struct_size(q, ring, capacity + 1), SYS_GFP);
 	if (!q)
 		return -ENOMEM;
@@ -207,6 +213,7 @@ long mheap_events_ioctl(struct mheap_file *f, void *arg)
 		return -EINVAL;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(mheap_events_ioctl);
 
 /**
  * mheap_events_undo_subscribe() - undo a SUBSCRIBE of mheap_events_ioctl()
@@ -288,7 +295,7 @@ ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 {
 	struct mheap *heap = f->shared->heap;
 	size_t max = len / sizeof(struct mheap_event);
-	unsigned int seq;
+	unsigned int seq, faults = 0;
 	size_t need;
 	long n;
 
@@ -303,7 +310,8 @@ ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 		if (n > 0)
 			return n * sizeof(struct mheap_event);
 		if (n == -EFAULT) {
-			if (fault_in_safe_writeable(buf, need))
+			if (++faults > MHEAP_FAULT_RETRIES ||
+			    fault_in_safe_writeable(buf, need))
 				return -EFAULT;
 			if (signal_pending(current))
 				return -ERESTARTSYS;

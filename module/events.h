@@ -12,6 +12,15 @@
 #include <linux/poll.h>
 #include <linux/wait.h>
 
+/*
+ * How many times a call whose result could not be written with page faults
+ * disabled faults the memory in and tries again before giving up with
+ * EFAULT. One retry is the rule; a page that keeps going away (or a pointer
+ * whose fault-in succeeds while the copy cannot, as with a wrong memory
+ * tag) must not loop for ever.
+ */
+#define MHEAP_FAULT_RETRIES	16
+
 struct dentry;
 struct mheap;
 struct mheap_client;
@@ -28,7 +37,7 @@ struct mheap_event_queue;
  * @subscribers: clients subscribed to reclamation events, by their
  *	queues' @link. L: heap->lock
  * @next_owner: the owner number the next subscription gets (never 0, never
- *	reused). L: heap->lock
+ *	reused: SUBSCRIBE fails once it reaches U32_MAX). L: heap->lock
  * @map_inode: an inode of the heap's own, for the payload mapping (map.c).
  * @mapping: @map_inode's address space: every client file's f_mapping, so
  *	that an arena's pages can be zapped from every mapping of the heap.

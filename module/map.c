@@ -152,8 +152,10 @@ int mheap_map_mmap(struct mheap_file *f, struct vm_area_struct *vma)
 	vma->vm_ops = &map_vm_ops;
 	vma->vm_private_data = f->shared;
 	/* guard mode: payload guards are the user's to overwrite from now */
-	mheap_heap_lock(f->shared->heap);
-	f->shared->heap->mapped = true;
-	mheap_heap_unlock(f->shared->heap);
+	if (vma->vm_flags & VM_MAYWRITE) {
+		mheap_heap_lock(f->shared->heap);
+		f->shared->heap->mapped = true;
+		mheap_heap_unlock(f->shared->heap);
+	}
 	return 0;
 }

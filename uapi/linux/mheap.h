@@ -117,11 +117,15 @@
  * token, scope, subscription or client exists for other threads only once
  * its value is in the caller's memory. If the result cannot be written,
  * the call is undone before anyone could see it, the memory is faulted
- * in, and the call runs again; EFAULT when it cannot be faulted in. A few
- * calls cannot be undone (GC, SCOPE POP, NAME BIND and UNBIND, EVENTS
+ * in, and the call runs again; EFAULT when it cannot be faulted in (or
+ * still cannot be written after a few tries). Handle values an undone
+ * call took are never given out (values are never reused). A few calls
+ * cannot be undone (GC, SCOPE POP, NAME BIND and UNBIND, EVENTS
  * UNSUBSCRIBE): they write their argument back before they run, so that
- * they take effect and still fail with EFAULT only if another thread
- * unmaps or write-protects the argument while they run.
+ * they take effect and still fail with EFAULT only if the argument stops
+ * being writable while they run: another thread unmaps or write-protects
+ * it, or it lies in the payload mapping, in the payload of an object the
+ * call itself frees.
  *
  * Limits: payload up to MHEAP_MAX_SIZE bytes, up to MHEAP_MAX_REFS slots,
  * up to MHEAP_MAX_HANDLES handles open per client (EMFILE beyond), up to
@@ -588,9 +592,11 @@ enum mheap_op_code {
  * written as it runs: a handle it creates is seen by no one before its
  * result is written (if that cannot be done at once, the operation is
  * undone, the result faulted in, and the operation run again). Only if
- * another thread unmaps or write-protects the array while the batch runs
- * can one CLOSE, SET_SLOT or WRITE take effect without its result written;
- * the batch stops there, with EFAULT when it is the first.
+ * the array stops being writable while the batch runs (another thread
+ * unmaps or write-protects it, or it lies in the payload mapping, in a
+ * payload an operation frees) can one CLOSE, SET_SLOT or WRITE take effect
+ * without its result written; the batch stops there, with EFAULT when it
+ * is the first.
  */
 struct mheap_batch {
 	__u64 ops;
@@ -759,7 +765,7 @@ struct mheap_names {
  * counted in one MHEAP_EVENT_OVERFLOW record in their place, never
  * dropped silently. What read() guarantees: records come in the order the
  * events happened, each exactly once; a queue of capacity n holds at most
- * n records, an overflow record included; a read() that fails (EFAULT,
+ * n event records and one overflow record; a read() that fails (EFAULT,
  * EINTR, EAGAIN, EINVAL) consumes nothing and changes nothing, and a
  * read() that succeeds consumes exactly the records it returned; an
  * overflow record counts each lost event once, and the losses that follow
@@ -768,7 +774,9 @@ struct mheap_names {
  * alive when the heap is destroyed are not reported either.
  *
  * Errors: SUBSCRIBE: EBUSY when subscribed already, EINVAL for a
- * capacity above MHEAP_EVENTS_MAX, ENOMEM. UNSUBSCRIBE: ENOENT when not
+ * capacity above MHEAP_EVENTS_MAX, ENOMEM, EOVERFLOW once the heap has
+ * had 2^32 - 2 subscriptions (each gets a number of its own, never
+ * reused). UNSUBSCRIBE: ENOENT when not
  * subscribed.
  */
 struct mheap_events {
