@@ -21,7 +21,7 @@
 #include <linux/uidgid.h>
 
 #include "debugfs.h"
-#include "events.h"
+#include "device.h"
 #include "gc.h"
 #include "names.h"
 #include "user.h"

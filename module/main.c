@@ -14,7 +14,7 @@
 #include <linux/workqueue.h>
 
 #include "debugfs.h"
-#include "dev.h"
+#include "device.h"
 #include "gc.h"
 #include "heap.h"
 #include "user.h"

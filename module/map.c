@@ -16,8 +16,10 @@
  *
  * Locking: a fault takes the heap lock inside the mmap lock; the zap takes
  * the address space's i_mmap lock inside the heap lock. Nothing takes the
- * heap lock inside either of those, and no ioctl touches user memory with
- * the heap lock held, so a user buffer inside the mapping cannot deadlock.
+ * heap lock inside either of those, and no call takes a page fault with
+ * the heap lock held (results are written under it with page faults
+ * disabled, device.h), so a user buffer inside the mapping cannot
+ * deadlock.
  */
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -27,7 +29,7 @@
 #include <linux/pfn_t.h>
 #include <linux/pseudo_fs.h>
 
-#include "events.h"
+#include "map.h"
 #include "heap.h"
 
 static_assert(MHEAP_PAGE_SIZE == PAGE_SIZE);

@@ -8,7 +8,7 @@
 #include <linux/device.h>
 #include <linux/sysfs.h>
 
-#include "dev.h"
+#include "device.h"
 #include "heap.h"
 #include "user.h"
 

@@ -10,7 +10,7 @@
 #include <linux/mheap.h>
 #include <linux/uaccess.h>
 
-#include "../dev.h"
+#include "../ioctl.h"
 #include "../events.h"
 #include "../user.h"
 #include "heap_cases.h"

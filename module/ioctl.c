@@ -1,51 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/mheap: the misc device, its file operations and ioctl dispatch.
+ * The ioctls of a client: the table, the dispatcher and one handler each.
  *
- * Each open() creates a private heap and its first client (a handle
- * table). MHEAP_IOC_NEW_CLIENT adds clients of the same heap as anonymous
- * files; the heap is destroyed when its last client's file is released.
- *
- * Every ioctl goes through mheap_ioctl(), which checks the encoding against
- * a table, copies the argument in with copy_struct_from_user() (older and
- * newer callers alike), runs the handler on a kernel copy and copies the
- * result out. Handlers validate every field before changing anything; the
- * few that move user buffers (READ, WRITE, REFS, BATCH) do so only while
- * not holding the heap's lock, through bounce buffers.
+ * Every ioctl goes through mheap_ioc_call(), which checks the encoding
+ * against the table, copies the argument in with copy_struct_from_user()
+ * (older and newer callers alike), checks write access (uapi: "Read-only
+ * clients"), runs the handler on a kernel copy and copies the result out.
+ * Handlers validate every field before changing anything. A handler
+ * marked MHEAP_IOC_LOCKED runs under the heap lock, and its result is
+ * written under the same hold with page faults disabled; when that fails,
+ * the handler's work is undone under the lock and the call runs again
+ * once the result is faulted in: nothing a call creates is seen before its
+ * result (uapi). The operations that a batch shares with the
+ * single-operation ioctls are in batch.c.
  */
 #include <kunit/visibility.h>
-#include <linux/anon_inodes.h>
-#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/miscdevice.h>
-#include <linux/module.h>
 #include <linux/nospec.h>
+#include <linux/pagemap.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/pagemap.h>
 #include <linux/uaccess.h>
 #include <linux/mheap.h>
 
-#include "debugfs.h"
-#include "dev.h"
+#include "batch.h"
+#include "device.h"
 #include "events.h"
 #include "gc.h"
 #include "handle.h"
+#include "ioctl.h"
 #include "names.h"
-#include "user.h"
 
 /* Optional features this build supports; see struct mheap_version. */
 #define MHEAP_FEATURES	(MHEAP_FEATURE_BATCH | MHEAP_FEATURE_CLIENTS | \
 			 MHEAP_FEATURE_WEAK | MHEAP_FEATURE_SCOPES | \
 			 MHEAP_FEATURE_NAMES | MHEAP_FEATURE_EVENTS | \
 			 MHEAP_FEATURE_MMAP)
-
-/* Payload copies up to this size use the stack, not a kvmalloc() buffer. */
-#define RW_STACK_BYTES	128
-
-static size_t mheap_capacity;
-static size_t mheap_capacity_max;
 
 static_assert(MHEAP_MAX_SIZE == MHEAP_OBJECT_MAX_SIZE);
 static_assert(MHEAP_MAX_REFS == MHEAP_OBJECT_MAX_REFS);
@@ -162,154 +153,6 @@ static bool undo_config(struct mheap_ioc_ctx *ctx, void *arg)
 	return true;
 }
 
-static bool op_writes(const struct mheap_op *op)
-{
-	return op->op == MHEAP_OP_ALLOC || op->op == MHEAP_OP_SET_SLOT ||
-	       op->op == MHEAP_OP_WRITE;
-}
-
-static bool op_is_rw(const struct mheap_op *op)
-{
-	return op->op == MHEAP_OP_READ || op->op == MHEAP_OP_WRITE;
-}
-
-/* Whether a successful @op gave out a handle (in its @out) */
-static bool op_creates(const struct mheap_op *op)
-{
-	return op->op == MHEAP_OP_ALLOC || op->op == MHEAP_OP_DUP ||
-	       op->op == MHEAP_OP_GET_SLOT;
-}
-
-/*
- * One operation of a batch, or of a single-operation ioctl (which builds an
- * operation from its argument), but READ and WRITE: validated, then run
- * with the heap's lock held. Nothing changes on error.
- */
-static int op_locked(struct mheap_file *f, const struct mheap_op *op, u32 *out)
-{
-	struct mheap_client *c = f->client;
-	u64 index = min_t(u64, op->arg0, MHEAP_MAX_REFS);	/* too large */
-
-	if (op_writes(op) && !f->writable)
-		return -EBADF;
-	switch (op->op) {
-	case MHEAP_OP_ALLOC:
-		if (op->flags || op->handle || op->arg0 > MHEAP_MAX_SIZE ||
-		    op->arg1 > MHEAP_MAX_REFS)
-			return -EINVAL;
-		return mheap_handle_alloc(c, op->arg0, op->arg1, op->arg2, out);
-	case MHEAP_OP_DUP:
-		if (op->flags & ~MHEAP_DUP_WEAK || op->arg0 || op->arg1 || op->arg2)
-			return -EINVAL;
-		if (op->flags & MHEAP_DUP_WEAK)
-			return mheap_handle_dup_weak(c, op->handle, out);
-		return mheap_handle_dup(c, op->handle, out);
-	case MHEAP_OP_CLOSE:
-		if (op->flags || op->arg0 || op->arg1 || op->arg2)
-			return -EINVAL;
-		return mheap_handle_close(c, op->handle);
-	case MHEAP_OP_SET_SLOT:
-		if (op->flags || op->arg2)
-			return -EINVAL;
-		if (op->arg1 > U32_MAX)
-			return -ENOENT;
-		return mheap_handle_set_slot(c, op->handle, index, op->arg1);
-	case MHEAP_OP_GET_SLOT:
-		if (op->flags || op->arg1 || op->arg2)
-			return -EINVAL;
-		return mheap_handle_get_slot(c, op->handle, index, out);
-	}
-	return -EINVAL;
-}
-
-/*
- * Undo a successful @op that created handle @out, under the same hold of
- * the heap lock that ran it: nobody can have seen the handle. @spares is
- * mheap_heap_spares() from before the operation.
- */
-static void op_undo(struct mheap_file *f, const struct mheap_op *op, u32 out,
-		    unsigned int spares)
-{
-	if (!out)
-		return;		/* GET_SLOT of an empty slot */
-	if (op->op == MHEAP_OP_ALLOC)
-		mheap_handle_unalloc(f->client, out, spares);
-	else
-		WARN_ON_ONCE(mheap_handle_close(f->client, out));
-}
-
-/* The payload of @handle, when [@off, @off + @len) lies inside it. */
-static int payload_range(struct mheap_file *f, u32 handle, u64 off, u64 len,
-			 u8 **payload)
-{
-	struct mheap *heap = f->shared->heap;
-	struct mheap_object *obj;
-	u32 id;
-	int err;
-
-	err = mheap_handle_lookup(f->client, handle, &id);
-	if (err)
-		return err;
-	obj = mheap_object_ptr(heap, id);
-	if (off > obj->size || len > obj->size - off)
-		return -EINVAL;
-	*payload = mheap_object_payload(heap, obj);
-	if (*payload)
-		*payload += off;
-	return 0;
-}
-
-/*
- * READ and WRITE. User memory is touched only outside the heap's lock
- * (a fault there may take any lock), through a bounce buffer; so a write
- * is all or nothing.
- */
-static int do_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
-		 bool write)
-{
-	struct mheap *heap = f->shared->heap;
-	void __user *uptr = u64_to_user_ptr(ubuf);
-	u8 stack[RW_STACK_BYTES], *buf = stack, *payload;
-	int err;
-
-	if (write && !f->writable)
-		return -EBADF;
-	if (len > MHEAP_MAX_SIZE || off > MHEAP_MAX_SIZE)
-		return -EINVAL;
-	if (len > sizeof(stack)) {
-		buf = kvmalloc(len, SYS_GFP);
-		if (!buf)
-			return -ENOMEM;
-	}
-	if (write && copy_from_user(buf, uptr, len)) {
-		err = -EFAULT;
-		goto out;
-	}
-	mheap_heap_lock(heap);
-	err = payload_range(f, handle, off, len, &payload);
-	if (!err && len && write)
-		memcpy(payload, buf, len);
-	else if (!err && len)
-		memcpy(buf, payload, len);
-	mheap_heap_unlock(heap);
-	if (!err && !write && copy_to_user(uptr, buf, len))
-		err = -EFAULT;
-out:
-	if (buf != stack)
-		kvfree(buf);
-	return err;
-}
-
-static int op_rw(struct mheap_file *f, const struct mheap_op *op)
-{
-	if (op_writes(op) && !f->writable)
-		return -EBADF;
-	if (op->flags)
-		return -EINVAL;
-	return do_rw(f, op->handle, op->arg0, op->arg1, op->arg2,
-		     op->op == MHEAP_OP_WRITE);
-}
-
 static long ioc_alloc(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_alloc *a = arg;
@@ -319,15 +162,15 @@ static long ioc_alloc(struct mheap_ioc_ctx *ctx, void *arg)
 	if (a->flags || a->reserved)
 		return -EINVAL;
 	ctx->spares = mheap_heap_spares(heap_of(ctx));
-	return op_locked(ctx->file, &op, &a->handle);
+	return mheap_op_run(ctx->file, &op, &a->handle);
 }
 
 static bool undo_alloc(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
 
-	op_undo(ctx->file, &op, ((struct mheap_alloc *)arg)->handle,
-		ctx->spares);
+	mheap_op_undo(ctx->file, &op, ((struct mheap_alloc *)arg)->handle,
+		      ctx->spares);
 	return true;
 }
 
@@ -339,14 +182,14 @@ static long ioc_dup(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (d->reserved)
 		return -EINVAL;
-	return op_locked(ctx->file, &op, &d->copy);
+	return mheap_op_run(ctx->file, &op, &d->copy);
 }
 
 static bool undo_dup(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_op op = { .op = MHEAP_OP_DUP };
 
-	op_undo(ctx->file, &op, ((struct mheap_dup *)arg)->copy, 0);
+	mheap_op_undo(ctx->file, &op, ((struct mheap_dup *)arg)->copy, 0);
 	return true;
 }
 
@@ -357,7 +200,7 @@ static long ioc_close(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (c->flags)
 		return -EINVAL;
-	return op_locked(ctx->file, &op, NULL);
+	return mheap_op_run(ctx->file, &op, NULL);
 }
 
 static long ioc_set_slot(struct mheap_ioc_ctx *ctx, void *arg)
@@ -368,7 +211,7 @@ static long ioc_set_slot(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (s->flags || s->reserved)
 		return -EINVAL;
-	return op_locked(ctx->file, &op, NULL);
+	return mheap_op_run(ctx->file, &op, NULL);
 }
 
 static long ioc_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
@@ -379,14 +222,14 @@ static long ioc_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (s->flags || s->reserved || s->target)
 		return -EINVAL;
-	return op_locked(ctx->file, &op, &s->target);
+	return mheap_op_run(ctx->file, &op, &s->target);
 }
 
 static bool undo_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_op op = { .op = MHEAP_OP_GET_SLOT };
 
-	op_undo(ctx->file, &op, ((struct mheap_slot *)arg)->target, 0);
+	mheap_op_undo(ctx->file, &op, ((struct mheap_slot *)arg)->target, 0);
 	return true;
 }
 
@@ -396,7 +239,7 @@ static long ioc_read(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (rw->flags)
 		return -EINVAL;
-	return do_rw(ctx->file, rw->handle, rw->offset, rw->len, rw->buf, false);
+	return mheap_op_rw(ctx->file, rw->handle, rw->offset, rw->len, rw->buf, false);
 }
 
 static long ioc_write(struct mheap_ioc_ctx *ctx, void *arg)
@@ -405,7 +248,7 @@ static long ioc_write(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (rw->flags)
 		return -EINVAL;
-	return do_rw(ctx->file, rw->handle, rw->offset, rw->len, rw->buf, true);
+	return mheap_op_rw(ctx->file, rw->handle, rw->offset, rw->len, rw->buf, true);
 }
 
 static long ioc_info(struct mheap_ioc_ctx *ctx, void *arg)
@@ -546,6 +389,7 @@ static long ioc_module_stats(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_module_stats *s = arg;
 	struct mheap_global_stats g;
+	size_t capacity, capacity_max;
 
 	if (s->flags)
 		return -EINVAL;
@@ -553,8 +397,9 @@ static long ioc_module_stats(struct mheap_ioc_ctx *ctx, void *arg)
 	memset(s, 0, sizeof(*s));
 	s->heaps = g.heaps;
 	s->arena_bytes = g.reserved;
-	s->capacity = mheap_capacity;
-	s->capacity_max = mheap_capacity_max;
+	mheap_device_capacity(&capacity, &capacity_max);
+	s->capacity = capacity;
+	s->capacity_max = capacity_max;
 	return 0;
 }
 
@@ -633,249 +478,6 @@ static bool undo_refs(struct mheap_ioc_ctx *ctx, void *arg)
 	return true;
 }
 
-/* Operations read and run at a time by a batch (on the stack) */
-#define BATCH_CHUNK	16
-
-/*
- * Write the result and output of @op to @uop, page faults disabled: the
- * heap lock may be held.
- */
-static int put_result_nofault(struct mheap_op __user *uop,
-			      const struct mheap_op *op)
-{
-	if (copy_to_user_nofault(&uop->result, &op->result, sizeof(op->result)) ||
-	    copy_to_user_nofault(&uop->out, &op->out, sizeof(op->out)))
-		return -EFAULT;
-	return 0;
-}
-
-static int put_result(struct mheap_op __user *uop, const struct mheap_op *op)
-{
-	if (put_user(op->result, &uop->result) || put_user(op->out, &uop->out))
-		return -EFAULT;
-	return 0;
-}
-
-static const struct mheap_op zero_op;
-
-/*
- * Run operation @i of a chunk with the heap lock held (and taken here if
- * *@locked is false), and write its result under the same hold. Returns 0
- * when the result is written; -EAGAIN when it could not be and the
- * operation, which created a handle, was undone (the lock is dropped: fault
- * the result in and run it again); -EFAULT when the result could not be
- * written after the operation, which created nothing, ran.
- */
-static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
-			    struct mheap_op *op, bool *locked)
-{
-	struct mheap *heap = f->shared->heap;
-	unsigned int spares;
-	u32 out = 0;
-	int err;
-
-	if (!*locked)
-		mheap_heap_lock(heap);
-	*locked = true;
-	/* one that cannot be undone: make sure its result can be written */
-	if (!op_creates(op) && put_result_nofault(uop, &zero_op)) {
-		mheap_heap_unlock(heap);
-		*locked = false;
-		if (put_result(uop, &zero_op))
-			return -EFAULT;
-		mheap_heap_lock(heap);
-		*locked = true;
-	}
-	spares = mheap_heap_spares(heap);
-	err = op_locked(f, op, &out);
-	op->result = err;
-	op->out = err ? 0 : out;
-	if (!put_result_nofault(uop, op))
-		return 0;
-	if (!err && op_creates(op))
-		op_undo(f, op, out, spares);
-	mheap_heap_unlock(heap);
-	*locked = false;
-	if (!err && op_creates(op))
-		return -EAGAIN;
-	/* nothing to undo: a failed operation, or a CLOSE or SET_SLOT */
-	return put_result(uop, op);
-}
-
-/*
- * Run up to @n operations of @ops (read from @uops) in order, writing each
- * one's result back as it runs; stop after a failed one when
- * @stop_on_error. Returns how many ran with their results written; *@ret
- * is set to -EFAULT or -EINTR when the chunk stopped short for that.
- */
-static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
-			   struct mheap_op *ops, u32 n, bool stop_on_error,
-			   long *ret)
-{
-	struct mheap *heap = f->shared->heap;
-	unsigned int faults = 0;
-	bool locked = false;
-	u32 i = 0;
-	int err;
-
-	while (i < n) {
-		struct mheap_op *op = &ops[i];
-
-		if (op_is_rw(op)) {
-			if (locked)
-				mheap_heap_unlock(heap);
-			locked = false;
-			/* a WRITE cannot be undone: its result first */
-			err = op->op == MHEAP_OP_WRITE ?
-				put_result(&uops[i], &zero_op) : 0;
-			if (err) {
-				*ret = err;
-				break;
-			}
-			op->result = op_rw(f, op);
-			op->out = 0;
-			err = put_result(&uops[i], op);
-		} else {
-			err = batch_run_locked(f, &uops[i], op, &locked);
-		}
-		if (err == -EAGAIN) {
-			if (++faults > MHEAP_FAULT_RETRIES ||
-			    fault_in_safe_writeable((const char __user *)&uops[i],
-						    sizeof(*uops))) {
-				*ret = -EFAULT;
-				break;
-			}
-			if (signal_pending(current)) {
-				*ret = -ERESTARTSYS;
-				break;
-			}
-			continue;
-		}
-		if (err) {
-			*ret = err;
-			break;
-		}
-		i++;
-		if (op->result && stop_on_error)
-			break;
-	}
-	if (locked)
-		mheap_heap_unlock(heap);
-	return i;
-}
-
-/*
- * Read @n operations from @uops into @ops, field by field (plain loads: no
- * string copy for 48 bytes). Return how many whole ones could be read.
- */
-static u32 get_ops(struct mheap_op *ops, const struct mheap_op __user *uops,
-		   u32 n)
-{
-	u32 i = 0;
-
-	if (!user_read_access_begin(uops, n * sizeof(*uops)))
-		return 0;
-	for (; i < n; i++) {
-		unsafe_get_user(ops[i].op, &uops[i].op, fault);
-		unsafe_get_user(ops[i].flags, &uops[i].flags, fault);
-		unsafe_get_user(ops[i].handle, &uops[i].handle, fault);
-		unsafe_get_user(ops[i].arg0, &uops[i].arg0, fault);
-		unsafe_get_user(ops[i].arg1, &uops[i].arg1, fault);
-		unsafe_get_user(ops[i].arg2, &uops[i].arg2, fault);
-		ops[i].result = 0;
-		ops[i].out = 0;
-	}
-fault:
-	user_read_access_end();
-	return i;
-}
-
-static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
-{
-	struct mheap_batch *b = arg;
-	struct mheap_op __user *uops = u64_to_user_ptr(b->ops);
-	bool stop_on_error = !(b->flags & MHEAP_BATCH_CONTINUE);
-	struct mheap_file *f = ctx->file;
-	/* each element used is written first, by get_ops() */
-	struct mheap_op ops[BATCH_CHUNK] __uninitialized;
-	u32 done = 0, n, ran;
-	long ret = 0;
-
-	if (b->flags & ~MHEAP_BATCH_CONTINUE || b->done || b->reserved ||
-	    !b->count)
-		return -EINVAL;
-	if (b->count > MHEAP_BATCH_MAX)
-		return -E2BIG;
-	while (done < b->count) {
-		if (signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		n = min_t(u32, b->count - done, BATCH_CHUNK);
-		n = get_ops(ops, &uops[done], n);
-		if (!n) {
-			ret = -EFAULT;
-			break;
-		}
-		ran = batch_run_chunk(f, &uops[done], ops, n, stop_on_error,
-				      &ret);
-		done += ran;
-		if (ret || ran < n || (stop_on_error && ops[ran - 1].result))
-			break;
-		cond_resched();
-	}
-	if (!done)
-		return ret;
-	b->done = done;
-	return 0;
-}
-
-static const struct file_operations mheap_fops;
-
-static struct mheap_file *file_create(struct mheap_shared *shared,
-				      bool writable)
-{
-	struct mheap_file *f = kzalloc(sizeof(*f), SYS_GFP);
-
-	if (!f)
-		return NULL;
-	f->client = mheap_client_create(shared->heap);
-	if (!f->client) {
-		kfree(f);
-		return NULL;
-	}
-	f->shared = shared;
-	f->writable = writable;
-	mheap_events_file_init(f);
-	mheap_heap_lock(shared->heap);
-	shared->clients++;
-	mheap_heap_unlock(shared->heap);
-	return f;
-}
-
-static void file_destroy(struct mheap_file *f)
-{
-	struct mheap_shared *shared = f->shared;
-	struct mheap *heap = shared->heap;
-	bool last;
-
-	mheap_events_release(f);
-	mheap_heap_lock(heap);
-	mheap_client_destroy(f->client);
-	last = !--shared->clients;
-	if (last)
-		mheap_client_destroy(shared->exports);
-	mheap_heap_unlock(heap);
-	kfree(f);
-	if (last) {
-		mheap_debugfs_heap_remove(shared);
-		mheap_heap_destroy(heap);
-		mheap_map_fini(shared);
-		mheap_user_uncharge(shared->user);
-		kfree(shared);
-	}
-}
-
 /* A read-write client from any client; a read-only one, from any client. */
 static bool new_client_writes(const void *arg)
 {
@@ -890,31 +492,20 @@ static bool new_client_writes(const void *arg)
 static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_new_client *nc = arg;
-	struct mheap_file *f;
 	struct file *file;
-	bool writable;
-	int fd;
+	int fd, err;
 
 	if (nc->flags & ~(MHEAP_CLIENT_CLOEXEC | MHEAP_CLIENT_RDONLY) || nc->fd)
 		return -EINVAL;
-	writable = !(nc->flags & MHEAP_CLIENT_RDONLY);
 	fd = get_unused_fd_flags(nc->flags & MHEAP_CLIENT_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0)
 		return fd;
-	f = file_create(ctx->file->shared, writable);
-	if (!f) {
+	err = mheap_device_new_file(ctx->file->shared,
+				    !(nc->flags & MHEAP_CLIENT_RDONLY), &file);
+	if (err) {
 		put_unused_fd(fd);
-		return -ENOMEM;
+		return err;
 	}
-	file = anon_inode_getfile("[mheap]", &mheap_fops, f,
-				  writable ? O_RDWR : O_RDONLY);
-	if (IS_ERR(file)) {
-		file_destroy(f);
-		put_unused_fd(fd);
-		return PTR_ERR(file);
-	}
-	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
-	file->f_mapping = ctx->file->shared->mapping;
 	ctx->install = file;
 	ctx->fd = fd;
 	nc->fd = fd;
@@ -1123,6 +714,11 @@ static bool undo_events(struct mheap_ioc_ctx *ctx, void *arg)
 	return true;
 }
 
+static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
+{
+	return mheap_batch(ctx->file, arg);
+}
+
 #define IOC(name, sname, handler, ...)					\
 	[_IOC_NR(MHEAP_IOC_##name)] = {					\
 		.cmd = MHEAP_IOC_##name,				\
@@ -1313,127 +909,23 @@ long mheap_ioc_call(const struct mheap_ioc_desc *desc,
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_ioc_call);
 
-static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/**
+ * mheap_ioctl_dispatch() - ioctl() on a client
+ * @f: the client.
+ * @cmd: the command.
+ * @uarg: its argument.
+ *
+ * Context: process context; may sleep.
+ * Return: the ioctl's result (uapi/linux/mheap.h); -ENOTTY for a command
+ * not in the table.
+ */
+long mheap_ioctl_dispatch(struct mheap_file *f, unsigned int cmd,
+			  void __user *uarg)
 {
 	const struct mheap_ioc_desc *desc = mheap_ioc_lookup(cmd);
-	struct mheap_ioc_ctx ctx = { .file = file->private_data };
+	struct mheap_ioc_ctx ctx = { .file = f };
 
 	if (!desc)
 		return -ENOTTY;
-	return mheap_ioc_call(desc, &ctx, cmd, (void __user *)arg);
-}
-
-static int mheap_open(struct inode *inode, struct file *file)
-{
-	struct mheap_shared *shared;
-	struct mheap_user *user;
-	struct mheap_file *f;
-
-	user = mheap_user_charge(current_euid());
-	if (IS_ERR(user))
-		return PTR_ERR(user);
-	shared = kzalloc(sizeof(*shared), SYS_GFP);
-	if (!shared)
-		goto err_user;
-	shared->user = user;
-	shared->heap = mheap_heap_create(mheap_capacity, mheap_capacity_max);
-	if (!shared->heap)
-		goto nomem;
-	mheap_events_init(shared);
-	if (mheap_map_init(shared))
-		goto nomem;
-	shared->exports = mheap_client_create(shared->heap);
-	if (!shared->exports)
-		goto nomem;
-	f = file_create(shared, file->f_mode & FMODE_WRITE);
-	if (!f)
-		goto nomem;
-	mheap_debugfs_heap_add(shared);
-	file->private_data = f;
-	file->f_mapping = shared->mapping;
-	return nonseekable_open(inode, file);
-nomem:
-	if (shared->heap) {
-		mheap_heap_lock(shared->heap);
-		mheap_client_destroy(shared->exports);
-		mheap_heap_unlock(shared->heap);
-	}
-	mheap_heap_destroy(shared->heap);
-	mheap_map_fini(shared);
-	kfree(shared);
-err_user:
-	mheap_user_uncharge(user);
-	return -ENOMEM;
-}
-
-static ssize_t mheap_read(struct file *file, char __user *buf, size_t len,
-			  loff_t *ppos)
-{
-	return mheap_events_read(file->private_data, buf, len,
-				 file->f_flags & O_NONBLOCK);
-}
-
-static __poll_t mheap_poll(struct file *file, poll_table *wait)
-{
-	return mheap_events_poll(file->private_data, file, wait);
-}
-
-static int mheap_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	return mheap_map_mmap(file->private_data, vma);
-}
-
-static int mheap_release(struct inode *inode, struct file *file)
-{
-	file_destroy(file->private_data);
-	return 0;
-}
-
-static const struct file_operations mheap_fops = {
-	.owner		= THIS_MODULE,
-	.open		= mheap_open,
-	.release	= mheap_release,
-	.read		= mheap_read,
-	.poll		= mheap_poll,
-	.mmap		= mheap_mmap,
-	.unlocked_ioctl	= mheap_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-};
-
-static struct miscdevice mheap_misc = {
-	.minor	= MISC_DYNAMIC_MINOR,
-	.name	= MHEAP_DEVICE_NAME,
-	.fops	= &mheap_fops,
-	.groups	= mheap_dev_groups,
-};
-
-/**
- * mheap_dev_register() - create /dev/mheap
- * @heap_capacity: capacity in bytes of every heap opened from now on.
- * @heap_capacity_max: the most a heap's capacity may be raised to.
- *
- * The device node's owner and mode are left to udev (the shipped rule
- * gives group mheap, mode 0660); the kernel default is root, 0600.
- *
- * Context: module init; the capacities are valid (mheap_capacity_valid()).
- * Return: 0, or the negative errno of misc_register().
- */
-int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max)
-{
-	mheap_capacity = heap_capacity;
-	mheap_capacity_max = heap_capacity_max;
-	return misc_register(&mheap_misc);
-}
-
-/**
- * mheap_dev_unregister() - remove /dev/mheap
- *
- * Open files keep the module (fops.owner) and so their heaps alive; this is
- * called only once the last of them is closed.
- *
- * Context: module exit.
- */
-void mheap_dev_unregister(void)
-{
-	misc_deregister(&mheap_misc);
+	return mheap_ioc_call(desc, &ctx, cmd, uarg);
 }

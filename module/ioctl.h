@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef MHEAP_DEV_H
-#define MHEAP_DEV_H
+/*
+ * The ioctls (ioctl.c): their table, and the call as a handler sees it.
+ */
+#ifndef MHEAP_IOCTL_H
+#define MHEAP_IOCTL_H
 
 #include <linux/compiler.h>
 #include <linux/kconfig.h>
@@ -8,7 +11,6 @@
 #include <linux/types.h>
 #include <linux/mheap.h>
 
-struct attribute_group;
 struct file;
 struct mheap_file;
 
@@ -77,10 +79,8 @@ struct mheap_ioc_desc {
 	void (*commit)(struct mheap_ioc_ctx *ctx, void *arg);
 };
 
-extern const struct attribute_group *mheap_dev_groups[];
-
-int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max);
-void mheap_dev_unregister(void);
+long mheap_ioctl_dispatch(struct mheap_file *f, unsigned int cmd,
+			  void __user *uarg);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Handlers, exported to the KUnit module (EXPORT_SYMBOL_IF_KUNIT). */
@@ -90,4 +90,4 @@ long mheap_ioc_call(const struct mheap_ioc_desc *desc,
 		    void __user *uarg);
 #endif
 
-#endif /* MHEAP_DEV_H */
+#endif /* MHEAP_IOCTL_H */

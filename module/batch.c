@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The operations of MHEAP_IOC_BATCH (uapi: struct mheap_op), each also the
+ * body of its single-operation ioctl, and the batch itself.
+ *
+ * An operation other than READ and WRITE runs with the heap lock held,
+ * and in a batch its result is written under the same hold with page
+ * faults disabled: an operation that created a handle and whose result
+ * cannot be written so is undone at once and run again once the result
+ * is faulted in, so that nobody sees the handle first (uapi: "Nothing a
+ * call creates can be used before the call has written its result").
+ *
+ * Locking: heap->lock, taken here for the batch, held by the caller for
+ * mheap_op_run() and mheap_op_undo().
+ */
+#include <linux/mheap.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "batch.h"
+#include "device.h"
+#include "handle.h"
+
+/* Payload copies up to this size use the stack, not a kvmalloc() buffer. */
+#define RW_STACK_BYTES	128
+
+static bool op_writes(const struct mheap_op *op)
+{
+	return op->op == MHEAP_OP_ALLOC || op->op == MHEAP_OP_SET_SLOT ||
+	       op->op == MHEAP_OP_WRITE;
+}
+
+static bool op_is_rw(const struct mheap_op *op)
+{
+	return op->op == MHEAP_OP_READ || op->op == MHEAP_OP_WRITE;
+}
+
+/* Whether a successful @op gave out a handle (in its @out) */
+static bool op_creates(const struct mheap_op *op)
+{
+	return op->op == MHEAP_OP_ALLOC || op->op == MHEAP_OP_DUP ||
+	       op->op == MHEAP_OP_GET_SLOT;
+}
+
+/**
+ * mheap_op_run() - run one operation, but READ and WRITE
+ * @f: the client.
+ * @op: the operation, of a batch or built by its single-operation ioctl.
+ * @out: set to the handle the operation created (ALLOC, DUP, GET_SLOT);
+ *	may be NULL for the others.
+ *
+ * Validated, then run; nothing changes on error.
+ *
+ * Context: process context; heap->lock held; may sleep.
+ * Return: 0, or the errno the matching ioctl gives (uapi: struct
+ * mheap_op); -EBADF for ALLOC and SET_SLOT on a read-only client.
+ */
+int mheap_op_run(struct mheap_file *f, const struct mheap_op *op, u32 *out)
+{
+	struct mheap_client *c = f->client;
+	u64 index = min_t(u64, op->arg0, MHEAP_MAX_REFS);	/* too large */
+
+	if (op_writes(op) && !f->writable)
+		return -EBADF;
+	switch (op->op) {
+	case MHEAP_OP_ALLOC:
+		if (op->flags || op->handle || op->arg0 > MHEAP_MAX_SIZE ||
+		    op->arg1 > MHEAP_MAX_REFS)
+			return -EINVAL;
+		return mheap_handle_alloc(c, op->arg0, op->arg1, op->arg2, out);
+	case MHEAP_OP_DUP:
+		if (op->flags & ~MHEAP_DUP_WEAK || op->arg0 || op->arg1 || op->arg2)
+			return -EINVAL;
+		if (op->flags & MHEAP_DUP_WEAK)
+			return mheap_handle_dup_weak(c, op->handle, out);
+		return mheap_handle_dup(c, op->handle, out);
+	case MHEAP_OP_CLOSE:
+		if (op->flags || op->arg0 || op->arg1 || op->arg2)
+			return -EINVAL;
+		return mheap_handle_close(c, op->handle);
+	case MHEAP_OP_SET_SLOT:
+		if (op->flags || op->arg2)
+			return -EINVAL;
+		if (op->arg1 > U32_MAX)
+			return -ENOENT;
+		return mheap_handle_set_slot(c, op->handle, index, op->arg1);
+	case MHEAP_OP_GET_SLOT:
+		if (op->flags || op->arg1 || op->arg2)
+			return -EINVAL;
+		return mheap_handle_get_slot(c, op->handle, index, out);
+	}
+	return -EINVAL;
+}
+
+/**
+ * mheap_op_undo() - undo a successful operation that created a handle
+ * @f: the client.
+ * @op: the operation (ALLOC, DUP or GET_SLOT).
+ * @out: the handle it created; 0 (an empty slot's GET_SLOT) does nothing.
+ * @spares: mheap_heap_spares() from before the operation.
+ *
+ * Under the same hold of the heap lock that ran it: nobody can have seen
+ * the handle, and the heap is left as it was (mheap_handle_unalloc()).
+ *
+ * Context: process context; heap->lock held.
+ */
+void mheap_op_undo(struct mheap_file *f, const struct mheap_op *op, u32 out,
+		   unsigned int spares)
+{
+	if (!out)
+		return;		/* GET_SLOT of an empty slot */
+	if (op->op == MHEAP_OP_ALLOC)
+		mheap_handle_unalloc(f->client, out, spares);
+	else
+		WARN_ON_ONCE(mheap_handle_close(f->client, out));
+}
+
+/* The payload of @handle, when [@off, @off + @len) lies inside it. */
+static int payload_range(struct mheap_file *f, u32 handle, u64 off, u64 len,
+			 u8 **payload)
+{
+	struct mheap *heap = f->shared->heap;
+	struct mheap_object *obj;
+	u32 id;
+	int err;
+
+	err = mheap_handle_lookup(f->client, handle, &id);
+	if (err)
+		return err;
+	obj = mheap_object_ptr(heap, id);
+	if (off > obj->size || len > obj->size - off)
+		return -EINVAL;
+	*payload = mheap_object_payload(heap, obj);
+	if (*payload)
+		*payload += off;
+	return 0;
+}
+
+/**
+ * mheap_op_rw() - READ or WRITE a payload
+ * @f: the client.
+ * @handle: the object.
+ * @off: the first payload byte.
+ * @len: bytes, up to MHEAP_MAX_SIZE.
+ * @ubuf: the user buffer, @len bytes.
+ * @write: WRITE (from @ubuf), else READ (to @ubuf).
+ *
+ * User memory is touched only outside the heap's lock (a fault there may
+ * take any lock), through a bounce buffer; so a write is all or nothing.
+ *
+ * Context: process context; heap->lock not held; may sleep.
+ * Return: 0; -EBADF to WRITE on a read-only client; -EINVAL for a range
+ * beyond the payload; -ENOENT or -ESTALE for a bad @handle; -ENOMEM;
+ * -EFAULT.
+ */
+int mheap_op_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
+		bool write)
+{
+	struct mheap *heap = f->shared->heap;
+	void __user *uptr = u64_to_user_ptr(ubuf);
+	u8 stack[RW_STACK_BYTES], *buf = stack, *payload;
+	int err;
+
+	if (write && !f->writable)
+		return -EBADF;
+	if (len > MHEAP_MAX_SIZE || off > MHEAP_MAX_SIZE)
+		return -EINVAL;
+	if (len > sizeof(stack)) {
+		buf = kvmalloc(len, SYS_GFP);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (write && copy_from_user(buf, uptr, len)) {
+		err = -EFAULT;
+		goto out;
+	}
+	mheap_heap_lock(heap);
+	err = payload_range(f, handle, off, len, &payload);
+	if (!err && len && write)
+		memcpy(payload, buf, len);
+	else if (!err && len)
+		memcpy(buf, payload, len);
+	mheap_heap_unlock(heap);
+	if (!err && !write && copy_to_user(uptr, buf, len))
+		err = -EFAULT;
+out:
+	if (buf != stack)
+		kvfree(buf);
+	return err;
+}
+
+static int op_rw(struct mheap_file *f, const struct mheap_op *op)
+{
+	if (op_writes(op) && !f->writable)
+		return -EBADF;
+	if (op->flags)
+		return -EINVAL;
+	return mheap_op_rw(f, op->handle, op->arg0, op->arg1, op->arg2,
+		     op->op == MHEAP_OP_WRITE);
+}
+
+/* Operations read and run at a time by a batch (on the stack) */
+#define BATCH_CHUNK	16
+
+/*
+ * Write the result and output of @op to @uop, page faults disabled: the
+ * heap lock may be held.
+ */
+static int put_result_nofault(struct mheap_op __user *uop,
+			      const struct mheap_op *op)
+{
+	if (copy_to_user_nofault(&uop->result, &op->result, sizeof(op->result)) ||
+	    copy_to_user_nofault(&uop->out, &op->out, sizeof(op->out)))
+		return -EFAULT;
+	return 0;
+}
+
+static int put_result(struct mheap_op __user *uop, const struct mheap_op *op)
+{
+	if (put_user(op->result, &uop->result) || put_user(op->out, &uop->out))
+		return -EFAULT;
+	return 0;
+}
+
+static const struct mheap_op zero_op;
+
+/*
+ * Run operation @i of a chunk with the heap lock held (and taken here if
+ * *@locked is false), and write its result under the same hold. Returns 0
+ * when the result is written; -EAGAIN when it could not be and the
+ * operation, which created a handle, was undone (the lock is dropped: fault
+ * the result in and run it again); -EFAULT when the result could not be
+ * written after the operation, which created nothing, ran.
+ */
+static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
+			    struct mheap_op *op, bool *locked)
+{
+	struct mheap *heap = f->shared->heap;
+	unsigned int spares;
+	u32 out = 0;
+	int err;
+
+	if (!*locked)
+		mheap_heap_lock(heap);
+	*locked = true;
+	/* one that cannot be undone: make sure its result can be written */
+	if (!op_creates(op) && put_result_nofault(uop, &zero_op)) {
+		mheap_heap_unlock(heap);
+		*locked = false;
+		if (put_result(uop, &zero_op))
+			return -EFAULT;
+		mheap_heap_lock(heap);
+		*locked = true;
+	}
+	spares = mheap_heap_spares(heap);
+	err = mheap_op_run(f, op, &out);
+	op->result = err;
+	op->out = err ? 0 : out;
+	if (!put_result_nofault(uop, op))
+		return 0;
+	if (!err && op_creates(op))
+		mheap_op_undo(f, op, out, spares);
+	mheap_heap_unlock(heap);
+	*locked = false;
+	if (!err && op_creates(op))
+		return -EAGAIN;
+	/* nothing to undo: a failed operation, or a CLOSE or SET_SLOT */
+	return put_result(uop, op);
+}
+
+/*
+ * Run up to @n operations of @ops (read from @uops) in order, writing each
+ * one's result back as it runs; stop after a failed one when
+ * @stop_on_error. Returns how many ran with their results written; *@ret
+ * is set to -EFAULT or -EINTR when the chunk stopped short for that.
+ */
+static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
+			   struct mheap_op *ops, u32 n, bool stop_on_error,
+			   long *ret)
+{
+	struct mheap *heap = f->shared->heap;
+	unsigned int faults = 0;
+	bool locked = false;
+	u32 i = 0;
+	int err;
+
+	while (i < n) {
+		struct mheap_op *op = &ops[i];
+
+		if (op_is_rw(op)) {
+			if (locked)
+				mheap_heap_unlock(heap);
+			locked = false;
+			/* a WRITE cannot be undone: its result first */
+			err = op->op == MHEAP_OP_WRITE ?
+				put_result(&uops[i], &zero_op) : 0;
+			if (err) {
+				*ret = err;
+				break;
+			}
+			op->result = op_rw(f, op);
+			op->out = 0;
+			err = put_result(&uops[i], op);
+		} else {
+			err = batch_run_locked(f, &uops[i], op, &locked);
+		}
+		if (err == -EAGAIN) {
+			if (++faults > MHEAP_FAULT_RETRIES ||
+			    fault_in_safe_writeable((const char __user *)&uops[i],
+						    sizeof(*uops))) {
+				*ret = -EFAULT;
+				break;
+			}
+			if (signal_pending(current)) {
+				*ret = -ERESTARTSYS;
+				break;
+			}
+			continue;
+		}
+		if (err) {
+			*ret = err;
+			break;
+		}
+		i++;
+		if (op->result && stop_on_error)
+			break;
+	}
+	if (locked)
+		mheap_heap_unlock(heap);
+	return i;
+}
+
+/*
+ * Read @n operations from @uops into @ops, field by field (plain loads: no
+ * string copy for 48 bytes). Return how many whole ones could be read.
+ */
+static u32 get_ops(struct mheap_op *ops, const struct mheap_op __user *uops,
+		   u32 n)
+{
+	u32 i = 0;
+
+	if (!user_read_access_begin(uops, n * sizeof(*uops)))
+		return 0;
+	for (; i < n; i++) {
+		unsafe_get_user(ops[i].op, &uops[i].op, fault);
+		unsafe_get_user(ops[i].flags, &uops[i].flags, fault);
+		unsafe_get_user(ops[i].handle, &uops[i].handle, fault);
+		unsafe_get_user(ops[i].arg0, &uops[i].arg0, fault);
+		unsafe_get_user(ops[i].arg1, &uops[i].arg1, fault);
+		unsafe_get_user(ops[i].arg2, &uops[i].arg2, fault);
+		ops[i].result = 0;
+		ops[i].out = 0;
+	}
+fault:
+	user_read_access_end();
+	return i;
+}
+
+/**
+ * mheap_batch() - MHEAP_IOC_BATCH: run a batch of operations
+ * @f: the client.
+ * @b: the batch, already copied from userspace; @b->done is set.
+ *
+ * Each operation's result is written as it runs (uapi: struct
+ * mheap_batch).
+ *
+ * Context: process context; heap->lock not held; may sleep.
+ * Return: 0 when operations ran (@b->done of them); else -EINVAL, -E2BIG,
+ * -EFAULT, -EINTR or -ERESTARTSYS, and none ran.
+ */
+long mheap_batch(struct mheap_file *f, struct mheap_batch *b)
+{
+	struct mheap_op __user *uops = u64_to_user_ptr(b->ops);
+	bool stop_on_error = !(b->flags & MHEAP_BATCH_CONTINUE);
+	/* each element used is written first, by get_ops() */
+	struct mheap_op ops[BATCH_CHUNK] __uninitialized;
+	u32 done = 0, n, ran;
+	long ret = 0;
+
+	if (b->flags & ~MHEAP_BATCH_CONTINUE || b->done || b->reserved ||
+	    !b->count)
+		return -EINVAL;
+	if (b->count > MHEAP_BATCH_MAX)
+		return -E2BIG;
+	while (done < b->count) {
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		n = min_t(u32, b->count - done, BATCH_CHUNK);
+		n = get_ops(ops, &uops[done], n);
+		if (!n) {
+			ret = -EFAULT;
+			break;
+		}
+		ran = batch_run_chunk(f, &uops[done], ops, n, stop_on_error,
+				      &ret);
+		done += ran;
+		if (ret || ran < n || (stop_on_error && ops[ran - 1].result))
+			break;
+		cond_resched();
+	}
+	if (!done)
+		return ret;
+	b->done = done;
+	return 0;
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/mheap: the misc device, its file operations, and the lifecycle of a
+ * heap (struct mheap_shared) and of its clients (struct mheap_file).
+ *
+ * Each open() creates a private heap and its first client (a handle
+ * table). MHEAP_IOC_NEW_CLIENT adds clients of the same heap as anonymous
+ * files (mheap_device_new_file()); the heap is destroyed when its last
+ * client's file is released, in one place: file_destroy(). The ioctls are
+ * in ioctl.c, the operations of a batch in batch.c.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/mheap.h>
+
+#include "debugfs.h"
+#include "device.h"
+#include "events.h"
+#include "handle.h"
+#include "ioctl.h"
+#include "map.h"
+#include "user.h"
+
+static size_t mheap_capacity;
+static size_t mheap_capacity_max;
+
+static const struct file_operations mheap_fops;
+
+static struct mheap_file *file_create(struct mheap_shared *shared,
+				      bool writable)
+{
+	struct mheap_file *f = kzalloc(sizeof(*f), SYS_GFP);
+
+	if (!f)
+		return NULL;
+	f->client = mheap_client_create(shared->heap);
+	if (!f->client) {
+		kfree(f);
+		return NULL;
+	}
+	f->shared = shared;
+	f->writable = writable;
+	mheap_events_file_init(f);
+	mheap_heap_lock(shared->heap);
+	shared->clients++;
+	mheap_heap_unlock(shared->heap);
+	return f;
+}
+
+static void file_destroy(struct mheap_file *f)
+{
+	struct mheap_shared *shared = f->shared;
+	struct mheap *heap = shared->heap;
+	bool last;
+
+	mheap_events_release(f);
+	mheap_heap_lock(heap);
+	mheap_client_destroy(f->client);
+	last = !--shared->clients;
+	if (last)
+		mheap_client_destroy(shared->exports);
+	mheap_heap_unlock(heap);
+	kfree(f);
+	if (last) {
+		mheap_debugfs_heap_remove(shared);
+		mheap_heap_destroy(heap);
+		mheap_map_fini(shared);
+		mheap_user_uncharge(shared->user);
+		kfree(shared);
+	}
+}
+
+static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return mheap_ioctl_dispatch(file->private_data, cmd,
+				    (void __user *)arg);
+}
+
+static int mheap_open(struct inode *inode, struct file *file)
+{
+	struct mheap_shared *shared;
+	struct mheap_user *user;
+	struct mheap_file *f;
+
+	user = mheap_user_charge(current_euid());
+	if (IS_ERR(user))
+		return PTR_ERR(user);
+	shared = kzalloc(sizeof(*shared), SYS_GFP);
+	if (!shared)
+		goto err_user;
+	shared->user = user;
+	shared->heap = mheap_heap_create(mheap_capacity, mheap_capacity_max);
+	if (!shared->heap)
+		goto nomem;
+	mheap_events_init(shared);
+	if (mheap_map_init(shared))
+		goto nomem;
+	shared->exports = mheap_client_create(shared->heap);
+	if (!shared->exports)
+		goto nomem;
+	f = file_create(shared, file->f_mode & FMODE_WRITE);
+	if (!f)
+		goto nomem;
+	mheap_debugfs_heap_add(shared);
+	file->private_data = f;
+	file->f_mapping = shared->mapping;
+	return nonseekable_open(inode, file);
+nomem:
+	if (shared->heap) {
+		mheap_heap_lock(shared->heap);
+		mheap_client_destroy(shared->exports);
+		mheap_heap_unlock(shared->heap);
+	}
+	mheap_heap_destroy(shared->heap);
+	mheap_map_fini(shared);
+	kfree(shared);
+err_user:
+	mheap_user_uncharge(user);
+	return -ENOMEM;
+}
+
+static ssize_t mheap_read(struct file *file, char __user *buf, size_t len,
+			  loff_t *ppos)
+{
+	return mheap_events_read(file->private_data, buf, len,
+				 file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t mheap_poll(struct file *file, poll_table *wait)
+{
+	return mheap_events_poll(file->private_data, file, wait);
+}
+
+static int mheap_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return mheap_map_mmap(file->private_data, vma);
+}
+
+static int mheap_release(struct inode *inode, struct file *file)
+{
+	file_destroy(file->private_data);
+	return 0;
+}
+
+static const struct file_operations mheap_fops = {
+	.owner		= THIS_MODULE,
+	.open		= mheap_open,
+	.release	= mheap_release,
+	.read		= mheap_read,
+	.poll		= mheap_poll,
+	.mmap		= mheap_mmap,
+	.unlocked_ioctl	= mheap_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+/**
+ * mheap_device_new_file() - a new client of a heap, as an anonymous file
+ * @shared: the heap.
+ * @writable: opened for writing; else read-only.
+ * @filep: set to the new file, not yet installed at any descriptor.
+ *
+ * For MHEAP_IOC_NEW_CLIENT, which installs the file only once its result
+ * is written, and fput()s it otherwise.
+ *
+ * Context: process context; heap->lock not held; may sleep.
+ * Return: 0, -ENOMEM, or the errno of anon_inode_getfile().
+ */
+int mheap_device_new_file(struct mheap_shared *shared, bool writable,
+			  struct file **filep)
+{
+	struct mheap_file *f = file_create(shared, writable);
+	struct file *file;
+
+	if (!f)
+		return -ENOMEM;
+	file = anon_inode_getfile("[mheap]", &mheap_fops, f,
+				  writable ? O_RDWR : O_RDONLY);
+	if (IS_ERR(file)) {
+		file_destroy(f);
+		return PTR_ERR(file);
+	}
+	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+	file->f_mapping = shared->mapping;
+	*filep = file;
+	return 0;
+}
+
+/**
+ * mheap_device_capacity() - the capacities heaps are created with
+ * @capacity: set to a new heap's capacity in bytes (heap_capacity).
+ * @capacity_max: set to the most a heap's capacity may be raised to.
+ *
+ * Context: any; set once at module init.
+ */
+void mheap_device_capacity(size_t *capacity, size_t *capacity_max)
+{
+	*capacity = mheap_capacity;
+	*capacity_max = mheap_capacity_max;
+}
+
+static struct miscdevice mheap_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= MHEAP_DEVICE_NAME,
+	.fops	= &mheap_fops,
+	.groups	= mheap_dev_groups,
+};
+
+/**
+ * mheap_dev_register() - create /dev/mheap
+ * @heap_capacity: capacity in bytes of every heap opened from now on.
+ * @heap_capacity_max: the most a heap's capacity may be raised to.
+ *
+ * The device node's owner and mode are left to udev (the shipped rule
+ * gives group mheap, mode 0660); the kernel default is root, 0600.
+ *
+ * Context: module init; the capacities are valid (mheap_capacity_valid()).
+ * Return: 0, or the negative errno of misc_register().
+ */
+int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max)
+{
+	mheap_capacity = heap_capacity;
+	mheap_capacity_max = heap_capacity_max;
+	return misc_register(&mheap_misc);
+}
+
+/**
+ * mheap_dev_unregister() - remove /dev/mheap
+ *
+ * Open files keep the module (fops.owner) and so their heaps alive; this is
+ * called only once the last of them is closed.
+ *
+ * Context: module exit.
+ */
+void mheap_dev_unregister(void)
+{
+	misc_deregister(&mheap_misc);
+}

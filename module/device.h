@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The misc device and its open files: what every part of the kernel side
+ * shares about a heap (struct mheap_shared) and about one client of it
+ * (struct mheap_file).
+ *
+ * Lock order, outermost first (lockdep checks each under PROVE_LOCKING):
+ *   1. the mmap lock (a page fault on the payload mapping, map.c);
+ *   2. heap->lock, a mutex: every ioctl's work, the collector's work
+ *      item, a read() of events, debugfs;
+ *   3. the payload address space's i_mmap lock, taken by the zap of an
+ *      arena's pages (map.c) inside heap->lock.
+ * Nothing takes heap->lock inside 3, and nothing takes a page fault with
+ * heap->lock held: results are written under it with page faults
+ * disabled (copy_to_user_nofault()), and faulted in after unlocking.
+ */
+#ifndef MHEAP_DEVICE_H
+#define MHEAP_DEVICE_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+struct attribute_group;
+struct file;
+
+/*
+ * How many times a call whose result could not be written with page faults
+ * disabled faults the memory in and tries again before giving up with
+ * EFAULT. One retry is the rule; a page that keeps going away (or a pointer
+ * whose fault-in succeeds while the copy cannot, as with a wrong memory
+ * tag) must not loop for ever.
+ */
+#define MHEAP_FAULT_RETRIES	16
+
+struct dentry;
+struct mheap;
+struct mheap_client;
+struct mheap_user;
+struct mheap_event_queue;
+
+/**
+ * struct mheap_shared - what the clients of one heap share
+ * @heap: the heap.
+ * @exports: the tokens of MHEAP_IOC_EXPORT: a handle table of its own,
+ *	whose handle values are the tokens. L: heap->lock
+ * @clients: clients (open files) of the heap. L: heap->lock
+ * @user: the user the heap is charged to (the opener's euid).
+ * @subscribers: clients subscribed to reclamation events, by their
+ *	queues' @link. L: heap->lock
+ * @next_owner: the owner number the next subscription gets (never 0, never
+ *	reused: SUBSCRIBE fails once it reaches U32_MAX). L: heap->lock
+ * @map_inode: an inode of the heap's own, for the payload mapping (map.c).
+ * @mapping: @map_inode's address space: every client file's f_mapping, so
+ *	that an arena's pages can be zapped from every mapping of the heap.
+ * @debugfs: the heap's debugfs directory (debugfs.c), or an error or NULL.
+ */
+struct mheap_shared {
+	struct mheap *heap;
+	struct mheap_client *exports;
+	unsigned int clients;
+	struct mheap_user *user;
+	struct list_head subscribers;
+	u32 next_owner;
+	struct inode *map_inode;
+	struct address_space *mapping;
+	struct dentry *debugfs;
+};
+
+/**
+ * struct mheap_file - an open file: one client of a heap
+ * @shared: the heap and what its clients share.
+ * @client: this file's handle table.
+ * @writable: opened for writing; else read-only (uapi: "What a read-only
+ *	client may do"). Set at creation, never changed.
+ * @events: the reclamation event queue while subscribed, else NULL.
+ *	L: heap->lock
+ * @wait: where readers and pollers wait for events.
+ * @seq: bumped at each event and at unsubscribe, to wake @wait.
+ */
+struct mheap_file {
+	struct mheap_shared *shared;
+	struct mheap_client *client;
+	bool writable;
+	struct mheap_event_queue *events;
+	wait_queue_head_t wait;
+	unsigned int seq;
+};
+
+extern const struct attribute_group *mheap_dev_groups[];
+
+int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max);
+void mheap_dev_unregister(void);
+int mheap_device_new_file(struct mheap_shared *shared, bool writable,
+			  struct file **filep);
+void mheap_device_capacity(size_t *capacity, size_t *capacity_max);
+
+#endif /* MHEAP_DEVICE_H */
