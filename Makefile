@@ -25,7 +25,7 @@ LIB_SONAME := libmheap.so.1
 CORE_SRC := module/heap.c module/object.c module/handle.c module/gc.c module/weak.c \
 	module/scope.c module/names.c
 CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/weak.h module/sys.h \
-	module/names.h \
+	module/names.h module/scope.h \
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
 

@@ -7,6 +7,7 @@
  * Locking: client->heap->lock for everything but create and destroy.
  */
 #include "handle.h"
+#include "scope.h"
 #include "weak.h"
 
 #define INDEX_MASK	((1U << MHEAP_HANDLE_INDEX_BITS) - 1)

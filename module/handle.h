@@ -107,14 +107,6 @@ int mheap_handle_get_slot(struct mheap_client *client, u32 handle,
 struct mheap_handle *mheap_handle_entry(struct mheap_client *client,
 					u32 handle);
 
-/* scope.c */
-int mheap_scope_push(struct mheap_client *client, u32 *level);
-int mheap_scope_pop(struct mheap_client *client, u32 level, u32 *closed);
-int mheap_scope_escape(struct mheap_client *client, u32 handle, u32 *level);
-void mheap_scope_unescape(struct mheap_client *client, u32 handle);
-int mheap_scope_reserve(struct mheap_client *client);
-void mheap_scope_record(struct mheap_client *client, u32 handle);
-
 int mheap_handle_info(struct mheap_client *client, u32 handle,
 		      struct mheap_object_info *info);
 

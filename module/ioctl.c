@@ -31,6 +31,7 @@
 #include "handle.h"
 #include "ioctl.h"
 #include "names.h"
+#include "scope.h"
 
 /* Optional features this build supports; see struct mheap_version. */
 #define MHEAP_FEATURES	(MHEAP_FEATURE_BATCH | MHEAP_FEATURE_CLIENTS | \

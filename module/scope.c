@@ -22,7 +22,7 @@
  *
  * Locking: heap->lock for everything.
  */
-#include "handle.h"
+#include "scope.h"
 
 #define LOG_MIN		64
 
