@@ -22,6 +22,7 @@
 
 #include "debugfs.h"
 #include "device.h"
+#include "object.h"
 #include "gc.h"
 #include "names.h"
 #include "user.h"

@@ -25,6 +25,7 @@
  *
  * Locking: heap->lock held throughout, by every function here.
  */
+#include "object.h"
 #include "gc.h"
 #include "weak.h"
 

@@ -8,7 +8,75 @@
 #ifndef MHEAP_GC_H
 #define MHEAP_GC_H
 
-#include "object.h"
+#include "sys.h"
+
+struct mheap;
+struct mheap_object;
+
+/**
+ * struct mheap_gc_list - a list of tracked objects, linked by object id
+ * @head: first object's id, 0 when empty.
+ * @tail: last object's id, 0 when empty.
+ * @count: objects on the list.
+ */
+struct mheap_gc_list {
+	u32 head;
+	u32 tail;
+	u64 count;
+};
+
+/**
+ * struct mheap_gen_stats - what the collector did to one generation
+ * @collections: collections of this generation (and the younger ones).
+ * @collected: unreachable objects found: freed, or kept on the garbage list
+ *	in save-all mode (CPython's count with gc.DEBUG_SAVEALL).
+ * @uncollectable: always 0 (CPython's legacy finalizers have no
+ *	counterpart); kept for gc.get_stats()' shape.
+ * @examined: objects looked at.
+ * @pause_total_ns: time spent collecting, in total.
+ * @pause_last_ns: time the last collection took.
+ */
+struct mheap_gen_stats {
+	u64 collections;
+	u64 collected;
+	u64 uncollectable;
+	u64 examined;
+	u64 pause_total_ns;
+	u64 pause_last_ns;
+};
+
+#define MHEAP_GC_GENS		3	/* generations that are collected */
+
+/**
+ * struct mheap_gc - the cycle collector's state in a heap (see gc.c)
+ * @work: runs a collection when generation 0 crosses its threshold.
+ * @enabled: whether crossing a threshold queues a collection.
+ * @save_all: unreachable objects go to @garbage instead of being freed.
+ * @collecting: a collection is running.
+ * @threshold: per generation: for 0, tracked allocations minus
+ *	deallocations; for 1 and 2, collections of the next younger one.
+ * @count: the same quantities, counted since the generation was last
+ *	collected.
+ * @long_lived_total: objects in generation 2 after the last full
+ *	collection.
+ * @long_lived_pending: objects moved into generation 2 since then; a full
+ *	collection waits until they exceed 25% of @long_lived_total.
+ * @garbage: unreachable objects kept by save-all mode, each holding one
+ *	extra reference from the list.
+ * @stats: per generation.
+ */
+struct mheap_gc {
+	struct sys_work work;
+	bool enabled;
+	bool save_all;
+	bool collecting;
+	u32 threshold[MHEAP_GC_GENS];
+	u32 count[MHEAP_GC_GENS];
+	u64 long_lived_total;
+	u64 long_lived_pending;
+	struct mheap_gc_list garbage;
+	struct mheap_gen_stats stats[MHEAP_GC_GENS];
+};
 
 /* Defaults, as CPython's */
 #define MHEAP_GC_THRESHOLD0	700

@@ -109,7 +109,7 @@ static inline int lookup(struct mheap_client *client, u32 handle, u32 *id)
 		*id = h->obj;
 		return 0;
 	}
-	*id = mheap_weak_deref(client->heap, h->obj);
+	*id = mheap_weak_deref(&client->heap->weak, h->obj);
 	return *id ? 0 : -ESTALE;
 }
 

@@ -7,6 +7,7 @@
  *
  * Locking: heap->lock for everything; see heap.h.
  */
+#include "object.h"
 #include "gc.h"
 #include "names.h"
 #include "weak.h"

@@ -25,6 +25,9 @@
 #define MHEAP_HEAP_H
 
 #include "sys.h"
+#include "gc.h"
+#include "names.h"
+#include "weak.h"
 
 #define MHEAP_PAGE_SHIFT	12
 #define MHEAP_PAGE_SIZE		BIT(MHEAP_PAGE_SHIFT)
@@ -153,112 +156,6 @@ struct mheap_space {
 	u64 class_live[MHEAP_CLASSES_MAX];
 	u64 runs_live;
 	u64 jumbo_live;
-};
-
-/**
- * struct mheap_gc_list - a list of tracked objects, linked by object id
- * @head: first object's id, 0 when empty.
- * @tail: last object's id, 0 when empty.
- * @count: objects on the list.
- */
-struct mheap_gc_list {
-	u32 head;
-	u32 tail;
-	u64 count;
-};
-
-/**
- * struct mheap_gen_stats - what the collector did to one generation
- * @collections: collections of this generation (and the younger ones).
- * @collected: unreachable objects freed.
- * @uncollectable: unreachable objects kept on the garbage list (save-all).
- * @examined: objects looked at.
- * @pause_total_ns: time spent collecting, in total.
- * @pause_last_ns: time the last collection took.
- */
-struct mheap_gen_stats {
-	u64 collections;
-	u64 collected;
-	u64 uncollectable;
-	u64 examined;
-	u64 pause_total_ns;
-	u64 pause_last_ns;
-};
-
-#define MHEAP_GC_GENS		3	/* generations that are collected */
-
-/**
- * struct mheap_gc - the cycle collector's state in a heap (see gc.c)
- * @work: runs a collection when generation 0 crosses its threshold.
- * @enabled: whether crossing a threshold queues a collection.
- * @save_all: unreachable objects go to @garbage instead of being freed.
- * @collecting: a collection is running.
- * @threshold: per generation: for 0, tracked allocations minus
- *	deallocations; for 1 and 2, collections of the next younger one.
- * @count: the same quantities, counted since the generation was last
- *	collected.
- * @long_lived_total: objects in generation 2 after the last full
- *	collection.
- * @long_lived_pending: objects moved into generation 2 since then; a full
- *	collection waits until they exceed 25% of @long_lived_total.
- * @garbage: unreachable objects kept by save-all mode, each holding one
- *	extra reference from the list.
- * @stats: per generation.
- */
-struct mheap_gc {
-	struct sys_work work;
-	bool enabled;
-	bool save_all;
-	bool collecting;
-	u32 threshold[MHEAP_GC_GENS];
-	u32 count[MHEAP_GC_GENS];
-	u64 long_lived_total;
-	u64 long_lived_pending;
-	struct mheap_gc_list garbage;
-	struct mheap_gen_stats stats[MHEAP_GC_GENS];
-};
-
-/**
- * struct mheap_weakref - a weak reference record (weak.c)
- * @obj: the object, 0 once it was freed; while the record is free, unused.
- * @users: weak handles using the record; 0 while it is free.
- * @next: next record, index plus one, on its hash chain or the free list.
- */
-struct mheap_weakref {
-	u32 obj;
-	u32 users;
-	u32 next;
-};
-
-/**
- * struct mheap_weak_table - a heap's weak reference records
- * @refs: @size records; those below @used have been handed out.
- * @buckets: @size hash chain heads (index plus one), by object id; a
- *	record whose object was freed is on no chain.
- * @size: records allocated (a power of two, or 0).
- * @used: records handed out at least once.
- * @live: records in use.
- * @free_head: first free record, index plus one; 0 when none.
- */
-struct mheap_weak_table {
-	struct mheap_weakref *refs;
-	u32 *buckets;
-	u32 size;
-	u32 used;
-	u32 live;
-	u32 free_head;
-};
-
-/**
- * struct mheap_name_table - a heap's named roots (names.h)
- * @v: @size entries, the first @len in use, sorted by name.
- * @len: names bound.
- * @size: entries allocated.
- */
-struct mheap_name_table {
-	struct mheap_name_entry *v;
-	u32 len;
-	u32 size;
 };
 
 /**

@@ -27,6 +27,7 @@
 #include "batch.h"
 #include "device.h"
 #include "events.h"
+#include "object.h"
 #include "gc.h"
 #include "handle.h"
 #include "ioctl.h"

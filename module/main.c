@@ -15,6 +15,7 @@
 
 #include "debugfs.h"
 #include "device.h"
+#include "object.h"
 #include "gc.h"
 #include "heap.h"
 #include "user.h"

@@ -14,7 +14,9 @@
 #ifndef MHEAP_NAMES_H
 #define MHEAP_NAMES_H
 
-#include "heap.h"
+#include "sys.h"
+
+struct mheap;
 
 /* A name's field: up to 63 bytes, then NULs */
 #define MHEAP_NAME_FIELD	64
@@ -29,6 +31,18 @@
 struct mheap_name_entry {
 	u32 id;
 	char name[MHEAP_NAME_FIELD];
+};
+
+/**
+ * struct mheap_name_table - a heap's named roots (names.h)
+ * @v: @size entries, the first @len in use, sorted by name.
+ * @len: names bound.
+ * @size: entries allocated.
+ */
+struct mheap_name_table {
+	struct mheap_name_entry *v;
+	u32 len;
+	u32 size;
 };
 
 /* A name as mheap_name_list() copies it out */

@@ -11,6 +11,7 @@
  *
  * Locking: heap->lock for everything.
  */
+#include "object.h"
 #include "gc.h"
 #include "weak.h"
 

@@ -407,7 +407,7 @@ CORE_TEST(gc_save_all_clears_weak)
 	mheap_object_put(heap, x);
 	mheap_gc_set_save_all(heap, true);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 1L);
-	CORE_EXPECT_EQ(mheap_weak_deref(heap, ref), 0U);
+	CORE_EXPECT_EQ(mheap_weak_deref(&heap->weak, ref), 0U);
 	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1);
 	mheap_weak_put(heap, ref);
 	mheap_gc_set_save_all(heap, false);

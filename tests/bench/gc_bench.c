@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "object.h"
 #include "gc.h"
 
 #define ROUNDS		5

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "handle.h"
+#include "object.h"
 #include "gc.h"
 
 #define MAX_OBJS	96
