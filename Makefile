@@ -25,7 +25,7 @@ LIB_SONAME := libmheap.so.1
 CORE_SRC := module/heap.c module/object.c module/handle.c module/gc.c module/weak.c \
 	module/scope.c module/names.c
 CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/weak.h module/sys.h \
-	module/names.h module/scope.h \
+	module/names.h module/scope.h uapi/linux/mheap.h \
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
 
@@ -174,7 +174,7 @@ $(BUILD)/host/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -Imodule -Imodule/tests \
-		-Itests/host $(KSFT) -o $@ $< tests/host/sys_host.c $(CORE_SRC)
+		-Itests/host -Iuapi $(KSFT) -o $@ $< tests/host/sys_host.c $(CORE_SRC)
 
 # The same tests without sanitizers, for valgrind (memcheck; leaks are the
 # tests' own business: the seam counts live allocations).
@@ -184,7 +184,7 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=no
 $(BUILD)/host-vg/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 -Imodule -Imodule/tests -Itests/host $(KSFT) \
+	$(CC) $(CFLAGS) -O1 -Imodule -Imodule/tests -Itests/host -Iuapi $(KSFT) \
 		-o $@ $< tests/host/sys_host.c $(CORE_SRC)
 
 # make bench: the core with optimisation, beside glibc and mimalloc; the
@@ -192,13 +192,13 @@ $(BUILD)/host-vg/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
 $(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/sys_host.c \
 		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -o $@ $< \
+	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -Iuapi -o $@ $< \
 		tests/host/sys_host.c $(CORE_SRC) -ldl
 
 $(BUILD)/bench/gc_bench: tests/bench/gc_bench.c tests/host/sys_host.c \
 		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -o $@ $< \
+	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -Iuapi -o $@ $< \
 		tests/host/sys_host.c $(CORE_SRC)
 
 bench:
@@ -219,7 +219,7 @@ FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 \
 $(BUILD)/fuzz/core_fuzz: tests/fuzz/core_fuzz.c tests/host/sys_host.c \
 		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imodule -Itests/host -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imodule -Itests/host -Iuapi -o $@ $< \
 		tests/host/sys_host.c $(CORE_SRC)
 
 # make fuzz: open-ended (stop it with ^C); new inputs go to build/fuzz/corpus,

@@ -90,7 +90,7 @@ static int gc_show(struct seq_file *m, void *unused)
 	seq_printf(m, "long_lived_total %llu\n", gc->long_lived_total);
 	seq_printf(m, "long_lived_pending %llu\n", gc->long_lived_pending);
 	seq_puts(m, "gen threshold count objects collections collected uncollectable examined pause_total_ns pause_last_ns\n");
-	for (i = 0; i < MHEAP_GC_GENS; i++) {
+	for (i = 0; i < MHEAP_GENERATIONS; i++) {
 		const struct mheap_gen_stats *st = &gc->stats[i];
 
 		seq_printf(m, "%u %u %u %llu %llu %llu %llu %llu %llu %llu\n",

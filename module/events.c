@@ -58,10 +58,6 @@ struct mheap_event_queue {
 	struct mheap_event ring[] __counted_by(size);
 };
 
-static_assert(MHEAP_EVENT_REFCOUNT == MHEAP_RECLAIM_REFCOUNT);
-static_assert(MHEAP_EVENT_COLLECTOR == MHEAP_RECLAIM_COLLECTOR);
-static_assert(MHEAP_EVENT_NO_GEN == MHEAP_RECLAIM_NO_GEN);
-
 static struct mheap_event *slot(struct mheap_event_queue *q, u32 i)
 {
 	return &q->ring[(q->head + i) % q->size];

@@ -108,7 +108,7 @@ static inline void gc_resched(u32 *visited)
  * The thresholds a new heap starts with (module parameter gc_threshold);
  * read at each heap's creation.
  */
-unsigned int mheap_gc_default_threshold[MHEAP_GC_GENS] = {
+unsigned int mheap_gc_default_threshold[MHEAP_GENERATIONS] = {
 	MHEAP_GC_THRESHOLD0, MHEAP_GC_THRESHOLD1, MHEAP_GC_THRESHOLD2,
 };
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_default_threshold);
@@ -126,7 +126,7 @@ void mheap_gc_init(struct mheap *heap)
 
 	sys_work_init(&gc->work, gc_work);
 	gc->enabled = true;
-	for (i = 0; i < MHEAP_GC_GENS; i++)
+	for (i = 0; i < MHEAP_GENERATIONS; i++)
 		gc->threshold[i] = READ_ONCE(mheap_gc_default_threshold[i]);
 }
 
@@ -386,12 +386,12 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 	struct mheap_gc_list *young = &heap->gens[gen];
 	struct mheap_gc_list survivors, unreachable;
 	struct mheap_gen_stats *st = &gc->stats[gen];
-	unsigned int next_gen = gen + 1 < MHEAP_GC_GENS ? gen + 1 : gen;
+	unsigned int next_gen = gen + 1 < MHEAP_GENERATIONS ? gen + 1 : gen;
 	u64 start = sys_now_ns(), examined, found;
 	unsigned int i;
 
 	gc->collecting = true;
-	if (gen + 1 < MHEAP_GC_GENS)
+	if (gen + 1 < MHEAP_GENERATIONS)
 		gc->count[gen + 1]++;
 	for (i = 0; i <= gen; i++)
 		gc->count[i] = 0;
@@ -411,7 +411,7 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 	if (gen == 1)
 		gc->long_lived_pending += survivors.count;
 	gc_list_splice(heap, &survivors, &heap->gens[next_gen]);
-	if (gen == MHEAP_GC_GENS - 1) {
+	if (gen == MHEAP_GENERATIONS - 1) {
 		gc->long_lived_total = heap->gens[gen].count;
 		gc->long_lived_pending = 0;
 	}
@@ -448,10 +448,10 @@ static int generation_due(struct mheap_gc *gc)
 {
 	int gen;
 
-	for (gen = MHEAP_GC_GENS - 1; gen >= 0; gen--) {
+	for (gen = MHEAP_GENERATIONS - 1; gen >= 0; gen--) {
 		if (gc->count[gen] <= gc->threshold[gen])
 			continue;
-		if (gen == MHEAP_GC_GENS - 1 &&
+		if (gen == MHEAP_GENERATIONS - 1 &&
 		    gc->long_lived_pending < gc->long_lived_total / 4)
 			continue;
 		return gen;
@@ -488,7 +488,7 @@ long mheap_gc_collect(struct mheap *heap, unsigned int gen)
 	long found;
 
 	sys_assert_held(&heap->lock);
-	if (gen >= MHEAP_GC_GENS)
+	if (gen >= MHEAP_GENERATIONS)
 		return -EINVAL;
 	found = collect(heap, gen, false);
 	/*
@@ -539,7 +539,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_is_enabled);
  *
  * Context: heap->lock held.
  */
-void mheap_gc_get_threshold(struct mheap *heap, u32 threshold[MHEAP_GC_GENS])
+void mheap_gc_get_threshold(struct mheap *heap, u32 threshold[MHEAP_GENERATIONS])
 {
 	sys_assert_held(&heap->lock);
 	memcpy(threshold, heap->gc.threshold, sizeof(heap->gc.threshold));
@@ -555,7 +555,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_threshold);
  * Context: heap->lock held.
  */
 void mheap_gc_set_threshold(struct mheap *heap,
-			    const u32 threshold[MHEAP_GC_GENS])
+			    const u32 threshold[MHEAP_GENERATIONS])
 {
 	sys_assert_held(&heap->lock);
 	memcpy(heap->gc.threshold, threshold, sizeof(heap->gc.threshold));
@@ -569,7 +569,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_set_threshold);
  *
  * Context: heap->lock held.
  */
-void mheap_gc_get_count(struct mheap *heap, u32 count[MHEAP_GC_GENS])
+void mheap_gc_get_count(struct mheap *heap, u32 count[MHEAP_GENERATIONS])
 {
 	sys_assert_held(&heap->lock);
 	memcpy(count, heap->gc.count, sizeof(heap->gc.count));
@@ -584,7 +584,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_count);
  * Context: heap->lock held.
  */
 void mheap_gc_get_stats(struct mheap *heap,
-			struct mheap_gen_stats stats[MHEAP_GC_GENS])
+			struct mheap_gen_stats stats[MHEAP_GENERATIONS])
 {
 	sys_assert_held(&heap->lock);
 	memcpy(stats, heap->gc.stats, sizeof(heap->gc.stats));
@@ -605,7 +605,7 @@ void mheap_gc_freeze(struct mheap *heap)
 	unsigned int gen;
 
 	sys_assert_held(&heap->lock);
-	for (gen = 0; gen < MHEAP_GC_GENS; gen++)
+	for (gen = 0; gen < MHEAP_GENERATIONS; gen++)
 		gc_list_merge(heap, &heap->gens[gen],
 			      &heap->gens[MHEAP_GEN_PERMANENT],
 			      MHEAP_GEN_PERMANENT);
@@ -623,7 +623,7 @@ void mheap_gc_unfreeze(struct mheap *heap)
 {
 	sys_assert_held(&heap->lock);
 	gc_list_merge(heap, &heap->gens[MHEAP_GEN_PERMANENT],
-		      &heap->gens[MHEAP_GC_GENS - 1], MHEAP_GC_GENS - 1);
+		      &heap->gens[MHEAP_GENERATIONS - 1], MHEAP_GENERATIONS - 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_unfreeze);
 
@@ -711,16 +711,16 @@ static bool holds(const struct mheap_object *obj, u32 id)
  */
 size_t mheap_gc_referrers(struct mheap *heap, u32 id, u32 *buf, size_t len)
 {
-	struct mheap_gc_list *lists[MHEAP_GC_GENS + 1];
+	struct mheap_gc_list *lists[MHEAP_GENERATIONS + 1];
 	struct mheap_object *obj;
 	u32 o, visited = 0;
 	unsigned int l;
 	size_t n = 0;
 
 	sys_assert_held(&heap->lock);
-	for (l = 0; l < MHEAP_GC_GENS; l++)
+	for (l = 0; l < MHEAP_GENERATIONS; l++)
 		lists[l] = &heap->gens[l];
-	lists[MHEAP_GC_GENS] = &heap->gc.garbage;
+	lists[MHEAP_GENERATIONS] = &heap->gc.garbage;
 	for (l = 0; l < ARRAY_SIZE(lists); l++) {
 		for (o = lists[l]->head; o; o = obj->gc_next) {
 			gc_resched(&visited);

@@ -45,8 +45,6 @@ struct mheap_gen_stats {
 	u64 pause_last_ns;
 };
 
-#define MHEAP_GC_GENS		3	/* generations that are collected */
-
 /**
  * struct mheap_gc - the cycle collector's state in a heap (see gc.c)
  * @work: runs a collection when generation 0 crosses its threshold.
@@ -70,12 +68,12 @@ struct mheap_gc {
 	bool enabled;
 	bool save_all;
 	bool collecting;
-	u32 threshold[MHEAP_GC_GENS];
-	u32 count[MHEAP_GC_GENS];
+	u32 threshold[MHEAP_GENERATIONS];
+	u32 count[MHEAP_GENERATIONS];
 	u64 long_lived_total;
 	u64 long_lived_pending;
 	struct mheap_gc_list garbage;
-	struct mheap_gen_stats stats[MHEAP_GC_GENS];
+	struct mheap_gen_stats stats[MHEAP_GENERATIONS];
 };
 
 /* Defaults, as CPython's */
@@ -83,7 +81,7 @@ struct mheap_gc {
 #define MHEAP_GC_THRESHOLD1	10
 #define MHEAP_GC_THRESHOLD2	10
 
-extern unsigned int mheap_gc_default_threshold[MHEAP_GC_GENS];
+extern unsigned int mheap_gc_default_threshold[MHEAP_GENERATIONS];
 
 void mheap_gc_init(struct mheap *heap);
 void mheap_gc_fini(struct mheap *heap);
@@ -91,12 +89,12 @@ void mheap_gc_fini(struct mheap *heap);
 long mheap_gc_collect(struct mheap *heap, unsigned int gen);
 void mheap_gc_enable(struct mheap *heap, bool enable);
 bool mheap_gc_is_enabled(struct mheap *heap);
-void mheap_gc_get_threshold(struct mheap *heap, u32 threshold[MHEAP_GC_GENS]);
+void mheap_gc_get_threshold(struct mheap *heap, u32 threshold[MHEAP_GENERATIONS]);
 void mheap_gc_set_threshold(struct mheap *heap,
-			    const u32 threshold[MHEAP_GC_GENS]);
-void mheap_gc_get_count(struct mheap *heap, u32 count[MHEAP_GC_GENS]);
+			    const u32 threshold[MHEAP_GENERATIONS]);
+void mheap_gc_get_count(struct mheap *heap, u32 count[MHEAP_GENERATIONS]);
 void mheap_gc_get_stats(struct mheap *heap,
-			struct mheap_gen_stats stats[MHEAP_GC_GENS]);
+			struct mheap_gen_stats stats[MHEAP_GENERATIONS]);
 void mheap_gc_freeze(struct mheap *heap);
 void mheap_gc_unfreeze(struct mheap *heap);
 u64 mheap_gc_freeze_count(struct mheap *heap);

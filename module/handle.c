@@ -139,12 +139,12 @@ static int grow(struct mheap_client *client)
 	struct mheap_handle *table;
 	u32 size;
 
-	if (client->size == MHEAP_HANDLE_MAX) {
+	if (client->size == MHEAP_MAX_HANDLES) {
 		trace_mheap_limit(client->heap->id, MHEAP_LIMIT_HANDLES,
-				  MHEAP_HANDLE_MAX);
+				  MHEAP_MAX_HANDLES);
 		return -EMFILE;
 	}
-	size = min(max(client->size * 2, (u32)TABLE_MIN), MHEAP_HANDLE_MAX);
+	size = min(max(client->size * 2, (u32)TABLE_MIN), MHEAP_MAX_HANDLES);
 	table = mheap_array_grow(client->table, client->used, size,
 				 sizeof(*table));
 	if (!table)
@@ -162,7 +162,7 @@ static int grow(struct mheap_client *client)
  * @handle: set to the new handle.
  *
  * Context: heap->lock held; may sleep.
- * Return: 0; -EMFILE when the client has MHEAP_HANDLE_MAX entries in use
+ * Return: 0; -EMFILE when the client has MHEAP_MAX_HANDLES entries in use
  * or retired; -ENOMEM. On error nothing changed.
  */
 int mheap_handle_install(struct mheap_client *client, u32 id, u32 *handle)

@@ -23,8 +23,8 @@
 
 #define MHEAP_HANDLE_INDEX_BITS	20
 #define MHEAP_HANDLE_TAG_BITS	11
-/* The most handles a client may hold at once */
-#define MHEAP_HANDLE_MAX	((1U << MHEAP_HANDLE_INDEX_BITS) - 1)
+/* The most handles a client may hold at once is what the index can hold */
+static_assert(MHEAP_MAX_HANDLES == (1U << MHEAP_HANDLE_INDEX_BITS) - 1);
 #define MHEAP_HANDLE_TAG_MAX	((1U << MHEAP_HANDLE_TAG_BITS) - 1)
 
 /**
@@ -45,8 +45,8 @@ struct mheap_handle {
 #define MHEAP_HANDLE_SCOPE_SHIFT	16
 #define MHEAP_HANDLE_SCOPE	(0xffU << MHEAP_HANDLE_SCOPE_SHIFT)
 
-/* The most scopes a client may have open at once (nested) */
-#define MHEAP_SCOPE_MAX_CORE	64
+/* The scope number must fit in the tag's scope bits */
+static_assert((MHEAP_HANDLE_SCOPE >> MHEAP_HANDLE_SCOPE_SHIFT) >= MHEAP_SCOPE_MAX);
 
 /**
  * struct mheap_client - a handle table on a heap
@@ -58,7 +58,7 @@ struct mheap_handle {
  * @free_head: oldest closed entry, index plus one; 0 when none.
  * @free_tail: newest closed entry, index plus one; 0 when none.
  * @retired: entries whose tag is used up.
- * @depth: scopes open (scope.c), 0 to MHEAP_SCOPE_MAX_CORE.
+ * @depth: scopes open (scope.c), 0 to MHEAP_SCOPE_MAX.
  * @log: handles created while a scope was open, oldest first; the part
  *	from mark[n] on was created in scope n or deeper.
  * @log_len: entries of @log in use.
@@ -82,7 +82,7 @@ struct mheap_client {
 	u32 *log;
 	u32 log_len;
 	u32 log_size;
-	u32 mark[MHEAP_SCOPE_MAX_CORE + 1];
+	u32 mark[MHEAP_SCOPE_MAX + 1];
 	u32 owner;
 };
 

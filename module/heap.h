@@ -49,7 +49,7 @@
 
 /*
  * The payload mapping (mmap of a client): arena n of the payload space at
- * n << MHEAP_MAP_SHIFT, so that a jumbo arena (up to MHEAP_OBJECT_MAX_SIZE
+ * n << MHEAP_MAP_SHIFT, so that a jumbo arena (up to MHEAP_MAX_SIZE
  * plus guard bytes, rounded to pages) fits before the next one.
  */
 #define MHEAP_MAP_SHIFT		24
@@ -180,8 +180,8 @@ struct mheap_space {
  * @names: named roots (names.h). L: lock
  * @reclaim: if set, called as each object with an owner is freed
  *	(mheap_object_alloc_owned()), with the heap lock held: who owns it,
- *	its cookie, MHEAP_RECLAIM_REFCOUNT or _COLLECTOR, its generation
- *	(MHEAP_RECLAIM_NO_GEN when untracked). Must not touch the heap.
+ *	its cookie, MHEAP_EVENT_REFCOUNT or _COLLECTOR, its generation
+ *	(MHEAP_EVENT_NO_GEN when untracked). Must not touch the heap.
  * @reclaim_data: for @reclaim.
  * @unmap: if set, called with the heap lock held as a payload arena is
  *	about to be freed, with the range of the payload mapping it covered

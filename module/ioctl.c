@@ -40,17 +40,10 @@
 			 MHEAP_FEATURE_NAMES | MHEAP_FEATURE_EVENTS | \
 			 MHEAP_FEATURE_MMAP)
 
-static_assert(MHEAP_MAX_SIZE == MHEAP_OBJECT_MAX_SIZE);
-static_assert(MHEAP_MAX_REFS == MHEAP_OBJECT_MAX_REFS);
-static_assert(MHEAP_MAX_HANDLES == MHEAP_HANDLE_MAX);
-static_assert(MHEAP_GENERATIONS == MHEAP_GC_GENS);
-static_assert(MHEAP_SCOPE_MAX == MHEAP_SCOPE_MAX_CORE);
-static_assert(MHEAP_NAME_LEN == MHEAP_NAME_FIELD);
 static_assert(sizeof(struct mheap_name_rec) == MHEAP_NAME_LEN);
-static_assert(MHEAP_NAMES_MAX == MHEAP_NAMES_LIMIT);
 static_assert(BIT_ULL(MHEAP_MAP_SHIFT) == MHEAP_MAP_STRIDE);
 /* a jumbo arena of the largest payload fits in its stride */
-static_assert(MHEAP_OBJECT_MAX_SIZE <=
+static_assert(MHEAP_MAX_SIZE <=
 	      MHEAP_MAP_STRIDE - MHEAP_GUARD_BYTES - MHEAP_PAGE_SIZE);
 static_assert(sizeof(struct mheap_gc_gen_stats) == 6 * sizeof(u64));
 
@@ -289,7 +282,7 @@ static long ioc_gc(struct mheap_ioc_ctx *ctx, void *arg)
 		return -EINVAL;
 	switch (g->op) {
 	case MHEAP_GC_COLLECT:
-		if (g->arg >= MHEAP_GC_GENS)
+		if (g->arg >= MHEAP_GENERATIONS)
 			return -EINVAL;
 		break;
 	case MHEAP_GC_SET_SAVE_ALL:
@@ -335,7 +328,7 @@ static long ioc_gc(struct mheap_ioc_ctx *ctx, void *arg)
 
 static long ioc_gc_stats(struct mheap_ioc_ctx *ctx, void *arg)
 {
-	struct mheap_gen_stats gen[MHEAP_GC_GENS];
+	struct mheap_gen_stats gen[MHEAP_GENERATIONS];
 	struct mheap *heap = heap_of(ctx);
 	struct mheap_gc_stats *s = arg;
 	unsigned int i;
@@ -350,7 +343,7 @@ static long ioc_gc_stats(struct mheap_ioc_ctx *ctx, void *arg)
 	s->freeze_count = mheap_gc_freeze_count(heap);
 	s->garbage = mheap_gc_garbage(heap, NULL, 0);
 	mheap_gc_get_stats(heap, gen);
-	for (i = 0; i < MHEAP_GC_GENS; i++) {
+	for (i = 0; i < MHEAP_GENERATIONS; i++) {
 		s->gen[i].collections = gen[i].collections;
 		s->gen[i].collected = gen[i].collected;
 		s->gen[i].uncollectable = gen[i].uncollectable;

@@ -46,7 +46,7 @@ MODULE_PARM_DESC(max_heaps_per_user,
  */
 static int gc_threshold_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned int t[MHEAP_GC_GENS], i;
+	unsigned int t[MHEAP_GENERATIONS], i;
 	char *buf, *s, *word;
 	int err = 0;
 
@@ -54,7 +54,7 @@ static int gc_threshold_set(const char *val, const struct kernel_param *kp)
 	if (!buf)
 		return -ENOMEM;
 	s = strim(buf);
-	for (i = 0; i < MHEAP_GC_GENS && !err; i++) {
+	for (i = 0; i < MHEAP_GENERATIONS && !err; i++) {
 		word = strsep(&s, ",");
 		err = word ? kstrtouint(word, 0, &t[i]) : -EINVAL;
 	}
@@ -63,7 +63,7 @@ static int gc_threshold_set(const char *val, const struct kernel_param *kp)
 	kfree(buf);
 	if (err)
 		return -EINVAL;
-	for (i = 0; i < MHEAP_GC_GENS; i++)
+	for (i = 0; i < MHEAP_GENERATIONS; i++)
 		WRITE_ONCE(mheap_gc_default_threshold[i], t[i]);
 	return 0;
 }

@@ -20,7 +20,7 @@ static bool name_char(char c)
 /**
  * mheap_name_valid() - check a name as userspace passed it
  * @name: @size bytes.
- * @size: MHEAP_NAME_FIELD, the size of the field holding it.
+ * @size: MHEAP_NAME_LEN, the size of the field holding it.
  *
  * Context: any.
  * Return: true when @name is 1 to @size - 1 allowed characters, then a
@@ -54,7 +54,7 @@ static bool find(struct mheap_name_table *names, const char *name, u32 *pos)
 
 	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
-		int c = memcmp(names->v[mid].name, name, MHEAP_NAME_FIELD);
+		int c = memcmp(names->v[mid].name, name, MHEAP_NAME_LEN);
 
 		if (!c) {
 			*pos = mid;
@@ -75,7 +75,7 @@ static int grow(struct mheap_name_table *names)
 	u32 size;
 
 	size = min_t(u32, max(names->size * 2, (u32)NAMES_MIN),
-		     MHEAP_NAMES_LIMIT);
+		     MHEAP_NAMES_MAX);
 	v = mheap_array_grow(names->v, names->len, size, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -87,7 +87,7 @@ static int grow(struct mheap_name_table *names)
 /**
  * mheap_name_bind() - bind a name to an object
  * @heap: the heap.
- * @name: a valid name (mheap_name_valid()), in a field of MHEAP_NAME_FIELD
+ * @name: a valid name (mheap_name_valid()), in a field of MHEAP_NAME_LEN
  *	bytes.
  * @id: a live object; the binding takes a reference of its own.
  * @replace: whether a binding of @name may be replaced (its reference is
@@ -95,7 +95,7 @@ static int grow(struct mheap_name_table *names)
  *
  * Context: heap->lock held; may sleep.
  * Return: 0; -EEXIST when @name is bound and !@replace; -ENOSPC when the
- * heap has MHEAP_NAMES_LIMIT names; -EOVERFLOW; -ENOMEM. On error nothing
+ * heap has MHEAP_NAMES_MAX names; -EOVERFLOW; -ENOMEM. On error nothing
  * changed.
  */
 int mheap_name_bind(struct mheap *heap, const char *name, u32 id,
@@ -117,8 +117,8 @@ int mheap_name_bind(struct mheap *heap, const char *name, u32 id,
 		mheap_object_put(heap, old);
 		return 0;
 	}
-	if (names->len == MHEAP_NAMES_LIMIT) {
-		trace_mheap_limit(heap->id, MHEAP_LIMIT_NAMES, MHEAP_NAMES_LIMIT);
+	if (names->len == MHEAP_NAMES_MAX) {
+		trace_mheap_limit(heap->id, MHEAP_LIMIT_NAMES, MHEAP_NAMES_MAX);
 		return -ENOSPC;
 	}
 	if (names->len == names->size) {
@@ -132,7 +132,7 @@ int mheap_name_bind(struct mheap *heap, const char *name, u32 id,
 	memmove(&names->v[pos + 1], &names->v[pos],
 		(names->len - pos) * sizeof(names->v[0]));
 	names->v[pos].id = id;
-	memcpy(names->v[pos].name, name, MHEAP_NAME_FIELD);
+	memcpy(names->v[pos].name, name, MHEAP_NAME_LEN);
 	names->len++;
 	return 0;
 }
@@ -203,7 +203,7 @@ u32 mheap_name_list(struct mheap *heap, u32 start,
 
 	sys_assert_held(&heap->lock);
 	for (i = 0; start < n->len && i < count && i < n->len - start; i++)
-		memcpy(names[i].name, n->v[start + i].name, MHEAP_NAME_FIELD);
+		memcpy(names[i].name, n->v[start + i].name, MHEAP_NAME_LEN);
 	return n->len;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_name_list);

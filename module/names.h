@@ -5,8 +5,8 @@
  * A binding holds a reference on its object, so a bound object is a root
  * for the collector like one a handle holds. Any client of the heap may
  * look a name up (and gets a new handle) or unbind it. Names are 1 to
- * MHEAP_NAME_FIELD - 1 bytes of [A-Za-z0-9._:/-]; a heap holds at most
- * MHEAP_NAMES_LIMIT of them, kept sorted, so that lookups are binary
+ * MHEAP_NAME_LEN - 1 bytes of [A-Za-z0-9._:/-]; a heap holds at most
+ * MHEAP_NAMES_MAX of them, kept sorted, so that lookups are binary
  * searches and listings come out in order.
  *
  * Locking: heap->lock for everything.
@@ -18,11 +18,6 @@
 
 struct mheap;
 
-/* A name's field: up to 63 bytes, then NULs */
-#define MHEAP_NAME_FIELD	64
-/* The most names a heap may bind */
-#define MHEAP_NAMES_LIMIT	4096
-
 /**
  * struct mheap_name_entry - one binding
  * @id: the object, on which the binding holds a reference.
@@ -30,7 +25,7 @@ struct mheap;
  */
 struct mheap_name_entry {
 	u32 id;
-	char name[MHEAP_NAME_FIELD];
+	char name[MHEAP_NAME_LEN];
 };
 
 /**
@@ -47,7 +42,7 @@ struct mheap_name_table {
 
 /* A name as mheap_name_list() copies it out */
 struct mheap_name_rec {
-	char name[MHEAP_NAME_FIELD];
+	char name[MHEAP_NAME_LEN];
 };
 
 bool mheap_name_valid(const char *name, size_t size);

@@ -20,7 +20,7 @@
 
 /**
  * mheap_object_meta_size() - bytes of the meta space an object takes
- * @nrefs: its reference slots, at most MHEAP_OBJECT_MAX_REFS.
+ * @nrefs: its reference slots, at most MHEAP_MAX_REFS.
  * @cookie: whether it carries a tail (a cookie and an owner).
  *
  * Context: any.
@@ -116,8 +116,8 @@ static struct mheap_object_tail *tail_ptr(struct mheap_object *obj)
 /**
  * mheap_object_alloc() - allocate an object
  * @heap: the heap.
- * @size: payload bytes, 0 to MHEAP_OBJECT_MAX_SIZE; zeroed.
- * @nrefs: reference slots, 0 to MHEAP_OBJECT_MAX_REFS; all empty.
+ * @size: payload bytes, 0 to MHEAP_MAX_SIZE; zeroed.
+ * @nrefs: reference slots, 0 to MHEAP_MAX_REFS; all empty.
  * @cookie: a value for the owner to recognise the object by; 0 for none.
  * @id: set to the new object's id.
  *
@@ -136,8 +136,8 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc);
 /**
  * mheap_object_alloc_owned() - allocate an object whose end is reported
  * @heap: the heap.
- * @size: payload bytes, 0 to MHEAP_OBJECT_MAX_SIZE; zeroed.
- * @nrefs: reference slots, 0 to MHEAP_OBJECT_MAX_REFS; all empty.
+ * @size: payload bytes, 0 to MHEAP_MAX_SIZE; zeroed.
+ * @nrefs: reference slots, 0 to MHEAP_MAX_REFS; all empty.
  * @cookie: a value for the owner to recognise the object by; 0 for none.
  * @owner: passed to heap->reclaim when the object is freed; 0 for none.
  * @id: set to the new object's id.
@@ -160,7 +160,7 @@ int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
 	int err;
 
 	sys_assert_held(&heap->lock);
-	if (size > MHEAP_OBJECT_MAX_SIZE || nrefs > MHEAP_OBJECT_MAX_REFS)
+	if (size > MHEAP_MAX_SIZE || nrefs > MHEAP_MAX_REFS)
 		return -EINVAL;
 	meta_size = mheap_object_meta_size(nrefs, cookie || owner);
 	err = mheap_space_alloc(heap, &heap->meta,
@@ -267,10 +267,10 @@ void mheap_object_free(struct mheap *heap, u32 id)
 	if (obj->flags & MHEAP_OBJ_COOKIE && tail_ptr(obj)->owner &&
 	    heap->reclaim)
 		heap->reclaim(heap, tail_ptr(obj)->owner, tail_ptr(obj)->cookie,
-			      heap->gc.collecting ? MHEAP_RECLAIM_COLLECTOR :
-						    MHEAP_RECLAIM_REFCOUNT,
+			      heap->gc.collecting ? MHEAP_EVENT_COLLECTOR :
+						    MHEAP_EVENT_REFCOUNT,
 			      obj->flags & MHEAP_OBJ_TRACKED ? obj->gen :
-							       MHEAP_RECLAIM_NO_GEN);
+							       MHEAP_EVENT_NO_GEN);
 	if (obj->flags & MHEAP_OBJ_WEAKREF)
 		mheap_weak_clear(heap, id);
 	heap->objects_freed++;

@@ -20,10 +20,7 @@
 
 #include "heap.h"
 
-/* The largest payload, in bytes */
-#define MHEAP_OBJECT_MAX_SIZE	(8U * SZ_1M)
-/* The most reference slots an object may have */
-#define MHEAP_OBJECT_MAX_REFS	BIT(20)
+/* The largest payload and the most slots: MHEAP_MAX_SIZE, MHEAP_MAX_REFS */
 /* The most references (handles and slots) to one object */
 #define MHEAP_OBJECT_MAX_REFCNT	U32_MAX
 
@@ -81,11 +78,12 @@ struct mheap_object_tail {
 	u32 reserved;
 };
 
-/* Why an object was reclaimed, as struct mheap's @reclaim hears it */
-#define MHEAP_RECLAIM_REFCOUNT	1	/* its count dropped to zero */
-#define MHEAP_RECLAIM_COLLECTOR	2	/* freed by a collection */
-/* The generation reported for an untracked object */
-#define MHEAP_RECLAIM_NO_GEN	U32_MAX
+/*
+ * Why an object was reclaimed, as struct mheap's @reclaim hears it: the
+ * uapi's MHEAP_EVENT_REFCOUNT (its count dropped to zero) or
+ * MHEAP_EVENT_COLLECTOR (freed by a collection), and its generation, or
+ * MHEAP_EVENT_NO_GEN for an untracked object.
+ */
 
 /**
  * struct mheap_object_info - what mheap_object_info() reports

@@ -107,15 +107,15 @@ void mheap_scope_record(struct mheap_client *client, u32 handle)
  * @level: set to the new scope's level: 1 for the outermost.
  *
  * Context: heap->lock held.
- * Return: 0, or -ENOSPC when MHEAP_SCOPE_MAX_CORE scopes are open
+ * Return: 0, or -ENOSPC when MHEAP_SCOPE_MAX scopes are open
  * already.
  */
 int mheap_scope_push(struct mheap_client *client, u32 *level)
 {
 	sys_assert_held(&client->heap->lock);
-	if (client->depth == MHEAP_SCOPE_MAX_CORE) {
+	if (client->depth == MHEAP_SCOPE_MAX) {
 		trace_mheap_limit(client->heap->id, MHEAP_LIMIT_SCOPES,
-				  MHEAP_SCOPE_MAX_CORE);
+				  MHEAP_SCOPE_MAX);
 		return -ENOSPC;
 	}
 	client->depth++;

@@ -39,6 +39,9 @@ enum mheap_limit {
 	MHEAP_LIMIT_SCOPES,		/* MHEAP_SCOPE_MAX in a client */
 };
 
+/* The uapi's limits are the core's: no renamed copies to keep in step */
+#include <linux/mheap.h>
+
 #ifdef __KERNEL__
 
 #include <kunit/visibility.h>

@@ -213,10 +213,10 @@ CORE_TEST(gc_cascade_during_collection)
 
 CORE_TEST(gc_enable_disable_and_work)
 {
-	static const u32 th[MHEAP_GC_GENS] = { 10, 10, 10 };
+	static const u32 th[MHEAP_GENERATIONS] = { 10, 10, 10 };
 	struct mheap *heap = test_heap(SZ_1M);
-	struct mheap_gen_stats st[MHEAP_GC_GENS];
-	u32 ids[11], count[MHEAP_GC_GENS];
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
+	u32 ids[11], count[MHEAP_GENERATIONS];
 	unsigned int i;
 
 	CORE_ASSERT_NOT_NULL(heap);
@@ -257,7 +257,7 @@ CORE_TEST(gc_enable_disable_and_work)
 /* Destroying a heap with its collection queued cancels it first. */
 CORE_TEST(gc_teardown_cancels_work)
 {
-	static const u32 th[MHEAP_GC_GENS] = { 1, 10, 10 };
+	static const u32 th[MHEAP_GENERATIONS] = { 1, 10, 10 };
 	struct mheap *heap = test_heap(SZ_1M);
 	u32 a, b;
 
@@ -276,7 +276,7 @@ CORE_TEST(gc_teardown_cancels_work)
 CORE_TEST(gc_full_collection_heuristic)
 {
 	struct mheap *heap = test_heap(SZ_1M);
-	struct mheap_gen_stats st[MHEAP_GC_GENS];
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
 	u32 ids[100];
 	unsigned int i;
 
@@ -335,7 +335,7 @@ CORE_TEST(gc_freeze_unfreeze)
 CORE_TEST(gc_save_all)
 {
 	struct mheap *heap = test_heap(SZ_1M);
-	struct mheap_gen_stats st[MHEAP_GC_GENS];
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
 	u32 a, b, got[4];
 
 	CORE_ASSERT_NOT_NULL(heap);
@@ -448,10 +448,10 @@ CORE_TEST(gc_referrers_skip_frozen)
  */
 CORE_TEST(gc_explicit_collections_keep_schedule)
 {
-	static const u32 th[MHEAP_GC_GENS] = { 100, 3, 3 };
+	static const u32 th[MHEAP_GENERATIONS] = { 100, 3, 3 };
 	struct mheap *heap = test_heap(SZ_1M);
-	struct mheap_gen_stats st[MHEAP_GC_GENS];
-	u32 count[MHEAP_GC_GENS], x;
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
+	u32 count[MHEAP_GENERATIONS], x;
 	unsigned int i;
 
 	CORE_ASSERT_NOT_NULL(heap);
@@ -481,7 +481,7 @@ CORE_TEST(gc_explicit_collections_keep_schedule)
 CORE_TEST(gc_introspection)
 {
 	struct mheap *heap = test_heap(SZ_1M);
-	u32 a, b, leaf, buf[2], count[MHEAP_GC_GENS], th[MHEAP_GC_GENS];
+	u32 a, b, leaf, buf[2], count[MHEAP_GENERATIONS], th[MHEAP_GENERATIONS];
 
 	CORE_ASSERT_NOT_NULL(heap);
 	mheap_gc_get_threshold(heap, th);
@@ -625,7 +625,7 @@ static inline int oracle_check(struct oracle *s, struct mheap *heap,
 
 		if (!o->reachable) {
 			/* unknown after a partial collection; gone after a full one */
-			if (gen == MHEAP_GC_GENS - 1)
+			if (gen == MHEAP_GENERATIONS - 1)
 				o->maybe_live = false;
 			continue;
 		}
@@ -643,7 +643,7 @@ static inline int oracle_check(struct oracle *s, struct mheap *heap,
 					expect++;
 		}
 		if (info.refcnt < expect ||
-		    (gen == MHEAP_GC_GENS - 1 && info.refcnt != expect))
+		    (gen == MHEAP_GENERATIONS - 1 && info.refcnt != expect))
 			return -ERANGE;
 		for (j = 0; j < o->nrefs; j++) {
 			if (mheap_object_get_slot(heap, o->id, j, &got))
@@ -652,7 +652,7 @@ static inline int oracle_check(struct oracle *s, struct mheap *heap,
 				return -EBADSLT;
 		}
 	}
-	if (gen == MHEAP_GC_GENS - 1 && mheap_objects_live(heap) != (u64)reachable)
+	if (gen == MHEAP_GENERATIONS - 1 && mheap_objects_live(heap) != (u64)reachable)
 		return -EEXIST;
 	return 0;
 }
@@ -667,7 +667,7 @@ static inline int oracle_step(struct oracle *s, struct mheap_client *c,
 	int err, i;
 
 	if (op < 1) {
-		unsigned int gen = core_rand(rnd) % MHEAP_GC_GENS;
+		unsigned int gen = core_rand(rnd) % MHEAP_GENERATIONS;
 		long n = mheap_gc_collect(c->heap, gen);
 
 		return n < 0 ? (int)n : oracle_check(s, c->heap, gen);

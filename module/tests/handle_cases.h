@@ -40,7 +40,7 @@ CORE_TEST(handle_unalloc_leaves_no_trace)
 {
 	struct mheap_stats before;
 	struct test_client t;
-	u32 count[MHEAP_GC_GENS], a, b;
+	u32 count[MHEAP_GENERATIONS], a, b;
 	unsigned int spares;
 
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
@@ -62,7 +62,7 @@ CORE_TEST(handle_unalloc_leaves_no_trace)
 CORE_TEST(handle_bad_values)
 {
 	static const u32 bad[] = { 0, 3, 0x80000001, 0xffffffff, 1U << 20,
-				   (1U << 20) | 1, MHEAP_HANDLE_MAX + 1 };
+				   (1U << 20) | 1, MHEAP_MAX_HANDLES + 1 };
 	struct mheap_object_info info;
 	struct test_client t;
 	unsigned int i;
@@ -188,15 +188,15 @@ CORE_TEST(handle_table_limit)
 
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
 	CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 0, 0, 0, &h), 0);
-	for (i = 1; i < MHEAP_HANDLE_MAX && !err; i++)
+	for (i = 1; i < MHEAP_MAX_HANDLES && !err; i++)
 		err = mheap_handle_dup(t.client, h, &copy);
 	CORE_EXPECT_EQ(err, 0);
-	CORE_EXPECT_EQ(t.client->live, MHEAP_HANDLE_MAX);
+	CORE_EXPECT_EQ(t.client->live, MHEAP_MAX_HANDLES);
 	CORE_EXPECT_EQ(mheap_handle_dup(t.client, h, &copy), -EMFILE);
 	CORE_EXPECT_EQ(mheap_handle_alloc(t.client, 0, 0, 0, &copy), -EMFILE);
 	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)1);
 	CORE_EXPECT_EQ(mheap_handle_info(t.client, h, &info), 0);
-	CORE_EXPECT_EQ(info.refcnt, MHEAP_HANDLE_MAX);
+	CORE_EXPECT_EQ(info.refcnt, MHEAP_MAX_HANDLES);
 	/* a closed entry can be used again */
 	CORE_EXPECT_EQ(mheap_handle_close(t.client, h), 0);
 	CORE_EXPECT_EQ(mheap_handle_dup(t.client, copy, &h), 0);

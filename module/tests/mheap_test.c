@@ -215,7 +215,7 @@ static u64 race_mark(struct mheap *heap, struct mheap_client **clients,
 
 static void gc_races_with_mutators(struct kunit *test)
 {
-	static const u32 th[MHEAP_GC_GENS] = { 50, 5, 5 };
+	static const u32 th[MHEAP_GENERATIONS] = { 50, 5, 5 };
 	struct mheap_client *clients[2];
 	struct race_thread *r;
 	struct task_struct *tasks[2];
@@ -242,7 +242,7 @@ static void gc_races_with_mutators(struct kunit *test)
 		KUNIT_ASSERT_FALSE(test, IS_ERR(tasks[i]));
 	}
 	while (!READ_ONCE(r[0].done) || !READ_ONCE(r[1].done)) {
-		unsigned int gen = core_rand(&rnd) % MHEAP_GC_GENS;
+		unsigned int gen = core_rand(&rnd) % MHEAP_GENERATIONS;
 
 		mheap_heap_lock(heap);
 		KUNIT_EXPECT_GE(test, mheap_gc_collect(heap, gen), 0L);

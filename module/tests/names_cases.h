@@ -9,7 +9,7 @@
 
 /* A name in its NUL-padded field, as the ioctl passes it. */
 struct test_name {
-	char s[MHEAP_NAME_FIELD];
+	char s[MHEAP_NAME_LEN];
 };
 
 static inline struct test_name tname(const char *s)
@@ -28,7 +28,7 @@ CORE_TEST(names_valid)
 	CORE_EXPECT_TRUE(mheap_name_valid(n.s, sizeof(n.s)));
 	n = tname("config/main-1.2_x:y");
 	CORE_EXPECT_TRUE(mheap_name_valid(n.s, sizeof(n.s)));
-	memset(n.s, 'x', MHEAP_NAME_FIELD - 1);
+	memset(n.s, 'x', MHEAP_NAME_LEN - 1);
 	CORE_EXPECT_TRUE(mheap_name_valid(n.s, sizeof(n.s)));
 	/* too long: no NUL in the field */
 	memset(n.s, 'x', sizeof(n.s));
@@ -113,7 +113,7 @@ CORE_TEST(names_are_roots)
 	test_heap_done(heap);
 }
 
-/* MHEAP_NAMES_LIMIT names, then -ENOSPC; the heap frees them all at the end. */
+/* MHEAP_NAMES_MAX names, then -ENOSPC; the heap frees them all at the end. */
 CORE_TEST(names_limit_and_teardown)
 {
 	struct mheap *heap = test_heap(SZ_1M);
@@ -122,7 +122,7 @@ CORE_TEST(names_limit_and_teardown)
 
 	CORE_ASSERT_NOT_NULL(heap);
 	CORE_ASSERT_EQ(mheap_object_alloc(heap, 0, 0, 0, &id), 0);
-	for (i = 0; i < MHEAP_NAMES_LIMIT; i++) {
+	for (i = 0; i < MHEAP_NAMES_MAX; i++) {
 		memset(&n, 0, sizeof(n));
 		snprintf(n.s, sizeof(n.s), "n%u", i);
 		CORE_ASSERT_EQ(mheap_name_bind(heap, n.s, id, false), 0);
@@ -132,7 +132,7 @@ CORE_TEST(names_limit_and_teardown)
 	/* replacing is still allowed at the limit */
 	n = tname("n7");
 	CORE_EXPECT_EQ(mheap_name_bind(heap, n.s, id, true), 0);
-	CORE_EXPECT_EQ(test_refcnt(heap, id), MHEAP_NAMES_LIMIT + 1U);
+	CORE_EXPECT_EQ(test_refcnt(heap, id), MHEAP_NAMES_MAX + 1U);
 	mheap_object_put(heap, id);
 	/* test_heap_done() checks that destroying the heap frees the rest */
 	test_heap_done(heap);

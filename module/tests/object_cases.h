@@ -93,26 +93,26 @@ CORE_TEST(object_limits)
 
 	CORE_ASSERT_NOT_NULL(heap);
 	before = test_stats(heap);
-	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_OBJECT_MAX_SIZE + 1, 0, 0,
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_MAX_SIZE + 1, 0, 0,
 					  &id), -EINVAL);
-	CORE_EXPECT_EQ(mheap_object_alloc(heap, 0, MHEAP_OBJECT_MAX_REFS + 1, 0,
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, 0, MHEAP_MAX_REFS + 1, 0,
 					  &id), -EINVAL);
 	CORE_EXPECT_EQ(mheap_object_alloc(heap, SIZE_MAX, SIZE_MAX, 0, &id),
 		       -EINVAL);
 	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
-	CORE_ASSERT_EQ(mheap_object_alloc(heap, MHEAP_OBJECT_MAX_SIZE,
-					  MHEAP_OBJECT_MAX_REFS, 1, &id), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, MHEAP_OBJECT_MAX_REFS - 1,
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, MHEAP_MAX_SIZE,
+					  MHEAP_MAX_REFS, 1, &id), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, MHEAP_MAX_REFS - 1,
 					     id), 0);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, MHEAP_OBJECT_MAX_REFS, id),
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, MHEAP_MAX_REFS, id),
 		       -EINVAL);
-	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, MHEAP_OBJECT_MAX_REFS - 1,
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, id, MHEAP_MAX_REFS - 1,
 					     0), 0);
 	mheap_object_put(heap, id);
 	/* the heap is full: -ENOSPC, and nothing changed */
 	CORE_ASSERT_EQ(mheap_heap_set_capacity(heap, MHEAP_CAPACITY_MIN), 0);
 	before = test_stats(heap);
-	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_OBJECT_MAX_SIZE, 0, 0, &id),
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_MAX_SIZE, 0, 0, &id),
 		       -ENOSPC);
 	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
 	test_heap_done(heap);
@@ -373,8 +373,8 @@ CORE_TEST(object_reclaim_hook)
 	CORE_ASSERT_EQ(reclaimed.n, 1U);
 	CORE_EXPECT_EQ(reclaimed.ev[0].owner, 7U);
 	CORE_EXPECT_EQ(reclaimed.ev[0].cookie, (u64)0x11);
-	CORE_EXPECT_EQ(reclaimed.ev[0].reason, (u32)MHEAP_RECLAIM_REFCOUNT);
-	CORE_EXPECT_EQ(reclaimed.ev[0].gen, (u32)MHEAP_RECLAIM_NO_GEN);
+	CORE_EXPECT_EQ(reclaimed.ev[0].reason, (u32)MHEAP_EVENT_REFCOUNT);
+	CORE_EXPECT_EQ(reclaimed.ev[0].gen, (u32)MHEAP_EVENT_NO_GEN);
 
 	/* a cycle, freed by a full collection from the oldest generation */
 	CORE_ASSERT_EQ(mheap_object_set_slot(heap, a, 0, b), 0);
@@ -385,8 +385,8 @@ CORE_TEST(object_reclaim_hook)
 	CORE_EXPECT_EQ(reclaimed.n, 1U);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
 	CORE_ASSERT_EQ(reclaimed.n, 3U);
-	CORE_EXPECT_EQ(reclaimed.ev[1].reason, (u32)MHEAP_RECLAIM_COLLECTOR);
-	CORE_EXPECT_EQ(reclaimed.ev[2].reason, (u32)MHEAP_RECLAIM_COLLECTOR);
+	CORE_EXPECT_EQ(reclaimed.ev[1].reason, (u32)MHEAP_EVENT_COLLECTOR);
+	CORE_EXPECT_EQ(reclaimed.ev[2].reason, (u32)MHEAP_EVENT_COLLECTOR);
 	CORE_EXPECT_EQ(reclaimed.ev[1].gen, 2U);
 	CORE_EXPECT_EQ(reclaimed.ev[1].owner + reclaimed.ev[2].owner, 16U);
 	CORE_EXPECT_EQ(reclaimed.ev[1].cookie + reclaimed.ev[2].cookie,

@@ -149,21 +149,21 @@ CORE_TEST(scope_log_stays_small)
 	test_client_close(&t);
 }
 
-/* Scopes nest MHEAP_SCOPE_MAX_CORE deep; closing the client pops them. */
+/* Scopes nest MHEAP_SCOPE_MAX deep; closing the client pops them. */
 CORE_TEST(scope_depth_limit_and_teardown)
 {
 	struct test_client t;
 	u32 level, h, i;
 
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
-	for (i = 1; i <= MHEAP_SCOPE_MAX_CORE; i++) {
+	for (i = 1; i <= MHEAP_SCOPE_MAX; i++) {
 		CORE_ASSERT_EQ(mheap_scope_push(t.client, &level), 0);
 		CORE_EXPECT_EQ(level, i);
 		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 0, 1, 0, &h), 0);
 		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h, 0, h), 0);
 	}
 	CORE_EXPECT_EQ(mheap_scope_push(t.client, &level), -ENOSPC);
-	CORE_EXPECT_EQ(t.client->depth, (u32)MHEAP_SCOPE_MAX_CORE);
+	CORE_EXPECT_EQ(t.client->depth, (u32)MHEAP_SCOPE_MAX);
 	/* test_client_close() checks that nothing is left */
 	test_client_close(&t);
 }

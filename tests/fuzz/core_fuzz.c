@@ -496,7 +496,7 @@ static void sync_collection(bool *reached, int gen, long found)
 	 */
 	CHECK(gen < 0 || found <= newly, "collection found %ld, model %ld",
 	      found, newly);
-	if (gen == MHEAP_GC_GENS - 1) {
+	if (gen == MHEAP_GENERATIONS - 1) {
 		bool after[MAX_OBJS];
 
 		CHECK(found == newly, "full collection found %ld, model %ld",
@@ -556,7 +556,7 @@ static void op_release_garbage(void)
 
 static void op_threshold(void)
 {
-	u32 t[MHEAP_GC_GENS] = { m.arg[0] % 8, m.arg[1] % 4, m.arg[2] % 4 };
+	u32 t[MHEAP_GENERATIONS] = { m.arg[0] % 8, m.arg[1] % 4, m.arg[2] % 4 };
 
 	mheap_gc_set_threshold(m.heap, t);
 }
@@ -607,7 +607,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			op_get_slot(&fired);
 			break;
 		case OP_COLLECT:
-			op_collect(m.arg[0] % MHEAP_GC_GENS);
+			op_collect(m.arg[0] % MHEAP_GENERATIONS);
 			break;
 		case OP_AUTO:
 			op_collect(-1);

@@ -90,6 +90,10 @@ void sys_warn(const char *file, int line, const char *cond);
 #define sys_mutex_destroy(m)	WARN_ON_ONCE((m)->held)
 #define sys_mutex_lock(m)	(WARN_ON_ONCE((m)->held), (m)->held = 1)
 #define sys_mutex_unlock(m)	(WARN_ON_ONCE(!(m)->held), (m)->held = 0)
+/* The kernel's static_assert(), whose message is optional */
+#define __static_assert(expr, msg, ...)	_Static_assert(expr, msg)
+#define static_assert(expr, ...)	__static_assert(expr, ##__VA_ARGS__, #expr)
+
 #define sys_assert_held(m)	WARN_ON_ONCE(!(m)->held)
 
 /*
