@@ -24,7 +24,7 @@ LIB_VERSION := 1.0.0
 LIB_SONAME := libmheap.so.1
 CORE_SRC := module/heap.c module/object.c module/handle.c module/gc.c module/weak.c \
 	module/scope.c module/names.c
-CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/weak.h module/sys.h \
+CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/weak.h module/prim.h \
 	module/names.h module/scope.h uapi/linux/mheap.h \
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
@@ -170,36 +170,36 @@ $(BUILD)/vm/progs/mheap_inject_selftest: tests/inject/mheap_inject_selftest.c
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,\
 	$(wildcard tests/host/*_test.c))
 
-$(BUILD)/host/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
+$(BUILD)/host/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -Imodule -Imodule/tests \
-		-Itests/host -Iuapi $(KSFT) -o $@ $< tests/host/sys_host.c $(CORE_SRC)
+		-Itests/host -Iuapi $(KSFT) -o $@ $< tests/host/prim_host.c $(CORE_SRC)
 
 # The same tests without sanitizers, for valgrind (memcheck; leaks are the
 # tests' own business: the seam counts live allocations).
 VG_TESTS := $(patsubst $(BUILD)/host/%,$(BUILD)/host-vg/%,$(HOST_TESTS))
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=no
 
-$(BUILD)/host-vg/%: tests/host/%.c tests/host/sys_host.c tests/host/sys_host.h \
+$(BUILD)/host-vg/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 -Imodule -Imodule/tests -Itests/host -Iuapi $(KSFT) \
-		-o $@ $< tests/host/sys_host.c $(CORE_SRC)
+		-o $@ $< tests/host/prim_host.c $(CORE_SRC)
 
 # make bench: the core with optimisation, beside glibc and mimalloc; the
 # collector beside CPython; one-op ioctls beside batches (stock kernel, VM).
-$(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/sys_host.c \
-		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/prim_host.c \
+		tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -Iuapi -o $@ $< \
-		tests/host/sys_host.c $(CORE_SRC) -ldl
+		tests/host/prim_host.c $(CORE_SRC) -ldl
 
-$(BUILD)/bench/gc_bench: tests/bench/gc_bench.c tests/host/sys_host.c \
-		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/bench/gc_bench: tests/bench/gc_bench.c tests/host/prim_host.c \
+		tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -Iuapi -o $@ $< \
-		tests/host/sys_host.c $(CORE_SRC)
+		tests/host/prim_host.c $(CORE_SRC)
 
 bench:
 	tests/deps.sh --quiet
@@ -216,11 +216,11 @@ FUZZ_CC := clang-14
 FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(BUILD)/fuzz/core_fuzz: tests/fuzz/core_fuzz.c tests/host/sys_host.c \
-		tests/host/sys_host.h $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/fuzz/core_fuzz: tests/fuzz/core_fuzz.c tests/host/prim_host.c \
+		tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imodule -Itests/host -Iuapi -o $@ $< \
-		tests/host/sys_host.c $(CORE_SRC)
+		tests/host/prim_host.c $(CORE_SRC)
 
 # make fuzz: open-ended (stop it with ^C); new inputs go to build/fuzz/corpus,
 # crashes to build/fuzz/crash-*. make check runs a bounded run.

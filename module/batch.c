@@ -168,7 +168,7 @@ int mheap_op_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
 	if (len > MHEAP_MAX_SIZE || off > MHEAP_MAX_SIZE)
 		return -EINVAL;
 	if (len > sizeof(stack)) {
-		buf = kvmalloc(len, SYS_GFP);
+		buf = kvmalloc(len, MHEAP_PRIM_GFP);
 		if (!buf)
 			return -ENOMEM;
 	}

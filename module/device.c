@@ -34,7 +34,7 @@ static const struct file_operations mheap_fops;
 static struct mheap_file *file_create(struct mheap_shared *shared,
 				      bool writable)
 {
-	struct mheap_file *f = kzalloc(sizeof(*f), SYS_GFP);
+	struct mheap_file *f = kzalloc(sizeof(*f), MHEAP_PRIM_GFP);
 
 	if (!f)
 		return NULL;
@@ -90,7 +90,7 @@ static int mheap_open(struct inode *inode, struct file *file)
 	user = mheap_user_charge(current_euid());
 	if (IS_ERR(user))
 		return PTR_ERR(user);
-	shared = kzalloc(sizeof(*shared), SYS_GFP);
+	shared = kzalloc(sizeof(*shared), MHEAP_PRIM_GFP);
 	if (!shared)
 		goto err_user;
 	shared->user = user;

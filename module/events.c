@@ -142,7 +142,7 @@ static long subscribe(struct mheap_file *f, struct mheap_events *ev)
 	u32 capacity = ev->capacity ?: MHEAP_EVENTS_DEFAULT;
 	struct mheap_event_queue *q;
 
-	sys_assert_held(&shared->heap->lock);
+	mheap_prim_assert_held(&shared->heap->lock);
 	if (capacity > MHEAP_EVENTS_MAX)
 		return -EINVAL;
 	if (f->events)
@@ -150,7 +150,7 @@ static long subscribe(struct mheap_file *f, struct mheap_events *ev)
 	/* owner numbers are never reused: one would get another's records */
 	if (shared->next_owner == U32_MAX)
 		return -EOVERFLOW;
-	q = kvzalloc(struct_size(q, ring, capacity + 1), SYS_GFP);
+	q = kvzalloc(struct_size(q, ring, capacity + 1), MHEAP_PRIM_GFP);
 	if (!q)
 		return -ENOMEM;
 	q->size = capacity + 1;
@@ -168,7 +168,7 @@ static struct mheap_event_queue *detach(struct mheap_file *f)
 {
 	struct mheap_event_queue *q = f->events;
 
-	sys_assert_held(&f->shared->heap->lock);
+	mheap_prim_assert_held(&f->shared->heap->lock);
 	if (!q)
 		return NULL;
 	list_del(&q->link);

@@ -2,7 +2,7 @@
 /*
  * The generational cycle collector: CPython's algorithm (Python/gc.c),
  * applied to a heap's tracked objects. Part of the portable core (see
- * sys.h). Documentation/gc.rst explains it at length; this file states
+ * prim.h). Documentation/gc.rst explains it at length; this file states
  * each phase's pre- and post-conditions.
  *
  * Reference counting frees everything but cycles. To find the cycles in a
@@ -95,13 +95,13 @@ static void gc_list_merge(struct mheap *heap, struct mheap_gc_list *from,
 	gc_list_splice(heap, from, to);
 }
 
-static void gc_work(struct sys_work *work);
+static void gc_work(struct mheap_prim_work *work);
 
 /* Every so many objects, a pass gives the CPU a chance (the lock is a mutex). */
 static inline void gc_resched(u32 *visited)
 {
 	if (++*visited % 4096 == 0)
-		sys_cond_resched();
+		mheap_prim_cond_resched();
 }
 
 /*
@@ -124,7 +124,7 @@ void mheap_gc_init(struct mheap *heap)
 	struct mheap_gc *gc = &heap->gc;
 	unsigned int i;
 
-	sys_work_init(&gc->work, gc_work);
+	mheap_prim_work_init(&gc->work, gc_work);
 	gc->enabled = true;
 	for (i = 0; i < MHEAP_GENERATIONS; i++)
 		gc->threshold[i] = READ_ONCE(mheap_gc_default_threshold[i]);
@@ -140,7 +140,7 @@ void mheap_gc_init(struct mheap *heap)
  */
 void mheap_gc_fini(struct mheap *heap)
 {
-	sys_work_cancel_sync(&heap->gc.work);
+	mheap_prim_work_cancel_sync(&heap->gc.work);
 }
 
 /**
@@ -163,7 +163,7 @@ void mheap_gc_track(struct mheap *heap, u32 id, struct mheap_object *obj)
 	gc->count[0]++;
 	if (gc->enabled && gc->threshold[0] && gc->count[0] > gc->threshold[0] &&
 	    !gc->collecting)
-		sys_work_queue(&gc->work);
+		mheap_prim_work_queue(&gc->work);
 }
 
 /**
@@ -371,7 +371,7 @@ static u64 release_unreachable(struct mheap *heap,
 			heap->gc.count[0]--;
 		mheap_object_free(heap, id);
 		if (++freed % 1024 == 0)
-			sys_cond_resched();
+			mheap_prim_cond_resched();
 	}
 	return freed;
 }
@@ -387,7 +387,7 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 	struct mheap_gc_list survivors, unreachable;
 	struct mheap_gen_stats *st = &gc->stats[gen];
 	unsigned int next_gen = gen + 1 < MHEAP_GENERATIONS ? gen + 1 : gen;
-	u64 start = sys_now_ns(), examined, found;
+	u64 start = mheap_prim_now_ns(), examined, found;
 	unsigned int i;
 
 	gc->collecting = true;
@@ -429,7 +429,7 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 	st->collected += found;
 	st->collections++;
 	mheap_global_count_collection(found);
-	st->pause_last_ns = sys_now_ns() - start;
+	st->pause_last_ns = mheap_prim_now_ns() - start;
 	st->pause_total_ns += st->pause_last_ns;
 	gc->collecting = false;
 	trace_mheap_gc_end(heap->id, gen, examined, found, 0,
@@ -459,7 +459,7 @@ static int generation_due(struct mheap_gc *gc)
 	return -1;
 }
 
-static void gc_work(struct sys_work *work)
+static void gc_work(struct mheap_prim_work *work)
 {
 	struct mheap *heap = container_of(work, struct mheap, gc.work);
 	int gen;
@@ -487,7 +487,7 @@ long mheap_gc_collect(struct mheap *heap, unsigned int gen)
 	struct mheap_gc *gc = &heap->gc;
 	long found;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (gen >= MHEAP_GENERATIONS)
 		return -EINVAL;
 	found = collect(heap, gen, false);
@@ -499,7 +499,7 @@ long mheap_gc_collect(struct mheap *heap, unsigned int gen)
 	 * alone cannot keep the older ones from ever being collected.
 	 */
 	if (gc->enabled && gc->threshold[0] && generation_due(gc) >= 0)
-		sys_work_queue(&gc->work);
+		mheap_prim_work_queue(&gc->work);
 	return found;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_collect);
@@ -513,7 +513,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_collect);
  */
 void mheap_gc_enable(struct mheap *heap, bool enable)
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	heap->gc.enabled = enable;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_enable);
@@ -527,7 +527,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_enable);
  */
 bool mheap_gc_is_enabled(struct mheap *heap)
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	return heap->gc.enabled;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_is_enabled);
@@ -541,7 +541,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_is_enabled);
  */
 void mheap_gc_get_threshold(struct mheap *heap, u32 threshold[MHEAP_GENERATIONS])
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	memcpy(threshold, heap->gc.threshold, sizeof(heap->gc.threshold));
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_threshold);
@@ -557,7 +557,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_threshold);
 void mheap_gc_set_threshold(struct mheap *heap,
 			    const u32 threshold[MHEAP_GENERATIONS])
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	memcpy(heap->gc.threshold, threshold, sizeof(heap->gc.threshold));
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_set_threshold);
@@ -571,7 +571,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_set_threshold);
  */
 void mheap_gc_get_count(struct mheap *heap, u32 count[MHEAP_GENERATIONS])
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	memcpy(count, heap->gc.count, sizeof(heap->gc.count));
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_count);
@@ -586,7 +586,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_count);
 void mheap_gc_get_stats(struct mheap *heap,
 			struct mheap_gen_stats stats[MHEAP_GENERATIONS])
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	memcpy(stats, heap->gc.stats, sizeof(heap->gc.stats));
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_stats);
@@ -604,7 +604,7 @@ void mheap_gc_freeze(struct mheap *heap)
 {
 	unsigned int gen;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	for (gen = 0; gen < MHEAP_GENERATIONS; gen++)
 		gc_list_merge(heap, &heap->gens[gen],
 			      &heap->gens[MHEAP_GEN_PERMANENT],
@@ -621,7 +621,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_freeze);
  */
 void mheap_gc_unfreeze(struct mheap *heap)
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	gc_list_merge(heap, &heap->gens[MHEAP_GEN_PERMANENT],
 		      &heap->gens[MHEAP_GENERATIONS - 1], MHEAP_GENERATIONS - 1);
 }
@@ -636,7 +636,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_unfreeze);
  */
 u64 mheap_gc_freeze_count(struct mheap *heap)
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	return heap->gens[MHEAP_GEN_PERMANENT].count;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_freeze_count);
@@ -651,7 +651,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_freeze_count);
  */
 bool mheap_gc_is_tracked(struct mheap *heap, u32 id)
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	return mheap_object_ptr(heap, id)->flags & MHEAP_OBJ_TRACKED;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_is_tracked);
@@ -672,7 +672,7 @@ size_t mheap_gc_referents(struct mheap *heap, u32 id, u32 *buf, size_t len)
 	size_t n = 0;
 	u32 i;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	for (i = 0; i < obj->nrefs; i++) {
 		if (!obj->slots[i])
 			continue;
@@ -717,7 +717,7 @@ size_t mheap_gc_referrers(struct mheap *heap, u32 id, u32 *buf, size_t len)
 	unsigned int l;
 	size_t n = 0;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	for (l = 0; l < MHEAP_GENERATIONS; l++)
 		lists[l] = &heap->gens[l];
 	lists[MHEAP_GENERATIONS] = &heap->gc.garbage;
@@ -745,7 +745,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_referrers);
  */
 void mheap_gc_set_save_all(struct mheap *heap, bool save_all)
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	heap->gc.save_all = save_all;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_set_save_all);
@@ -764,7 +764,7 @@ size_t mheap_gc_garbage(struct mheap *heap, u32 *buf, size_t len)
 	size_t n = 0;
 	u32 id;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	for (id = heap->gc.garbage.head; id;
 	     id = mheap_object_ptr(heap, id)->gc_next) {
 		if (n < len)
@@ -795,7 +795,7 @@ u64 mheap_gc_release_garbage(struct mheap *heap)
 	u64 n = 0;
 	u32 id;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	while ((id = garbage->head)) {
 		obj = mheap_object_ptr(heap, id);
 		gc_list_remove(heap, garbage, obj);

@@ -8,7 +8,7 @@
 #ifndef MHEAP_GC_H
 #define MHEAP_GC_H
 
-#include "sys.h"
+#include "prim.h"
 
 struct mheap;
 struct mheap_object;
@@ -64,7 +64,7 @@ struct mheap_gen_stats {
  * @stats: per generation.
  */
 struct mheap_gc {
-	struct sys_work work;
+	struct mheap_prim_work work;
 	bool enabled;
 	bool save_all;
 	bool collecting;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Clients and their handle tables. Part of the portable core (see sys.h);
+ * Clients and their handle tables. Part of the portable core (see prim.h);
  * the handle encoding and its no-reuse guarantee are described in
  * handle.h.
  *
@@ -27,7 +27,7 @@ static inline u32 encode(u32 index, u32 tag)
  */
 struct mheap_client *mheap_client_create(struct mheap *heap)
 {
-	struct mheap_client *client = sys_zalloc(sizeof(*client));
+	struct mheap_client *client = mheap_prim_zalloc(sizeof(*client));
 
 	if (client)
 		client->heap = heap;
@@ -47,7 +47,7 @@ void mheap_client_destroy(struct mheap_client *client)
 
 	if (!client)
 		return;
-	sys_assert_held(&client->heap->lock);
+	mheap_prim_assert_held(&client->heap->lock);
 	for (i = 0; i < client->used; i++) {
 		struct mheap_handle *h = &client->table[i];
 
@@ -58,11 +58,11 @@ void mheap_client_destroy(struct mheap_client *client)
 		else
 			mheap_object_put(client->heap, h->obj);
 		if (i % 1024 == 1023)
-			sys_cond_resched();
+			mheap_prim_cond_resched();
 	}
-	sys_kvfree(client->log);
-	sys_kvfree(client->table);
-	sys_free(client);
+	mheap_prim_kvfree(client->log);
+	mheap_prim_kvfree(client->table);
+	mheap_prim_free(client);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_client_destroy);
 
@@ -101,7 +101,7 @@ static inline int lookup(struct mheap_client *client, u32 handle, u32 *id)
 {
 	struct mheap_handle *h;
 
-	sys_assert_held(&client->heap->lock);
+	mheap_prim_assert_held(&client->heap->lock);
 	h = entry(client, handle);
 	if (!h)
 		return -ENOENT;
@@ -167,7 +167,7 @@ static int grow(struct mheap_client *client)
  */
 int mheap_handle_install(struct mheap_client *client, u32 id, u32 *handle)
 {
-	sys_assert_held(&client->heap->lock);
+	mheap_prim_assert_held(&client->heap->lock);
 	return install_entry(client, id, 0, handle);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_handle_install);
@@ -368,7 +368,7 @@ int mheap_handle_close(struct mheap_client *client, u32 handle)
 	struct mheap_handle *h;
 	u32 id, weak;
 
-	sys_assert_held(&client->heap->lock);
+	mheap_prim_assert_held(&client->heap->lock);
 	h = entry(client, handle);
 	if (!h)
 		return -ENOENT;
@@ -403,7 +403,7 @@ void mheap_handle_unalloc(struct mheap_client *client, u32 handle,
 	struct mheap_handle *h;
 	u32 id;
 
-	sys_assert_held(&client->heap->lock);
+	mheap_prim_assert_held(&client->heap->lock);
 	h = entry(client, handle);
 	if (WARN_ON_ONCE(!h || h->tag & MHEAP_HANDLE_WEAK))
 		return;

@@ -2,7 +2,7 @@
 /*
  * The heap: arenas, pools and size classes. Part of the portable core,
  * built into mheap.ko and into the host tests; includes only the core's
- * own headers (see sys.h). The layout is described in heap.h and in
+ * own headers (see prim.h). The layout is described in heap.h and in
  * Documentation/heap.rst.
  *
  * Locking: heap->lock for everything; see heap.h.
@@ -74,8 +74,8 @@ static void arena_free(struct mheap *heap, struct mheap_space *space,
 	trace_mheap_arena_release(heap->id, space == &heap->payload,
 				  arena->index, arena->size, heap->reserved);
 	atomic_long_sub(arena->size, &global_reserved);
-	sys_vfree(arena->base);
-	sys_free(arena);
+	mheap_prim_vfree(arena->base);
+	mheap_prim_free(arena);
 }
 
 /*
@@ -162,7 +162,7 @@ static int table_slot(struct mheap_space *space, u32 *index)
 	len = max(space->narenas * 2, 16U);
 	len = min(len, space->max_index + 1);
 	/* one block: the arenas, then their bases */
-	table = sys_kvzalloc(len * (sizeof(*table) + sizeof(*bases)));
+	table = mheap_prim_kvzalloc(len * (sizeof(*table) + sizeof(*bases)));
 	if (!table)
 		return -ENOMEM;
 	bases = (char **)(table + len);
@@ -170,7 +170,7 @@ static int table_slot(struct mheap_space *space, u32 *index)
 		memcpy(table, space->arenas, space->narenas * sizeof(*table));
 		memcpy(bases, space->bases, space->narenas * sizeof(*bases));
 	}
-	sys_kvfree(space->arenas);
+	mheap_prim_kvfree(space->arenas);
 	space->arenas = table;
 	space->bases = bases;
 	space->narenas = len;
@@ -209,13 +209,13 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 		goto err_reserved;
 	}
 	err = -ENOMEM;
-	arena = sys_zalloc(struct_size(arena, pools,
-				       jumbo ? 0 : MHEAP_ARENA_PAGES));
+	arena = mheap_prim_zalloc(struct_size(arena, pools,
+					      jumbo ? 0 : MHEAP_ARENA_PAGES));
 	if (!arena)
 		goto err_reserved;
-	arena->base = sys_vzalloc(size);
+	arena->base = mheap_prim_vzalloc(size);
 	if (!arena->base) {
-		sys_free(arena);
+		mheap_prim_free(arena);
 		goto err_reserved;
 	}
 	INIT_LIST_HEAD(&arena->link);
@@ -447,7 +447,7 @@ int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
 	size_t zero;
 	int err;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	size = max_t(size_t, size, MHEAP_BLOCK_MIN);
 	if (size <= MHEAP_SMALL_MAX) {
 		err = alloc_small(heap, space, size, loc);
@@ -487,7 +487,7 @@ void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc)
 	struct mheap_pool *pool;
 	unsigned int npages;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (WARN_ON_ONCE(index >= space->narenas || !space->arenas[index]))
 		return;
 	arena = space->arenas[index];
@@ -554,7 +554,7 @@ unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
 	unsigned int page;
 	u32 index;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	for (index = 1; index < space->narenas; index++) {
 		struct mheap_arena *arena = space->arenas[index];
 
@@ -567,7 +567,7 @@ unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
 		}
 		for (page = 0; page < MHEAP_ARENA_PAGES; page++)
 			sum += walk_page(heap, space, arena, page, fn, data);
-		sys_cond_resched();
+		mheap_prim_cond_resched();
 	}
 	return sum;
 }
@@ -588,7 +588,7 @@ void *mheap_payload_page(struct mheap *heap, u64 offset)
 	u64 off = offset & (BIT_ULL(MHEAP_MAP_SHIFT) - 1);
 	struct mheap_arena *arena;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (index >= space->narenas)
 		return NULL;
 	arena = space->arenas[index];
@@ -650,13 +650,13 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_payload_map_size);
  */
 void *mheap_array_grow(void *old, size_t used, size_t size, size_t elem)
 {
-	void *new = sys_kvzalloc(array_size(size, elem));
+	void *new = mheap_prim_kvzalloc(array_size(size, elem));
 
 	if (!new)
 		return NULL;
 	if (used)
 		memcpy(new, old, used * elem);
-	sys_kvfree(old);
+	mheap_prim_kvfree(old);
 	return new;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_array_grow);
@@ -694,10 +694,10 @@ struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max)
 
 	if (!mheap_capacity_valid(capacity, capacity_max))
 		return NULL;
-	heap = sys_zalloc(sizeof(*heap));
+	heap = mheap_prim_zalloc(sizeof(*heap));
 	if (!heap)
 		return NULL;
-	sys_mutex_init(&heap->lock);
+	mheap_prim_mutex_init(&heap->lock);
 	heap->capacity = capacity;
 	heap->capacity_max = capacity_max;
 	space_init(&heap->meta, MHEAP_META_QSHIFT, MHEAP_UNDO_META);
@@ -718,7 +718,7 @@ static void space_destroy(struct mheap *heap, struct mheap_space *space)
 		if (space->arenas[i])
 			arena_free(heap, space, space->arenas[i]);
 	}
-	sys_kvfree(space->arenas);
+	mheap_prim_kvfree(space->arenas);
 }
 
 /**
@@ -742,9 +742,9 @@ void mheap_heap_destroy(struct mheap *heap)
 	reserved = heap->reserved;
 	mheap_gc_fini(heap);
 	if (MHEAP_GUARD_BYTES) {
-		sys_mutex_lock(&heap->lock);
+		mheap_prim_mutex_lock(&heap->lock);
 		mheap_object_validate(heap);
-		sys_mutex_unlock(&heap->lock);
+		mheap_prim_mutex_unlock(&heap->lock);
 	}
 	space_destroy(heap, &heap->meta);
 	space_destroy(heap, &heap->payload);
@@ -753,8 +753,8 @@ void mheap_heap_destroy(struct mheap *heap)
 	WARN_ON_ONCE(heap->reserved);
 	atomic_long_sub(1, &global_heaps);
 	trace_mheap_heap_destroy(heap->id, objects, reserved);
-	sys_mutex_destroy(&heap->lock);
-	sys_free(heap);
+	mheap_prim_mutex_destroy(&heap->lock);
+	mheap_prim_free(heap);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_heap_destroy);
 
@@ -771,7 +771,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_heap_destroy);
  */
 int mheap_heap_set_capacity(struct mheap *heap, size_t capacity)
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (!mheap_capacity_valid(capacity, heap->capacity_max))
 		return -EINVAL;
 	heap->capacity = capacity;
@@ -791,7 +791,7 @@ void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats)
 	const struct mheap_space *p = &heap->payload;
 	unsigned int i;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	memset(stats, 0, sizeof(*stats));
 	stats->capacity = heap->capacity;
 	stats->reserved = heap->reserved;

@@ -24,7 +24,7 @@
 #ifndef MHEAP_HEAP_H
 #define MHEAP_HEAP_H
 
-#include "sys.h"
+#include "prim.h"
 #include "gc.h"
 #include "names.h"
 #include "weak.h"
@@ -195,7 +195,7 @@ struct mheap_space {
  *	L: lock
  */
 struct mheap {
-	struct sys_mutex lock;
+	struct mheap_prim_mutex lock;
 	u32 id;
 	size_t capacity;
 	size_t capacity_max;
@@ -340,12 +340,12 @@ static inline u64 mheap_objects_live(const struct mheap *heap)
 
 static inline void mheap_heap_lock(struct mheap *heap)
 {
-	sys_mutex_lock(&heap->lock);
+	mheap_prim_mutex_lock(&heap->lock);
 }
 
 static inline void mheap_heap_unlock(struct mheap *heap)
 {
-	sys_mutex_unlock(&heap->lock);
+	mheap_prim_mutex_unlock(&heap->lock);
 }
 
 /**

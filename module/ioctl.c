@@ -430,7 +430,7 @@ static long ioc_refs(struct mheap_ioc_ctx *ctx, void *arg)
 	    (r->which == MHEAP_REFS_GARBAGE && r->handle))
 		return -EINVAL;
 	if (r->count && !ctx->ids) {
-		ctx->ids = kvmalloc_array(r->count, sizeof(*ctx->ids), SYS_GFP);
+		ctx->ids = kvmalloc_array(r->count, sizeof(*ctx->ids), MHEAP_PRIM_GFP);
 		if (!ctx->ids)
 			return -ENOMEM;
 	}
@@ -674,7 +674,7 @@ static long ioc_names(struct mheap_ioc_ctx *ctx, void *arg)
 	if (n->flags || n->total || n->count > MHEAP_NAMES_MAX)
 		return -EINVAL;
 	if (n->count) {
-		names = kvcalloc(n->count, sizeof(*names), SYS_GFP);
+		names = kvcalloc(n->count, sizeof(*names), MHEAP_PRIM_GFP);
 		if (!names)
 			return -ENOMEM;
 	}

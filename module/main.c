@@ -88,7 +88,7 @@ module_param_named(debugfs_max_objects, mheap_debugfs_max_objects, uint, 0644);
 MODULE_PARM_DESC(debugfs_max_objects,
 		 "Objects listed by each heap's debugfs objects file (default 1000)");
 
-/* The collectors' workqueue (see sys.h): unbound, one work item per heap. */
+/* The collectors' workqueue (see prim.h): unbound, one work item per heap. */
 struct workqueue_struct *mheap_gc_wq;
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_wq);
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mheap's tracepoints (events/mheap/ in tracefs); see
- * Documentation/admin-guide.rst. Included through sys.h, which defines
+ * Documentation/admin-guide.rst. Included through prim.h, which defines
  * enum mheap_limit first; trace.c creates them. In the host build of the
- * portable core the same names come from tests/host/sys_host.h, which
+ * portable core the same names come from tests/host/prim_host.h, which
  * records them for the tests.
  *
  * Heaps are named by their id (the directory name in debugfs), never by

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Named roots. Part of the portable core (see sys.h); the model is in
+ * Named roots. Part of the portable core (see prim.h); the model is in
  * names.h.
  *
  * Locking: heap->lock for everything.
@@ -105,7 +105,7 @@ int mheap_name_bind(struct mheap *heap, const char *name, u32 id,
 	u32 pos, old;
 	int err;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (find(names, name, &pos)) {
 		if (!replace)
 			return -EEXIST;
@@ -151,7 +151,7 @@ int mheap_name_lookup(struct mheap *heap, const char *name, u32 *id)
 {
 	u32 pos;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (!find(&heap->names, name, &pos))
 		return -ENOENT;
 	*id = heap->names.v[pos].id;
@@ -172,7 +172,7 @@ int mheap_name_unbind(struct mheap *heap, const char *name)
 	struct mheap_name_table *names = &heap->names;
 	u32 pos, id;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (!find(names, name, &pos))
 		return -ENOENT;
 	id = names->v[pos].id;
@@ -201,7 +201,7 @@ u32 mheap_name_list(struct mheap *heap, u32 start,
 	struct mheap_name_table *n = &heap->names;
 	u32 i;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	for (i = 0; start < n->len && i < count && i < n->len - start; i++)
 		memcpy(names[i].name, n->v[start + i].name, MHEAP_NAME_LEN);
 	return n->len;
@@ -217,7 +217,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_name_list);
  */
 void mheap_names_destroy(struct mheap *heap)
 {
-	sys_kvfree(heap->names.v);
+	mheap_prim_kvfree(heap->names.v);
 	heap->names.v = NULL;
 	heap->names.len = 0;
 	heap->names.size = 0;

@@ -14,7 +14,7 @@
 #ifndef MHEAP_NAMES_H
 #define MHEAP_NAMES_H
 
-#include "sys.h"
+#include "prim.h"
 
 struct mheap;
 

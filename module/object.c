@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Objects: headers, reference slots, reference counting and release. Part
- * of the portable core (see sys.h); the layout is in object.h.
+ * of the portable core (see prim.h); the layout is in object.h.
  *
  * Releasing an object whose count dropped to zero releases what its slots
  * held, and so on: that walk is shaped by userspace, so it never recurses.
@@ -159,7 +159,7 @@ int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
 	size_t meta_size;
 	int err;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (size > MHEAP_MAX_SIZE || nrefs > MHEAP_MAX_REFS)
 		return -EINVAL;
 	meta_size = mheap_object_meta_size(nrefs, cookie || owner);
@@ -217,7 +217,7 @@ void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (WARN_ON_ONCE(obj->refcnt != 1))
 		return;
 	/* nobody saw it: nobody hears of its end */
@@ -244,7 +244,7 @@ int mheap_object_get(struct mheap *heap, u32 id)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (obj->refcnt == MHEAP_OBJECT_MAX_REFCNT)
 		return -EOVERFLOW;
 	obj->refcnt++;
@@ -317,7 +317,7 @@ static void release(struct mheap *heap, u32 id)
 		}
 		mheap_object_free(heap, id);
 		if (++freed % RELEASE_BATCH == 0)
-			sys_cond_resched();
+			mheap_prim_cond_resched();
 	}
 }
 
@@ -344,7 +344,7 @@ static inline void put(struct mheap *heap, u32 id)
  */
 void mheap_object_put(struct mheap *heap, u32 id)
 {
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	put(heap, id);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_put);
@@ -370,7 +370,7 @@ int mheap_object_set_slot(struct mheap *heap, u32 id, size_t index, u32 target)
 	u32 old;
 	int err;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (index >= obj->nrefs)
 		return -EINVAL;
 	if (target) {
@@ -401,7 +401,7 @@ int mheap_object_get_slot(struct mheap *heap, u32 id, size_t index,
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (index >= obj->nrefs)
 		return -EINVAL;
 	*target = obj->slots[index];
@@ -422,7 +422,7 @@ void mheap_object_info(struct mheap *heap, u32 id,
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	info->size = obj->size;
 	info->nrefs = obj->nrefs;
 	info->refcnt = obj->refcnt;

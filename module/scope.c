@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Handle scopes: a client's stack frames. Part of the portable core (see
- * sys.h).
+ * prim.h).
  *
  * While scopes are open, every new handle belongs to the innermost one;
  * popping a scope closes the handles that still belong to it, the way a
@@ -112,7 +112,7 @@ void mheap_scope_record(struct mheap_client *client, u32 handle)
  */
 int mheap_scope_push(struct mheap_client *client, u32 *level)
 {
-	sys_assert_held(&client->heap->lock);
+	mheap_prim_assert_held(&client->heap->lock);
 	if (client->depth == MHEAP_SCOPE_MAX) {
 		trace_mheap_limit(client->heap->id, MHEAP_LIMIT_SCOPES,
 				  MHEAP_SCOPE_MAX);
@@ -141,7 +141,7 @@ int mheap_scope_pop(struct mheap_client *client, u32 level, u32 *closed)
 {
 	u32 i, w, n = 0;
 
-	sys_assert_held(&client->heap->lock);
+	mheap_prim_assert_held(&client->heap->lock);
 	if (!level || level > client->depth)
 		return -ENOENT;
 	if (level < client->depth)
@@ -159,7 +159,7 @@ int mheap_scope_pop(struct mheap_client *client, u32 level, u32 *closed)
 			mheap_handle_close(client, handle);
 			n++;
 			if (n % 1024 == 0)
-				sys_cond_resched();
+				mheap_prim_cond_resched();
 		} else if (in) {
 			client->log[w++] = handle;
 		}
@@ -186,7 +186,7 @@ int mheap_scope_escape(struct mheap_client *client, u32 handle, u32 *level)
 {
 	struct mheap_handle *h;
 
-	sys_assert_held(&client->heap->lock);
+	mheap_prim_assert_held(&client->heap->lock);
 	h = mheap_handle_entry(client, handle);
 	if (!h)
 		return -ENOENT;
@@ -212,7 +212,7 @@ void mheap_scope_unescape(struct mheap_client *client, u32 handle)
 {
 	struct mheap_handle *h;
 
-	sys_assert_held(&client->heap->lock);
+	mheap_prim_assert_held(&client->heap->lock);
 	h = mheap_handle_entry(client, handle);
 	if (!WARN_ON_ONCE(!h))
 		set_scope(h, client->depth);

@@ -2,7 +2,7 @@
 /*
  * Creates mheap's tracepoints, declared in mheap_trace.h.
  */
-#include "sys.h"
+#include "prim.h"
 
 #define CREATE_TRACE_POINTS
 #include "mheap_trace.h"

@@ -15,7 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 
-#include "sys.h"
+#include "prim.h"
 #include "user.h"
 
 /**

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Weak references. Part of the portable core (see sys.h); the model is in
+ * Weak references. Part of the portable core (see prim.h); the model is in
  * weak.h.
  *
  * The records live in one array indexed by record number. Records in use
@@ -60,17 +60,17 @@ static int grow(struct mheap_weak_table *t)
 
 	if (t->size >= MHEAP_WEAK_MAX)
 		return -ENOSPC;
-	refs = sys_kvzalloc(array_size(size, sizeof(*refs)));
-	buckets = sys_kvzalloc(array_size(size, sizeof(*buckets)));
+	refs = mheap_prim_kvzalloc(array_size(size, sizeof(*refs)));
+	buckets = mheap_prim_kvzalloc(array_size(size, sizeof(*buckets)));
 	if (!refs || !buckets) {
-		sys_kvfree(refs);
-		sys_kvfree(buckets);
+		mheap_prim_kvfree(refs);
+		mheap_prim_kvfree(buckets);
 		return -ENOMEM;
 	}
 	if (t->used)
 		memcpy(refs, t->refs, t->used * sizeof(*refs));
-	sys_kvfree(t->refs);
-	sys_kvfree(t->buckets);
+	mheap_prim_kvfree(t->refs);
+	mheap_prim_kvfree(t->buckets);
 	t->refs = refs;
 	t->buckets = buckets;
 	t->size = size;
@@ -96,7 +96,7 @@ int mheap_weak_get(struct mheap *heap, u32 id, u32 *ref)
 	u32 r = find(t, id);
 	int err;
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (r) {
 		if (t->refs[r - 1].users == U32_MAX)
 			return -EOVERFLOW;
@@ -137,7 +137,7 @@ void mheap_weak_put(struct mheap *heap, u32 ref)
 	struct mheap_weak_table *t = &heap->weak;
 	struct mheap_weakref *w = &t->refs[ref];
 
-	sys_assert_held(&heap->lock);
+	mheap_prim_assert_held(&heap->lock);
 	if (WARN_ON_ONCE(!w->users) || --w->users)
 		return;
 	if (w->obj) {
@@ -179,7 +179,7 @@ void mheap_weak_clear(struct mheap *heap, u32 id)
  */
 void mheap_weak_destroy(struct mheap *heap)
 {
-	sys_kvfree(heap->weak.refs);
-	sys_kvfree(heap->weak.buckets);
+	mheap_prim_kvfree(heap->weak.refs);
+	mheap_prim_kvfree(heap->weak.buckets);
 	memset(&heap->weak, 0, sizeof(heap->weak));
 }

@@ -13,7 +13,7 @@
 #ifndef MHEAP_WEAK_H
 #define MHEAP_WEAK_H
 
-#include "sys.h"
+#include "prim.h"
 
 struct mheap;
 

@@ -82,7 +82,7 @@ static inline void core_free(void *ptr)
 #include <stdlib.h>
 
 #include "kselftest_harness.h"
-#include "sys.h"
+#include "prim.h"
 
 FIXTURE(core) {
 	long live_before;
@@ -91,15 +91,15 @@ FIXTURE(core) {
 
 FIXTURE_SETUP(core)
 {
-	self->live_before = sys_live_allocs();
-	self->warnings_before = sys_warnings();
+	self->live_before = mheap_prim_live_allocs();
+	self->warnings_before = mheap_prim_warnings();
 }
 
 FIXTURE_TEARDOWN(core)
 {
-	sys_fail_nth(0);
-	EXPECT_EQ(self->live_before, sys_live_allocs());
-	EXPECT_EQ(self->warnings_before, sys_warnings());
+	mheap_prim_fail_nth(0);
+	EXPECT_EQ(self->live_before, mheap_prim_live_allocs());
+	EXPECT_EQ(self->warnings_before, mheap_prim_warnings());
 }
 
 #define CORE_TEST(name)			TEST_F(core, name)
@@ -117,14 +117,14 @@ FIXTURE_TEARDOWN(core)
 
 static inline void core_fail_nth(long nth)
 {
-	sys_fail_nth(nth);
+	mheap_prim_fail_nth(nth);
 }
 
 static inline bool core_fail_fired(void)
 {
-	bool fired = sys_fail_fired();
+	bool fired = mheap_prim_fail_fired();
 
-	sys_fail_nth(0);
+	mheap_prim_fail_nth(0);
 	return fired;
 }
 

@@ -46,7 +46,7 @@ static inline void gc_work_run(struct mheap *heap)
 #ifdef __KERNEL__
 	flush_work(&heap->gc.work.work);
 #else
-	sys_work_run(&heap->gc.work);
+	mheap_prim_work_run(&heap->gc.work);
 #endif
 	mheap_heap_lock(heap);
 }
@@ -289,14 +289,14 @@ CORE_TEST(gc_full_collection_heuristic)
 	heap->gc.count[1] = 11;
 	heap->gc.long_lived_pending = 24;
 	heap->gc.count[0] = 701;
-	sys_work_queue(&heap->gc.work);
+	mheap_prim_work_queue(&heap->gc.work);
 	gc_work_run(heap);
 	mheap_gc_get_stats(heap, st);
 	CORE_EXPECT_EQ(st[2].collections, (u64)1);
 	CORE_EXPECT_EQ(st[1].collections, (u64)1);
 	heap->gc.count[2] = 11;
 	heap->gc.long_lived_pending = 26;
-	sys_work_queue(&heap->gc.work);
+	mheap_prim_work_queue(&heap->gc.work);
 	gc_work_run(heap);
 	mheap_gc_get_stats(heap, st);
 	CORE_EXPECT_EQ(st[2].collections, (u64)2);

@@ -275,9 +275,9 @@ static void heap_close(void)
 	mheap_client_destroy(m.client);
 	mheap_heap_unlock(m.heap);
 	mheap_heap_destroy(m.heap);
-	CHECK(sys_live_allocs() == m.base_allocs,
-	      "teardown left %ld allocations", sys_live_allocs() - m.base_allocs);
-	CHECK(sys_warnings() == m.base_warnings, "a WARN fired");
+	CHECK(mheap_prim_live_allocs() == m.base_allocs,
+	      "teardown left %ld allocations", mheap_prim_live_allocs() - m.base_allocs);
+	CHECK(mheap_prim_warnings() == m.base_warnings, "a WARN fired");
 }
 
 /* The model's index of a handle, chosen by argument byte @a; -1: none. */
@@ -315,8 +315,8 @@ static void op_alloc(bool *fired)
 	if (m.nobjs == MAX_OBJS || m.nhandles == MAX_HANDLES)
 		return;
 	err = mheap_handle_alloc(m.client, size, nrefs, m.nobjs, &h);
-	*fired = sys_fail_fired();
-	sys_fail_nth(0);
+	*fired = mheap_prim_fail_fired();
+	mheap_prim_fail_nth(0);
 	if (err)
 		return check_failure(err, *fired, "alloc");
 	CHECK(!mheap_handle_dup_weak(m.client, h, &w), "watch");
@@ -338,7 +338,7 @@ static void op_dup(bool weak, bool *fired)
 	want = model_lookup(i);
 	err = weak ? mheap_handle_dup_weak(m.client, m.handles[i].value, &out) :
 		mheap_handle_dup(m.client, m.handles[i].value, &out);
-	*fired = sys_fail_fired();
+	*fired = mheap_prim_fail_fired();
 	if (want) {
 		CHECK(err == want, "dup of handle %#x: %d, model %d",
 		      m.handles[i].value, err, want);
@@ -407,7 +407,7 @@ static void op_get_slot(bool *fired)
 	if (!want && index >= o->nrefs)
 		want = -EINVAL;
 	err = mheap_handle_get_slot(m.client, m.handles[i].value, index, &out);
-	*fired = sys_fail_fired();
+	*fired = mheap_prim_fail_fired();
 	if (want) {
 		CHECK(err == want, "get_slot: %d, model %d", err, want);
 		return;
@@ -521,7 +521,7 @@ static void op_collect(int gen)
 	} else {
 		/* the work item takes the lock itself */
 		mheap_heap_unlock(m.heap);
-		sys_work_run(&m.heap->gc.work);
+		mheap_prim_work_run(&m.heap->gc.work);
 		mheap_heap_lock(m.heap);
 	}
 	sync_collection(reached, gen, found);
@@ -575,8 +575,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	size_t pos;
 
 	m.op = 0;
-	m.base_allocs = sys_live_allocs();
-	m.base_warnings = sys_warnings();
+	m.base_allocs = mheap_prim_live_allocs();
+	m.base_warnings = mheap_prim_warnings();
 	CHECK(heap_open(), "heap_open");
 	/* each operation: a code and three argument bytes (missing: 0) */
 	for (pos = 0; pos < size; pos += 4) {
@@ -587,7 +587,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		for (k = 0; k < 3; k++)
 			m.arg[k] = pos + 1 + k < size ? data[pos + 1 + k] : 0;
 		m.op++;
-		sys_fail_nth(fail);
+		mheap_prim_fail_nth(fail);
 		fail = 0;
 		switch (code) {
 		case OP_ALLOC:
@@ -637,15 +637,15 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			heap_close();
 			if (heap_open())
 				break;
-			CHECK(sys_fail_fired(), "heap_open failed");
-			CHECK(sys_live_allocs() == m.base_allocs,
+			CHECK(mheap_prim_fail_fired(), "heap_open failed");
+			CHECK(mheap_prim_live_allocs() == m.base_allocs,
 			      "a failed heap_open left %ld allocations",
-			      sys_live_allocs() - m.base_allocs);
-			sys_fail_nth(0);
+			      mheap_prim_live_allocs() - m.base_allocs);
+			mheap_prim_fail_nth(0);
 			CHECK(heap_open(), "heap_open");
 			break;
 		}
-		sys_fail_nth(0);
+		mheap_prim_fail_nth(0);
 		check_agree();
 	}
 	heap_close();

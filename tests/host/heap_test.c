@@ -12,13 +12,13 @@ TEST_F(core, heap_create_every_allocation_fails)
 	long nth, points = 0;
 
 	for (nth = 1;; nth++) {
-		sys_fail_nth(nth);
+		mheap_prim_fail_nth(nth);
 		heap = mheap_heap_create(SZ_1M, SZ_1G);
-		if (!sys_fail_fired())
+		if (!mheap_prim_fail_fired())
 			break;
 		points++;
 		EXPECT_EQ(NULL, heap);
-		EXPECT_EQ(self->live_before, sys_live_allocs());
+		EXPECT_EQ(self->live_before, mheap_prim_live_allocs());
 	}
 	ASSERT_NE(NULL, heap);
 	EXPECT_LT(0, points);
@@ -30,14 +30,14 @@ TEST_F(core, heap_create_every_allocation_fails)
 TEST_F(core, core_requires_the_lock)
 {
 	struct mheap *heap = mheap_heap_create(SZ_1M, SZ_1G);
-	long warnings = sys_warnings();
+	long warnings = mheap_prim_warnings();
 	struct mheap_stats stats;
 
 	ASSERT_NE(NULL, heap);
 	mheap_heap_stats(heap, &stats);
-	EXPECT_EQ(warnings + 1, sys_warnings());
+	EXPECT_EQ(warnings + 1, mheap_prim_warnings());
 	mheap_heap_destroy(heap);
-	self->warnings_before = sys_warnings();
+	self->warnings_before = mheap_prim_warnings();
 }
 
 TEST_HARNESS_MAIN

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The host side of the core's seam (module/sys.h): libc allocation that
+ * The host side of the core's seam (module/prim.h): libc allocation that
  * counts live blocks and fails on demand, so that tests see leaks and can
  * walk every allocation failure path; and the few kernel names the core
  * uses, written for a single-threaded test program.
  */
-#ifndef MHEAP_SYS_HOST_H
-#define MHEAP_SYS_HOST_H
+#ifndef MHEAP_PRIM_HOST_H
+#define MHEAP_PRIM_HOST_H
 
 #include <errno.h>
 #include <stdbool.h>
@@ -22,49 +22,49 @@ typedef uint64_t u64;
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
 #define __always_unused	__attribute__((unused))
 
-void *sys_zalloc(size_t size);
-void sys_free(void *ptr);
-void *sys_kvzalloc(size_t size);
-void sys_kvfree(void *ptr);
-void *sys_vzalloc(size_t size);
-void sys_vfree(void *ptr);
+void *mheap_prim_zalloc(size_t size);
+void mheap_prim_free(void *ptr);
+void *mheap_prim_kvzalloc(size_t size);
+void mheap_prim_kvfree(void *ptr);
+void *mheap_prim_vzalloc(size_t size);
+void mheap_prim_vfree(void *ptr);
 
-static inline void sys_cond_resched(void)
+static inline void mheap_prim_cond_resched(void)
 {
 }
 
 /* The heap lock: single-threaded here, but held-ness is still checked. */
-struct sys_mutex {
+struct mheap_prim_mutex {
 	int held;
 };
 
-/* Work items: queued here, run by the test with sys_work_run(). */
-struct sys_work;
-typedef void (*sys_work_fn)(struct sys_work *work);
+/* Work items: queued here, run by the test with mheap_prim_work_run(). */
+struct mheap_prim_work;
+typedef void (*mheap_prim_work_fn)(struct mheap_prim_work *work);
 
-struct sys_work {
-	sys_work_fn fn;
+struct mheap_prim_work {
+	mheap_prim_work_fn fn;
 	bool queued;
 };
 
-static inline void sys_work_init(struct sys_work *w, sys_work_fn fn)
+static inline void mheap_prim_work_init(struct mheap_prim_work *w, mheap_prim_work_fn fn)
 {
 	w->fn = fn;
 	w->queued = false;
 }
 
-static inline void sys_work_queue(struct sys_work *w)
+static inline void mheap_prim_work_queue(struct mheap_prim_work *w)
 {
 	w->queued = true;
 }
 
-static inline void sys_work_cancel_sync(struct sys_work *w)
+static inline void mheap_prim_work_cancel_sync(struct mheap_prim_work *w)
 {
 	w->queued = false;
 }
 
 /* Run @w if it is queued; returns whether it ran. */
-static inline bool sys_work_run(struct sys_work *w)
+static inline bool mheap_prim_work_run(struct mheap_prim_work *w)
 {
 	if (!w->queued)
 		return false;
@@ -73,34 +73,34 @@ static inline bool sys_work_run(struct sys_work *w)
 	return true;
 }
 
-u64 sys_now_ns(void);
+u64 mheap_prim_now_ns(void);
 
-void sys_warn(const char *file, int line, const char *cond);
+void mheap_prim_warn(const char *file, int line, const char *cond);
 
 #define WARN_ON_ONCE(cond) ({						\
 	bool __c = (cond);						\
 	if (__c)							\
-		sys_warn(__FILE__, __LINE__, #cond);			\
+		mheap_prim_warn(__FILE__, __LINE__, #cond);			\
 	__c;								\
 })
 
 #define WARN_ONCE(cond, fmt, ...)	WARN_ON_ONCE(cond)
 
-#define sys_mutex_init(m)	((m)->held = 0)
-#define sys_mutex_destroy(m)	WARN_ON_ONCE((m)->held)
-#define sys_mutex_lock(m)	(WARN_ON_ONCE((m)->held), (m)->held = 1)
-#define sys_mutex_unlock(m)	(WARN_ON_ONCE(!(m)->held), (m)->held = 0)
+#define mheap_prim_mutex_init(m)	((m)->held = 0)
+#define mheap_prim_mutex_destroy(m)	WARN_ON_ONCE((m)->held)
+#define mheap_prim_mutex_lock(m)	(WARN_ON_ONCE((m)->held), (m)->held = 1)
+#define mheap_prim_mutex_unlock(m)	(WARN_ON_ONCE(!(m)->held), (m)->held = 0)
 /* The kernel's static_assert(), whose message is optional */
 #define __static_assert(expr, msg, ...)	_Static_assert(expr, msg)
 #define static_assert(expr, ...)	__static_assert(expr, ##__VA_ARGS__, #expr)
 
-#define sys_assert_held(m)	WARN_ON_ONCE(!(m)->held)
+#define mheap_prim_assert_held(m)	WARN_ON_ONCE(!(m)->held)
 
 /*
  * The tracepoints (module/mheap_trace.h): counted and their last
  * arguments kept, for the tests.
  */
-struct sys_trace_log {
+struct mheap_prim_trace_log {
 	long heap_create, heap_destroy, gc_start, gc_end;
 	long arena_add, arena_release, limit;
 	u32 heap;			/* of the last event */
@@ -117,87 +117,87 @@ struct sys_trace_log {
 	u64 limit_value;
 };
 
-extern struct sys_trace_log sys_trace;
+extern struct mheap_prim_trace_log mheap_prim_trace;
 
 static inline void trace_mheap_heap_create(u32 heap, u64 capacity,
 					   u64 capacity_max)
 {
-	sys_trace.heap_create++;
-	sys_trace.heap = heap;
-	sys_trace.capacity = capacity;
-	sys_trace.capacity_max = capacity_max;
+	mheap_prim_trace.heap_create++;
+	mheap_prim_trace.heap = heap;
+	mheap_prim_trace.capacity = capacity;
+	mheap_prim_trace.capacity_max = capacity_max;
 }
 
 static inline void trace_mheap_heap_destroy(u32 heap, u64 objects,
 					    u64 reserved)
 {
-	sys_trace.heap_destroy++;
-	sys_trace.heap = heap;
-	sys_trace.objects = objects;
-	sys_trace.reserved = reserved;
+	mheap_prim_trace.heap_destroy++;
+	mheap_prim_trace.heap = heap;
+	mheap_prim_trace.objects = objects;
+	mheap_prim_trace.reserved = reserved;
 }
 
 static inline void trace_mheap_gc_start(u32 heap, u32 gen, u64 objects,
 					bool automatic)
 {
-	sys_trace.gc_start++;
-	sys_trace.heap = heap;
-	sys_trace.gen = gen;
-	sys_trace.objects = objects;
-	sys_trace.automatic = automatic;
+	mheap_prim_trace.gc_start++;
+	mheap_prim_trace.heap = heap;
+	mheap_prim_trace.gen = gen;
+	mheap_prim_trace.objects = objects;
+	mheap_prim_trace.automatic = automatic;
 }
 
 static inline void trace_mheap_gc_end(u32 heap, u32 gen, u64 examined,
 				      u64 collected, u64 uncollectable,
 				      u64 pause_ns)
 {
-	sys_trace.gc_end++;
-	sys_trace.heap = heap;
-	sys_trace.gen = gen;
-	sys_trace.examined = examined;
-	sys_trace.collected = collected;
-	sys_trace.uncollectable = uncollectable;
-	sys_trace.pause_ns = pause_ns;
+	mheap_prim_trace.gc_end++;
+	mheap_prim_trace.heap = heap;
+	mheap_prim_trace.gen = gen;
+	mheap_prim_trace.examined = examined;
+	mheap_prim_trace.collected = collected;
+	mheap_prim_trace.uncollectable = uncollectable;
+	mheap_prim_trace.pause_ns = pause_ns;
 }
 
 static inline void trace_arena(u32 heap, bool payload, u32 index,
 			       u64 reserved)
 {
-	sys_trace.heap = heap;
-	sys_trace.payload = payload;
-	sys_trace.index = index;
-	sys_trace.reserved = reserved;
+	mheap_prim_trace.heap = heap;
+	mheap_prim_trace.payload = payload;
+	mheap_prim_trace.index = index;
+	mheap_prim_trace.reserved = reserved;
 }
 
 static inline void trace_mheap_arena_add(u32 heap, bool payload, u32 index,
 					 u64 size, u64 reserved)
 {
-	sys_trace.arena_add++;
-	sys_trace.arena_bytes += size;
+	mheap_prim_trace.arena_add++;
+	mheap_prim_trace.arena_bytes += size;
 	trace_arena(heap, payload, index, reserved);
 }
 
 static inline void trace_mheap_arena_release(u32 heap, bool payload,
 					     u32 index, u64 size, u64 reserved)
 {
-	sys_trace.arena_release++;
-	sys_trace.arena_bytes -= size;
+	mheap_prim_trace.arena_release++;
+	mheap_prim_trace.arena_bytes -= size;
 	trace_arena(heap, payload, index, reserved);
 }
 
 static inline void trace_mheap_limit(u32 heap, int limit, u64 value)
 {
-	sys_trace.limit++;
-	sys_trace.heap = heap;
-	sys_trace.limit_kind = limit;
-	sys_trace.limit_value = value;
+	mheap_prim_trace.limit++;
+	mheap_prim_trace.heap = heap;
+	mheap_prim_trace.limit_kind = limit;
+	mheap_prim_trace.limit_value = value;
 }
 
 /* Test hooks. */
-long sys_live_allocs(void);	/* blocks allocated and not yet freed */
-void sys_fail_nth(long nth);	/* fail the nth allocation from now; 0: none */
-bool sys_fail_fired(void);	/* did the armed failure happen? */
-long sys_warnings(void);	/* WARN_ON_ONCE()s that fired so far */
+long mheap_prim_live_allocs(void);	/* blocks allocated and not yet freed */
+void mheap_prim_fail_nth(long nth);	/* fail the nth allocation from now; 0: none */
+bool mheap_prim_fail_fired(void);	/* did the armed failure happen? */
+long mheap_prim_warnings(void);	/* WARN_ON_ONCE()s that fired so far */
 
 /* Kernel helpers. */
 #define container_of(ptr, type, member) \
@@ -314,4 +314,4 @@ static inline bool list_is_singular(const struct list_head *head)
 	     &pos->member != (head);					\
 	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
 
-#endif /* MHEAP_SYS_HOST_H */
+#endif /* MHEAP_PRIM_HOST_H */

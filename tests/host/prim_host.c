@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "sys_host.h"
+#include "prim_host.h"
 
 static long live;
 static long fail_countdown;
@@ -27,29 +27,29 @@ static void *counted(void *ptr)
 	return ptr;
 }
 
-void *sys_zalloc(size_t size)
+void *mheap_prim_zalloc(size_t size)
 {
 	return fail_now() ? NULL : counted(calloc(1, size));
 }
 
-void sys_free(void *ptr)
+void mheap_prim_free(void *ptr)
 {
 	if (ptr)
 		live--;
 	free(ptr);
 }
 
-void *sys_kvzalloc(size_t size)
+void *mheap_prim_kvzalloc(size_t size)
 {
-	return sys_zalloc(size);
+	return mheap_prim_zalloc(size);
 }
 
-void sys_kvfree(void *ptr)
+void mheap_prim_kvfree(void *ptr)
 {
-	sys_free(ptr);
+	mheap_prim_free(ptr);
 }
 
-void *sys_vzalloc(size_t size)
+void *mheap_prim_vzalloc(size_t size)
 {
 	void *ptr;
 
@@ -61,41 +61,41 @@ void *sys_vzalloc(size_t size)
 	return counted(ptr);
 }
 
-void sys_vfree(void *ptr)
+void mheap_prim_vfree(void *ptr)
 {
-	sys_free(ptr);
+	mheap_prim_free(ptr);
 }
 
-void sys_warn(const char *file, int line, const char *cond)
+void mheap_prim_warn(const char *file, int line, const char *cond)
 {
 	warnings++;
 	fprintf(stderr, "WARN_ON_ONCE(%s) at %s:%d\n", cond, file, line);
 }
 
-long sys_live_allocs(void)
+long mheap_prim_live_allocs(void)
 {
 	return live;
 }
 
-void sys_fail_nth(long nth)
+void mheap_prim_fail_nth(long nth)
 {
 	fail_countdown = nth;
 	fail_fired = false;
 }
 
-bool sys_fail_fired(void)
+bool mheap_prim_fail_fired(void)
 {
 	return fail_fired;
 }
 
-struct sys_trace_log sys_trace;
+struct mheap_prim_trace_log mheap_prim_trace;
 
-long sys_warnings(void)
+long mheap_prim_warnings(void)
 {
 	return warnings;
 }
 
-u64 sys_now_ns(void)
+u64 mheap_prim_now_ns(void)
 {
 	struct timespec ts;
 

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The seam of the portable core: the only kernel-facing header the core's
+ * files (heap.c, object.c, handle.c, gc.c, weak.c, scope.c, names.c)
+ * include, with the uapi header for its limits. Inside the kernel it maps
+ * the core's few primitives to kernel APIs; in the host build (tests/host/)
+ * the same names come from libc shims that count live allocations and fail
+ * on demand.
+ *
+ * Contract (all allocators return zeroed memory charged to the caller's
+ * memory cgroup, or NULL, stay quiet on failure, and may sleep):
+ *   mheap_prim_zalloc(size)	small kernel-only metadata;
+ *				mheap_prim_free() frees it.
+ *   mheap_prim_kvzalloc(size)	tables that may grow large;
+ *				mheap_prim_kvfree() frees it.
+ *   mheap_prim_vzalloc(size)	arenas, page aligned; mheap_prim_vfree()
+ *				frees them.
+ *   mheap_prim_cond_resched()	a point where a long loop may yield the CPU.
+ *   struct mheap_prim_mutex	the heap lock: mheap_prim_mutex_init, _lock,
+ *				_unlock, _destroy, mheap_prim_assert_held().
+ *   struct mheap_prim_work	a work item on the collector's workqueue:
+ *				mheap_prim_work_init(work, fn),
+ *				mheap_prim_work_queue(work),
+ *				mheap_prim_work_cancel_sync(work); fn runs in
+ *				process context, never in the caller of
+ *				mheap_prim_work_queue().
+ *   mheap_prim_now_ns()	a monotonic clock, for pause times.
+ *   trace_mheap_*()		the tracepoints of mheap_trace.h; recorded by
+ *				the host shim for its tests.
+ * The names are mheap's own (not the kernel's sys_* namespace of system
+ * calls), and so is MHEAP_PRIM_GFP, the flags of every allocation.
+ * Besides these, the core uses a few kernel names the host shim defines
+ * too: u8..u64, struct list_head and its helpers, container_of,
+ * check_add_overflow, size_add, array_size, __ffs64, min/max/min_t,
+ * atomic_long_*, WARN_ON_ONCE, WARN_ONCE, __always_unused and
+ * EXPORT_SYMBOL_IF_KUNIT.
+ */
+#ifndef MHEAP_PRIM_H
+#define MHEAP_PRIM_H
+
+/* Which limit a call ran into: the mheap_limit tracepoint's @limit */
+enum mheap_limit {
+	MHEAP_LIMIT_CAPACITY,		/* the heap's capacity */
+	MHEAP_LIMIT_TOTAL_CAPACITY,	/* module parameter total_capacity */
+	MHEAP_LIMIT_HEAPS_PER_USER,	/* module parameter max_heaps_per_user */
+	MHEAP_LIMIT_HANDLES,		/* MHEAP_MAX_HANDLES in a client */
+	MHEAP_LIMIT_NAMES,		/* MHEAP_NAMES_MAX in a heap */
+	MHEAP_LIMIT_SCOPES,		/* MHEAP_SCOPE_MAX in a client */
+};
+
+/* The uapi's limits are the core's: no renamed copies to keep in step */
+#include <linux/mheap.h>
+
+#ifdef __KERNEL__
+
+#include <kunit/visibility.h>
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/errno.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+
+/*
+ * Charged to the caller's memory cgroup; at the group's memory.max the
+ * caller gets NULL (and its ioctl -ENOMEM) rather than the OOM killer.
+ */
+#define MHEAP_PRIM_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+static inline void *mheap_prim_zalloc(size_t size)
+{
+	return kzalloc(size, MHEAP_PRIM_GFP);
+}
+
+static inline void mheap_prim_free(void *ptr)
+{
+	kfree(ptr);
+}
+
+static inline void *mheap_prim_kvzalloc(size_t size)
+{
+	return kvzalloc(size, MHEAP_PRIM_GFP);
+}
+
+static inline void mheap_prim_kvfree(void *ptr)
+{
+	kvfree(ptr);
+}
+
+static inline void *mheap_prim_vzalloc(size_t size)
+{
+	return __vmalloc(size, MHEAP_PRIM_GFP | __GFP_ZERO);
+}
+
+static inline void mheap_prim_vfree(void *ptr)
+{
+	vfree(ptr);
+}
+
+static inline void mheap_prim_cond_resched(void)
+{
+	cond_resched();
+}
+
+struct mheap_prim_mutex {
+	struct mutex mutex;	/* the heap lock; see heap.h */
+};
+
+#define mheap_prim_mutex_init(m)	mutex_init(&(m)->mutex)
+#define mheap_prim_mutex_destroy(m)	mutex_destroy(&(m)->mutex)
+#define mheap_prim_mutex_lock(m)	mutex_lock(&(m)->mutex)
+#define mheap_prim_mutex_unlock(m)	mutex_unlock(&(m)->mutex)
+#define mheap_prim_assert_held(m)	lockdep_assert_held(&(m)->mutex)
+
+/* The collector's workqueue: unbound, created by module init (main.c). */
+extern struct workqueue_struct *mheap_gc_wq;
+
+struct mheap_prim_work;
+typedef void (*mheap_prim_work_fn)(struct mheap_prim_work *work);
+
+struct mheap_prim_work {
+	struct work_struct work;
+	mheap_prim_work_fn fn;
+};
+
+static inline void mheap_prim_work_call(struct work_struct *work)
+{
+	struct mheap_prim_work *w = container_of(work, struct mheap_prim_work, work);
+
+	w->fn(w);
+}
+
+static inline void mheap_prim_work_init(struct mheap_prim_work *w, mheap_prim_work_fn fn)
+{
+	INIT_WORK(&w->work, mheap_prim_work_call);
+	w->fn = fn;
+}
+
+static inline void mheap_prim_work_queue(struct mheap_prim_work *w)
+{
+	queue_work(mheap_gc_wq, &w->work);
+}
+
+static inline void mheap_prim_work_cancel_sync(struct mheap_prim_work *w)
+{
+	cancel_work_sync(&w->work);
+}
+
+static inline u64 mheap_prim_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+#include "mheap_trace.h"
+
+#else /* !__KERNEL__ */
+
+#include "prim_host.h"
+
+#endif /* __KERNEL__ */
+
+#endif /* MHEAP_PRIM_H */
