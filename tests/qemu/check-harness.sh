@@ -35,8 +35,9 @@ for entry in "${FAULTS[@]}"; do
 	# a hang never reaches the end marker: keep its timeout short
 	timeout=900
 	[ "$fault" = hang ] && timeout=90
-	if "$QEMU_DIR/run-vm.sh" --kernel "$kernel" --inject "$fault" \
-		--timeout $timeout >"$log" 2>&1; then
+	# mode harness: KUnit and one selftest run, where the faults go
+	if "$QEMU_DIR/run-vm.sh" --kernel "$kernel" --mode harness \
+		--inject "$fault" --timeout $timeout >"$log" 2>&1; then
 		echo "not ok harness: injected $fault passed unnoticed"
 		failed=$((failed + 1))
 	elif grep -q "^FAIL $cause:" "$log"; then

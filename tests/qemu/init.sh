@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # PID 1 of the test VM. The kernel console is ttyS0; results go to ttyS1 in
 # sections "@@mheap begin NAME" .. "@@mheap end NAME", then "@@mheap done".
-# Kernel command line: mheap_mode=check|demo|shell, mheap_inject=FAULT.
+# Kernel command line: mheap_mode=check|harness|demo|bench|shell,
+# mheap_inject=FAULT.
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox --install -s /bin
@@ -167,6 +168,14 @@ run_check() {
 	check_access
 	check_rmmod_refused
 	selftest mheap_selftest
+	# the harness self-check (mheap_mode=harness) injects one fault into
+	# KUnit and this one selftest run, and needs nothing more to show it
+	if [ "$MODE" = harness ]; then
+		[ "$INJECT" = selftest ] && selftest mheap_inject_selftest
+		unload mheap_inject mheap_test mheap
+		kmemleak_report
+		return
+	fi
 	selftest mheap_selftest mheap_selftest_user mheapuser
 	selftest mheap_selftest_32
 	# copy-out races, stalled with userfaultfd (root: kernel-mode faults)

@@ -3,7 +3,8 @@
 # Boot a kernel in QEMU with mheap and its tests in an initramfs, then judge
 # the run (verdict.py).
 #
-#   run-vm.sh [--kernel debug|kcsan|stock] [--mode check|demo|bench|shell]
+#   run-vm.sh [--kernel debug|kcsan|stock]
+#             [--mode check|harness|demo|bench|shell]
 #             [--inject FAULT] [--timeout SECONDS] [--tally FILE]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -109,6 +110,7 @@ timeout -k 10 "$timeout" "${qemu[@]}" -display none -monitor none \
 case $mode in
 demo) expect=(--expect demo) ;;
 bench) expect=(--expect bench) ;;
+harness) expect=(--expect kunit:mheap_test --expect selftest:mheap_selftest) ;;
 *) expect=(--expect selftest:mheap_selftest
 	   --expect selftest:mheap_selftest_user
 	   --expect selftest:mheap_selftest_32
