@@ -22,10 +22,9 @@ LIB_SRC := userspace/lib/libmheap.c
 LIB_HDR := userspace/lib/mheap.h uapi/linux/mheap.h
 LIB_VERSION := 1.0.0
 LIB_SONAME := libmheap.so.1
-CORE_SRC := module/heap.c module/object.c module/handle.c module/gc.c module/weak.c \
-	module/scope.c module/names.c
-CORE_HDR := module/heap.h module/object.h module/handle.h module/gc.h module/weak.h module/prim.h \
-	module/names.h module/scope.h uapi/linux/mheap.h \
+# The portable core: module/core/, built here as well as in the module
+CORE_SRC := $(wildcard module/core/*.c)
+CORE_HDR := $(wildcard module/core/*.h) uapi/linux/mheap.h \
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.h)
 
@@ -173,7 +172,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,\
 $(BUILD)/host/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -Imodule -Imodule/tests \
+	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -Imodule/core -Imodule/tests \
 		-Itests/host -Iuapi $(KSFT) -o $@ $< tests/host/prim_host.c $(CORE_SRC)
 
 # The same tests without sanitizers, for valgrind (memcheck; leaks are the
@@ -184,7 +183,7 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=no
 $(BUILD)/host-vg/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 -Imodule -Imodule/tests -Itests/host -Iuapi $(KSFT) \
+	$(CC) $(CFLAGS) -O1 -Imodule/core -Imodule/tests -Itests/host -Iuapi $(KSFT) \
 		-o $@ $< tests/host/prim_host.c $(CORE_SRC)
 
 # make bench: the core with optimisation, beside glibc and mimalloc; the
@@ -192,13 +191,13 @@ $(BUILD)/host-vg/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h
 $(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/prim_host.c \
 		tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -Iuapi -o $@ $< \
+	$(CC) $(CFLAGS) -DNDEBUG -Imodule/core -Itests/host -Iuapi -o $@ $< \
 		tests/host/prim_host.c $(CORE_SRC) -ldl
 
 $(BUILD)/bench/gc_bench: tests/bench/gc_bench.c tests/host/prim_host.c \
 		tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DNDEBUG -Imodule -Itests/host -Iuapi -o $@ $< \
+	$(CC) $(CFLAGS) -DNDEBUG -Imodule/core -Itests/host -Iuapi -o $@ $< \
 		tests/host/prim_host.c $(CORE_SRC)
 
 bench:
@@ -219,7 +218,7 @@ FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 \
 $(BUILD)/fuzz/core_fuzz: tests/fuzz/core_fuzz.c tests/host/prim_host.c \
 		tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imodule -Itests/host -Iuapi -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imodule/core -Itests/host -Iuapi -o $@ $< \
 		tests/host/prim_host.c $(CORE_SRC)
 
 # make fuzz: open-ended (stop it with ^C); new inputs go to build/fuzz/corpus,

@@ -21,7 +21,7 @@
 
 #include "batch.h"
 #include "device.h"
-#include "handle.h"
+#include "core/handle.h"
 
 /* Payload copies up to this size use the stack, not a kvmalloc() buffer. */
 #define RW_STACK_BYTES	128

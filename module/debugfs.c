@@ -22,9 +22,9 @@
 
 #include "debugfs.h"
 #include "device.h"
-#include "object.h"
-#include "gc.h"
-#include "names.h"
+#include "core/object.h"
+#include "core/gc.h"
+#include "core/names.h"
 #include "user.h"
 
 /* The most objects an objects file lists (module parameter). */

@@ -21,7 +21,7 @@
 #include "debugfs.h"
 #include "device.h"
 #include "events.h"
-#include "handle.h"
+#include "core/handle.h"
 #include "ioctl.h"
 #include "map.h"
 #include "user.h"

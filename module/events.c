@@ -31,7 +31,7 @@
 #include <linux/uaccess.h>
 
 #include "events.h"
-#include "handle.h"
+#include "core/handle.h"
 
 /* Records a read() moves at a time, through the stack */
 #define READ_CHUNK	16

@@ -27,12 +27,12 @@
 #include "batch.h"
 #include "device.h"
 #include "events.h"
-#include "object.h"
-#include "gc.h"
-#include "handle.h"
+#include "core/object.h"
+#include "core/gc.h"
+#include "core/handle.h"
 #include "ioctl.h"
-#include "names.h"
-#include "scope.h"
+#include "core/names.h"
+#include "core/scope.h"
 
 /* Optional features this build supports; see struct mheap_version. */
 #define MHEAP_FEATURES	(MHEAP_FEATURE_BATCH | MHEAP_FEATURE_CLIENTS | \

@@ -15,9 +15,9 @@
 
 #include "debugfs.h"
 #include "device.h"
-#include "object.h"
-#include "gc.h"
-#include "heap.h"
+#include "core/object.h"
+#include "core/gc.h"
+#include "core/heap.h"
 #include "user.h"
 
 static unsigned long heap_capacity = SZ_64M;

@@ -30,7 +30,7 @@
 #include <linux/pseudo_fs.h>
 
 #include "map.h"
-#include "heap.h"
+#include "core/heap.h"
 
 static_assert(MHEAP_PAGE_SIZE == PAGE_SIZE);
 

@@ -9,7 +9,7 @@
 #include <linux/sysfs.h>
 
 #include "device.h"
-#include "heap.h"
+#include "core/heap.h"
 #include "user.h"
 
 #define MHEAP_STAT_ATTR(_name, _value)					\

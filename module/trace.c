@@ -2,7 +2,7 @@
 /*
  * Creates mheap's tracepoints, declared in mheap_trace.h.
  */
-#include "prim.h"
+#include "core/prim.h"
 
 #define CREATE_TRACE_POINTS
 #include "mheap_trace.h"

@@ -15,7 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 
-#include "prim.h"
+#include "core/prim.h"
 #include "user.h"
 
 /**

@@ -4,7 +4,8 @@
 
 Each check prints "ok NAME" or "not ok NAME" with the reasons:
 
-  kerneldoc-coverage  every non-static function of module/*.c has a
+  kerneldoc-coverage  every non-static function of module/*.c and
+                      module/core/*.c has a
                       kernel-doc comment right above it;
   kerneldoc-clean     scripts/kernel-doc -Wall finds nothing to say about
                       module/ and the uapi header;
@@ -31,7 +32,8 @@ def read(path):
 
 
 def module_sources():
-    return sorted(p for p in glob.glob(os.path.join(TOP, 'module', '*.[ch]'))
+    return sorted(p for p in glob.glob(os.path.join(TOP, 'module', '*.[ch]')) +
+                  glob.glob(os.path.join(TOP, 'module', 'core', '*.[ch]'))
                   if not p.endswith('.mod.c'))
 
 

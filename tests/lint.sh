@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Static checks of the kernel code, each one counted as a test:
-# checkpatch --strict, sparse, and warning-free W=1 builds against Debian's
-# 6.12 and 6.1 headers.   lint.sh [--tally FILE]
+# checkpatch --strict, the core's seam, sparse, and warning-free W=1 builds
+# against Debian's 6.12 and 6.1 headers.   lint.sh [--tally FILE]
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
 
@@ -35,9 +35,20 @@ stock_build() {
 	build_modules "$1" "$out/$(basename "$1")"
 }
 
+# The seam: the portable core (module/core/) includes only its own headers;
+# prim.h alone reaches the kernel (or the host shim) and the uapi header.
+core_seam() {
+	local bad
+	bad=$(cd "$TOP/module/core" && grep -n '#include' -- *.[ch] |
+		grep -v '^prim\.h:' |
+		grep -v ':#include "\(heap\|object\|handle\|gc\|weak\|scope\|names\|prim\)\.h"$')
+	[ -z "$bad" ] || { echo "module/core/ reaches outside the core:"; echo "$bad"; return 1; }
+}
+
 headers612=/usr/src/linux-headers-$(stock_version)
 headers61=$(ls -d /usr/src/linux-headers-6.1.*-amd64 | sort -V | tail -n 1)
 check checkpatch checkpatch
+check core-seam core_seam
 check sparse sparse "$headers612"
 check build-6.12-W1 stock_build "$headers612"
 check build-6.1-W1 stock_build "$headers61"

@@ -5,7 +5,7 @@
 #ifndef MHEAP_CORE_UTIL_H
 #define MHEAP_CORE_UTIL_H
 
-#include "../handle.h"
+#include "../core/handle.h"
 #include "core_test.h"
 
 /* A heap of @capacity bytes, locked, as the core's callers hold it. */

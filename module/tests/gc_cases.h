@@ -3,8 +3,8 @@
  * Test cases of the cycle collector, built into mheap_test.ko and into the
  * host tests (see core_test.h).
  */
-#include "../gc.h"
-#include "../weak.h"
+#include "../core/gc.h"
+#include "../core/weak.h"
 #include "core_util.h"
 
 /* Allocate a tracked object with @nrefs slots; the caller's reference. */

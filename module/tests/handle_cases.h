@@ -5,7 +5,7 @@
  * core_test.h).
  */
 #include "core_util.h"
-#include "../gc.h"
+#include "../core/gc.h"
 
 CORE_TEST(handle_alloc_close)
 {

@@ -4,8 +4,8 @@
  * the host tests (see core_test.h).
  */
 #include "core_util.h"
-#include "../gc.h"
-#include "../names.h"
+#include "../core/gc.h"
+#include "../core/names.h"
 
 /* A name in its NUL-padded field, as the ioctl passes it. */
 struct test_name {

@@ -4,7 +4,7 @@
  * and into the host tests (see core_test.h).
  */
 #include "core_util.h"
-#include "../gc.h"
+#include "../core/gc.h"
 
 CORE_TEST(object_header_is_24_bytes)
 {

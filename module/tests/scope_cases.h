@@ -4,7 +4,7 @@
  * the host tests (see core_test.h).
  */
 #include "core_util.h"
-#include "../scope.h"
+#include "../core/scope.h"
 
 static inline bool handle_open(struct test_client *t, u32 handle)
 {

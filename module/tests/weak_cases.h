@@ -4,8 +4,8 @@
  * and into the host tests (see core_test.h).
  */
 #include "core_util.h"
-#include "../gc.h"
-#include "../weak.h"
+#include "../core/gc.h"
+#include "../core/weak.h"
 
 CORE_TEST(weak_handle_does_not_keep_alive)
 {

@@ -55,7 +55,7 @@ src=$(linux_src)
 mkdir -p "$out"
 rm -f "$out"/*.log "$out/timed-out"
 
-# the debug kernel's module has guard bytes (module/object.h) and the
+# the debug kernel's module has guard bytes (module/core/object.h) and the
 # fault-injection module
 if [ "$kernel" = debug ]; then
 	build_modules "$kdir" "$out/kmod" inject MHEAP_GUARD=y

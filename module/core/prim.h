@@ -161,7 +161,7 @@ static inline u64 mheap_prim_now_ns(void)
 	return ktime_get_ns();
 }
 
-#include "mheap_trace.h"
+#include "../mheap_trace.h"
 
 #else /* !__KERNEL__ */
 
