@@ -211,10 +211,20 @@ static int op_rw(struct mheap_file *f, const struct mheap_op *op)
 static int put_result_nofault(struct mheap_op __user *uop,
 			      const struct mheap_op *op)
 {
-	if (copy_to_user_nofault(&uop->result, &op->result, sizeof(op->result)) ||
-	    copy_to_user_nofault(&uop->out, &op->out, sizeof(op->out)))
-		return -EFAULT;
-	return 0;
+	int ret = -EFAULT;
+
+	/* one user access for both fields: this runs for every operation */
+	pagefault_disable();
+	if (!user_write_access_begin(uop, sizeof(*uop)))
+		goto out;
+	unsafe_put_user(op->result, &uop->result, end);
+	unsafe_put_user(op->out, &uop->out, end);
+	ret = 0;
+end:
+	user_write_access_end();
+out:
+	pagefault_enable();
+	return ret;
 }
 
 static int put_result(struct mheap_op __user *uop, const struct mheap_op *op)
@@ -223,8 +233,6 @@ static int put_result(struct mheap_op __user *uop, const struct mheap_op *op)
 		return -EFAULT;
 	return 0;
 }
-
-static const struct mheap_op zero_op;
 
 /*
  * Run operation @i of a chunk with the heap lock held (and taken here if
@@ -245,15 +253,6 @@ static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 	if (!*locked)
 		mheap_heap_lock(heap);
 	*locked = true;
-	/* one that cannot be undone: make sure its result can be written */
-	if (!op_creates(op) && put_result_nofault(uop, &zero_op)) {
-		mheap_heap_unlock(heap);
-		*locked = false;
-		if (put_result(uop, &zero_op))
-			return -EFAULT;
-		mheap_heap_lock(heap);
-		*locked = true;
-	}
 	spares = mheap_heap_spares(heap);
 	err = mheap_op_run(f, op, &out);
 	op->result = err;
@@ -293,13 +292,6 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
 			if (locked)
 				mheap_heap_unlock(heap);
 			locked = false;
-			/* a WRITE cannot be undone: its result first */
-			err = op->op == MHEAP_OP_WRITE ?
-				put_result(&uops[i], &zero_op) : 0;
-			if (err) {
-				*ret = err;
-				break;
-			}
 			op->result = op_rw(f, op);
 			op->out = 0;
 			err = put_result(&uops[i], op);
@@ -358,6 +350,30 @@ fault:
 	return i;
 }
 
+/*
+ * Before @n operations run: write zeros to the results of those that
+ * cannot be undone (all but ALLOC, DUP and GET_SLOT), so that their
+ * results are known to be writable. Return how many operations, from the
+ * first, can run: up to the first whose result could not be written.
+ */
+static u32 put_zero_results(struct mheap_op __user *uops,
+			    const struct mheap_op *ops, u32 n)
+{
+	u32 i = 0;
+
+	if (!user_write_access_begin(uops, n * sizeof(*uops)))
+		return 0;
+	for (; i < n; i++) {
+		if (op_creates(&ops[i]))
+			continue;
+		unsafe_put_user(0, &uops[i].result, fault);
+		unsafe_put_user(0, &uops[i].out, fault);
+	}
+fault:
+	user_write_access_end();
+	return i;
+}
+
 /**
  * mheap_batch() - MHEAP_IOC_BATCH: run a batch of operations
  * @f: the client.
@@ -391,6 +407,7 @@ long mheap_batch(struct mheap_file *f, struct mheap_batch *b)
 		}
 		n = min_t(u32, b->count - done, BATCH_CHUNK);
 		n = get_ops(ops, &uops[done], n);
+		n = put_zero_results(&uops[done], ops, n);
 		if (!n) {
 			ret = -EFAULT;
 			break;

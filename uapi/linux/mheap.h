@@ -583,12 +583,12 @@ enum mheap_op_code {
  * @flags, E2BIG for @count above MHEAP_BATCH_MAX, EFAULT when the first
  * operation cannot be read, EINTR when a signal is pending at the start.
  * Operations are read 16 at a time, and each operation's @result and @out
- * are written as it runs; those of operations past @done are left as
- * they were, but for the next one, which may read 0. When operations
- * cannot be read, or their results cannot be written, the batch stops
- * before them and @done counts those whose results were written. An
- * operation that cannot be undone (CLOSE, SET_SLOT, WRITE) has its result
- * written as zeros before it runs. Each operation's result is
+ * are written as it runs. Before a group of 16 runs, the results of its
+ * operations that cannot be undone (all but ALLOC, DUP and GET_SLOT) are
+ * written as zeros, so those of operations past @done may read 0. When
+ * operations cannot be read, or their results cannot be written, the
+ * batch stops before them and @done counts those whose results were
+ * written. Each operation's result is
  * written as it runs: a handle it creates is seen by no one before its
  * result is written (if that cannot be done at once, the operation is
  * undone, the result faulted in, and the operation run again). Only if
