@@ -13,19 +13,22 @@ tally=$TOP/build/check.tally
 mkdir -p "$TOP/build"
 : >"$tally"
 broken=()
+times=()
 
 # run_suite NAME CMD...: CMD appends "label passed failed" to the tally; a
 # suite that exits non-zero without recording a failure counts as broken.
 run_suite() {
-	local name=$1 before after
+	local name=$1 before after t0
 	shift
 	[ -z "$only" ] || [ "$only" = "$name" ] || return 0
 	say "suite: $name"
+	t0=$(date +%s)
 	before=$(awk '{f += $3} END {print f + 0}' "$tally")
 	if ! "$@"; then
 		after=$(awk '{f += $3} END {print f + 0}' "$tally")
 		[ "$after" -gt "$before" ] || broken+=("$name")
 	fi
+	times+=("$name $(($(date +%s) - t0)) s")
 }
 
 # run_ktap LABEL OUT CMD...: run a KTAP-printing test program and judge it;
@@ -107,6 +110,8 @@ run_suite harness "$QEMU_DIR/check-harness.sh" --tally "$tally"
 echo
 echo "per suite (passed failed):"
 sed 's/^/  /' "$tally"
+echo "wall time per suite:"
+printf '  %s\n' "${times[@]}"
 for b in "${broken[@]}"; do
 	echo "  $b: did not run to completion"
 done

@@ -21,6 +21,7 @@ typedef uint64_t u64;
 
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
 #define __always_unused	__attribute__((unused))
+#define __must_check	__attribute__((warn_unused_result))
 
 void *mheap_prim_zalloc(size_t size);
 void mheap_prim_free(void *ptr);
@@ -89,6 +90,8 @@ void mheap_prim_warn(const char *file, int line, const char *cond);
 #define mheap_prim_mutex_init(m)	((m)->held = 0)
 #define mheap_prim_mutex_destroy(m)	WARN_ON_ONCE((m)->held)
 #define mheap_prim_mutex_lock(m)	(WARN_ON_ONCE((m)->held), (m)->held = 1)
+/* a host process is never killed while it waits: always 0 */
+#define mheap_prim_mutex_lock_killable(m) (mheap_prim_mutex_lock(m), 0)
 #define mheap_prim_mutex_unlock(m)	(WARN_ON_ONCE(!(m)->held), (m)->held = 0)
 /* The kernel's static_assert(), whose message is optional */
 #define __static_assert(expr, msg, ...)	_Static_assert(expr, msg)
@@ -301,11 +304,25 @@ static inline bool list_empty(const struct list_head *head)
 	return head->next == head;
 }
 
+/* Move @list's entries to the front of @head; @list is left empty. */
+static inline void list_splice_init(struct list_head *list,
+				    struct list_head *head)
+{
+	if (list_empty(list))
+		return;
+	list->next->prev = head;
+	list->prev->next = head->next;
+	head->next->prev = list->prev;
+	head->next = list->next;
+	INIT_LIST_HEAD(list);
+}
+
 static inline bool list_is_singular(const struct list_head *head)
 {
 	return !list_empty(head) && head->next == head->prev;
 }
 
+#define LIST_HEAD(name)	struct list_head name = { &(name), &(name) }
 #define list_entry(ptr, type, member)	container_of(ptr, type, member)
 #define list_first_entry_or_null(head, type, member) \
 	(list_empty(head) ? NULL : list_entry((head)->next, type, member))

@@ -28,8 +28,18 @@ MODDIR=/lib/mheap
 KMEMLEAK=/sys/kernel/debug/kmemleak
 exec 3>/dev/ttyS1
 
-begin() { echo "@@mheap begin $1" >&3; }
-end() { echo "@@mheap end $1" >&3; }
+# A section's wall time goes out after its end marker, as
+# "@@mheap time NAME SECONDS", outside every section.
+uptime() { cut -d' ' -f1 /proc/uptime; }
+begin() {
+	echo "@@mheap begin $1" >&3
+	SECTION_START=$(uptime)
+}
+end() {
+	echo "@@mheap end $1" >&3
+	echo "@@mheap time $1 $(echo "$SECTION_START $(uptime)" |
+		awk '{printf "%.1f", $2 - $1}')" >&3
+}
 error() { echo "@@mheap error $*" >&3; }
 finish() {
 	echo "@@mheap done" >&3
@@ -42,8 +52,8 @@ kunit_module() {
 	name=$1
 	shift
 	dmesg -c >/dev/null
-	insmod "$@" || error "insmod $name failed"
 	begin "kunit:$name"
+	insmod "$@" || error "insmod $name failed"
 	dmesg >&3
 	end "kunit:$name"
 }
@@ -150,32 +160,25 @@ fault_injection_setup() {
 	echo 0 >$d/fail_page_alloc/verbose
 }
 
+# Forget what boot itself left behind, so that a kmemleak report names
+# only what the run leaked.
+forget_boot_leaks() {
+	[ -w $KMEMLEAK ] || return 0
+	echo scan >$KMEMLEAK
+	echo clear >$KMEMLEAK
+}
+
 run_check() {
 	fault_injection_setup
-	if [ -w $KMEMLEAK ]; then
-		# forget what boot itself left behind
-		echo scan >$KMEMLEAK
-		echo clear >$KMEMLEAK
-	fi
+	forget_boot_leaks
 	insmod $MODDIR/mheap.ko || error "insmod mheap.ko failed"
 	[ -f $MODDIR/mheap_test.ko ] &&
 		kunit_module mheap_test $MODDIR/mheap_test.ko
-	[ "$INJECT" = kunit ] &&
-		kunit_module mheap_inject $MODDIR/mheap_inject.ko fault=kunit
-	inject_fault
 	setup_users
 	apply_udev_rule
 	check_access
 	check_rmmod_refused
 	selftest mheap_selftest
-	# the harness self-check (mheap_mode=harness) injects one fault into
-	# KUnit and this one selftest run, and needs nothing more to show it
-	if [ "$MODE" = harness ]; then
-		[ "$INJECT" = selftest ] && selftest mheap_inject_selftest
-		unload mheap_inject mheap_test mheap
-		kmemleak_report
-		return
-	fi
 	selftest mheap_selftest mheap_selftest_user mheapuser
 	selftest mheap_selftest_32
 	# copy-out races, stalled with userfaultfd (root: kernel-mode faults)
@@ -192,13 +195,31 @@ run_check() {
 	selftest mheap_limits_selftest
 	# what an administrator sees: tracepoints, debugfs, sysfs, parameters
 	selftest mheap_admin_selftest
-	[ "$INJECT" = selftest ] && selftest mheap_inject_selftest
 	# figures only: printed by run-vm.sh, not judged
 	begin bench
 	mheapctl bench --ops 32768 >&3 2>&1 3>&- || error "mheapctl bench failed"
 	end bench
-	unload mheap_inject mheap_test mheap
+	unload mheap_test mheap
 	kmemleak_report
+}
+
+# The harness self-check (mheap_mode=harness): one injected fault, with
+# mheap loaded, and only what is needed to show the fault (its KUnit suite,
+# its selftest, or the kernel's own checkers); every other suite is left to
+# mode check.
+run_harness() {
+	forget_boot_leaks
+	insmod $MODDIR/mheap.ko || error "insmod mheap.ko failed"
+	case $INJECT in
+	kunit)
+		kunit_module mheap_inject $MODDIR/mheap_inject.ko fault=kunit ;;
+	selftest)
+		selftest mheap_inject_selftest ;;
+	*)
+		inject_fault ;;
+	esac
+	unload mheap_inject mheap
+	[ "$INJECT" = leak ] && kmemleak_report
 }
 
 run_demo() {
@@ -235,6 +256,7 @@ end machine
 case $MODE in
 demo) run_demo ;;
 bench) run_bench ;;
+harness) run_harness ;;
 shell) run_shell ;;
 *) run_check ;;
 esac

@@ -79,10 +79,15 @@ stock_version() {
 # build_modules KDIR DIR [inject [MAKEARGS...]]: build mheap.ko (and
 # mheap_test.ko where the kernel has KUnit; mheap_inject.ko with "inject")
 # against KDIR in a private copy of the sources at DIR, with W=1. Warnings
-# are errors.
+# are errors. A build whose kernel, arguments and sources are those of the
+# last successful one at DIR is not repeated.
 build_modules() {
-	local kdir=$1 dir=$2 inject=${3:-} log=$2/build.log
+	local kdir=$1 dir=$2 inject=${3:-} log=$2/build.log stamp
 	shift 3 2>/dev/null || shift $#
+	stamp=$({ echo "$kdir $inject $*"; ls -l --time-style=+%s "$kdir/Module.symvers" 2>&1
+		  cd "$TOP" && find Kbuild module uapi tests/inject -type f \
+			  -print0 | sort -z | xargs -0 sha256sum; } | sha256sum)
+	[ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] && return 0
 	rm -rf "$dir"
 	mkdir -p "$dir/tests"
 	cp -r "$TOP/Kbuild" "$TOP/module" "$TOP/uapi" "$dir/"
@@ -99,4 +104,5 @@ build_modules() {
 		say "module build against $kdir has warnings (log: $log)"
 		return 1
 	fi
+	echo "$stamp" >"$dir/.stamp"
 }

@@ -55,14 +55,13 @@ src=$(linux_src)
 mkdir -p "$out"
 rm -f "$out"/*.log "$out/timed-out"
 
-# the debug kernel's module has guard bytes (module/core/object.h) and the
-# fault-injection module
-if [ "$kernel" = debug ]; then
-	build_modules "$kdir" "$out/kmod" inject MHEAP_GUARD=y
-elif [ "$kernel" = kcsan ]; then
-	build_modules "$kdir" "$out/kmod" inject MHEAP_GUARD=y
+# the checking kernels' module has guard bytes (module/core/object.h) and
+# the fault-injection module; one build per kernel serves every mode
+kmod=$TOP/build/vm/kmod-$kernel
+if [ "$kernel" = stock ]; then
+	build_modules "$kdir" "$kmod" ""
 else
-	build_modules "$kdir" "$out/kmod" ""
+	build_modules "$kdir" "$kmod" inject MHEAP_GUARD=y
 fi
 make -s -C "$TOP" vm-progs >&2
 
@@ -83,7 +82,7 @@ gen=$TOP/build/gen_init_cpio
 	for p in "$TOP"/build/vm/progs/*; do
 		echo "file /bin/${p##*/} $p 0755 0 0"
 	done
-	for m in $(find "$out/kmod" -name '*.ko'); do
+	for m in $(find "$kmod" -name '*.ko'); do
 		echo "file /lib/mheap/${m##*/} $m 0644 0 0"
 	done
 } >"$out/initramfs.list"
@@ -110,7 +109,12 @@ timeout -k 10 "$timeout" "${qemu[@]}" -display none -monitor none \
 case $mode in
 demo) expect=(--expect demo) ;;
 bench) expect=(--expect bench) ;;
-harness) expect=(--expect kunit:mheap_test --expect selftest:mheap_selftest) ;;
+harness)
+	case $inject in
+	kunit) expect=(--expect kunit:mheap_inject) ;;
+	selftest) expect=(--expect selftest:mheap_inject_selftest) ;;
+	*) expect=() ;;
+	esac ;;
 *) expect=(--expect selftest:mheap_selftest
 	   --expect selftest:mheap_selftest_user
 	   --expect selftest:mheap_selftest_32
@@ -127,6 +131,10 @@ machine=(--cpus $cpus)
 vrc=0
 python3 "$QEMU_DIR/verdict.py" --out "$out" --src "$src" --label "$label" \
 	"${expect[@]}" "${machine[@]}" ${tally:+--tally "$tally"} || vrc=$?
+# Where the run's time went: each section's wall time, as init measured it.
+times=$(sed -n 's/^@@mheap time \([^ ]*\) \([0-9.]*\).*/\1 \2s/p' \
+	"$out/results.log" | paste -sd, - | sed 's/,/, /g')
+[ -n "$times" ] && echo "$label: section times: $times"
 # The demo's narration, and the batch benchmark's table, as they ran.
 for section in demo bench; do
 	grep -q "^@@mheap begin $section" "$out/results.log" || continue
