@@ -153,7 +153,7 @@ static int payload_range(struct mheap_file *f, u32 handle, u64 off, u64 len,
  * Context: process context; heap->lock not held; may sleep.
  * Return: 0; -EBADF to WRITE on a read-only client; -EINVAL for a range
  * beyond the payload; -ENOENT or -ESTALE for a bad @handle; -ENOMEM;
- * -EFAULT.
+ * -EFAULT; -EINTR when a fatal signal came while waiting for the lock.
  */
 int mheap_op_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
 		bool write)
@@ -176,7 +176,10 @@ int mheap_op_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
 		err = -EFAULT;
 		goto out;
 	}
-	mheap_heap_lock(heap);
+	if (mheap_heap_lock_killable(heap)) {
+		err = -EINTR;
+		goto out;
+	}
 	err = payload_range(f, handle, off, len, &payload);
 	if (!err && len && write)
 		memcpy(payload, buf, len);
@@ -250,8 +253,8 @@ static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 	u32 out = 0;
 	int err;
 
-	if (!*locked)
-		mheap_heap_lock(heap);
+	if (!*locked && mheap_heap_lock_killable(heap))
+		return -EINTR;
 	*locked = true;
 	spares = mheap_heap_spares(heap);
 	err = mheap_op_run(f, op, &out);

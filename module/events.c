@@ -284,7 +284,8 @@ static long read_locked(struct mheap_file *f, char __user *buf, u32 max,
  * Context: process context; may sleep.
  * Return: bytes read, a multiple of sizeof(struct mheap_event); -EINVAL
  * when @len holds no record or @f is not subscribed; -EAGAIN; -EFAULT
- * (then nothing was consumed); -ERESTARTSYS.
+ * (then nothing was consumed); -ERESTARTSYS; -EINTR on a fatal signal
+ * while waiting for the heap lock.
  */
 ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 			  size_t len, bool nonblock)
@@ -300,7 +301,8 @@ ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 	max = min_t(size_t, max, READ_CHUNK);
 	for (;;) {
 		seq = READ_ONCE(f->seq);
-		mheap_heap_lock(heap);
+		if (mheap_heap_lock_killable(heap))
+			return -EINTR;
 		n = read_locked(f, buf, max, &need);
 		mheap_heap_unlock(heap);
 		if (n > 0)

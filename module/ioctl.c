@@ -678,7 +678,10 @@ static long ioc_names(struct mheap_ioc_ctx *ctx, void *arg)
 		if (!names)
 			return -ENOMEM;
 	}
-	mheap_heap_lock(heap);
+	if (mheap_heap_lock_killable(heap)) {
+		kvfree(names);
+		return -EINTR;
+	}
 	total = mheap_name_list(heap, n->start, names, n->count);
 	mheap_heap_unlock(heap);
 	written = n->start < total ? min(n->count, total - n->start) : 0;
@@ -798,7 +801,8 @@ static long ioc_run(const struct mheap_ioc_desc *desc,
 	ctx->fault_len = 0;
 	if (desc->flags & MHEAP_IOC_LOCKED) {
 		heap = heap_of(ctx);
-		mheap_heap_lock(heap);
+		if (mheap_heap_lock_killable(heap))
+			return -EINTR;
 	}
 	ret = desc->fn(ctx, karg);
 	if (ret || !osize || (heap && !copy_to_user_nofault(uarg, karg, osize))) {

@@ -67,6 +67,12 @@ static void arena_unlist(struct mheap_space *space, struct mheap_arena *arena)
 		space->usable_mask &= ~(1ULL << arena->nfree);
 }
 
+/*
+ * Give @arena's bytes back to the heap and the module, and queue it on
+ * heap->retired: mheap_heap_unlock() frees it once the lock is dropped, as
+ * net/unix/garbage.c frees what it gathered after unlocking, so that no
+ * vfree() (a TLB flush, at times) runs under the heap lock.
+ */
 static void arena_free(struct mheap *heap, struct mheap_space *space,
 		       struct mheap_arena *arena)
 {
@@ -74,9 +80,27 @@ static void arena_free(struct mheap *heap, struct mheap_space *space,
 	trace_mheap_arena_release(heap->id, space == &heap->payload,
 				  arena->index, arena->size, heap->reserved);
 	atomic_long_sub(arena->size, &global_reserved);
-	mheap_prim_vfree(arena->base);
-	mheap_prim_free(arena);
+	list_add(&arena->link, &heap->retired);
 }
+
+/**
+ * mheap_arenas_free() - free arenas taken off a heap's retired list
+ * @retired: the list (heap->retired, spliced off under the lock).
+ *
+ * Context: process context; may sleep; the heap lock need not be held.
+ */
+void mheap_arenas_free(struct list_head *retired)
+{
+	struct mheap_arena *arena;
+
+	while ((arena = list_first_entry_or_null(retired, struct mheap_arena,
+						 link))) {
+		list_del_init(&arena->link);
+		mheap_prim_vfree(arena->base);
+		mheap_prim_free(arena);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_arenas_free);
 
 /*
  * Remove an arena from its space and free it, with the empty pools it
@@ -702,6 +726,7 @@ struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max)
 	heap->capacity_max = capacity_max;
 	space_init(&heap->meta, MHEAP_META_QSHIFT, MHEAP_UNDO_META);
 	space_init(&heap->payload, MHEAP_PAYLOAD_QSHIFT, MHEAP_UNDO_PAYLOAD);
+	INIT_LIST_HEAD(&heap->retired);
 	mheap_gc_init(heap);
 	atomic_long_add(1, &global_heaps);
 	heap->id = (u32)atomic_long_add_return(1, &global_next_id);
@@ -748,6 +773,7 @@ void mheap_heap_destroy(struct mheap *heap)
 	}
 	space_destroy(heap, &heap->meta);
 	space_destroy(heap, &heap->payload);
+	mheap_arenas_free(&heap->retired);
 	mheap_weak_destroy(heap);
 	mheap_names_destroy(heap);
 	WARN_ON_ONCE(heap->reserved);

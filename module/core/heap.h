@@ -88,7 +88,7 @@ struct mheap_pool {
  * struct mheap_arena - one vmalloc'ed arena
  * @base: the arena's memory, @size bytes.
  * @link: in its space's usable[@nfree] while some but not all pages are
- *	free.
+ *	free; once released, in heap->retired until it is freed.
  * @used: bit n set when page n is in use.
  * @size: MHEAP_ARENA_SIZE, or more for a jumbo arena.
  * @index: in the space's table of arenas.
@@ -193,6 +193,8 @@ struct mheap_space {
  * @mapped: the payload space was mapped into userspace once (map.c): its
  *	payload guards may be overwritten by the heap's users, legitimately.
  *	L: lock
+ * @retired: arenas taken out of the heap, their bytes already given back,
+ *	to be freed by mheap_heap_unlock() after it drops the lock. L: lock
  */
 struct mheap {
 	struct mheap_prim_mutex lock;
@@ -218,6 +220,7 @@ struct mheap {
 	unsigned long guard_errors;
 	bool guard_quiet;
 	bool mapped;
+	struct list_head retired;
 };
 
 /**
@@ -343,9 +346,35 @@ static inline void mheap_heap_lock(struct mheap *heap)
 	mheap_prim_mutex_lock(&heap->lock);
 }
 
+/**
+ * mheap_heap_lock_killable() - take the heap lock unless the task is killed
+ * @heap: the heap.
+ *
+ * For the ioctl paths (``botching-up-ioctls.rst``): a collection can hold
+ * the lock for milliseconds, and a killed task should not wait for it.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 with the lock held, or -EINTR (not held) on a fatal signal.
+ */
+static inline int __must_check mheap_heap_lock_killable(struct mheap *heap)
+{
+	return mheap_prim_mutex_lock_killable(&heap->lock);
+}
+
+void mheap_arenas_free(struct list_head *retired);
+
+/*
+ * Drop the heap lock, then free the arenas the holder retired: no vfree()
+ * under the lock.
+ */
 static inline void mheap_heap_unlock(struct mheap *heap)
 {
+	LIST_HEAD(retired);
+
+	list_splice_init(&heap->retired, &retired);
 	mheap_prim_mutex_unlock(&heap->lock);
+	if (!list_empty(&retired))
+		mheap_arenas_free(&retired);
 }
 
 /**

@@ -17,6 +17,7 @@
  *				frees them.
  *   mheap_prim_cond_resched()	a point where a long loop may yield the CPU.
  *   struct mheap_prim_mutex	the heap lock: mheap_prim_mutex_init, _lock,
+ *				_lock_killable (0 or -EINTR),
  *				_unlock, _destroy, mheap_prim_assert_held().
  *   struct mheap_prim_work	a work item on the collector's workqueue:
  *				mheap_prim_work_init(work, fn),
@@ -119,6 +120,7 @@ struct mheap_prim_mutex {
 #define mheap_prim_mutex_init(m)	mutex_init(&(m)->mutex)
 #define mheap_prim_mutex_destroy(m)	mutex_destroy(&(m)->mutex)
 #define mheap_prim_mutex_lock(m)	mutex_lock(&(m)->mutex)
+#define mheap_prim_mutex_lock_killable(m) mutex_lock_killable(&(m)->mutex)
 #define mheap_prim_mutex_unlock(m)	mutex_unlock(&(m)->mutex)
 #define mheap_prim_assert_held(m)	lockdep_assert_held(&(m)->mutex)
 

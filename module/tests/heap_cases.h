@@ -177,6 +177,31 @@ CORE_TEST(space_runs_and_jumbo)
 	test_heap_done(heap);
 }
 
+/*
+ * An arena released under the lock gives its bytes back at once but is
+ * freed only by mheap_heap_unlock(), after the lock is dropped.
+ */
+CORE_TEST(space_arena_freed_after_unlock)
+{
+	struct mheap *heap = test_heap(SZ_1M * 4);
+	size_t reserved;
+	u32 loc;
+	void *ptr;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	reserved = heap->reserved;
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_RUN_MAX + 1,
+					 &loc, &ptr), 0);
+	CORE_EXPECT_TRUE(heap->reserved > reserved);
+	mheap_space_free(heap, &heap->payload, loc);
+	CORE_EXPECT_EQ(heap->reserved, reserved);
+	CORE_EXPECT_TRUE(list_is_singular(&heap->retired));
+	mheap_heap_unlock(heap);
+	CORE_EXPECT_TRUE(list_empty(&heap->retired));
+	mheap_heap_lock(heap);
+	test_heap_done(heap);
+}
+
 /* Growth stops at the capacity with -ENOSPC, and changes nothing. */
 CORE_TEST(space_capacity_enospc)
 {

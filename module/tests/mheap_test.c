@@ -40,6 +40,7 @@ static struct kunit_case mheap_heap_cases[] = {
 	KUNIT_CASE(space_capacity_enospc),
 	KUNIT_CASE(space_total_capacity_enospc),
 	KUNIT_CASE(space_prefers_most_used_arena),
+	KUNIT_CASE(space_arena_freed_after_unlock),
 	KUNIT_CASE(space_alloc_every_failure),
 	{}
 };

@@ -109,7 +109,9 @@
  *           or another client's);
  *   ESTALE  a weak handle whose object has been freed;
  *   ENOMEM  kernel memory (or the caller's memory cgroup) exhausted;
- *   EINTR   a signal arrived before the call changed anything.
+ *   EINTR   a signal arrived before the call changed anything (a fatal
+ *           one, while the call waited for the heap, e.g. during a
+ *           collection: every ioctl waits killably).
  * An ioctl that fails changes nothing (MHEAP_IOC_BATCH: see there).
  *
  * Nothing a call creates can be used before the call has written its
