@@ -99,7 +99,7 @@ int mheap_op_run(struct mheap_file *f, const struct mheap_op *op, u32 *out)
  * @f: the client.
  * @op: the operation (ALLOC, DUP or GET_SLOT).
  * @out: the handle it created; 0 (an empty slot's GET_SLOT) does nothing.
- * @spares: mheap_heap_spares() from before the operation.
+ * @spares: mheap_spares() from before the operation.
  *
  * Under the same hold of the heap lock that ran it: nobody can have seen
  * the handle, and the heap is left as it was (mheap_handle_unalloc()).
@@ -121,7 +121,7 @@ void mheap_op_undo(struct mheap_file *f, const struct mheap_op *op, u32 out,
 static int payload_range(struct mheap_file *f, u32 handle, u64 off, u64 len,
 			 u8 **payload)
 {
-	struct mheap *heap = f->shared->heap;
+	struct mheap *heap = f->inst->heap;
 	struct mheap_object *obj;
 	u32 id;
 	int err;
@@ -158,7 +158,7 @@ static int payload_range(struct mheap_file *f, u32 handle, u64 off, u64 len,
 int mheap_op_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
 		bool write)
 {
-	struct mheap *heap = f->shared->heap;
+	struct mheap *heap = f->inst->heap;
 	void __user *uptr = u64_to_user_ptr(ubuf);
 	u8 stack[RW_STACK_BYTES], *buf = stack, *payload;
 	int err;
@@ -176,7 +176,7 @@ int mheap_op_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
 		err = -EFAULT;
 		goto out;
 	}
-	if (mheap_heap_lock_killable(heap)) {
+	if (mheap_lock_killable(heap)) {
 		err = -EINTR;
 		goto out;
 	}
@@ -185,7 +185,7 @@ int mheap_op_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
 		memcpy(payload, buf, len);
 	else if (!err && len)
 		memcpy(buf, payload, len);
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	if (!err && !write && copy_to_user(uptr, buf, len))
 		err = -EFAULT;
 out:
@@ -248,15 +248,15 @@ static int put_result(struct mheap_op __user *uop, const struct mheap_op *op)
 static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 			    struct mheap_op *op, bool *locked)
 {
-	struct mheap *heap = f->shared->heap;
+	struct mheap *heap = f->inst->heap;
 	unsigned int spares;
 	u32 out = 0;
 	int err;
 
-	if (!*locked && mheap_heap_lock_killable(heap))
+	if (!*locked && mheap_lock_killable(heap))
 		return -EINTR;
 	*locked = true;
-	spares = mheap_heap_spares(heap);
+	spares = mheap_spares(heap);
 	err = mheap_op_run(f, op, &out);
 	op->result = err;
 	op->out = err ? 0 : out;
@@ -264,7 +264,7 @@ static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 		return 0;
 	if (!err && op_creates(op))
 		mheap_op_undo(f, op, out, spares);
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	*locked = false;
 	if (!err && op_creates(op))
 		return -EAGAIN;
@@ -282,7 +282,7 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
 			   struct mheap_op *ops, u32 n, bool stop_on_error,
 			   long *ret)
 {
-	struct mheap *heap = f->shared->heap;
+	struct mheap *heap = f->inst->heap;
 	unsigned int faults = 0;
 	bool locked = false;
 	u32 i = 0;
@@ -293,7 +293,7 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
 
 		if (op_is_rw(op)) {
 			if (locked)
-				mheap_heap_unlock(heap);
+				mheap_unlock(heap);
 			locked = false;
 			op->result = op_rw(f, op);
 			op->out = 0;
@@ -323,7 +323,7 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
 			break;
 	}
 	if (locked)
-		mheap_heap_unlock(heap);
+		mheap_unlock(heap);
 	return i;
 }
 

@@ -34,30 +34,30 @@ static struct dentry *mheap_debugfs_root;
 
 static int stats_show(struct seq_file *m, void *unused)
 {
-	struct mheap_shared *shared = m->private;
-	struct mheap *heap = shared->heap;
+	struct mheap_instance *inst = m->private;
+	struct mheap *heap = inst->heap;
 	struct mheap_stats st;
 	unsigned int clients;
 	size_t capacity_max;
 	u32 names, weak;
 	bool mapped;
 
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	mheap_heap_stats(heap, &st);
 	capacity_max = heap->capacity_max;
-	clients = shared->clients;
+	clients = inst->clients;
 	names = heap->names.len;
 	weak = heap->weak.live;
 	mapped = heap->mapped;
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 
 	seq_printf(m, "id %u\n", heap->id);
 	seq_printf(m, "uid %u\n",
-		   from_kuid(&init_user_ns, mheap_user_uid(shared->user)));
+		   from_kuid(&init_user_ns, mheap_user_uid(inst->user)));
 	seq_printf(m, "clients %u\n", clients);
 	seq_printf(m, "capacity %llu\n", st.capacity);
 	seq_printf(m, "capacity_max %zu\n", capacity_max);
-	seq_printf(m, "reserved %llu\n", st.reserved);
+	seq_printf(m, "arena_bytes %llu\n", st.arena_bytes);
 	seq_printf(m, "used %llu\n", st.used);
 	seq_printf(m, "meta_used %llu\n", st.meta_used);
 	seq_printf(m, "payload_bytes %llu\n", st.payload_bytes);
@@ -77,12 +77,12 @@ DEFINE_SHOW_ATTRIBUTE(stats);
 
 static int gc_show(struct seq_file *m, void *unused)
 {
-	struct mheap_shared *shared = m->private;
-	struct mheap *heap = shared->heap;
+	struct mheap_instance *inst = m->private;
+	struct mheap *heap = inst->heap;
 	struct mheap_gc *gc = &heap->gc;
 	unsigned int i;
 
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	seq_printf(m, "enabled %d\n", gc->enabled);
 	seq_printf(m, "save_all %d\n", gc->save_all);
 	seq_printf(m, "frozen %llu\n", heap->gens[MHEAP_GEN_PERMANENT].count);
@@ -99,7 +99,7 @@ static int gc_show(struct seq_file *m, void *unused)
 			   st->collected, st->uncollectable, st->examined,
 			   st->pause_total_ns, st->pause_last_ns);
 	}
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(gc);
@@ -149,15 +149,15 @@ static unsigned long dump_object(struct mheap *heap, u32 id, void *data)
 
 static int objects_show(struct seq_file *m, void *unused)
 {
-	struct mheap_shared *shared = m->private;
-	struct mheap *heap = shared->heap;
+	struct mheap_instance *inst = m->private;
+	struct mheap *heap = inst->heap;
 	struct dump d = { .m = m, .max = READ_ONCE(mheap_debugfs_max_objects) };
 	unsigned long total;
 
 	seq_puts(m, "# id size nrefs refcnt gen flags cookie\n");
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	total = mheap_space_walk(heap, &heap->meta, dump_object, &d);
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	seq_printf(m, "# %lu objects, %lu listed\n", total, d.shown);
 	return 0;
 }
@@ -165,38 +165,38 @@ DEFINE_SHOW_ATTRIBUTE(objects);
 
 /**
  * mheap_debugfs_heap_add() - give a heap its debugfs directory
- * @shared: the heap and its clients, ready for use.
+ * @inst: the heap and its clients, ready for use.
  *
  * As with debugfs everywhere, a failure is not an error: the heap works
  * without its directory.
  *
  * Context: process context.
  */
-void mheap_debugfs_heap_add(struct mheap_shared *shared)
+void mheap_debugfs_heap_add(struct mheap_instance *inst)
 {
 	char name[16];
 	struct dentry *dir;
 
-	snprintf(name, sizeof(name), "%u", shared->heap->id);
+	snprintf(name, sizeof(name), "%u", inst->heap->id);
 	dir = debugfs_create_dir(name, mheap_debugfs_root);
-	debugfs_create_file("stats", 0400, dir, shared, &stats_fops);
-	debugfs_create_file("gc", 0400, dir, shared, &gc_fops);
-	debugfs_create_file("objects", 0400, dir, shared, &objects_fops);
-	shared->debugfs = dir;
+	debugfs_create_file("stats", 0400, dir, inst, &stats_fops);
+	debugfs_create_file("gc", 0400, dir, inst, &gc_fops);
+	debugfs_create_file("objects", 0400, dir, inst, &objects_fops);
+	inst->debugfs = dir;
 }
 
 /**
  * mheap_debugfs_heap_remove() - remove a heap's debugfs directory
- * @shared: the heap, about to be destroyed.
+ * @inst: the heap, about to be destroyed.
  *
  * Returns once no read of its files is in progress.
  *
  * Context: process context; heap->lock not held.
  */
-void mheap_debugfs_heap_remove(struct mheap_shared *shared)
+void mheap_debugfs_heap_remove(struct mheap_instance *inst)
 {
-	debugfs_remove_recursive(shared->debugfs);
-	shared->debugfs = NULL;
+	debugfs_remove_recursive(inst->debugfs);
+	inst->debugfs = NULL;
 }
 
 /**

@@ -6,12 +6,12 @@
 /* Default of mheap_debugfs_max_objects (module parameter) */
 #define MHEAP_DEBUGFS_MAX_OBJECTS_DEFAULT	1000
 
-struct mheap_shared;
+struct mheap_instance;
 
 extern unsigned int mheap_debugfs_max_objects;
 
-void mheap_debugfs_heap_add(struct mheap_shared *shared);
-void mheap_debugfs_heap_remove(struct mheap_shared *shared);
+void mheap_debugfs_heap_add(struct mheap_instance *inst);
+void mheap_debugfs_heap_remove(struct mheap_instance *inst);
 void mheap_debugfs_init(void);
 void mheap_debugfs_exit(void);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/mheap: the misc device, its file operations, and the lifecycle of a
- * heap (struct mheap_shared) and of its clients (struct mheap_file).
+ * heap (struct mheap_instance) and of its clients (struct mheap_file).
  *
  * Each open() creates a private heap and its first client (a handle
  * table). MHEAP_IOC_NEW_CLIENT adds clients of the same heap as anonymous
@@ -31,117 +31,117 @@ static size_t mheap_capacity_max;
 
 static const struct file_operations mheap_fops;
 
-static struct mheap_file *file_create(struct mheap_shared *shared,
+static struct mheap_file *file_create(struct mheap_instance *inst,
 				      bool writable)
 {
 	struct mheap_file *f = kzalloc(sizeof(*f), MHEAP_PRIM_GFP);
 
 	if (!f)
 		return NULL;
-	f->client = mheap_client_create(shared->heap);
+	f->client = mheap_client_create(inst->heap);
 	if (!f->client) {
 		kfree(f);
 		return NULL;
 	}
-	f->shared = shared;
+	f->inst = inst;
 	f->writable = writable;
 	mheap_events_file_init(f);
-	mheap_heap_lock(shared->heap);
-	shared->clients++;
-	mheap_heap_unlock(shared->heap);
+	mheap_lock(inst->heap);
+	inst->clients++;
+	mheap_unlock(inst->heap);
 	return f;
 }
 
 static void file_destroy(struct mheap_file *f)
 {
-	struct mheap_shared *shared = f->shared;
-	struct mheap *heap = shared->heap;
+	struct mheap_instance *inst = f->inst;
+	struct mheap *heap = inst->heap;
 	bool last;
 
 	mheap_events_release(f);
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	mheap_client_destroy(f->client);
-	last = !--shared->clients;
+	last = !--inst->clients;
 	if (last)
-		mheap_client_destroy(shared->exports);
-	mheap_heap_unlock(heap);
+		mheap_client_destroy(inst->exports);
+	mheap_unlock(heap);
 	kfree(f);
 	if (last) {
-		mheap_debugfs_heap_remove(shared);
-		mheap_heap_destroy(heap);
-		mheap_map_fini(shared);
-		mheap_user_uncharge(shared->user);
-		kfree(shared);
+		mheap_debugfs_heap_remove(inst);
+		mheap_destroy(heap);
+		mheap_map_fini(inst);
+		mheap_user_uncharge(inst->user);
+		kfree(inst);
 	}
 }
 
-static long mheap_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	return mheap_ioctl_dispatch(file->private_data, cmd,
 				    (void __user *)arg);
 }
 
-static int mheap_open(struct inode *inode, struct file *file)
+static int dev_open(struct inode *inode, struct file *file)
 {
-	struct mheap_shared *shared;
+	struct mheap_instance *inst;
 	struct mheap_user *user;
 	struct mheap_file *f;
 
 	user = mheap_user_charge(current_euid());
 	if (IS_ERR(user))
 		return PTR_ERR(user);
-	shared = kzalloc(sizeof(*shared), MHEAP_PRIM_GFP);
-	if (!shared)
+	inst = kzalloc(sizeof(*inst), MHEAP_PRIM_GFP);
+	if (!inst)
 		goto err_user;
-	shared->user = user;
-	shared->heap = mheap_heap_create(mheap_capacity, mheap_capacity_max);
-	if (!shared->heap)
+	inst->user = user;
+	inst->heap = mheap_create(mheap_capacity, mheap_capacity_max);
+	if (!inst->heap)
 		goto nomem;
-	mheap_events_init(shared);
-	if (mheap_map_init(shared))
+	mheap_events_init(inst);
+	if (mheap_map_init(inst))
 		goto nomem;
-	shared->exports = mheap_client_create(shared->heap);
-	if (!shared->exports)
+	inst->exports = mheap_client_create(inst->heap);
+	if (!inst->exports)
 		goto nomem;
-	f = file_create(shared, file->f_mode & FMODE_WRITE);
+	f = file_create(inst, file->f_mode & FMODE_WRITE);
 	if (!f)
 		goto nomem;
-	mheap_debugfs_heap_add(shared);
+	mheap_debugfs_heap_add(inst);
 	file->private_data = f;
-	file->f_mapping = shared->mapping;
+	file->f_mapping = inst->mapping;
 	return nonseekable_open(inode, file);
 nomem:
-	if (shared->heap) {
-		mheap_heap_lock(shared->heap);
-		mheap_client_destroy(shared->exports);
-		mheap_heap_unlock(shared->heap);
+	if (inst->heap) {
+		mheap_lock(inst->heap);
+		mheap_client_destroy(inst->exports);
+		mheap_unlock(inst->heap);
 	}
-	mheap_heap_destroy(shared->heap);
-	mheap_map_fini(shared);
-	kfree(shared);
+	mheap_destroy(inst->heap);
+	mheap_map_fini(inst);
+	kfree(inst);
 err_user:
 	mheap_user_uncharge(user);
 	return -ENOMEM;
 }
 
-static ssize_t mheap_read(struct file *file, char __user *buf, size_t len,
-			  loff_t *ppos)
+static ssize_t dev_read(struct file *file, char __user *buf, size_t len,
+			loff_t *ppos)
 {
 	return mheap_events_read(file->private_data, buf, len,
 				 file->f_flags & O_NONBLOCK);
 }
 
-static __poll_t mheap_poll(struct file *file, poll_table *wait)
+static __poll_t dev_poll(struct file *file, poll_table *wait)
 {
 	return mheap_events_poll(file->private_data, file, wait);
 }
 
-static int mheap_mmap(struct file *file, struct vm_area_struct *vma)
+static int dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return mheap_map_mmap(file->private_data, vma);
 }
 
-static int mheap_release(struct inode *inode, struct file *file)
+static int dev_release(struct inode *inode, struct file *file)
 {
 	file_destroy(file->private_data);
 	return 0;
@@ -149,18 +149,18 @@ static int mheap_release(struct inode *inode, struct file *file)
 
 static const struct file_operations mheap_fops = {
 	.owner		= THIS_MODULE,
-	.open		= mheap_open,
-	.release	= mheap_release,
-	.read		= mheap_read,
-	.poll		= mheap_poll,
-	.mmap		= mheap_mmap,
-	.unlocked_ioctl	= mheap_ioctl,
+	.open		= dev_open,
+	.release	= dev_release,
+	.read		= dev_read,
+	.poll		= dev_poll,
+	.mmap		= dev_mmap,
+	.unlocked_ioctl	= dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 /**
  * mheap_device_new_file() - a new client of a heap, as an anonymous file
- * @shared: the heap.
+ * @inst: the heap.
  * @writable: opened for writing; else read-only.
  * @filep: set to the new file, not yet installed at any descriptor.
  *
@@ -170,10 +170,10 @@ static const struct file_operations mheap_fops = {
  * Context: process context; heap->lock not held; may sleep.
  * Return: 0, -ENOMEM, or the errno of anon_inode_getfile().
  */
-int mheap_device_new_file(struct mheap_shared *shared, bool writable,
+int mheap_device_new_file(struct mheap_instance *inst, bool writable,
 			  struct file **filep)
 {
-	struct mheap_file *f = file_create(shared, writable);
+	struct mheap_file *f = file_create(inst, writable);
 	struct file *file;
 
 	if (!f)
@@ -185,7 +185,7 @@ int mheap_device_new_file(struct mheap_shared *shared, bool writable,
 		return PTR_ERR(file);
 	}
 	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
-	file->f_mapping = shared->mapping;
+	file->f_mapping = inst->mapping;
 	*filep = file;
 	return 0;
 }

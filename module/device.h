@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The misc device and its open files: what every part of the kernel side
- * shares about a heap (struct mheap_shared) and about one client of it
+ * shares about a heap (struct mheap_instance) and about one client of it
  * (struct mheap_file).
  *
  * Lock order, outermost first (lockdep checks each under PROVE_LOCKING):
@@ -40,7 +40,8 @@ struct mheap_user;
 struct mheap_event_queue;
 
 /**
- * struct mheap_shared - what the clients of one heap share
+ * struct mheap_instance - one heap as the kernel side holds it: the core's
+ * heap and what its clients (open files) share
  * @heap: the heap.
  * @exports: the tokens of MHEAP_IOC_EXPORT: a handle table of its own,
  *	whose handle values are the tokens. L: heap->lock
@@ -48,20 +49,20 @@ struct mheap_event_queue;
  * @user: the user the heap is charged to (the opener's euid).
  * @subscribers: clients subscribed to reclamation events, by their
  *	queues' @link. L: heap->lock
- * @next_owner: the owner number the next subscription gets (never 0, never
+ * @next_subscriber: the subscriber number the next subscription gets (never 0, never
  *	reused: SUBSCRIBE fails once it reaches U32_MAX). L: heap->lock
  * @map_inode: an inode of the heap's own, for the payload mapping (map.c).
  * @mapping: @map_inode's address space: every client file's f_mapping, so
  *	that an arena's pages can be zapped from every mapping of the heap.
  * @debugfs: the heap's debugfs directory (debugfs.c), or an error or NULL.
  */
-struct mheap_shared {
+struct mheap_instance {
 	struct mheap *heap;
 	struct mheap_client *exports;
 	unsigned int clients;
 	struct mheap_user *user;
 	struct list_head subscribers;
-	u32 next_owner;
+	u32 next_subscriber;
 	struct inode *map_inode;
 	struct address_space *mapping;
 	struct dentry *debugfs;
@@ -69,7 +70,7 @@ struct mheap_shared {
 
 /**
  * struct mheap_file - an open file: one client of a heap
- * @shared: the heap and what its clients share.
+ * @inst: the heap instance this file is a client of.
  * @client: this file's handle table.
  * @writable: opened for writing; else read-only (uapi: "What a read-only
  *	client may do"). Set at creation, never changed.
@@ -79,7 +80,7 @@ struct mheap_shared {
  * @seq: bumped at each event and at unsubscribe, to wake @wait.
  */
 struct mheap_file {
-	struct mheap_shared *shared;
+	struct mheap_instance *inst;
 	struct mheap_client *client;
 	bool writable;
 	struct mheap_event_queue *events;
@@ -91,7 +92,7 @@ extern const struct attribute_group *mheap_dev_groups[];
 
 int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max);
 void mheap_dev_unregister(void);
-int mheap_device_new_file(struct mheap_shared *shared, bool writable,
+int mheap_device_new_file(struct mheap_instance *inst, bool writable,
 			  struct file **filep);
 void mheap_device_capacity(size_t *capacity, size_t *capacity_max);
 

@@ -4,9 +4,9 @@
  * reads one record for each object it allocated since, as the object is
  * freed.
  *
- * A subscription gives the client an owner number, which the core stores
+ * A subscription gives the client a subscriber number, which the core stores
  * in every object the client allocates from then on
- * (mheap_object_alloc_owned()); as such an object is freed, the core calls
+ * (mheap_object_alloc_subscribed()); as such an object is freed, the core calls
  * the heap's reclaim hook (events_reclaim() here), under the heap lock,
  * and the record goes to the queue of the client with that number, if it
  * is still subscribed.
@@ -40,7 +40,7 @@
  * struct mheap_event_queue - a subscribed client's records
  * @link: in the heap's subscribers.
  * @file: the subscribed client.
- * @owner: the owner number of the client's objects.
+ * @subscriber: the subscriber number of the client's objects.
  * @size: slots in @ring: the capacity plus one.
  * @head: the oldest record.
  * @count: records queued.
@@ -50,7 +50,7 @@
 struct mheap_event_queue {
 	struct list_head link;
 	struct mheap_file *file;
-	u32 owner;
+	u32 subscriber;
 	u32 size;
 	u32 head;
 	u32 count;
@@ -90,15 +90,15 @@ static void push(struct mheap_event_queue *q, u64 cookie, u32 reason,
 }
 
 /* The heap's reclaim hook (struct mheap): heap->lock held. */
-static void events_reclaim(struct mheap *heap, u32 owner, u64 cookie,
+static void events_reclaim(struct mheap *heap, u32 subscriber, u64 cookie,
 			   u32 reason, u32 gen)
 {
-	struct mheap_shared *shared = heap->reclaim_data;
+	struct mheap_instance *inst = heap->reclaim_data;
 	struct mheap_event_queue *q;
 	struct mheap_file *f;
 
-	list_for_each_entry(q, &shared->subscribers, link) {
-		if (q->owner != owner)
+	list_for_each_entry(q, &inst->subscribers, link) {
+		if (q->subscriber != subscriber)
 			continue;
 		push(q, cookie, reason, gen);
 		f = q->file;
@@ -110,16 +110,16 @@ static void events_reclaim(struct mheap *heap, u32 owner, u64 cookie,
 
 /**
  * mheap_events_init() - set up a new heap's side of reclamation events
- * @shared: what the heap's clients share, with @shared->heap set.
+ * @inst: what the heap's clients share, with @inst->heap set.
  *
  * Context: process context; nothing else uses the heap yet.
  */
-void mheap_events_init(struct mheap_shared *shared)
+void mheap_events_init(struct mheap_instance *inst)
 {
-	INIT_LIST_HEAD(&shared->subscribers);
-	shared->next_owner = 1;
-	shared->heap->reclaim = events_reclaim;
-	shared->heap->reclaim_data = shared;
+	INIT_LIST_HEAD(&inst->subscribers);
+	inst->next_subscriber = 1;
+	inst->heap->reclaim = events_reclaim;
+	inst->heap->reclaim_data = inst;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_events_init);
 
@@ -138,27 +138,27 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_events_file_init);
 /* Subscribe @f; heap->lock held. */
 static long subscribe(struct mheap_file *f, struct mheap_events *ev)
 {
-	struct mheap_shared *shared = f->shared;
+	struct mheap_instance *inst = f->inst;
 	u32 capacity = ev->capacity ?: MHEAP_EVENTS_DEFAULT;
 	struct mheap_event_queue *q;
 
-	mheap_prim_assert_held(&shared->heap->lock);
+	mheap_prim_assert_held(&inst->heap->lock);
 	if (capacity > MHEAP_EVENTS_MAX)
 		return -EINVAL;
 	if (f->events)
 		return -EBUSY;
-	/* owner numbers are never reused: one would get another's records */
-	if (shared->next_owner == U32_MAX)
+	/* numbers are never reused: one would get another's records */
+	if (inst->next_subscriber == U32_MAX)
 		return -EOVERFLOW;
 	q = kvzalloc(struct_size(q, ring, capacity + 1), MHEAP_PRIM_GFP);
 	if (!q)
 		return -ENOMEM;
 	q->size = capacity + 1;
 	q->file = f;
-	q->owner = shared->next_owner++;
-	list_add(&q->link, &shared->subscribers);
+	q->subscriber = inst->next_subscriber++;
+	list_add(&q->link, &inst->subscribers);
 	f->events = q;
-	f->client->owner = q->owner;
+	f->client->subscriber = q->subscriber;
 	ev->capacity = capacity;
 	return 0;
 }
@@ -168,12 +168,12 @@ static struct mheap_event_queue *detach(struct mheap_file *f)
 {
 	struct mheap_event_queue *q = f->events;
 
-	mheap_prim_assert_held(&f->shared->heap->lock);
+	mheap_prim_assert_held(&f->inst->heap->lock);
 	if (!q)
 		return NULL;
 	list_del(&q->link);
 	f->events = NULL;
-	f->client->owner = 0;
+	f->client->subscriber = 0;
 	WRITE_ONCE(f->seq, f->seq + 1);
 	wake_up_interruptible_poll(&f->wait, EPOLLERR);
 	return q;
@@ -223,7 +223,7 @@ void mheap_events_undo_subscribe(struct mheap_file *f)
 	struct mheap_event_queue *q = detach(f);
 
 	if (!WARN_ON_ONCE(!q))
-		f->shared->next_owner--;
+		f->inst->next_subscriber--;
 	kvfree(q);
 }
 
@@ -236,12 +236,12 @@ void mheap_events_undo_subscribe(struct mheap_file *f)
  */
 void mheap_events_release(struct mheap_file *f)
 {
-	struct mheap *heap = f->shared->heap;
+	struct mheap *heap = f->inst->heap;
 	struct mheap_event_queue *q;
 
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	q = detach(f);
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	kvfree(q);
 }
 
@@ -290,7 +290,7 @@ static long read_locked(struct mheap_file *f, char __user *buf, u32 max,
 ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 			  size_t len, bool nonblock)
 {
-	struct mheap *heap = f->shared->heap;
+	struct mheap *heap = f->inst->heap;
 	size_t max = len / sizeof(struct mheap_event);
 	unsigned int seq, faults = 0;
 	size_t need;
@@ -301,10 +301,10 @@ ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 	max = min_t(size_t, max, READ_CHUNK);
 	for (;;) {
 		seq = READ_ONCE(f->seq);
-		if (mheap_heap_lock_killable(heap))
+		if (mheap_lock_killable(heap))
 			return -EINTR;
 		n = read_locked(f, buf, max, &need);
-		mheap_heap_unlock(heap);
+		mheap_unlock(heap);
 		if (n > 0)
 			return n * sizeof(struct mheap_event);
 		if (n == -EFAULT) {
@@ -337,15 +337,15 @@ ssize_t mheap_events_read(struct mheap_file *f, char __user *buf,
 __poll_t mheap_events_poll(struct mheap_file *f, struct file *file,
 			   poll_table *wait)
 {
-	struct mheap *heap = f->shared->heap;
+	struct mheap *heap = f->inst->heap;
 	__poll_t mask = 0;
 
 	poll_wait(file, &f->wait, wait);
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	if (!f->events)
 		mask = EPOLLERR;
 	else if (f->events->count)
 		mask = EPOLLIN | EPOLLRDNORM;
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	return mask;
 }

@@ -10,7 +10,7 @@
 
 #include "device.h"
 
-void mheap_events_init(struct mheap_shared *shared);
+void mheap_events_init(struct mheap_instance *inst);
 void mheap_events_file_init(struct mheap_file *f);
 long mheap_events_ioctl(struct mheap_file *f, void *arg);
 void mheap_events_undo_subscribe(struct mheap_file *f);

@@ -73,7 +73,7 @@ union mheap_ioc_arg {
 
 static struct mheap *heap_of(struct mheap_ioc_ctx *ctx)
 {
-	return ctx->file->shared->heap;
+	return ctx->file->inst->heap;
 }
 
 /* @writes of the ioctls that always need write access */
@@ -130,7 +130,7 @@ static long ioc_config(struct mheap_ioc_ctx *ctx, void *arg)
 	ctx->saved.capacity = heap->capacity;
 	mheap_gc_get_threshold(heap, ctx->saved.threshold);
 	if (c->flags & MHEAP_CONFIG_SET_CAPACITY)
-		mheap_heap_set_capacity(heap, c->capacity);
+		mheap_set_capacity(heap, c->capacity);
 	if (c->flags & MHEAP_CONFIG_SET_THRESHOLD)
 		mheap_gc_set_threshold(heap, c->threshold);
 	c->capacity = heap->capacity;
@@ -143,7 +143,7 @@ static bool undo_config(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap *heap = heap_of(ctx);
 
-	mheap_heap_set_capacity(heap, ctx->saved.capacity);
+	mheap_set_capacity(heap, ctx->saved.capacity);
 	mheap_gc_set_threshold(heap, ctx->saved.threshold);
 	return true;
 }
@@ -156,7 +156,7 @@ static long ioc_alloc(struct mheap_ioc_ctx *ctx, void *arg)
 
 	if (a->flags || a->reserved)
 		return -EINVAL;
-	ctx->spares = mheap_heap_spares(heap_of(ctx));
+	ctx->spares = mheap_spares(heap_of(ctx));
 	return mheap_op_run(ctx->file, &op, &a->handle);
 }
 
@@ -356,20 +356,20 @@ static long ioc_gc_stats(struct mheap_ioc_ctx *ctx, void *arg)
 
 static long ioc_heap_stats(struct mheap_ioc_ctx *ctx, void *arg)
 {
-	struct mheap_shared *shared = ctx->file->shared;
+	struct mheap_instance *inst = ctx->file->inst;
 	struct mheap_heap_stats *s = arg;
 	struct mheap_stats st;
 
 	if (s->flags)
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
-	mheap_heap_stats(shared->heap, &st);
-	s->clients = shared->clients;
+	mheap_heap_stats(inst->heap, &st);
+	s->clients = inst->clients;
 	s->handles = ctx->file->client->live;
-	s->exported = shared->exports->live;
-	s->map_size = mheap_payload_map_size(shared->heap);
+	s->exported = inst->exports->live;
+	s->map_size = mheap_payload_map_size(inst->heap);
 	s->capacity = st.capacity;
-	s->arena_bytes = st.reserved;
+	s->arena_bytes = st.arena_bytes;
 	s->used_bytes = st.used;
 	s->meta_bytes = st.meta_used;
 	s->payload_bytes = st.payload_bytes;
@@ -391,7 +391,7 @@ static long ioc_module_stats(struct mheap_ioc_ctx *ctx, void *arg)
 	mheap_global_stats(&g);
 	memset(s, 0, sizeof(*s));
 	s->heaps = g.heaps;
-	s->arena_bytes = g.reserved;
+	s->arena_bytes = g.arena_bytes;
 	mheap_device_capacity(&capacity, &capacity_max);
 	s->capacity = capacity;
 	s->capacity_max = capacity_max;
@@ -417,7 +417,7 @@ static void close_new_handles(struct mheap_file *f, const u32 *handles,
 static long ioc_refs(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_file *f = ctx->file;
-	struct mheap *heap = f->shared->heap;
+	struct mheap *heap = f->inst->heap;
 	void __user *ubuf;
 	struct mheap_refs *r = arg;
 	size_t total, n, i;
@@ -495,7 +495,7 @@ static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 	fd = get_unused_fd_flags(nc->flags & MHEAP_CLIENT_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0)
 		return fd;
-	err = mheap_device_new_file(ctx->file->shared,
+	err = mheap_device_new_file(ctx->file->inst,
 				    !(nc->flags & MHEAP_CLIENT_RDONLY), &file);
 	if (err) {
 		put_unused_fd(fd);
@@ -518,7 +518,7 @@ static bool undo_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 
 static long ioc_export(struct mheap_ioc_ctx *ctx, void *arg)
 {
-	struct mheap_shared *shared = ctx->file->shared;
+	struct mheap_instance *inst = ctx->file->inst;
 	struct mheap_token *t = arg;
 	u32 id, token;
 	int err;
@@ -527,7 +527,7 @@ static long ioc_export(struct mheap_ioc_ctx *ctx, void *arg)
 		return -EINVAL;
 	err = mheap_handle_lookup(ctx->file->client, t->handle, &id);
 	if (!err)
-		err = mheap_handle_install_ref(shared->exports, id, &token);
+		err = mheap_handle_install_ref(inst->exports, id, &token);
 	if (!err)
 		t->token = token;
 	return err;
@@ -537,14 +537,14 @@ static bool undo_export(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	u32 token = ((struct mheap_token *)arg)->token;
 
-	WARN_ON_ONCE(mheap_handle_close(ctx->file->shared->exports, token));
+	WARN_ON_ONCE(mheap_handle_close(ctx->file->inst->exports, token));
 	return true;
 }
 
 /* The token is used up only once the new handle was written (commit). */
 static long ioc_import(struct mheap_ioc_ctx *ctx, void *arg)
 {
-	struct mheap_shared *shared = ctx->file->shared;
+	struct mheap_instance *inst = ctx->file->inst;
 	struct mheap_token *t = arg;
 	u32 id;
 	int err;
@@ -553,7 +553,7 @@ static long ioc_import(struct mheap_ioc_ctx *ctx, void *arg)
 		return -EINVAL;
 	if (t->token > U32_MAX)
 		return -ENOENT;
-	err = mheap_handle_lookup(shared->exports, t->token, &id);
+	err = mheap_handle_lookup(inst->exports, t->token, &id);
 	if (!err)
 		err = mheap_handle_install_ref(ctx->file->client, id, &t->handle);
 	return err;
@@ -571,7 +571,7 @@ static void commit_import(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	u32 token = ((struct mheap_token *)arg)->token;
 
-	WARN_ON_ONCE(mheap_handle_close(ctx->file->shared->exports, token));
+	WARN_ON_ONCE(mheap_handle_close(ctx->file->inst->exports, token));
 }
 
 static long ioc_scope(struct mheap_ioc_ctx *ctx, void *arg)
@@ -678,12 +678,12 @@ static long ioc_names(struct mheap_ioc_ctx *ctx, void *arg)
 		if (!names)
 			return -ENOMEM;
 	}
-	if (mheap_heap_lock_killable(heap)) {
+	if (mheap_lock_killable(heap)) {
 		kvfree(names);
 		return -EINTR;
 	}
 	total = mheap_name_list(heap, n->start, names, n->count);
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	written = n->start < total ? min(n->count, total - n->start) : 0;
 	if (written && copy_to_user(u64_to_user_ptr(n->buf), names,
 				    written * MHEAP_NAME_LEN)) {
@@ -801,7 +801,7 @@ static long ioc_run(const struct mheap_ioc_desc *desc,
 	ctx->fault_len = 0;
 	if (desc->flags & MHEAP_IOC_LOCKED) {
 		heap = heap_of(ctx);
-		if (mheap_heap_lock_killable(heap))
+		if (mheap_lock_killable(heap))
 			return -EINTR;
 	}
 	ret = desc->fn(ctx, karg);
@@ -809,20 +809,20 @@ static long ioc_run(const struct mheap_ioc_desc *desc,
 		if (!ret && desc->commit)
 			desc->commit(ctx, karg);
 		if (heap)
-			mheap_heap_unlock(heap);
+			mheap_unlock(heap);
 		return ret;
 	}
 	/* a locked call whose result could not be written without a fault */
 	if (heap && ioc_undoable(desc, karg)) {
 		undone = desc->undo(ctx, karg);
-		mheap_heap_unlock(heap);
+		mheap_unlock(heap);
 		if (undone) {
 			ctx->fault_addr = uarg;
 			ctx->fault_len = osize;
 			return -EFAULT;
 		}
 	} else if (heap) {
-		mheap_heap_unlock(heap);
+		mheap_unlock(heap);
 	}
 	if (!copy_to_user(uarg, karg, osize))
 		return 0;

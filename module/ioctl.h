@@ -23,7 +23,7 @@ struct mheap_file;
  *	buffer of its own (REFS) while holding the heap lock, after undoing
  *	what it did: the dispatcher faults the range in and calls again.
  * @fault_len: bytes at @fault_addr; 0 when no retry is asked for.
- * @spares: mheap_heap_spares() before an allocation, for its undo.
+ * @spares: mheap_spares() before an allocation, for its undo.
  * @ids: the handles a call created (REFS), for its undo; freed by the
  *	dispatcher.
  * @nids: entries of @ids that hold a handle.

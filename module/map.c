@@ -36,17 +36,17 @@ static_assert(MHEAP_PAGE_SIZE == PAGE_SIZE);
 
 static vm_fault_t map_fault(struct vm_fault *vmf)
 {
-	struct mheap_shared *shared = vmf->vma->vm_private_data;
-	struct mheap *heap = shared->heap;
+	struct mheap_instance *inst = vmf->vma->vm_private_data;
+	struct mheap *heap = inst->heap;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	void *page;
 
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	page = mheap_payload_page(heap, (u64)vmf->pgoff << PAGE_SHIFT);
 	if (page)
 		ret = vmf_insert_mixed(vmf->vma, vmf->address,
 				       pfn_to_pfn_t(vmalloc_to_pfn(page)));
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	return ret;
 }
 
@@ -57,9 +57,9 @@ static const struct vm_operations_struct map_vm_ops = {
 /* The heap's unmap hook: heap->lock held. */
 static void map_unmap(struct mheap *heap, u64 offset, u64 len)
 {
-	struct mheap_shared *shared = heap->unmap_data;
+	struct mheap_instance *inst = heap->unmap_data;
 
-	unmap_mapping_range(shared->mapping, offset, len, 1);
+	unmap_mapping_range(inst->mapping, offset, len, 1);
 }
 
 /*
@@ -87,12 +87,12 @@ static int map_mnt_count;
 
 /**
  * mheap_map_init() - give a new heap its payload mapping's address space
- * @shared: what the heap's clients will share, with @shared->heap set.
+ * @inst: what the heap's clients will share, with @inst->heap set.
  *
  * Context: process context; may sleep.
  * Return: 0, or a negative errno (-ENOMEM).
  */
-int mheap_map_init(struct mheap_shared *shared)
+int mheap_map_init(struct mheap_instance *inst)
 {
 	struct inode *inode;
 	int err;
@@ -105,24 +105,24 @@ int mheap_map_init(struct mheap_shared *shared)
 		simple_release_fs(&map_mnt, &map_mnt_count);
 		return PTR_ERR(inode);
 	}
-	shared->map_inode = inode;
-	shared->mapping = inode->i_mapping;
-	shared->heap->unmap = map_unmap;
-	shared->heap->unmap_data = shared;
+	inst->map_inode = inode;
+	inst->mapping = inode->i_mapping;
+	inst->heap->unmap = map_unmap;
+	inst->heap->unmap_data = inst;
 	return 0;
 }
 
 /**
  * mheap_map_fini() - drop what mheap_map_init() made
- * @shared: the heap's shared part; no client file is left, so no mapping.
+ * @inst: the heap's shared part; no client file is left, so no mapping.
  *
  * Context: process context.
  */
-void mheap_map_fini(struct mheap_shared *shared)
+void mheap_map_fini(struct mheap_instance *inst)
 {
-	if (!shared->map_inode)
+	if (!inst->map_inode)
 		return;
-	iput(shared->map_inode);
+	iput(inst->map_inode);
 	simple_release_fs(&map_mnt, &map_mnt_count);
 }
 
@@ -152,12 +152,12 @@ int mheap_map_mmap(struct mheap_file *f, struct vm_area_struct *vma)
 	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP;
 #endif
 	vma->vm_ops = &map_vm_ops;
-	vma->vm_private_data = f->shared;
+	vma->vm_private_data = f->inst;
 	/* guard mode: payload guards are the user's to overwrite from now */
 	if (vma->vm_flags & VM_MAYWRITE) {
-		mheap_heap_lock(f->shared->heap);
-		f->shared->heap->mapped = true;
-		mheap_heap_unlock(f->shared->heap);
+		mheap_lock(f->inst->heap);
+		f->inst->heap->mapped = true;
+		mheap_unlock(f->inst->heap);
 	}
 	return 0;
 }

@@ -9,8 +9,8 @@
 
 struct vm_area_struct;
 
-int mheap_map_init(struct mheap_shared *shared);
-void mheap_map_fini(struct mheap_shared *shared);
+int mheap_map_init(struct mheap_instance *inst);
+void mheap_map_fini(struct mheap_instance *inst);
 int mheap_map_mmap(struct mheap_file *f, struct vm_area_struct *vma);
 
 #endif /* MHEAP_MAP_H */

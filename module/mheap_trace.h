@@ -38,16 +38,16 @@ TRACE_EVENT(mheap_heap_create,
 		      __entry->capacity_max));
 
 TRACE_EVENT(mheap_heap_destroy,
-	    TP_PROTO(u32 heap, u64 objects, u64 reserved),
-	    TP_ARGS(heap, objects, reserved),
+	    TP_PROTO(u32 heap, u64 objects, u64 arena_bytes),
+	    TP_ARGS(heap, objects, arena_bytes),
 	    TP_STRUCT__entry(__field(u32, heap)
 			     __field(u64, objects)
-			     __field(u64, reserved)),
+			     __field(u64, arena_bytes)),
 	    TP_fast_assign(__entry->heap = heap;
 			   __entry->objects = objects;
-			   __entry->reserved = reserved;),
-	    TP_printk("heap=%u objects=%llu reserved=%llu", __entry->heap,
-		      __entry->objects, __entry->reserved));
+			   __entry->arena_bytes = arena_bytes;),
+	    TP_printk("heap=%u objects=%llu arena_bytes=%llu", __entry->heap,
+		      __entry->objects, __entry->arena_bytes));
 
 TRACE_EVENT(mheap_gc_start,
 	    TP_PROTO(u32 heap, u32 gen, u64 objects, bool automatic),
@@ -87,33 +87,33 @@ TRACE_EVENT(mheap_gc_end,
 
 DECLARE_EVENT_CLASS(mheap_arena,
 		    TP_PROTO(u32 heap, bool payload, u32 index, u64 size,
-			     u64 reserved),
-		    TP_ARGS(heap, payload, index, size, reserved),
+			     u64 arena_bytes),
+		    TP_ARGS(heap, payload, index, size, arena_bytes),
 		    TP_STRUCT__entry(__field(u32, heap)
 				     __field(bool, payload)
 				     __field(u32, index)
 				     __field(u64, size)
-				     __field(u64, reserved)),
+				     __field(u64, arena_bytes)),
 		    TP_fast_assign(__entry->heap = heap;
 				   __entry->payload = payload;
 				   __entry->index = index;
 				   __entry->size = size;
-				   __entry->reserved = reserved;),
-		    TP_printk("heap=%u space=%s index=%u size=%llu reserved=%llu",
+				   __entry->arena_bytes = arena_bytes;),
+		    TP_printk("heap=%u space=%s index=%u size=%llu arena_bytes=%llu",
 			      __entry->heap,
 			      __entry->payload ? "payload" : "meta",
 			      __entry->index, __entry->size,
-			      __entry->reserved));
+			      __entry->arena_bytes));
 
 DEFINE_EVENT(mheap_arena, mheap_arena_add,
 	     TP_PROTO(u32 heap, bool payload, u32 index, u64 size,
-		      u64 reserved),
-	     TP_ARGS(heap, payload, index, size, reserved));
+		      u64 arena_bytes),
+	     TP_ARGS(heap, payload, index, size, arena_bytes));
 
 DEFINE_EVENT(mheap_arena, mheap_arena_release,
 	     TP_PROTO(u32 heap, bool payload, u32 index, u64 size,
-		      u64 reserved),
-	     TP_ARGS(heap, payload, index, size, reserved));
+		      u64 arena_bytes),
+	     TP_ARGS(heap, payload, index, size, arena_bytes));
 
 TRACE_EVENT(mheap_limit,
 	    TP_PROTO(u32 heap, enum mheap_limit limit, u64 value),

@@ -25,7 +25,7 @@ static DEVICE_ATTR_RO(_name)
 
 MHEAP_STAT_ATTR(heaps, st.heaps);
 MHEAP_STAT_ATTR(users, mheap_user_count());
-MHEAP_STAT_ATTR(arena_bytes, st.reserved);
+MHEAP_STAT_ATTR(arena_bytes, st.arena_bytes);
 MHEAP_STAT_ATTR(collections, st.collections);
 MHEAP_STAT_ATTR(collected, st.collected);
 

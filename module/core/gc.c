@@ -464,11 +464,11 @@ static void gc_work(struct mheap_prim_work *work)
 	struct mheap *heap = container_of(work, struct mheap, gc.work);
 	int gen;
 
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	gen = generation_due(&heap->gc);
 	if (heap->gc.enabled && heap->gc.threshold[0] && gen >= 0)
 		collect(heap, gen, true);
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 }
 
 /**

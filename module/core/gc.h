@@ -13,6 +13,13 @@
 struct mheap;
 struct mheap_object;
 
+/*
+ * Generations of tracked objects: the uapi's MHEAP_GENERATIONS collected
+ * ones (0, 1, 2), between which the collector moves objects, then the
+ * permanent one (CPython's permanent_generation, where freeze puts them).
+ */
+#define MHEAP_GEN_PERMANENT	MHEAP_GENERATIONS
+
 /**
  * struct mheap_gc_list - a list of tracked objects, linked by object id
  * @head: first object's id, 0 when empty.

@@ -239,7 +239,7 @@ int mheap_handle_install_ref(struct mheap_client *client, u32 id, u32 *handle)
  * @client: the client.
  * @size: payload bytes (see mheap_object_alloc()).
  * @nrefs: reference slots.
- * @cookie: the owner's cookie, 0 for none.
+ * @cookie: the object's cookie, 0 for none.
  * @handle: set to the new handle.
  *
  * Context: heap->lock held; may sleep.
@@ -250,12 +250,12 @@ int mheap_handle_alloc(struct mheap_client *client, size_t size, size_t nrefs,
 		       u64 cookie, u32 *handle)
 {
 	struct mheap *heap = client->heap;
-	unsigned int spares = mheap_heap_spares(heap);
+	unsigned int spares = mheap_spares(heap);
 	u32 id;
 	int err;
 
-	err = mheap_object_alloc_owned(heap, size, nrefs, cookie, client->owner,
-				       &id);
+	err = mheap_object_alloc_subscribed(heap, size, nrefs, cookie,
+					    client->subscriber, &id);
 	if (err)
 		return err;
 	err = mheap_handle_install(client, id, handle);
@@ -389,7 +389,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_handle_close);
  * @handle: the handle mheap_handle_alloc() gave, under this same hold of
  *	the heap lock: nobody has seen it, and the object has no other
  *	reference.
- * @spares: mheap_heap_spares() from before the allocation.
+ * @spares: mheap_spares() from before the allocation.
  *
  * The object goes as if it had never been allocated (see
  * mheap_object_discard()): no reclamation event, statistics as before.

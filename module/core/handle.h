@@ -64,8 +64,8 @@ static_assert((MHEAP_HANDLE_SCOPE >> MHEAP_HANDLE_SCOPE_SHIFT) >= MHEAP_SCOPE_MA
  * @log_len: entries of @log in use.
  * @log_size: entries of @log allocated.
  * @mark: @log_len when scope n was opened, for n = 1 .. @depth.
- * @owner: the owner given to the objects this client allocates (heap.h,
- *	struct mheap's @reclaim), 0 for none.
+ * @subscriber: the events subscriber number given to the objects this
+ *	client allocates (heap.h, struct mheap's @reclaim), 0 for none.
  *
  * Invariant: live + (entries on the free list) + retired == used.
  */
@@ -83,7 +83,7 @@ struct mheap_client {
 	u32 log_len;
 	u32 log_size;
 	u32 mark[MHEAP_SCOPE_MAX + 1];
-	u32 owner;
+	u32 subscriber;
 };
 
 struct mheap_client *mheap_client_create(struct mheap *heap);

@@ -13,7 +13,7 @@
 #include "weak.h"
 
 static atomic_long_t global_heaps;
-static atomic_long_t global_reserved;
+static atomic_long_t global_arena_bytes;
 static atomic_long_t global_next_id;
 static atomic_long_t global_collections;
 static atomic_long_t global_collected;
@@ -69,17 +69,17 @@ static void arena_unlist(struct mheap_space *space, struct mheap_arena *arena)
 
 /*
  * Give @arena's bytes back to the heap and the module, and queue it on
- * heap->retired: mheap_heap_unlock() frees it once the lock is dropped, as
+ * heap->retired: mheap_unlock() frees it once the lock is dropped, as
  * net/unix/garbage.c frees what it gathered after unlocking, so that no
  * vfree() (a TLB flush, at times) runs under the heap lock.
  */
 static void arena_free(struct mheap *heap, struct mheap_space *space,
 		       struct mheap_arena *arena)
 {
-	heap->reserved -= arena->size;
+	heap->arena_bytes -= arena->size;
 	trace_mheap_arena_release(heap->id, space == &heap->payload,
-				  arena->index, arena->size, heap->reserved);
-	atomic_long_sub(arena->size, &global_reserved);
+				  arena->index, arena->size, heap->arena_bytes);
+	atomic_long_sub(arena->size, &global_arena_bytes);
 	list_add(&arena->link, &heap->retired);
 }
 
@@ -131,7 +131,7 @@ static void arena_release(struct mheap *heap, struct mheap_space *space,
 /*
  * Whether an arena that just went idle stays as its space's spare: there
  * is room for one, and no failed call is being undone that did not find a
- * spare there (mheap_heap_undo_begin()).
+ * spare there (mheap_undo_begin()).
  */
 static bool keep_as_spare(struct mheap *heap, struct mheap_space *space)
 {
@@ -212,12 +212,12 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 {
 	struct mheap_arena *arena;
 	unsigned long total;
-	size_t reserved;
+	size_t want;
 	u32 index;
 	int err;
 
-	if (check_add_overflow(heap->reserved, size, &reserved) ||
-	    reserved > heap->capacity) {
+	if (check_add_overflow(heap->arena_bytes, size, &want) ||
+	    want > heap->capacity) {
 		trace_mheap_limit(heap->id, MHEAP_LIMIT_CAPACITY, heap->capacity);
 		return -ENOSPC;
 	}
@@ -226,21 +226,21 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 		return err;
 	/* the module-wide ceiling: reserve first, so that racing heaps agree */
 	total = READ_ONCE(mheap_total_capacity);
-	if ((unsigned long)atomic_long_add_return(size, &global_reserved) >
+	if ((unsigned long)atomic_long_add_return(size, &global_arena_bytes) >
 	    total) {
 		trace_mheap_limit(heap->id, MHEAP_LIMIT_TOTAL_CAPACITY, total);
 		err = -ENOSPC;
-		goto err_reserved;
+		goto err_uncount;
 	}
 	err = -ENOMEM;
 	arena = mheap_prim_zalloc(struct_size(arena, pools,
 					      jumbo ? 0 : MHEAP_ARENA_PAGES));
 	if (!arena)
-		goto err_reserved;
+		goto err_uncount;
 	arena->base = mheap_prim_vzalloc(size);
 	if (!arena->base) {
 		mheap_prim_free(arena);
-		goto err_reserved;
+		goto err_uncount;
 	}
 	INIT_LIST_HEAD(&arena->link);
 	arena->size = size;
@@ -250,14 +250,14 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	space->arenas[index] = arena;
 	space->bases[index] = arena->base;
 	space->arenas_used++;
-	heap->reserved += size;
+	heap->arena_bytes += size;
 	trace_mheap_arena_add(heap->id, space == &heap->payload, index, size,
-			      heap->reserved);
+			      heap->arena_bytes);
 	*out = arena;
 	return 0;
 
-err_reserved:
-	atomic_long_sub(size, &global_reserved);
+err_uncount:
+	atomic_long_sub(size, &global_arena_bytes);
 	return err;
 }
 
@@ -702,7 +702,7 @@ bool mheap_capacity_valid(size_t capacity, size_t capacity_max)
 EXPORT_SYMBOL_IF_KUNIT(mheap_capacity_valid);
 
 /**
- * mheap_heap_create() - create an empty heap
+ * mheap_create() - create an empty heap
  * @capacity: bytes of arenas the heap may reserve.
  * @capacity_max: the most its capacity may later be set to.
  *
@@ -712,7 +712,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_capacity_valid);
  * Return: the new heap, or NULL when memory could not be allocated or the
  * capacities are not valid (see mheap_capacity_valid()).
  */
-struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max)
+struct mheap *mheap_create(size_t capacity, size_t capacity_max)
 {
 	struct mheap *heap;
 
@@ -733,7 +733,7 @@ struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max)
 	trace_mheap_heap_create(heap->id, capacity, capacity_max);
 	return heap;
 }
-EXPORT_SYMBOL_IF_KUNIT(mheap_heap_create);
+EXPORT_SYMBOL_IF_KUNIT(mheap_create);
 
 static void space_destroy(struct mheap *heap, struct mheap_space *space)
 {
@@ -747,7 +747,7 @@ static void space_destroy(struct mheap *heap, struct mheap_space *space)
 }
 
 /**
- * mheap_heap_destroy() - destroy a heap and everything in it
+ * mheap_destroy() - destroy a heap and everything in it
  * @heap: the heap; NULL is allowed and does nothing.
  *
  * Cancels the collector's work and waits for it, then frees every arena
@@ -757,14 +757,14 @@ static void space_destroy(struct mheap *heap, struct mheap_space *space)
  * Context: process context; the caller holds the only reference and not
  * the lock.
  */
-void mheap_heap_destroy(struct mheap *heap)
+void mheap_destroy(struct mheap *heap)
 {
-	u64 objects, reserved;
+	u64 objects, arena_bytes;
 
 	if (!heap)
 		return;
 	objects = mheap_objects_live(heap);
-	reserved = heap->reserved;
+	arena_bytes = heap->arena_bytes;
 	mheap_gc_fini(heap);
 	if (MHEAP_GUARD_BYTES) {
 		mheap_prim_mutex_lock(&heap->lock);
@@ -776,16 +776,16 @@ void mheap_heap_destroy(struct mheap *heap)
 	mheap_arenas_free(&heap->retired);
 	mheap_weak_destroy(heap);
 	mheap_names_destroy(heap);
-	WARN_ON_ONCE(heap->reserved);
+	WARN_ON_ONCE(heap->arena_bytes);
 	atomic_long_sub(1, &global_heaps);
-	trace_mheap_heap_destroy(heap->id, objects, reserved);
+	trace_mheap_heap_destroy(heap->id, objects, arena_bytes);
 	mheap_prim_mutex_destroy(&heap->lock);
 	mheap_prim_free(heap);
 }
-EXPORT_SYMBOL_IF_KUNIT(mheap_heap_destroy);
+EXPORT_SYMBOL_IF_KUNIT(mheap_destroy);
 
 /**
- * mheap_heap_set_capacity() - change how many bytes a heap may reserve
+ * mheap_set_capacity() - change how many bytes a heap may reserve
  * @heap: the heap.
  * @capacity: the new capacity, MHEAP_CAPACITY_MIN to heap->capacity_max.
  *
@@ -795,7 +795,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_heap_destroy);
  * Context: heap->lock held.
  * Return: 0, or -EINVAL when @capacity is out of range (nothing changed).
  */
-int mheap_heap_set_capacity(struct mheap *heap, size_t capacity)
+int mheap_set_capacity(struct mheap *heap, size_t capacity)
 {
 	mheap_prim_assert_held(&heap->lock);
 	if (!mheap_capacity_valid(capacity, heap->capacity_max))
@@ -803,7 +803,7 @@ int mheap_heap_set_capacity(struct mheap *heap, size_t capacity)
 	heap->capacity = capacity;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(mheap_heap_set_capacity);
+EXPORT_SYMBOL_IF_KUNIT(mheap_set_capacity);
 
 /**
  * mheap_heap_stats() - read a heap's statistics
@@ -820,7 +820,7 @@ void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats)
 	mheap_prim_assert_held(&heap->lock);
 	memset(stats, 0, sizeof(*stats));
 	stats->capacity = heap->capacity;
-	stats->reserved = heap->reserved;
+	stats->arena_bytes = heap->arena_bytes;
 	stats->meta_used = heap->meta.bytes_used;
 	stats->used = heap->meta.bytes_used + p->bytes_used;
 	stats->payload_bytes = heap->payload_bytes;
@@ -845,7 +845,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_heap_stats);
 void mheap_global_stats(struct mheap_global_stats *stats)
 {
 	stats->heaps = atomic_long_read(&global_heaps);
-	stats->reserved = atomic_long_read(&global_reserved);
+	stats->arena_bytes = atomic_long_read(&global_arena_bytes);
 	stats->collections = atomic_long_read(&global_collections);
 	stats->collected = atomic_long_read(&global_collected);
 }

@@ -58,9 +58,6 @@
 #define MHEAP_CAPACITY_MIN	(2 * MHEAP_ARENA_SIZE)
 #define MHEAP_CAPACITY_LIMIT	(16ULL * SZ_1G)
 
-/* Generations of tracked objects: 0, 1, 2 and the permanent one */
-#define MHEAP_NGENS		4
-
 /**
  * struct mheap_pool - header of one page of an arena, kept outside it
  * @link: in the space's list of pools of @class with a free block.
@@ -165,10 +162,10 @@ struct mheap_space {
  *	tracepoints and debugfs name it. Constant.
  * @capacity: bytes of arenas the heap may reserve. L: lock
  * @capacity_max: the most @capacity may be set to. L: lock
- * @reserved: bytes of arenas held, spares included. L: lock
+ * @arena_bytes: bytes of arenas held, spares included. L: lock
  * @undo: MHEAP_UNDO while a failed call is being undone, with the
  *	MHEAP_UNDO_* bits of the spaces that had a spare when it started
- *	(see mheap_heap_undo_begin()). L: lock
+ *	(see mheap_undo_begin()). L: lock
  * @meta: headers and reference slots. L: lock
  * @payload: payload bytes. L: lock
  * @gens: tracked objects, by generation. L: lock
@@ -178,8 +175,8 @@ struct mheap_space {
  * @payload_bytes: payload bytes of live objects, as requested. L: lock
  * @weak: weak references (weak.h). L: lock
  * @names: named roots (names.h). L: lock
- * @reclaim: if set, called as each object with an owner is freed
- *	(mheap_object_alloc_owned()), with the heap lock held: who owns it,
+ * @reclaim: if set, called as each object with a subscriber is freed
+ *	(mheap_object_alloc_subscribed()), with the heap lock held: who owns it,
  *	its cookie, MHEAP_EVENT_REFCOUNT or _COLLECTOR, its generation
  *	(MHEAP_EVENT_NO_GEN when untracked). Must not touch the heap.
  * @reclaim_data: for @reclaim.
@@ -194,25 +191,25 @@ struct mheap_space {
  *	payload guards may be overwritten by the heap's users, legitimately.
  *	L: lock
  * @retired: arenas taken out of the heap, their bytes already given back,
- *	to be freed by mheap_heap_unlock() after it drops the lock. L: lock
+ *	to be freed by mheap_unlock() after it drops the lock. L: lock
  */
 struct mheap {
 	struct mheap_prim_mutex lock;
 	u32 id;
 	size_t capacity;
 	size_t capacity_max;
-	size_t reserved;
+	size_t arena_bytes;
 	unsigned int undo;
 	struct mheap_space meta;
 	struct mheap_space payload;
-	struct mheap_gc_list gens[MHEAP_NGENS];
+	struct mheap_gc_list gens[MHEAP_GEN_PERMANENT + 1];
 	struct mheap_gc gc;
 	u64 objects_allocated;
 	u64 objects_freed;
 	size_t payload_bytes;
 	struct mheap_weak_table weak;
 	struct mheap_name_table names;
-	void (*reclaim)(struct mheap *heap, u32 owner, u64 cookie, u32 reason,
+	void (*reclaim)(struct mheap *heap, u32 subscriber, u64 cookie, u32 reason,
 			u32 gen);
 	void *reclaim_data;
 	void (*unmap)(struct mheap *heap, u64 offset, u64 len);
@@ -226,7 +223,7 @@ struct mheap {
 /**
  * struct mheap_stats - a heap's statistics (see mheap_heap_stats())
  * @capacity: bytes of arenas the heap may reserve.
- * @reserved: bytes of arenas held, spares included.
+ * @arena_bytes: bytes of arenas held, spares included.
  * @used: bytes of blocks in use, both spaces.
  * @meta_used: of @used, bytes of headers and slots.
  * @payload_bytes: payload bytes of live objects, as requested.
@@ -242,7 +239,7 @@ struct mheap {
  */
 struct mheap_stats {
 	u64 capacity;
-	u64 reserved;
+	u64 arena_bytes;
 	u64 used;
 	u64 meta_used;
 	u64 payload_bytes;
@@ -259,14 +256,14 @@ struct mheap_stats {
 /**
  * struct mheap_global_stats - module-wide statistics
  * @heaps: heaps that exist.
- * @reserved: bytes of arenas held by all heaps.
+ * @arena_bytes: bytes of arenas held by all heaps.
  * @collections: collections run, by all heaps, since the module was
  *	loaded.
  * @collected: objects they freed.
  */
 struct mheap_global_stats {
 	u64 heaps;
-	u64 reserved;
+	u64 arena_bytes;
 	u64 collections;
 	u64 collected;
 };
@@ -277,9 +274,9 @@ extern unsigned long mheap_total_capacity;
 
 void *mheap_array_grow(void *old, size_t used, size_t size, size_t elem);
 bool mheap_capacity_valid(size_t capacity, size_t capacity_max);
-struct mheap *mheap_heap_create(size_t capacity, size_t capacity_max);
-void mheap_heap_destroy(struct mheap *heap);
-int mheap_heap_set_capacity(struct mheap *heap, size_t capacity);
+struct mheap *mheap_create(size_t capacity, size_t capacity_max);
+void mheap_destroy(struct mheap *heap);
+int mheap_set_capacity(struct mheap *heap, size_t capacity);
 void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats);
 void mheap_global_stats(struct mheap_global_stats *stats);
 void mheap_global_count_collection(u64 collected);
@@ -300,37 +297,36 @@ unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
 #define MHEAP_UNDO_PAYLOAD	0x4
 
 /**
- * mheap_heap_spares() - which spaces have a spare arena now
+ * mheap_spares() - which spaces have a spare arena now
  * @heap: the heap.
  *
  * Context: heap->lock held.
  * Return: MHEAP_UNDO_META and MHEAP_UNDO_PAYLOAD bits.
  */
-static inline unsigned int mheap_heap_spares(const struct mheap *heap)
+static inline unsigned int mheap_spares(const struct mheap *heap)
 {
 	return (heap->meta.spare ? MHEAP_UNDO_META : 0) |
 	       (heap->payload.spare ? MHEAP_UNDO_PAYLOAD : 0);
 }
 
 /**
- * mheap_heap_undo_begin() - start undoing the allocations of a failed call
+ * mheap_undo_begin() - start undoing the allocations of a failed call
  * @heap: the heap.
- * @spares: mheap_heap_spares() from when the call started.
+ * @spares: mheap_spares() from when the call started.
  *
- * Until mheap_heap_undo_end(), an arena that empties is kept as its
+ * Until mheap_undo_end(), an arena that empties is kept as its
  * space's spare only if the space had one before, so that the heap's
  * reservation is what it was: an error changes nothing, the statistics
  * included.
  *
  * Context: heap->lock held.
  */
-static inline void mheap_heap_undo_begin(struct mheap *heap,
-					 unsigned int spares)
+static inline void mheap_undo_begin(struct mheap *heap, unsigned int spares)
 {
 	heap->undo = MHEAP_UNDO | spares;
 }
 
-static inline void mheap_heap_undo_end(struct mheap *heap)
+static inline void mheap_undo_end(struct mheap *heap)
 {
 	heap->undo = 0;
 }
@@ -341,13 +337,13 @@ static inline u64 mheap_objects_live(const struct mheap *heap)
 	return heap->objects_allocated - heap->objects_freed;
 }
 
-static inline void mheap_heap_lock(struct mheap *heap)
+static inline void mheap_lock(struct mheap *heap)
 {
 	mheap_prim_mutex_lock(&heap->lock);
 }
 
 /**
- * mheap_heap_lock_killable() - take the heap lock unless the task is killed
+ * mheap_lock_killable() - take the heap lock unless the task is killed
  * @heap: the heap.
  *
  * For the ioctl paths (``botching-up-ioctls.rst``): a collection can hold
@@ -356,7 +352,7 @@ static inline void mheap_heap_lock(struct mheap *heap)
  * Context: process context; may sleep.
  * Return: 0 with the lock held, or -EINTR (not held) on a fatal signal.
  */
-static inline int __must_check mheap_heap_lock_killable(struct mheap *heap)
+static inline int __must_check mheap_lock_killable(struct mheap *heap)
 {
 	return mheap_prim_mutex_lock_killable(&heap->lock);
 }
@@ -367,7 +363,7 @@ void mheap_arenas_free(struct list_head *retired);
  * Drop the heap lock, then free the arenas the holder retired: no vfree()
  * under the lock.
  */
-static inline void mheap_heap_unlock(struct mheap *heap)
+static inline void mheap_unlock(struct mheap *heap)
 {
 	LIST_HEAD(retired);
 

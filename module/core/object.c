@@ -21,7 +21,7 @@
 /**
  * mheap_object_meta_size() - bytes of the meta space an object takes
  * @nrefs: its reference slots, at most MHEAP_MAX_REFS.
- * @cookie: whether it carries a tail (a cookie and an owner).
+ * @cookie: whether it carries a tail (a cookie and an subscriber).
  *
  * Context: any.
  * Return: header, slots and tail, before rounding to a size class.
@@ -118,28 +118,28 @@ static struct mheap_object_tail *tail_ptr(struct mheap_object *obj)
  * @heap: the heap.
  * @size: payload bytes, 0 to MHEAP_MAX_SIZE; zeroed.
  * @nrefs: reference slots, 0 to MHEAP_MAX_REFS; all empty.
- * @cookie: a value for the owner to recognise the object by; 0 for none.
+ * @cookie: a value for the client to recognise the object by; 0 for none.
  * @id: set to the new object's id.
  *
- * mheap_object_alloc_owned() without an owner.
+ * mheap_object_alloc_subscribed() without a subscriber.
  *
  * Context: heap->lock held; may sleep.
- * Return: as mheap_object_alloc_owned().
+ * Return: as mheap_object_alloc_subscribed().
  */
 int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 		       u64 cookie, u32 *id)
 {
-	return mheap_object_alloc_owned(heap, size, nrefs, cookie, 0, id);
+	return mheap_object_alloc_subscribed(heap, size, nrefs, cookie, 0, id);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc);
 
 /**
- * mheap_object_alloc_owned() - allocate an object whose end is reported
+ * mheap_object_alloc_subscribed() - allocate an object whose end is reported
  * @heap: the heap.
  * @size: payload bytes, 0 to MHEAP_MAX_SIZE; zeroed.
  * @nrefs: reference slots, 0 to MHEAP_MAX_REFS; all empty.
- * @cookie: a value for the owner to recognise the object by; 0 for none.
- * @owner: passed to heap->reclaim when the object is freed; 0 for none.
+ * @cookie: a value for the client to recognise the object by; 0 for none.
+ * @subscriber: passed to heap->reclaim when the object is freed; 0 for none.
  * @id: set to the new object's id.
  *
  * The object starts with one reference, the caller's. Objects with slots
@@ -149,10 +149,11 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc);
  * Return: 0; -EINVAL when @size or @nrefs is too large; -ENOSPC when the
  * heap is full; -ENOMEM. On error nothing changed.
  */
-int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
-			     u64 cookie, u32 owner, u32 *id)
+int mheap_object_alloc_subscribed(struct mheap *heap, size_t size,
+				  size_t nrefs, u64 cookie, u32 subscriber,
+				  u32 *id)
 {
-	unsigned int spares = mheap_heap_spares(heap);
+	unsigned int spares = mheap_spares(heap);
 	struct mheap_object *obj;
 	void *meta, *payload;
 	u32 loc, ploc = 0;
@@ -162,7 +163,7 @@ int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
 	mheap_prim_assert_held(&heap->lock);
 	if (size > MHEAP_MAX_SIZE || nrefs > MHEAP_MAX_REFS)
 		return -EINVAL;
-	meta_size = mheap_object_meta_size(nrefs, cookie || owner);
+	meta_size = mheap_object_meta_size(nrefs, cookie || subscriber);
 	err = mheap_space_alloc(heap, &heap->meta,
 				meta_size + MHEAP_GUARD_BYTES, &loc, &meta);
 	if (err)
@@ -172,9 +173,9 @@ int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
 					size + MHEAP_GUARD_BYTES, &ploc,
 					&payload);
 		if (err) {
-			mheap_heap_undo_begin(heap, spares);
+			mheap_undo_begin(heap, spares);
 			mheap_space_free(heap, &heap->meta, loc);
-			mheap_heap_undo_end(heap);
+			mheap_undo_end(heap);
 			return err;
 		}
 		guard_set((u8 *)payload + size);
@@ -185,10 +186,10 @@ int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
 	obj->payload = ploc;
 	obj->size = size;
 	obj->nrefs = nrefs;
-	if (cookie || owner) {
+	if (cookie || subscriber) {
 		obj->flags |= MHEAP_OBJ_COOKIE;
 		tail_ptr(obj)->cookie = cookie;
-		tail_ptr(obj)->owner = owner;
+		tail_ptr(obj)->subscriber = subscriber;
 	}
 	if (nrefs) {
 		obj->flags |= MHEAP_OBJ_TRACKED;
@@ -199,14 +200,14 @@ int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
 	*id = loc;
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc_owned);
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc_subscribed);
 
 /**
  * mheap_object_discard() - undo mheap_object_alloc()
  * @heap: the heap.
  * @id: an object just allocated, still with only the allocator's reference
  *	and empty slots.
- * @spares: mheap_heap_spares() from before the allocation.
+ * @spares: mheap_spares() from before the allocation.
  *
  * For a caller whose next step failed: the object goes as if it had never
  * been allocated, statistics and reserved arenas included.
@@ -222,10 +223,10 @@ void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares)
 		return;
 	/* nobody saw it: nobody hears of its end */
 	if (obj->flags & MHEAP_OBJ_COOKIE)
-		tail_ptr(obj)->owner = 0;
-	mheap_heap_undo_begin(heap, spares);
+		tail_ptr(obj)->subscriber = 0;
+	mheap_undo_begin(heap, spares);
 	mheap_object_put(heap, id);
-	mheap_heap_undo_end(heap);
+	mheap_undo_end(heap);
 	heap->objects_allocated--;
 	heap->objects_freed--;
 }
@@ -264,9 +265,9 @@ void mheap_object_free(struct mheap *heap, u32 id)
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
 	guard_check(heap, id, NULL);
-	if (obj->flags & MHEAP_OBJ_COOKIE && tail_ptr(obj)->owner &&
+	if (obj->flags & MHEAP_OBJ_COOKIE && tail_ptr(obj)->subscriber &&
 	    heap->reclaim)
-		heap->reclaim(heap, tail_ptr(obj)->owner, tail_ptr(obj)->cookie,
+		heap->reclaim(heap, tail_ptr(obj)->subscriber, tail_ptr(obj)->cookie,
 			      heap->gc.collecting ? MHEAP_EVENT_COLLECTOR :
 						    MHEAP_EVENT_REFCOUNT,
 			      obj->flags & MHEAP_OBJ_TRACKED ? obj->gen :

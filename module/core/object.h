@@ -7,7 +7,7 @@
  * space. Userspace never sees either; it sees handles (handle.h).
  *
  * Layout in the meta space, 24 bytes plus 4 per slot (plus 16 for a
- * cookie and an owner), rounded up to the meta space's 8-byte class step:
+ * cookie and a subscriber), rounded up to the meta space's 8-byte class step:
  *
  *	 0 gc_prev  4 gc_next  8 refcnt  12 payload
  *	16 size:24 gen:2 flags:6  20 nrefs  24 slots[nrefs]
@@ -24,12 +24,9 @@
 /* The most references (handles and slots) to one object */
 #define MHEAP_OBJECT_MAX_REFCNT	U32_MAX
 
-/* Generations; the collector moves objects between the first three */
-#define MHEAP_GEN_PERMANENT	3
-
 /* flags */
 #define MHEAP_OBJ_TRACKED	0x1	/* has slots: on a generation list */
-#define MHEAP_OBJ_COOKIE	0x2	/* a tail (cookie, owner) follows the slots */
+#define MHEAP_OBJ_COOKIE	0x2	/* a tail (cookie, subscriber) follows the slots */
 #define MHEAP_OBJ_COLLECTING	0x4	/* in the set being collected */
 #define MHEAP_OBJ_REACHABLE	0x8	/* reached from a root */
 #define MHEAP_OBJ_GARBAGE	0x10	/* on the save-all garbage list */
@@ -68,13 +65,13 @@ struct mheap_object {
  * struct mheap_object_tail - what follows the slots of an object with
  *	MHEAP_OBJ_COOKIE
  * @cookie: the allocator's cookie.
- * @owner: who hears of the object's reclamation (struct mheap's
+ * @subscriber: who hears of the object's reclamation (struct mheap's
  *	@reclaim), 0 for nobody.
  * @reserved: zero.
  */
 struct mheap_object_tail {
 	u64 cookie;
-	u32 owner;
+	u32 subscriber;
 	u32 reserved;
 };
 
@@ -107,8 +104,9 @@ struct mheap_object_info {
 
 int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 		       u64 cookie, u32 *id);
-int mheap_object_alloc_owned(struct mheap *heap, size_t size, size_t nrefs,
-			     u64 cookie, u32 owner, u32 *id);
+int mheap_object_alloc_subscribed(struct mheap *heap, size_t size,
+				  size_t nrefs, u64 cookie, u32 subscriber,
+				  u32 *id);
 void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares);
 int mheap_object_get(struct mheap *heap, u32 id);
 void mheap_object_put(struct mheap *heap, u32 id);

@@ -11,17 +11,17 @@
 /* A heap of @capacity bytes, locked, as the core's callers hold it. */
 static inline struct mheap *test_heap(size_t capacity)
 {
-	struct mheap *heap = mheap_heap_create(capacity, MHEAP_CAPACITY_LIMIT);
+	struct mheap *heap = mheap_create(capacity, MHEAP_CAPACITY_LIMIT);
 
 	if (heap)
-		mheap_heap_lock(heap);
+		mheap_lock(heap);
 	return heap;
 }
 
 static inline void test_heap_done(struct mheap *heap)
 {
-	mheap_heap_unlock(heap);
-	mheap_heap_destroy(heap);
+	mheap_unlock(heap);
+	mheap_destroy(heap);
 }
 
 static inline struct mheap_stats test_stats(struct mheap *heap)

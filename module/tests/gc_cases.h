@@ -42,13 +42,13 @@ static inline bool gc_work_queued(struct mheap *heap)
 /* Let the queued work item run, as the workqueue would; heap locked. */
 static inline void gc_work_run(struct mheap *heap)
 {
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 #ifdef __KERNEL__
 	flush_work(&heap->gc.work.work);
 #else
 	mheap_prim_work_run(&heap->gc.work);
 #endif
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 }
 
 CORE_TEST(gc_two_cycle)

@@ -46,7 +46,7 @@ CORE_TEST(handle_unalloc_leaves_no_trace)
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
 	mheap_gc_get_count(t.heap, count);
 	before = test_stats(t.heap);
-	spares = mheap_heap_spares(t.heap);
+	spares = mheap_spares(t.heap);
 	CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 5000, 3, 9, &a), 0);
 	mheap_handle_unalloc(t.client, a, spares);
 	CORE_EXPECT_TRUE(test_stats_equal(t.heap, &before));

@@ -11,63 +11,63 @@ CORE_TEST(heap_create_destroy)
 	struct mheap *heap;
 
 	mheap_global_stats(&g0);
-	heap = mheap_heap_create(SZ_1M, SZ_1G);
+	heap = mheap_create(SZ_1M, SZ_1G);
 	CORE_ASSERT_NOT_NULL(heap);
 	mheap_global_stats(&g1);
 	CORE_EXPECT_EQ(g1.heaps, g0.heaps + 1);
 	CORE_EXPECT_EQ(heap->capacity, (size_t)SZ_1M);
-	CORE_EXPECT_EQ(heap->reserved, (size_t)0);
-	mheap_heap_destroy(heap);
+	CORE_EXPECT_EQ(heap->arena_bytes, (size_t)0);
+	mheap_destroy(heap);
 	mheap_global_stats(&g1);
 	CORE_EXPECT_EQ(g1.heaps, g0.heaps);
 }
 
 CORE_TEST(heap_destroy_null)
 {
-	mheap_heap_destroy(NULL);
+	mheap_destroy(NULL);
 }
 
 /* Two heaps share nothing. One heap lock at a time: they share a class. */
 CORE_TEST(heaps_are_independent)
 {
-	struct mheap *a = mheap_heap_create(SZ_1M, SZ_1G);
-	struct mheap *b = mheap_heap_create(2 * SZ_1M, SZ_1G);
+	struct mheap *a = mheap_create(SZ_1M, SZ_1G);
+	struct mheap *b = mheap_create(2 * SZ_1M, SZ_1G);
 	void *pa, *pb;
 	u32 la, lb;
 
 	CORE_ASSERT_NOT_NULL(a);
 	CORE_ASSERT_NOT_NULL(b);
 	CORE_EXPECT_PTR_NE(a, b);
-	mheap_heap_lock(a);
+	mheap_lock(a);
 	CORE_ASSERT_EQ(mheap_space_alloc(a, &a->payload, 32, &la, &pa), 0);
 	CORE_EXPECT_EQ(test_stats(a).used, (u64)32);
-	mheap_heap_unlock(a);
-	mheap_heap_lock(b);
+	mheap_unlock(a);
+	mheap_lock(b);
 	CORE_ASSERT_EQ(mheap_space_alloc(b, &b->payload, 32, &lb, &pb), 0);
 	CORE_EXPECT_PTR_NE(pa, pb);
 	CORE_EXPECT_EQ(b->capacity, (size_t)2 * SZ_1M);
-	mheap_heap_unlock(b);
+	mheap_unlock(b);
 	CORE_EXPECT_EQ(a->capacity, (size_t)SZ_1M);
-	mheap_heap_destroy(a);
-	mheap_heap_destroy(b);
+	mheap_destroy(a);
+	mheap_destroy(b);
 }
 
 CORE_TEST(heap_capacity_validated)
 {
 	struct mheap *heap;
 
-	CORE_EXPECT_NULL(mheap_heap_create(0, SZ_1G));
-	CORE_EXPECT_NULL(mheap_heap_create(MHEAP_CAPACITY_MIN - 1, SZ_1G));
-	CORE_EXPECT_NULL(mheap_heap_create(SZ_1G, SZ_1M));
-	CORE_EXPECT_NULL(mheap_heap_create(SZ_1M, MHEAP_CAPACITY_LIMIT + 1));
-	heap = mheap_heap_create(SZ_1M, 2 * SZ_1M);
+	CORE_EXPECT_NULL(mheap_create(0, SZ_1G));
+	CORE_EXPECT_NULL(mheap_create(MHEAP_CAPACITY_MIN - 1, SZ_1G));
+	CORE_EXPECT_NULL(mheap_create(SZ_1G, SZ_1M));
+	CORE_EXPECT_NULL(mheap_create(SZ_1M, MHEAP_CAPACITY_LIMIT + 1));
+	heap = mheap_create(SZ_1M, 2 * SZ_1M);
 	CORE_ASSERT_NOT_NULL(heap);
-	mheap_heap_lock(heap);
-	CORE_EXPECT_EQ(mheap_heap_set_capacity(heap, 2 * SZ_1M + 1), -EINVAL);
-	CORE_EXPECT_EQ(mheap_heap_set_capacity(heap, MHEAP_CAPACITY_MIN - 1),
+	mheap_lock(heap);
+	CORE_EXPECT_EQ(mheap_set_capacity(heap, 2 * SZ_1M + 1), -EINVAL);
+	CORE_EXPECT_EQ(mheap_set_capacity(heap, MHEAP_CAPACITY_MIN - 1),
 		       -EINVAL);
 	CORE_EXPECT_EQ(heap->capacity, (size_t)SZ_1M);
-	CORE_EXPECT_EQ(mheap_heap_set_capacity(heap, 2 * SZ_1M), 0);
+	CORE_EXPECT_EQ(mheap_set_capacity(heap, 2 * SZ_1M), 0);
 	CORE_EXPECT_EQ(heap->capacity, (size_t)2 * SZ_1M);
 	test_heap_done(heap);
 }
@@ -106,7 +106,7 @@ CORE_TEST(space_small_classes)
 	CORE_EXPECT_EQ(stats.used, (u64)0);
 	CORE_EXPECT_EQ(stats.arenas, (u64)0);
 	CORE_EXPECT_EQ(stats.spare, (u64)1);
-	CORE_EXPECT_EQ(stats.reserved, (u64)MHEAP_ARENA_SIZE);
+	CORE_EXPECT_EQ(stats.arena_bytes, (u64)MHEAP_ARENA_SIZE);
 	test_heap_done(heap);
 }
 
@@ -131,7 +131,7 @@ CORE_TEST(space_blocks_zeroed_on_reuse)
 	/* the emptied arena is now the spare, and is used again */
 	CORE_EXPECT_EQ(test_stats(heap).spare, (u64)1);
 	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, 48, &loc, &ptr), 0);
-	CORE_EXPECT_EQ(test_stats(heap).reserved, (u64)MHEAP_ARENA_SIZE);
+	CORE_EXPECT_EQ(test_stats(heap).arena_bytes, (u64)MHEAP_ARENA_SIZE);
 	CORE_EXPECT_EQ(test_stats(heap).spare, (u64)0);
 	CORE_EXPECT_EQ(((unsigned char *)ptr)[0], 0);
 	CORE_EXPECT_EQ(((unsigned char *)ptr)[47], 0);
@@ -164,7 +164,7 @@ CORE_TEST(space_runs_and_jumbo)
 	CORE_EXPECT_EQ(stats.jumbo, (u64)1);
 	CORE_EXPECT_EQ(stats.used, (u64)(MHEAP_PAGE_SIZE + MHEAP_RUN_MAX +
 					 MHEAP_RUN_MAX + MHEAP_PAGE_SIZE));
-	CORE_EXPECT_EQ(stats.reserved, (u64)(MHEAP_ARENA_SIZE + MHEAP_RUN_MAX +
+	CORE_EXPECT_EQ(stats.arena_bytes, (u64)(MHEAP_ARENA_SIZE + MHEAP_RUN_MAX +
 					     MHEAP_PAGE_SIZE));
 	mheap_space_free(heap, &heap->payload, c);
 	mheap_space_free(heap, &heap->payload, b);
@@ -173,32 +173,32 @@ CORE_TEST(space_runs_and_jumbo)
 	CORE_EXPECT_EQ(stats.used, (u64)0);
 	CORE_EXPECT_EQ(stats.runs + stats.jumbo + stats.arenas, (u64)0);
 	/* a jumbo arena is never kept as the spare */
-	CORE_EXPECT_EQ(stats.reserved, (u64)MHEAP_ARENA_SIZE);
+	CORE_EXPECT_EQ(stats.arena_bytes, (u64)MHEAP_ARENA_SIZE);
 	test_heap_done(heap);
 }
 
 /*
  * An arena released under the lock gives its bytes back at once but is
- * freed only by mheap_heap_unlock(), after the lock is dropped.
+ * freed only by mheap_unlock(), after the lock is dropped.
  */
 CORE_TEST(space_arena_freed_after_unlock)
 {
 	struct mheap *heap = test_heap(SZ_1M * 4);
-	size_t reserved;
+	size_t before;
 	u32 loc;
 	void *ptr;
 
 	CORE_ASSERT_NOT_NULL(heap);
-	reserved = heap->reserved;
+	before = heap->arena_bytes;
 	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_RUN_MAX + 1,
 					 &loc, &ptr), 0);
-	CORE_EXPECT_TRUE(heap->reserved > reserved);
+	CORE_EXPECT_TRUE(heap->arena_bytes > before);
 	mheap_space_free(heap, &heap->payload, loc);
-	CORE_EXPECT_EQ(heap->reserved, reserved);
+	CORE_EXPECT_EQ(heap->arena_bytes, before);
 	CORE_EXPECT_TRUE(list_is_singular(&heap->retired));
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	CORE_EXPECT_TRUE(list_empty(&heap->retired));
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	test_heap_done(heap);
 }
 
@@ -217,7 +217,7 @@ CORE_TEST(space_capacity_enospc)
 		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
 						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
 	before = test_stats(heap);
-	CORE_EXPECT_EQ(before.reserved, (u64)MHEAP_CAPACITY_MIN);
+	CORE_EXPECT_EQ(before.arena_bytes, (u64)MHEAP_CAPACITY_MIN);
 	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->payload, 16, &loc, &ptr),
 		       -ENOSPC);
 	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_RUN_MAX + 1,
@@ -251,7 +251,7 @@ CORE_TEST(space_total_capacity_enospc)
 	CORE_ASSERT_NOT_NULL(heap);
 	mheap_global_stats(&g);
 	/* room for one more arena, all heaps together */
-	mheap_total_capacity = g.reserved + MHEAP_ARENA_SIZE;
+	mheap_total_capacity = g.arena_bytes + MHEAP_ARENA_SIZE;
 	for (i = 0; i < MHEAP_ARENA_PAGES; i++)
 		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
 						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
@@ -262,7 +262,7 @@ CORE_TEST(space_total_capacity_enospc)
 		       -ENOSPC);
 	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
 	mheap_global_stats(&g2);
-	CORE_EXPECT_EQ(g2.reserved, (u64)mheap_total_capacity);
+	CORE_EXPECT_EQ(g2.arena_bytes, (u64)mheap_total_capacity);
 	/* a higher ceiling makes room */
 	mheap_total_capacity = saved;
 	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->payload, MHEAP_PAGE_SIZE,
@@ -315,7 +315,7 @@ CORE_TEST(space_prefers_most_used_arena)
 		mheap_space_free(heap, s, locs[i]);
 	/* a second empty arena is freed: at most one spare */
 	CORE_EXPECT_EQ(test_stats(heap).arenas, (u64)0);
-	CORE_EXPECT_EQ(test_stats(heap).reserved, (u64)MHEAP_ARENA_SIZE);
+	CORE_EXPECT_EQ(test_stats(heap).arena_bytes, (u64)MHEAP_ARENA_SIZE);
 	test_heap_done(heap);
 }
 

@@ -162,9 +162,9 @@ static int race_mutator(void *arg)
 			set_bit(raw_smp_processor_id() % BITS_PER_LONG,
 				&race_cpus);
 		}
-		mheap_heap_lock(r->client->heap);
+		mheap_lock(r->client->heap);
 		r->err = race_op(r);
-		mheap_heap_unlock(r->client->heap);
+		mheap_unlock(r->client->heap);
 		atomic_dec(&race_inside);
 		cond_resched();
 	}
@@ -229,11 +229,11 @@ static void gc_races_with_mutators(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	atomic_set(&race_overlaps, 0);
 	race_cpus = 0;
-	heap = mheap_heap_create(SZ_1M * 16, SZ_1G);
+	heap = mheap_create(SZ_1M * 16, SZ_1G);
 	KUNIT_ASSERT_NOT_NULL(test, heap);
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	mheap_gc_set_threshold(heap, th);
-	mheap_heap_unlock(heap);
+	mheap_unlock(heap);
 	for (i = 0; i < 2; i++) {
 		clients[i] = mheap_client_create(heap);
 		KUNIT_ASSERT_NOT_NULL(test, clients[i]);
@@ -245,9 +245,9 @@ static void gc_races_with_mutators(struct kunit *test)
 	while (!READ_ONCE(r[0].done) || !READ_ONCE(r[1].done)) {
 		unsigned int gen = core_rand(&rnd) % MHEAP_GENERATIONS;
 
-		mheap_heap_lock(heap);
+		mheap_lock(heap);
 		KUNIT_EXPECT_GE(test, mheap_gc_collect(heap, gen), 0L);
-		mheap_heap_unlock(heap);
+		mheap_unlock(heap);
 		collections++;
 		usleep_range(1000, 2000);
 	}
@@ -257,7 +257,7 @@ static void gc_races_with_mutators(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, r[i].ops, RACE_OPS);
 	}
 	flush_work(&heap->gc.work.work);
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	KUNIT_EXPECT_GE(test, mheap_gc_collect(heap, 2), 0L);
 	stack = kvcalloc(mheap_objects_live(heap) + 1, sizeof(*stack), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, stack);
@@ -277,8 +277,8 @@ static void gc_races_with_mutators(struct kunit *test)
 	/* whatever is left is cycles: a full collection takes it all */
 	mheap_gc_collect(heap, 2);
 	KUNIT_EXPECT_EQ(test, mheap_objects_live(heap), 0);
-	mheap_heap_unlock(heap);
-	mheap_heap_destroy(heap);
+	mheap_unlock(heap);
+	mheap_destroy(heap);
 }
 
 static struct kunit_case mheap_gc_cases[] = {
@@ -516,43 +516,43 @@ static void ioc_short_caller_and_errors(struct kunit *test)
 }
 
 /*
- * Owner numbers of event subscriptions are never reused: once they are
+ * Subscriber numbers of event subscriptions are never reused: once they are
  * used up, SUBSCRIBE fails, rather than hand one client another's records
  * (found by a helper's review: 2^32 subscriptions wrapped the counter).
  */
-static void events_owner_numbers_never_wrap(struct kunit *test)
+static void events_subscriber_numbers_never_wrap(struct kunit *test)
 {
 	struct mheap_events ev = { .op = MHEAP_EVENTS_SUBSCRIBE, .capacity = 1 };
 	struct mheap_events un = { .op = MHEAP_EVENTS_UNSUBSCRIBE };
-	struct mheap_shared *shared;
+	struct mheap_instance *inst;
 	struct mheap_file *f;
 
-	shared = kunit_kzalloc(test, sizeof(*shared), GFP_KERNEL);
+	inst = kunit_kzalloc(test, sizeof(*inst), GFP_KERNEL);
 	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, shared);
+	KUNIT_ASSERT_NOT_NULL(test, inst);
 	KUNIT_ASSERT_NOT_NULL(test, f);
-	shared->heap = mheap_heap_create(SZ_1M, SZ_1G);
-	KUNIT_ASSERT_NOT_NULL(test, shared->heap);
-	mheap_events_init(shared);
-	f->shared = shared;
-	f->client = mheap_client_create(shared->heap);
+	inst->heap = mheap_create(SZ_1M, SZ_1G);
+	KUNIT_ASSERT_NOT_NULL(test, inst->heap);
+	mheap_events_init(inst);
+	f->inst = inst;
+	f->client = mheap_client_create(inst->heap);
 	KUNIT_ASSERT_NOT_NULL(test, f->client);
 	mheap_events_file_init(f);
-	mheap_heap_lock(shared->heap);
-	shared->next_owner = U32_MAX - 1;
+	mheap_lock(inst->heap);
+	inst->next_subscriber = U32_MAX - 1;
 	KUNIT_EXPECT_EQ(test, mheap_events_ioctl(f, &ev), 0);
-	KUNIT_EXPECT_EQ(test, f->client->owner, U32_MAX - 1);
+	KUNIT_EXPECT_EQ(test, f->client->subscriber, U32_MAX - 1);
 	KUNIT_EXPECT_EQ(test, mheap_events_ioctl(f, &un), 0);
 	KUNIT_EXPECT_EQ(test, mheap_events_ioctl(f, &ev), -EOVERFLOW);
 	KUNIT_EXPECT_NULL(test, f->events);
-	KUNIT_EXPECT_EQ(test, f->client->owner, 0);
+	KUNIT_EXPECT_EQ(test, f->client->subscriber, 0);
 	mheap_client_destroy(f->client);
-	mheap_heap_unlock(shared->heap);
-	mheap_heap_destroy(shared->heap);
+	mheap_unlock(inst->heap);
+	mheap_destroy(inst->heap);
 }
 
 static struct kunit_case mheap_ioctl_cases[] = {
-	KUNIT_CASE(events_owner_numbers_never_wrap),
+	KUNIT_CASE(events_subscriber_numbers_never_wrap),
 	KUNIT_CASE(version_reports_uapi_version),
 	KUNIT_CASE(version_rejects_flags),
 	KUNIT_CASE(ioc_older_caller),

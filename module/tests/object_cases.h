@@ -110,7 +110,7 @@ CORE_TEST(object_limits)
 					     0), 0);
 	mheap_object_put(heap, id);
 	/* the heap is full: -ENOSPC, and nothing changed */
-	CORE_ASSERT_EQ(mheap_heap_set_capacity(heap, MHEAP_CAPACITY_MIN), 0);
+	CORE_ASSERT_EQ(mheap_set_capacity(heap, MHEAP_CAPACITY_MIN), 0);
 	before = test_stats(heap);
 	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_MAX_SIZE, 0, 0, &id),
 		       -ENOSPC);
@@ -325,12 +325,12 @@ static struct {
 	struct mheap *heap;	/* the heap of every call, or NULL */
 	unsigned int n;
 	struct {
-		u32 owner, reason, gen;
+		u32 subscriber, reason, gen;
 		u64 cookie;
 	} ev[8];
 } reclaimed;
 
-static void record_reclaim(struct mheap *heap, u32 owner, u64 cookie,
+static void record_reclaim(struct mheap *heap, u32 subscriber, u64 cookie,
 			   u32 reason, u32 gen)
 {
 	if (!reclaimed.n)
@@ -338,7 +338,7 @@ static void record_reclaim(struct mheap *heap, u32 owner, u64 cookie,
 	else if (reclaimed.heap != heap)
 		reclaimed.heap = NULL;
 	if (reclaimed.n < ARRAY_SIZE(reclaimed.ev)) {
-		reclaimed.ev[reclaimed.n].owner = owner;
+		reclaimed.ev[reclaimed.n].subscriber = subscriber;
 		reclaimed.ev[reclaimed.n].cookie = cookie;
 		reclaimed.ev[reclaimed.n].reason = reason;
 		reclaimed.ev[reclaimed.n].gen = gen;
@@ -347,7 +347,7 @@ static void record_reclaim(struct mheap *heap, u32 owner, u64 cookie,
 }
 
 /*
- * Objects with an owner are reported as they are freed, with the reason
+ * Objects with a subscriber are reported as they are freed, with the reason
  * and their generation; objects without one, and discarded ones, are not.
  */
 CORE_TEST(object_reclaim_hook)
@@ -359,19 +359,19 @@ CORE_TEST(object_reclaim_hook)
 	memset(&reclaimed, 0, sizeof(reclaimed));
 	heap->reclaim = record_reclaim;
 	CORE_ASSERT_EQ(mheap_object_alloc(heap, 8, 0, 5, &plain), 0);
-	CORE_ASSERT_EQ(mheap_object_alloc_owned(heap, 8, 0, 0x11, 7, &leaf), 0);
-	CORE_ASSERT_EQ(mheap_object_alloc_owned(heap, 0, 1, 0xa, 7, &a), 0);
-	CORE_ASSERT_EQ(mheap_object_alloc_owned(heap, 0, 1, 0, 9, &b), 0);
-	CORE_ASSERT_EQ(mheap_object_alloc_owned(heap, 0, 0, 0xdead, 7, &gone),
+	CORE_ASSERT_EQ(mheap_object_alloc_subscribed(heap, 8, 0, 0x11, 7, &leaf), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc_subscribed(heap, 0, 1, 0xa, 7, &a), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc_subscribed(heap, 0, 1, 0, 9, &b), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc_subscribed(heap, 0, 0, 0xdead, 7, &gone),
 		       0);
-	mheap_object_discard(heap, gone, mheap_heap_spares(heap));
+	mheap_object_discard(heap, gone, mheap_spares(heap));
 	mheap_object_put(heap, plain);
 	CORE_EXPECT_EQ(reclaimed.n, 0U);
 
 	/* the count drops to zero: an untracked object has no generation */
 	mheap_object_put(heap, leaf);
 	CORE_ASSERT_EQ(reclaimed.n, 1U);
-	CORE_EXPECT_EQ(reclaimed.ev[0].owner, 7U);
+	CORE_EXPECT_EQ(reclaimed.ev[0].subscriber, 7U);
 	CORE_EXPECT_EQ(reclaimed.ev[0].cookie, (u64)0x11);
 	CORE_EXPECT_EQ(reclaimed.ev[0].reason, (u32)MHEAP_EVENT_REFCOUNT);
 	CORE_EXPECT_EQ(reclaimed.ev[0].gen, (u32)MHEAP_EVENT_NO_GEN);
@@ -388,7 +388,7 @@ CORE_TEST(object_reclaim_hook)
 	CORE_EXPECT_EQ(reclaimed.ev[1].reason, (u32)MHEAP_EVENT_COLLECTOR);
 	CORE_EXPECT_EQ(reclaimed.ev[2].reason, (u32)MHEAP_EVENT_COLLECTOR);
 	CORE_EXPECT_EQ(reclaimed.ev[1].gen, 2U);
-	CORE_EXPECT_EQ(reclaimed.ev[1].owner + reclaimed.ev[2].owner, 16U);
+	CORE_EXPECT_EQ(reclaimed.ev[1].subscriber + reclaimed.ev[2].subscriber, 16U);
 	CORE_EXPECT_EQ(reclaimed.ev[1].cookie + reclaimed.ev[2].cookie,
 		       (u64)0xa);
 	CORE_EXPECT_TRUE(reclaimed.heap == heap);

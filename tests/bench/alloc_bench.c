@@ -179,10 +179,10 @@ int main(void)
 
 	if (load_mimalloc())
 		return 1;
-	heap = mheap_heap_create(256 * SZ_1M, 256 * SZ_1M);
+	heap = mheap_create(256 * SZ_1M, 256 * SZ_1M);
 	if (!heap)
 		return 1;
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	printf("ns per alloc+free, median of %d rounds, one run "
 	       "(ratio < 1: mheap is faster)\n\n", ROUNDS);
 	printf("%-16s %5s %9s %9s %9s %11s %11s\n", "pattern", "bytes",
@@ -194,7 +194,7 @@ int main(void)
 		row("alloc N, free N", sizes[i], mheap_batch, glibc_batch,
 		    mimalloc_batch, N);
 	metadata();
-	mheap_heap_unlock(heap);
-	mheap_heap_destroy(heap);
+	mheap_unlock(heap);
+	mheap_destroy(heap);
 	return 0;
 }

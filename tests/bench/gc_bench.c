@@ -247,10 +247,10 @@ int main(int argc, char **argv)
 	char name[32];
 	unsigned int i;
 
-	heap = mheap_heap_create(4ULL * SZ_1G, 4ULL * SZ_1G);
+	heap = mheap_create(4ULL * SZ_1G, 4ULL * SZ_1G);
 	if (!heap)
 		return 1;
-	mheap_heap_lock(heap);
+	mheap_lock(heap);
 	mheap_gc_enable(heap, false);
 	printf("full collections, median of %d rounds, one run; CPython: "
 	       "Debian's /usr/bin/python3, gc_bench.py\n"
@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 	printf("\ngeneration-0 pause, 1,000 young objects: %.3f ms with "
 	       "10,000 old objects, ", gen0_pause(10000) / 1e6);
 	printf("%.3f ms with 10,000,000\n", gen0_pause(10000000) / 1e6);
-	mheap_heap_unlock(heap);
-	mheap_heap_destroy(heap);
+	mheap_unlock(heap);
+	mheap_destroy(heap);
 	return 0;
 }

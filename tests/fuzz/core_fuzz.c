@@ -252,14 +252,14 @@ static void check_agree(void)
 /* A new heap and client; false (nothing left behind) when that failed. */
 static bool heap_open(void)
 {
-	m.heap = mheap_heap_create(MHEAP_CAPACITY_MIN, MHEAP_CAPACITY_LIMIT);
+	m.heap = mheap_create(MHEAP_CAPACITY_MIN, MHEAP_CAPACITY_LIMIT);
 	if (!m.heap)
 		return false;
-	mheap_heap_lock(m.heap);
+	mheap_lock(m.heap);
 	m.client = mheap_client_create(m.heap);
 	if (!m.client) {
-		mheap_heap_unlock(m.heap);
-		mheap_heap_destroy(m.heap);
+		mheap_unlock(m.heap);
+		mheap_destroy(m.heap);
 		return false;
 	}
 	/* automatic collections only where an input turns them on */
@@ -273,8 +273,8 @@ static bool heap_open(void)
 static void heap_close(void)
 {
 	mheap_client_destroy(m.client);
-	mheap_heap_unlock(m.heap);
-	mheap_heap_destroy(m.heap);
+	mheap_unlock(m.heap);
+	mheap_destroy(m.heap);
 	CHECK(mheap_prim_live_allocs() == m.base_allocs,
 	      "teardown left %ld allocations", mheap_prim_live_allocs() - m.base_allocs);
 	CHECK(mheap_prim_warnings() == m.base_warnings, "a WARN fired");
@@ -520,9 +520,9 @@ static void op_collect(int gen)
 		CHECK(found >= 0, "collect(%d): %ld", gen, found);
 	} else {
 		/* the work item takes the lock itself */
-		mheap_heap_unlock(m.heap);
+		mheap_unlock(m.heap);
 		mheap_prim_work_run(&m.heap->gc.work);
-		mheap_heap_lock(m.heap);
+		mheap_lock(m.heap);
 	}
 	sync_collection(reached, gen, found);
 }

@@ -22,9 +22,9 @@ TEST_F(core, tracepoints_report_the_work)
 
 	ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
 	EXPECT_EQ(before.arena_add + 2, mheap_prim_trace.arena_add);	/* both spaces */
-	EXPECT_EQ((long long)heap->reserved,
-		  mheap_prim_trace.arena_bytes - before.arena_bytes);
-	EXPECT_EQ(heap->reserved, mheap_prim_trace.reserved);
+	EXPECT_EQ((long long)heap->arena_bytes,
+		  mheap_prim_trace.arena_delta - before.arena_delta);
+	EXPECT_EQ(heap->arena_bytes, mheap_prim_trace.arena_bytes);
 	EXPECT_EQ(id, mheap_prim_trace.heap);
 
 	/* the capacity is full: the next arena is refused, and said so */
@@ -49,7 +49,7 @@ TEST_F(core, tracepoints_report_the_work)
 	test_heap_done(heap);
 	EXPECT_EQ(before.heap_destroy + 1, mheap_prim_trace.heap_destroy);
 	EXPECT_EQ(id, mheap_prim_trace.heap);
-	EXPECT_EQ(before.arena_bytes, mheap_prim_trace.arena_bytes);
+	EXPECT_EQ(before.arena_delta, mheap_prim_trace.arena_delta);
 	EXPECT_EQ(mheap_prim_trace.arena_add - before.arena_add,
 		  mheap_prim_trace.arena_release - before.arena_release);
 }

@@ -13,7 +13,7 @@ TEST_F(core, heap_create_every_allocation_fails)
 
 	for (nth = 1;; nth++) {
 		mheap_prim_fail_nth(nth);
-		heap = mheap_heap_create(SZ_1M, SZ_1G);
+		heap = mheap_create(SZ_1M, SZ_1G);
 		if (!mheap_prim_fail_fired())
 			break;
 		points++;
@@ -23,20 +23,20 @@ TEST_F(core, heap_create_every_allocation_fails)
 	ASSERT_NE(NULL, heap);
 	EXPECT_LT(0, points);
 	TH_LOG("%ld allocation failure point(s) exercised", points);
-	mheap_heap_destroy(heap);
+	mheap_destroy(heap);
 }
 
 /* The seam's lock check: core entry points refuse an unlocked heap. */
 TEST_F(core, core_requires_the_lock)
 {
-	struct mheap *heap = mheap_heap_create(SZ_1M, SZ_1G);
+	struct mheap *heap = mheap_create(SZ_1M, SZ_1G);
 	long warnings = mheap_prim_warnings();
 	struct mheap_stats stats;
 
 	ASSERT_NE(NULL, heap);
 	mheap_heap_stats(heap, &stats);
 	EXPECT_EQ(warnings + 1, mheap_prim_warnings());
-	mheap_heap_destroy(heap);
+	mheap_destroy(heap);
 	self->warnings_before = mheap_prim_warnings();
 }
 

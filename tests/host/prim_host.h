@@ -114,8 +114,8 @@ struct mheap_prim_trace_log {
 	u64 examined, collected, uncollectable, pause_ns; /* last gc_end */
 	bool payload;			/* of the last arena event */
 	u32 index;
-	u64 reserved;
-	long long arena_bytes;		/* added minus released */
+	u64 arena_bytes;		/* of the last arena event */
+	long long arena_delta;		/* added minus released */
 	int limit_kind;			/* of the last limit event */
 	u64 limit_value;
 };
@@ -132,12 +132,12 @@ static inline void trace_mheap_heap_create(u32 heap, u64 capacity,
 }
 
 static inline void trace_mheap_heap_destroy(u32 heap, u64 objects,
-					    u64 reserved)
+					    u64 arena_bytes)
 {
 	mheap_prim_trace.heap_destroy++;
 	mheap_prim_trace.heap = heap;
 	mheap_prim_trace.objects = objects;
-	mheap_prim_trace.reserved = reserved;
+	mheap_prim_trace.arena_bytes = arena_bytes;
 }
 
 static inline void trace_mheap_gc_start(u32 heap, u32 gen, u64 objects,
@@ -164,28 +164,28 @@ static inline void trace_mheap_gc_end(u32 heap, u32 gen, u64 examined,
 }
 
 static inline void trace_arena(u32 heap, bool payload, u32 index,
-			       u64 reserved)
+			       u64 arena_bytes)
 {
 	mheap_prim_trace.heap = heap;
 	mheap_prim_trace.payload = payload;
 	mheap_prim_trace.index = index;
-	mheap_prim_trace.reserved = reserved;
+	mheap_prim_trace.arena_bytes = arena_bytes;
 }
 
 static inline void trace_mheap_arena_add(u32 heap, bool payload, u32 index,
-					 u64 size, u64 reserved)
+					 u64 size, u64 arena_bytes)
 {
 	mheap_prim_trace.arena_add++;
-	mheap_prim_trace.arena_bytes += size;
-	trace_arena(heap, payload, index, reserved);
+	mheap_prim_trace.arena_delta += size;
+	trace_arena(heap, payload, index, arena_bytes);
 }
 
 static inline void trace_mheap_arena_release(u32 heap, bool payload,
-					     u32 index, u64 size, u64 reserved)
+					     u32 index, u64 size, u64 arena_bytes)
 {
 	mheap_prim_trace.arena_release++;
-	mheap_prim_trace.arena_bytes -= size;
-	trace_arena(heap, payload, index, reserved);
+	mheap_prim_trace.arena_delta -= size;
+	trace_arena(heap, payload, index, arena_bytes);
 }
 
 static inline void trace_mheap_limit(u32 heap, int limit, u64 value)

@@ -201,7 +201,7 @@ TEST_F(admin, debugfs_shows_each_heap)
 	EXPECT_EQ(1, keyed(text, "clients"));
 	EXPECT_EQ((long long)hs.objects_live, keyed(text, "objects_live"));
 	EXPECT_EQ(5, keyed(text, "objects_live"));
-	EXPECT_EQ((long long)hs.arena_bytes, keyed(text, "reserved"));
+	EXPECT_EQ((long long)hs.arena_bytes, keyed(text, "arena_bytes"));
 	EXPECT_EQ((long long)hs.capacity, keyed(text, "capacity"));
 	EXPECT_EQ((long long)hs.used_bytes, keyed(text, "used"));
 

@@ -322,7 +322,7 @@ static void top_frame(const struct heap_view *heaps, int n,
 		      const struct heap_view *prev, int nprev, double secs,
 		      int clear)
 {
-	char reserved[16], used[16], arenas[16];
+	char arena[16], used[16], arenas[16];
 	int h, found;
 
 	if (clear)
@@ -347,12 +347,12 @@ static void top_frame(const struct heap_view *heaps, int n,
 		if (found && secs > 0)
 			snprintf(rate, sizeof(rate), "%.1f",
 				 (coll - before) / secs);
-		human(reserved, sizeof(reserved), get(&v->stats, "reserved"));
+		human(arena, sizeof(arena), get(&v->stats, "arena_bytes"));
 		human(used, sizeof(used), get(&v->stats, "used"));
 		printf("%6ld %6llu %3llu %9llu %8s %8s %7llu %7llu %7llu %8llu %6s %9llu %9.1f\n",
 		       v->id, get(&v->stats, "uid"),
 		       get(&v->stats, "clients"),
-		       get(&v->stats, "objects_live"), reserved, used,
+		       get(&v->stats, "objects_live"), arena, used,
 		       cell(&v->gc, 0, "objects"), cell(&v->gc, 1, "objects"),
 		       cell(&v->gc, 2, "objects"), coll, rate,
 		       total_over(&v->gc, "collected"),
