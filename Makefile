@@ -26,7 +26,7 @@ LIB_SONAME := libmheap.so.1
 CORE_SRC := $(wildcard module/core/*.c)
 CORE_HDR := $(wildcard module/core/*.h) uapi/linux/mheap.h \
 	module/tests/core_test.h module/tests/core_util.h \
-	$(wildcard module/tests/*_cases.h)
+	$(wildcard module/tests/*_cases.c)
 
 .PHONY: all modules userspace install dkms-source dkms-install dkms-remove htmldocs vm-progs host-build host-test check check-harness \
 	check-kcsan demo bench fuzz vm-shell deps lint clean
@@ -122,44 +122,30 @@ htmldocs:
 		Documentation $(BUILD)/htmldocs
 	@echo "documentation: $(BUILD)/htmldocs/index.html"
 
-# Static programs for the VM's initramfs; the selftests also as 32-bit
-# programs, for the compat_ioctl path.
-VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl mheap_selftest \
-	mheap_selftest_32 mheap_fault_selftest mheap_stress mheap_limits_selftest \
-	mheap_admin_selftest mheap_race_selftest mheap_inject_selftest)
+# Static programs for the VM's initramfs: mheapctl, and one program per
+# tests/selftests/*.c (the kselftest harness wants one translation unit).
+# Those in SELFTESTS_32 also run unprivileged and as 32-bit programs (the
+# compat_ioctl path): init.sh runs every NAME_32 it finds three ways.
+SELFTESTS := $(basename $(notdir $(wildcard tests/selftests/*.c)))
+SELFTESTS_32 := mheap_selftest mheap_table_selftest mheap_batch_selftest \
+	mheap_gc_selftest mheap_roots_selftest mheap_events_selftest \
+	mheap_mmap_selftest
+SELFTEST_HDR := $(wildcard tests/selftests/*.h)
+VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl $(SELFTESTS) \
+	$(addsuffix _32,$(SELFTESTS_32)) mheap_inject_selftest)
 vm-progs: $(VM_PROGS)
 
 $(BUILD)/vm/progs/mheapctl: $(TOOL_SRC) $(TOOL_HDR) $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -o $@ $(TOOL_SRC) $(LIB_SRC)
 
-$(BUILD)/vm/progs/mheap_selftest: tests/selftests/mheap_selftest.c $(LIB_SRC) $(LIB_HDR)
+$(BUILD)/vm/progs/%: tests/selftests/%.c $(SELFTEST_HDR) $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
 
-$(BUILD)/vm/progs/mheap_selftest_32: tests/selftests/mheap_selftest.c $(LIB_SRC) $(LIB_HDR)
+$(BUILD)/vm/progs/%_32: tests/selftests/%.c $(SELFTEST_HDR) $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) -m32 $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
-
-$(BUILD)/vm/progs/mheap_fault_selftest: tests/selftests/mheap_fault_selftest.c $(LIB_SRC) $(LIB_HDR)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
-
-$(BUILD)/vm/progs/mheap_race_selftest: tests/selftests/mheap_race_selftest.c $(LIB_SRC) $(LIB_HDR)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
-
-$(BUILD)/vm/progs/mheap_stress: tests/selftests/mheap_stress.c $(LIB_SRC) $(LIB_HDR)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -pthread -o $@ $< $(LIB_SRC)
-
-$(BUILD)/vm/progs/mheap_limits_selftest: tests/selftests/mheap_limits_selftest.c tests/selftests/file_util.h $(LIB_SRC) $(LIB_HDR)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
-
-$(BUILD)/vm/progs/mheap_admin_selftest: tests/selftests/mheap_admin_selftest.c tests/selftests/file_util.h $(LIB_SRC) $(LIB_HDR)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(USER_CPPFLAGS) $(KSFT) -static -o $@ $< $(LIB_SRC)
 
 $(BUILD)/vm/progs/mheap_inject_selftest: tests/inject/mheap_inject_selftest.c
 	@mkdir -p $(@D)

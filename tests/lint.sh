@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Static checks of the kernel code, each one counted as a test:
-# checkpatch --strict, the core's seam, sparse, and warning-free W=1 builds
+# checkpatch --strict, the core's seam, the core cases' KUnit lists, sparse,
+# and warning-free W=1 builds
 # against Debian's 6.12 and 6.1 headers.   lint.sh [--tally FILE]
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
@@ -45,10 +46,29 @@ core_seam() {
 	[ -z "$bad" ] || { echo "module/core/ reaches outside the core:"; echo "$bad"; return 1; }
 }
 
+# Each core case file's KUnit list (MHEAP_*_CASES, at its end) names every
+# CORE_TEST of the file, in order, and nothing else: the host build
+# registers the cases itself, so a case missing from the list would run on
+# the host alone.
+case_lists() {
+	local f tests listed bad=0
+	for f in "$TOP"/module/tests/*_cases.c; do
+		tests=$(sed -n 's/^CORE_TEST(\([a-z0-9_]*\)).*/\1/p' "$f")
+		listed=$(sed -n 's/^\tKUNIT_CASE\(_SLOW\)\?(\([a-z0-9_]*\)).*/\2/p' "$f")
+		if [ "$tests" != "$listed" ]; then
+			echo "${f#$TOP/}: CORE_TESTs and the KUnit list differ:"
+			diff <(echo "$tests") <(echo "$listed")
+			bad=1
+		fi
+	done
+	return $bad
+}
+
 headers612=/usr/src/linux-headers-$(stock_version)
 headers61=$(ls -d /usr/src/linux-headers-6.1.*-amd64 | sort -V | tail -n 1)
 check checkpatch checkpatch
 check core-seam core_seam
+check case-lists case_lists
 check sparse sparse "$headers612"
 check build-6.12-W1 stock_build "$headers612"
 check build-6.1-W1 stock_build "$headers61"

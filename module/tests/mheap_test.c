@@ -13,13 +13,13 @@
 #include "../ioctl.h"
 #include "../events.h"
 #include "../user.h"
-#include "heap_cases.h"
-#include "object_cases.h"
-#include "handle_cases.h"
-#include "gc_cases.h"
-#include "weak_cases.h"
-#include "scope_cases.h"
-#include "names_cases.h"
+#include "heap_cases.c"
+#include "object_cases.c"
+#include "handle_cases.c"
+#include "gc_cases.c"
+#include "weak_cases.c"
+#include "scope_cases.c"
+#include "names_cases.c"
 
 #ifndef MHEAP_GUARD
 /* make check builds this module with MHEAP_GUARD=y: a skip here fails it */
@@ -30,18 +30,7 @@ static void object_guard_catches_overrun(struct kunit *test)
 #endif
 
 static struct kunit_case mheap_heap_cases[] = {
-	KUNIT_CASE(heap_create_destroy),
-	KUNIT_CASE(heap_destroy_null),
-	KUNIT_CASE(heaps_are_independent),
-	KUNIT_CASE(heap_capacity_validated),
-	KUNIT_CASE(space_small_classes),
-	KUNIT_CASE(space_blocks_zeroed_on_reuse),
-	KUNIT_CASE(space_runs_and_jumbo),
-	KUNIT_CASE(space_capacity_enospc),
-	KUNIT_CASE(space_total_capacity_enospc),
-	KUNIT_CASE(space_prefers_most_used_arena),
-	KUNIT_CASE(space_arena_freed_after_unlock),
-	KUNIT_CASE(space_alloc_every_failure),
+	MHEAP_HEAP_CASES
 	{}
 };
 
@@ -51,17 +40,7 @@ static struct kunit_suite mheap_heap_suite = {
 };
 
 static struct kunit_case mheap_object_cases[] = {
-	KUNIT_CASE(object_header_is_24_bytes),
-	KUNIT_CASE(object_alloc_and_free),
-	KUNIT_CASE(object_without_slots_untracked),
-	KUNIT_CASE(object_limits),
-	KUNIT_CASE(object_slot_counts),
-	KUNIT_CASE(object_refcount_overflow),
-	KUNIT_CASE_SLOW(object_release_long_chain),
-	KUNIT_CASE_SLOW(object_release_wide_fanout),
-	KUNIT_CASE(object_alloc_every_failure),
-	KUNIT_CASE(object_guard_catches_overrun),
-	KUNIT_CASE(object_reclaim_hook),
+	MHEAP_OBJECT_CASES
 	{}
 };
 
@@ -71,15 +50,7 @@ static struct kunit_suite mheap_object_suite = {
 };
 
 static struct kunit_case mheap_handle_cases[] = {
-	KUNIT_CASE(handle_alloc_close),
-	KUNIT_CASE(handle_unalloc_leaves_no_trace),
-	KUNIT_CASE(handle_bad_values),
-	KUNIT_CASE(handle_values_never_reused),
-	KUNIT_CASE(handle_dup_and_slots),
-	KUNIT_CASE(client_and_heap_teardown),
-	KUNIT_CASE_SLOW(handle_table_limit),
-	KUNIT_CASE(handle_ops_every_failure),
-	KUNIT_CASE_SLOW(handle_stress_against_model),
+	MHEAP_HANDLE_CASES
 	{}
 };
 
@@ -282,24 +253,7 @@ static void gc_races_with_mutators(struct kunit *test)
 }
 
 static struct kunit_case mheap_gc_cases[] = {
-	KUNIT_CASE(gc_two_cycle),
-	KUNIT_CASE(gc_self_cycle),
-	KUNIT_CASE(gc_cycle_reachable_survives),
-	KUNIT_CASE(gc_cycle_holding_live_object),
-	KUNIT_CASE(gc_cycle_spanning_generations),
-	KUNIT_CASE(gc_cascade_during_collection),
-	KUNIT_CASE(gc_enable_disable_and_work),
-	KUNIT_CASE(gc_teardown_cancels_work),
-	KUNIT_CASE(gc_full_collection_heuristic),
-	KUNIT_CASE(gc_freeze_unfreeze),
-	KUNIT_CASE(gc_save_all),
-	KUNIT_CASE(gc_released_garbage_is_old),
-	KUNIT_CASE(gc_save_all_clears_weak),
-	KUNIT_CASE(gc_referrers_skip_frozen),
-	KUNIT_CASE(gc_explicit_collections_keep_schedule),
-	KUNIT_CASE(gc_introspection),
-	KUNIT_CASE_SLOW(gc_million_object_cycle),
-	KUNIT_CASE_SLOW(gc_random_graphs_against_oracle),
+	MHEAP_GC_CASES
 	KUNIT_CASE_SLOW(gc_races_with_mutators),
 	{}
 };
@@ -310,11 +264,7 @@ static struct kunit_suite mheap_gc_suite = {
 };
 
 static struct kunit_case mheap_weak_cases[] = {
-	KUNIT_CASE(weak_handle_does_not_keep_alive),
-	KUNIT_CASE(weak_shared_record_and_reuse),
-	KUNIT_CASE(weak_handle_on_collected_cycle),
-	KUNIT_CASE(weak_table_growth),
-	KUNIT_CASE(weak_dup_every_failure),
+	MHEAP_WEAK_CASES
 	{}
 };
 
@@ -324,12 +274,7 @@ static struct kunit_suite mheap_weak_suite = {
 };
 
 static struct kunit_case mheap_scope_cases[] = {
-	KUNIT_CASE(scope_pop_closes_its_handles),
-	KUNIT_CASE(scope_escape),
-	KUNIT_CASE(scope_reused_entries),
-	KUNIT_CASE_SLOW(scope_log_stays_small),
-	KUNIT_CASE(scope_depth_limit_and_teardown),
-	KUNIT_CASE(scope_every_failure),
+	MHEAP_SCOPE_CASES
 	{}
 };
 
@@ -339,11 +284,7 @@ static struct kunit_suite mheap_scope_suite = {
 };
 
 static struct kunit_case mheap_names_cases[] = {
-	KUNIT_CASE(names_valid),
-	KUNIT_CASE(names_bind_lookup_unbind),
-	KUNIT_CASE(names_are_roots),
-	KUNIT_CASE(names_limit_and_teardown),
-	KUNIT_CASE(names_every_failure),
+	MHEAP_NAMES_CASES
 	{}
 };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Host tests of the collector: the shared cases of module/tests/gc_cases.h. */
-#include "gc_cases.h"
+/* Host tests of the collector: the shared cases of module/tests/gc_cases.c. */
+#include "gc_cases.c"
 
 /*
  * The tracepoints fire where the work is done, with its figures: what

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host tests of the portable core's heap, under ASan and UBSan: the shared
- * cases of module/tests/heap_cases.h, plus those only the host can run.
+ * cases of module/tests/heap_cases.c, plus those only the host can run.
  */
-#include "heap_cases.h"
+#include "heap_cases.c"
 
 /* Every allocation create makes can fail: NULL, and nothing leaked. */
 TEST_F(core, heap_create_every_allocation_fails)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Host tests of handle scopes: the shared cases of module/tests/scope_cases.h. */
-#include "scope_cases.h"
+/* Host tests of handle scopes: the shared cases of module/tests/scope_cases.c. */
+#include "scope_cases.c"
 
 TEST_HARNESS_MAIN

@@ -95,7 +95,7 @@ build_modules() {
 		cp -r "$TOP/tests/inject" "$dir/tests/"
 		echo 'obj-m += tests/inject/' >>"$dir/Kbuild"
 	fi
-	if ! make -C "$kdir" M="$dir" W=1 "$@" modules >"$log" 2>&1; then
+	if ! make -j"$(nproc)" -C "$kdir" M="$dir" W=1 "$@" modules >"$log" 2>&1; then
 		tail -n 30 "$log" >&2
 		say "module build against $kdir failed (log: $log)"
 		return 1

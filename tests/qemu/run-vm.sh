@@ -115,10 +115,14 @@ harness)
 	selftest) expect=(--expect selftest:mheap_inject_selftest) ;;
 	*) expect=() ;;
 	esac ;;
-*) expect=(--expect selftest:mheap_selftest
-	   --expect selftest:mheap_selftest_user
-	   --expect selftest:mheap_selftest_32
-	   --expect selftest:mheap_race_selftest
+*) expect=()
+   for p in "$TOP"/build/vm/progs/*_selftest_32; do
+	t=${p##*/}
+	t=${t%_32}
+	expect+=(--expect selftest:$t --expect selftest:${t}_user
+		 --expect selftest:${t}_32)
+   done
+   expect+=(--expect selftest:mheap_race_selftest
 	   --expect selftest:mheap_limits_selftest
 	   --expect selftest:mheap_admin_selftest)
    [ "$kernel" != stock ] && expect+=(--expect kunit:mheap_test

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Test cases of named roots (names.c), built into mheap_test.ko and into
  * the host tests (see core_test.h).
@@ -177,3 +177,15 @@ CORE_TEST(names_every_failure)
 	CORE_EXPECT_TRUE(points >= 1);
 	CORE_LOG("%ld allocation failure point(s) exercised", points);
 }
+
+/*
+ * The cases above, in order, for the KUnit suite mheap_names
+ * (module/tests/mheap_test.c); the host build registers them itself.
+ * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ */
+#define MHEAP_NAMES_CASES \
+	KUNIT_CASE(names_valid), \
+	KUNIT_CASE(names_bind_lookup_unbind), \
+	KUNIT_CASE(names_are_roots), \
+	KUNIT_CASE(names_limit_and_teardown), \
+	KUNIT_CASE(names_every_failure),

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Test cases of weak handles and the weak table; built into mheap_test.ko
  * and into the host tests (see core_test.h).
@@ -164,3 +164,15 @@ CORE_TEST(weak_dup_every_failure)
 	CORE_EXPECT_TRUE(points >= 2);
 	CORE_LOG("%ld allocation failure point(s) exercised", points);
 }
+
+/*
+ * The cases above, in order, for the KUnit suite mheap_weak
+ * (module/tests/mheap_test.c); the host build registers them itself.
+ * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ */
+#define MHEAP_WEAK_CASES \
+	KUNIT_CASE(weak_handle_does_not_keep_alive), \
+	KUNIT_CASE(weak_shared_record_and_reuse), \
+	KUNIT_CASE(weak_handle_on_collected_cycle), \
+	KUNIT_CASE(weak_table_growth), \
+	KUNIT_CASE(weak_dup_every_failure),

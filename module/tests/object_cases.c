@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Test cases of objects and reference counting, built into mheap_test.ko
  * and into the host tests (see core_test.h).
@@ -395,3 +395,21 @@ CORE_TEST(object_reclaim_hook)
 	heap->reclaim = NULL;
 	test_heap_done(heap);
 }
+
+/*
+ * The cases above, in order, for the KUnit suite mheap_object
+ * (module/tests/mheap_test.c); the host build registers them itself.
+ * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ */
+#define MHEAP_OBJECT_CASES \
+	KUNIT_CASE(object_header_is_24_bytes), \
+	KUNIT_CASE(object_alloc_and_free), \
+	KUNIT_CASE(object_without_slots_untracked), \
+	KUNIT_CASE(object_limits), \
+	KUNIT_CASE(object_slot_counts), \
+	KUNIT_CASE(object_refcount_overflow), \
+	KUNIT_CASE_SLOW(object_release_long_chain), \
+	KUNIT_CASE_SLOW(object_release_wide_fanout), \
+	KUNIT_CASE(object_alloc_every_failure), \
+	KUNIT_CASE(object_guard_catches_overrun), \
+	KUNIT_CASE(object_reclaim_hook),

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Test cases of handle scopes (scope.c), built into mheap_test.ko and into
  * the host tests (see core_test.h).
@@ -210,3 +210,16 @@ CORE_TEST(scope_every_failure)
 	CORE_EXPECT_TRUE(points >= 1);
 	CORE_LOG("%ld allocation failure point(s) exercised", points);
 }
+
+/*
+ * The cases above, in order, for the KUnit suite mheap_scope
+ * (module/tests/mheap_test.c); the host build registers them itself.
+ * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ */
+#define MHEAP_SCOPE_CASES \
+	KUNIT_CASE(scope_pop_closes_its_handles), \
+	KUNIT_CASE(scope_escape), \
+	KUNIT_CASE(scope_reused_entries), \
+	KUNIT_CASE_SLOW(scope_log_stays_small), \
+	KUNIT_CASE(scope_depth_limit_and_teardown), \
+	KUNIT_CASE(scope_every_failure),

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Test cases of clients and handles, and the random stress test against a
  * reference model; built into mheap_test.ko and into the host tests (see
@@ -471,3 +471,19 @@ CORE_TEST(handle_stress_against_model)
 	}
 	core_free(s);
 }
+
+/*
+ * The cases above, in order, for the KUnit suite mheap_handle
+ * (module/tests/mheap_test.c); the host build registers them itself.
+ * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ */
+#define MHEAP_HANDLE_CASES \
+	KUNIT_CASE(handle_alloc_close), \
+	KUNIT_CASE(handle_unalloc_leaves_no_trace), \
+	KUNIT_CASE(handle_bad_values), \
+	KUNIT_CASE(handle_values_never_reused), \
+	KUNIT_CASE(handle_dup_and_slots), \
+	KUNIT_CASE(client_and_heap_teardown), \
+	KUNIT_CASE_SLOW(handle_table_limit), \
+	KUNIT_CASE(handle_ops_every_failure), \
+	KUNIT_CASE_SLOW(handle_stress_against_model),

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selftests of /dev/mheap: MHEAP_IOC_BATCH.
+ *
+ * Run in the VM (debug and stock kernels, as root and as an unprivileged
+ * user, 64-bit and 32-bit) with the kernel's kselftest harness; see
+ * Documentation/testing.rst, "How to add a test".
+ */
+#define _GNU_SOURCE
+
+#include "mheap_util.h"
+
+TEST_F(heap, batch_results_and_stop)
+{
+	struct mheap_batch_buf b;
+	uint32_t h[3], out;
+	char in[8] = "batched", got[8] = "";
+	int i;
+
+	ASSERT_EQ(0, mheap_batch_init(&b, 16));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(i, mheap_batch_alloc(&b, 8, 1, i));
+	ASSERT_EQ(3, mheap_batch_run(self->mh, &b, 0));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, mheap_batch_result(&b, i, &h[i]));
+	mheap_batch_reset(&b);
+	mheap_batch_set_slot(&b, h[0], 0, h[1]);
+	mheap_batch_write(&b, h[0], 0, in, 8);
+	mheap_batch_read(&b, h[0], 0, got, 8);
+	mheap_batch_close(&b, 9999);			/* fails: ENOENT */
+	mheap_batch_get_slot(&b, h[0], 0);
+	/* stop at the first failure: 4 processed, the 4th failed */
+	ASSERT_EQ(4, mheap_batch_run(self->mh, &b, 0));
+	EXPECT_STREQ("batched", got);
+	EXPECT_EQ(-ENOENT, mheap_batch_result(&b, 3, NULL));
+	EXPECT_EQ(0U, b.ops[4].out);			/* not run */
+	/* go on after failures */
+	ASSERT_EQ(5, mheap_batch_run(self->mh, &b, MHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(-ENOENT, mheap_batch_result(&b, 3, NULL));
+	ASSERT_EQ(0, mheap_batch_result(&b, 4, &out));
+	EXPECT_NE(0U, out);
+	/* a bad operation in a batch: its own errno, nothing else changes */
+	mheap_batch_reset(&b);
+	mheap_batch_alloc(&b, 8, 0, 0);
+	b.ops[0].handle = 1;				/* unused field set */
+	mheap_batch_dup(&b, h[2], MHEAP_DUP_WEAK);
+	b.count++;					/* op 2: zeroed, unknown */
+	memset(&b.ops[2], 0, sizeof(b.ops[2]));
+	ASSERT_EQ(3, mheap_batch_run(self->mh, &b, MHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(-EINVAL, mheap_batch_result(&b, 0, NULL));
+	EXPECT_EQ(0, mheap_batch_result(&b, 1, &out));
+	EXPECT_EQ(-EINVAL, mheap_batch_result(&b, 2, NULL));
+	EXPECT_EQ(3ULL, live(self->mh));
+	mheap_batch_free(&b);
+}
+
+/* Operations whose array runs into an unmapped page: the batch stops there. */
+TEST_F(heap, batch_stops_at_unreadable_op)
+{
+	char *page = edge_page(PROT_READ | PROT_WRITE);
+	size_t fit = page_size() / sizeof(struct mheap_op);
+	struct mheap_op *ops = (struct mheap_op *)page;
+	struct mheap_batch b = { .ops = (uintptr_t)ops, .count = fit + 5 };
+	size_t i;
+
+	ASSERT_NE(NULL, page);
+	for (i = 0; i < fit; i++)
+		ops[i] = (struct mheap_op){ .op = MHEAP_OP_ALLOC, .arg0 = 8 };
+	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_BATCH, &b));
+	EXPECT_EQ(fit, b.done);
+	EXPECT_EQ(fit, live(self->mh));
+	munmap(page, page_size());
+}
+
+/*
+ * Operations whose results run into a read-only page: the batch stops
+ * before the first operation whose result or out field cannot be written,
+ * and none after it ran.
+ */
+TEST_F(heap, batch_stops_at_unwritable_result)
+{
+	size_t fit = page_size() / sizeof(struct mheap_op), count = fit + 5, i;
+	char *p = mmap(NULL, 2 * page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct mheap_op *ops = (struct mheap_op *)p;
+	struct mheap_batch b = { .ops = (uintptr_t)ops, .count = count };
+	struct mheap_heap_stats s;
+
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < count; i++)
+		ops[i] = (struct mheap_op){ .op = MHEAP_OP_ALLOC, .arg0 = 8 };
+	ASSERT_EQ(0, mprotect(p + page_size(), page_size(), PROT_READ));
+	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_BATCH, &b));
+	/* the op straddling the boundary has its @out on the read-only page */
+	EXPECT_EQ(fit, b.done);
+	EXPECT_EQ(fit, live(self->mh));
+	/* and it left no trace: run, its result unwritable, undone at once */
+	ASSERT_EQ(0, mheap_heap_stats(self->mh, &s));
+	EXPECT_EQ(fit, s.objects_allocated);
+	for (i = 0; i < fit; i++) {
+		EXPECT_EQ(0, ops[i].result);
+		EXPECT_NE(0, ops[i].out);
+	}
+	munmap(p, 2 * page_size());
+}
+
+/* Signals interrupt long batches; the library resumes them. */
+TEST_F(heap, batch_interrupted_and_resumed)
+{
+	struct itimerval it = { { 0, 500 }, { 0, 500 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct mheap_batch_buf b;
+	uint32_t obj, target, i;
+	int interrupted = 0, done = 0, rounds;
+
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 8, 0, &obj));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 0, 0, &target));
+	ASSERT_EQ(0, mheap_batch_init(&b, MHEAP_BATCH_MAX));
+	for (i = 0; i < MHEAP_BATCH_MAX; i++)
+		mheap_batch_set_slot(&b, obj, i % 8, i & 1 ? 0 : target);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	for (rounds = 0; rounds < 20 && !interrupted; rounds++) {
+		struct mheap_batch hdr = { .ops = (uintptr_t)b.ops, .count = b.count };
+		int err = xioctl(self->fd, MHEAP_IOC_BATCH, &hdr);
+
+		if (err == EINTR || (!err && hdr.done < hdr.count))
+			interrupted++;
+		else
+			ASSERT_EQ(0, err);
+	}
+	done = mheap_batch_run(self->mh, &b, 0);
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	EXPECT_LT(0, interrupted) TH_LOG("%d alarms, no batch interrupted", alarms);
+	EXPECT_EQ(MHEAP_BATCH_MAX, done);
+	mheap_batch_free(&b);
+}
+
+TEST_HARNESS_MAIN
