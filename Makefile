@@ -158,7 +158,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,\
 $(BUILD)/host/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -Imodule/core -Imodule/tests \
+	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -DMHEAP_DEBUG -Imodule/core -Imodule/tests \
 		-Itests/host -Iuapi $(KSFT) -o $@ $< tests/host/prim_host.c $(CORE_SRC)
 
 # The same tests without sanitizers, for valgrind (memcheck; leaks are the
@@ -169,7 +169,7 @@ VALGRIND := valgrind -q --error-exitcode=99 --leak-check=no
 $(BUILD)/host-vg/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
 		$(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 -Imodule/core -Imodule/tests -Itests/host -Iuapi $(KSFT) \
+	$(CC) $(CFLAGS) -O1 -DMHEAP_DEBUG -Imodule/core -Imodule/tests -Itests/host -Iuapi $(KSFT) \
 		-o $@ $< tests/host/prim_host.c $(CORE_SRC)
 
 # make bench: the core with optimisation, beside glibc and mimalloc; the
@@ -204,7 +204,7 @@ FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 \
 $(BUILD)/fuzz/core_fuzz: tests/fuzz/core_fuzz.c tests/host/prim_host.c \
 		tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imodule/core -Itests/host -Iuapi -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DMHEAP_DEBUG -Imodule/core -Itests/host -Iuapi -o $@ $< \
 		tests/host/prim_host.c $(CORE_SRC)
 
 # make fuzz: open-ended (stop it with ^C); new inputs go to build/fuzz/corpus,

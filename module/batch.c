@@ -60,7 +60,10 @@ static bool op_creates(const struct mheap_op *op)
 int mheap_op_run(struct mheap_file *f, const struct mheap_op *op, u32 *out)
 {
 	struct mheap_client *c = f->client;
-	u64 index = min_t(u64, op->arg0, MHEAP_MAX_REFS);	/* too large */
+	/* an index past any object's slots, clamped so that it fits a u32: the
+	 * handle layer refuses it with -EINVAL
+	 */
+	u64 index = min_t(u64, op->arg0, MHEAP_MAX_REFS);
 
 	if (op_writes(op) && !f->writable)
 		return -EBADF;

@@ -4,15 +4,31 @@
  * shares about a heap (struct mheap_instance) and about one client of it
  * (struct mheap_file).
  *
- * Lock order, outermost first (lockdep checks each under PROVE_LOCKING):
- *   1. the mmap lock (a page fault on the payload mapping, map.c);
- *   2. heap->lock, a mutex: every ioctl's work, the collector's work
- *      item, a read() of events, debugfs;
- *   3. the payload address space's i_mmap lock, taken by the zap of an
- *      arena's pages (map.c) inside heap->lock.
- * Nothing takes heap->lock inside 3, and nothing takes a page fault with
- * heap->lock held: results are written under it with page faults
- * disabled (copy_to_user_nofault()), and faulted in after unlocking.
+ * The locks, and what each protects:
+ *   heap->lock (struct mheap, core/heap.h), a mutex, one per heap: the
+ *	heap, its objects, the collector's state, the handle tables of its
+ *	clients, and struct mheap_instance and struct mheap_file fields
+ *	tagged "L: heap->lock". Taken killably on ioctl paths.
+ *   mheap_users_lock (user.c), a mutex: the per-uid heap counts; taken
+ *	at open() and at a heap's last close, never with another lock.
+ *   the mmap lock of a process that maps the heap: taken by the page
+ *	fault on the payload mapping (map.c) before heap->lock.
+ *   the payload address space's i_mmap lock: taken by the zap of an
+ *	arena's pages (map.c) inside heap->lock.
+ *   a client's f->wait queue lock: taken by the wake-ups of events.c
+ *	inside heap->lock.
+ *
+ * The orders that exist (outermost first; lockdep checks each under
+ * PROVE_LOCKING):
+ *   1. mmap lock -> heap->lock (the payload mapping's fault);
+ *   2. heap->lock -> i_mmap lock (an arena's zap);
+ *   3. heap->lock -> f->wait's lock (a reclamation event, an unsubscribe);
+ *   4. heap->lock -> the allocators' own locks (every allocation of the
+ *	core; arenas are vfree()d after unlocking, mheap_unlock()).
+ * Nothing takes heap->lock inside the i_mmap or wait queue locks, and
+ * nothing takes a page fault with heap->lock held: results are written
+ * under it with page faults disabled (copy_to_user_nofault()), and
+ * faulted in after unlocking.
  */
 #ifndef MHEAP_DEVICE_H
 #define MHEAP_DEVICE_H

@@ -23,7 +23,9 @@
  *                   they held outside the list), then free them
  * Nothing here recurses, and nothing allocates: a collection cannot fail.
  *
- * Locking: heap->lock held throughout, by every function here.
+ * Locking: heap->lock held throughout, by every function here but
+ * mheap_gc_fini() (which must not hold it) and the work item (which takes
+ * it itself).
  */
 #include "object.h"
 #include "gc.h"

@@ -31,8 +31,9 @@ static_assert(MHEAP_MAX_HANDLES == (1U << MHEAP_HANDLE_INDEX_BITS) - 1);
  * struct mheap_handle - one entry of a handle table
  * @obj: the object's id; for a weak handle, its weak record (weak.h); for
  *	a free entry, the next free entry's index plus one (0: none).
- * @tag: reuse tag, plus MHEAP_HANDLE_FREE while the entry is free and
- *	MHEAP_HANDLE_WEAK for a weak handle.
+ * @tag: reuse tag (the low MHEAP_HANDLE_TAG_BITS), plus MHEAP_HANDLE_FREE
+ *	while the entry is free, MHEAP_HANDLE_WEAK for a weak handle, and in
+ *	MHEAP_HANDLE_SCOPE the scope the handle belongs to (scope.c).
  */
 struct mheap_handle {
 	u32 obj;

@@ -27,6 +27,7 @@
 #include "prim.h"
 #include "gc.h"
 #include "names.h"
+#include "validate.h"
 #include "weak.h"
 
 #define MHEAP_PAGE_SHIFT	12
@@ -157,8 +158,10 @@ struct mheap_space {
 
 /**
  * struct mheap - one managed heap, created by each open() of /dev/mheap
- * @lock: guards everything below.
- * @id: the heap's number, unique while the module is loaded, from 1: how
+ * @lock: guards everything below; every lock and its order with this one
+ *	are in the legend at the top of module/device.h.
+ * @id: the heap's number, from 1 (it wraps after 2^32 heaps: unique among
+ *	the heaps that exist at once in practice, not guaranteed): how
  *	tracepoints and debugfs name it. Constant.
  * @capacity: bytes of arenas the heap may reserve. L: lock
  * @capacity_max: the most @capacity may be set to. L: lock
@@ -176,17 +179,20 @@ struct mheap_space {
  * @weak: weak references (weak.h). L: lock
  * @names: named roots (names.h). L: lock
  * @reclaim: if set, called as each object with a subscriber is freed
- *	(mheap_object_alloc_subscribed()), with the heap lock held: who owns it,
- *	its cookie, MHEAP_EVENT_REFCOUNT or _COLLECTOR, its generation
- *	(MHEAP_EVENT_NO_GEN when untracked). Must not touch the heap.
- * @reclaim_data: for @reclaim.
+ *	(mheap_object_alloc_subscribed()), with the heap lock held: its
+ *	subscriber number, its cookie, MHEAP_EVENT_REFCOUNT or _COLLECTOR, its
+ *	generation (MHEAP_EVENT_NO_GEN when untracked). Must not touch the
+ *	heap. Set once, before the heap is used.
+ * @reclaim_data: for @reclaim. Set with it.
  * @unmap: if set, called with the heap lock held as a payload arena is
  *	about to be freed, with the range of the payload mapping it covered
- *	(offset and length in bytes): mappings of it must go.
- * @unmap_data: for @unmap.
+ *	(offset and length in bytes): mappings of it must go. Set once,
+ *	before the heap is used.
+ * @unmap_data: for @unmap. Set with it.
  * @guard_errors: overwritten guards found, in guard mode (object.h).
  *	L: lock
- * @guard_quiet: count overwritten guards without a WARNING.
+ * @guard_quiet: count overwritten guards without a WARNING (tests only).
+ *	L: lock
  * @mapped: the payload space was mapped into userspace once (map.c): its
  *	payload guards may be overwritten by the heap's users, legitimately.
  *	L: lock
@@ -361,12 +367,14 @@ void mheap_arenas_free(struct list_head *retired);
 
 /*
  * Drop the heap lock, then free the arenas the holder retired: no vfree()
- * under the lock.
+ * under the lock. A debug build (MHEAP_DEBUG) first checks the heap's
+ * invariants (validate.c).
  */
 static inline void mheap_unlock(struct mheap *heap)
 {
 	LIST_HEAD(retired);
 
+	mheap_validate(heap);
 	list_splice_init(&heap->retired, &retired);
 	mheap_prim_mutex_unlock(&heap->lock);
 	if (!list_empty(&retired))

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The seam of the portable core: the only kernel-facing header the core's
- * files (heap.c, object.c, handle.c, gc.c, weak.c, scope.c, names.c)
- * include, with the uapi header for its limits. Inside the kernel it maps
- * the core's few primitives to kernel APIs; in the host build (tests/host/)
+ * files (module/core/) include, besides one another's headers and the
+ * uapi header for its limits (tests/lint.sh checks it). Inside the kernel
+ * it maps the core's few primitives to kernel APIs; in the host build
+ * (tests/host/)
  * the same names come from libc shims that count live allocations and fail
  * on demand.
  *
@@ -32,7 +33,8 @@
  * calls), and so is MHEAP_PRIM_GFP, the flags of every allocation.
  * Besides these, the core uses a few kernel names the host shim defines
  * too: u8..u64, struct list_head and its helpers, container_of,
- * check_add_overflow, size_add, array_size, __ffs64, min/max/min_t,
+ * check_add_overflow, size_add, array_size, __ffs64, hweight64,
+ * min/max/min_t,
  * atomic_long_*, WARN_ON_ONCE, WARN_ONCE, __always_unused and
  * EXPORT_SYMBOL_IF_KUNIT.
  */

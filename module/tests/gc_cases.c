@@ -760,27 +760,35 @@ CORE_TEST(gc_random_graphs_against_oracle)
 	core_free(s);
 }
 
+#ifdef __KERNEL__
 /*
- * The cases above, in order, for the KUnit suite mheap_gc
- * (module/tests/mheap_test.c); the host build registers them itself.
- * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ * The KUnit suite: the cases above, in order (the host build registers
+ * them itself; tests/lint.sh checks that the two agree).
  */
-#define MHEAP_GC_CASES \
-	KUNIT_CASE(gc_two_cycle), \
-	KUNIT_CASE(gc_self_cycle), \
-	KUNIT_CASE(gc_cycle_reachable_survives), \
-	KUNIT_CASE(gc_cycle_holding_live_object), \
-	KUNIT_CASE(gc_cycle_spanning_generations), \
-	KUNIT_CASE(gc_cascade_during_collection), \
-	KUNIT_CASE(gc_enable_disable_and_work), \
-	KUNIT_CASE(gc_teardown_cancels_work), \
-	KUNIT_CASE(gc_full_collection_heuristic), \
-	KUNIT_CASE(gc_freeze_unfreeze), \
-	KUNIT_CASE(gc_save_all), \
-	KUNIT_CASE(gc_released_garbage_is_old), \
-	KUNIT_CASE(gc_save_all_clears_weak), \
-	KUNIT_CASE(gc_referrers_skip_frozen), \
-	KUNIT_CASE(gc_explicit_collections_keep_schedule), \
-	KUNIT_CASE(gc_introspection), \
-	KUNIT_CASE_SLOW(gc_million_object_cycle), \
+static struct kunit_case mheap_gc_cases[] = {
+	KUNIT_CASE(gc_two_cycle),
+	KUNIT_CASE(gc_self_cycle),
+	KUNIT_CASE(gc_cycle_reachable_survives),
+	KUNIT_CASE(gc_cycle_holding_live_object),
+	KUNIT_CASE(gc_cycle_spanning_generations),
+	KUNIT_CASE(gc_cascade_during_collection),
+	KUNIT_CASE(gc_enable_disable_and_work),
+	KUNIT_CASE(gc_teardown_cancels_work),
+	KUNIT_CASE(gc_full_collection_heuristic),
+	KUNIT_CASE(gc_freeze_unfreeze),
+	KUNIT_CASE(gc_save_all),
+	KUNIT_CASE(gc_released_garbage_is_old),
+	KUNIT_CASE(gc_save_all_clears_weak),
+	KUNIT_CASE(gc_referrers_skip_frozen),
+	KUNIT_CASE(gc_explicit_collections_keep_schedule),
+	KUNIT_CASE(gc_introspection),
+	KUNIT_CASE_SLOW(gc_million_object_cycle),
 	KUNIT_CASE_SLOW(gc_random_graphs_against_oracle),
+	{}
+};
+
+static struct kunit_suite mheap_gc_suite = {
+	.name = "mheap_gc",
+	.test_cases = mheap_gc_cases,
+};
+#endif

@@ -472,18 +472,26 @@ CORE_TEST(handle_stress_against_model)
 	core_free(s);
 }
 
+#ifdef __KERNEL__
 /*
- * The cases above, in order, for the KUnit suite mheap_handle
- * (module/tests/mheap_test.c); the host build registers them itself.
- * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ * The KUnit suite: the cases above, in order (the host build registers
+ * them itself; tests/lint.sh checks that the two agree).
  */
-#define MHEAP_HANDLE_CASES \
-	KUNIT_CASE(handle_alloc_close), \
-	KUNIT_CASE(handle_unalloc_leaves_no_trace), \
-	KUNIT_CASE(handle_bad_values), \
-	KUNIT_CASE(handle_values_never_reused), \
-	KUNIT_CASE(handle_dup_and_slots), \
-	KUNIT_CASE(client_and_heap_teardown), \
-	KUNIT_CASE_SLOW(handle_table_limit), \
-	KUNIT_CASE(handle_ops_every_failure), \
+static struct kunit_case mheap_handle_cases[] = {
+	KUNIT_CASE(handle_alloc_close),
+	KUNIT_CASE(handle_unalloc_leaves_no_trace),
+	KUNIT_CASE(handle_bad_values),
+	KUNIT_CASE(handle_values_never_reused),
+	KUNIT_CASE(handle_dup_and_slots),
+	KUNIT_CASE(client_and_heap_teardown),
+	KUNIT_CASE_SLOW(handle_table_limit),
+	KUNIT_CASE(handle_ops_every_failure),
 	KUNIT_CASE_SLOW(handle_stress_against_model),
+	{}
+};
+
+static struct kunit_suite mheap_handle_suite = {
+	.name = "mheap_handle",
+	.test_cases = mheap_handle_cases,
+};
+#endif

@@ -358,21 +358,29 @@ CORE_TEST(space_alloc_every_failure)
 	CORE_LOG("%ld allocation failure point(s) exercised", points);
 }
 
+#ifdef __KERNEL__
 /*
- * The cases above, in order, for the KUnit suite mheap_heap
- * (module/tests/mheap_test.c); the host build registers them itself.
- * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ * The KUnit suite: the cases above, in order (the host build registers
+ * them itself; tests/lint.sh checks that the two agree).
  */
-#define MHEAP_HEAP_CASES \
-	KUNIT_CASE(heap_create_destroy), \
-	KUNIT_CASE(heap_destroy_null), \
-	KUNIT_CASE(heaps_are_independent), \
-	KUNIT_CASE(heap_capacity_validated), \
-	KUNIT_CASE(space_small_classes), \
-	KUNIT_CASE(space_blocks_zeroed_on_reuse), \
-	KUNIT_CASE(space_runs_and_jumbo), \
-	KUNIT_CASE(space_arena_freed_after_unlock), \
-	KUNIT_CASE(space_capacity_enospc), \
-	KUNIT_CASE(space_total_capacity_enospc), \
-	KUNIT_CASE(space_prefers_most_used_arena), \
+static struct kunit_case mheap_heap_cases[] = {
+	KUNIT_CASE(heap_create_destroy),
+	KUNIT_CASE(heap_destroy_null),
+	KUNIT_CASE(heaps_are_independent),
+	KUNIT_CASE(heap_capacity_validated),
+	KUNIT_CASE(space_small_classes),
+	KUNIT_CASE(space_blocks_zeroed_on_reuse),
+	KUNIT_CASE(space_runs_and_jumbo),
+	KUNIT_CASE(space_arena_freed_after_unlock),
+	KUNIT_CASE(space_capacity_enospc),
+	KUNIT_CASE(space_total_capacity_enospc),
+	KUNIT_CASE(space_prefers_most_used_arena),
 	KUNIT_CASE(space_alloc_every_failure),
+	{}
+};
+
+static struct kunit_suite mheap_heap_suite = {
+	.name = "mheap_heap",
+	.test_cases = mheap_heap_cases,
+};
+#endif

@@ -21,44 +21,6 @@
 #include "scope_cases.c"
 #include "names_cases.c"
 
-#ifndef MHEAP_GUARD
-/* make check builds this module with MHEAP_GUARD=y: a skip here fails it */
-static void object_guard_catches_overrun(struct kunit *test)
-{
-	kunit_skip(test, "built without MHEAP_GUARD=y");
-}
-#endif
-
-static struct kunit_case mheap_heap_cases[] = {
-	MHEAP_HEAP_CASES
-	{}
-};
-
-static struct kunit_suite mheap_heap_suite = {
-	.name = "mheap_heap",
-	.test_cases = mheap_heap_cases,
-};
-
-static struct kunit_case mheap_object_cases[] = {
-	MHEAP_OBJECT_CASES
-	{}
-};
-
-static struct kunit_suite mheap_object_suite = {
-	.name = "mheap_object",
-	.test_cases = mheap_object_cases,
-};
-
-static struct kunit_case mheap_handle_cases[] = {
-	MHEAP_HANDLE_CASES
-	{}
-};
-
-static struct kunit_suite mheap_handle_suite = {
-	.name = "mheap_handle",
-	.test_cases = mheap_handle_cases,
-};
-
 /*
  * Collections racing with mutations: two threads, each with its own client
  * on one heap, allocate, link, dup and close at random while this thread
@@ -252,45 +214,14 @@ static void gc_races_with_mutators(struct kunit *test)
 	mheap_destroy(heap);
 }
 
-static struct kunit_case mheap_gc_cases[] = {
-	MHEAP_GC_CASES
+static struct kunit_case mheap_gc_race_cases[] = {
 	KUNIT_CASE_SLOW(gc_races_with_mutators),
 	{}
 };
 
-static struct kunit_suite mheap_gc_suite = {
-	.name = "mheap_gc",
-	.test_cases = mheap_gc_cases,
-};
-
-static struct kunit_case mheap_weak_cases[] = {
-	MHEAP_WEAK_CASES
-	{}
-};
-
-static struct kunit_suite mheap_weak_suite = {
-	.name = "mheap_weak",
-	.test_cases = mheap_weak_cases,
-};
-
-static struct kunit_case mheap_scope_cases[] = {
-	MHEAP_SCOPE_CASES
-	{}
-};
-
-static struct kunit_suite mheap_scope_suite = {
-	.name = "mheap_scope",
-	.test_cases = mheap_scope_cases,
-};
-
-static struct kunit_case mheap_names_cases[] = {
-	MHEAP_NAMES_CASES
-	{}
-};
-
-static struct kunit_suite mheap_names_suite = {
-	.name = "mheap_names",
-	.test_cases = mheap_names_cases,
+static struct kunit_suite mheap_gc_race_suite = {
+	.name = "mheap_gc_race",
+	.test_cases = mheap_gc_race_cases,
 };
 
 static void version_reports_uapi_version(struct kunit *test)
@@ -555,9 +486,11 @@ static struct kunit_suite mheap_limits_suite = {
 	.test_cases = mheap_limits_cases,
 };
 
+/* the core's suites are defined at the end of their *_cases.c */
 kunit_test_suites(&mheap_heap_suite, &mheap_object_suite, &mheap_handle_suite,
-		  &mheap_gc_suite, &mheap_weak_suite, &mheap_scope_suite,
-		  &mheap_names_suite, &mheap_ioctl_suite, &mheap_limits_suite);
+		  &mheap_gc_suite, &mheap_gc_race_suite, &mheap_weak_suite,
+		  &mheap_scope_suite, &mheap_names_suite, &mheap_ioctl_suite,
+		  &mheap_limits_suite);
 
 MODULE_DESCRIPTION("KUnit tests for mheap");
 MODULE_LICENSE("GPL");

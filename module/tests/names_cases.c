@@ -178,14 +178,22 @@ CORE_TEST(names_every_failure)
 	CORE_LOG("%ld allocation failure point(s) exercised", points);
 }
 
+#ifdef __KERNEL__
 /*
- * The cases above, in order, for the KUnit suite mheap_names
- * (module/tests/mheap_test.c); the host build registers them itself.
- * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ * The KUnit suite: the cases above, in order (the host build registers
+ * them itself; tests/lint.sh checks that the two agree).
  */
-#define MHEAP_NAMES_CASES \
-	KUNIT_CASE(names_valid), \
-	KUNIT_CASE(names_bind_lookup_unbind), \
-	KUNIT_CASE(names_are_roots), \
-	KUNIT_CASE(names_limit_and_teardown), \
+static struct kunit_case mheap_names_cases[] = {
+	KUNIT_CASE(names_valid),
+	KUNIT_CASE(names_bind_lookup_unbind),
+	KUNIT_CASE(names_are_roots),
+	KUNIT_CASE(names_limit_and_teardown),
 	KUNIT_CASE(names_every_failure),
+	{}
+};
+
+static struct kunit_suite mheap_names_suite = {
+	.name = "mheap_names",
+	.test_cases = mheap_names_cases,
+};
+#endif

@@ -211,15 +211,23 @@ CORE_TEST(scope_every_failure)
 	CORE_LOG("%ld allocation failure point(s) exercised", points);
 }
 
+#ifdef __KERNEL__
 /*
- * The cases above, in order, for the KUnit suite mheap_scope
- * (module/tests/mheap_test.c); the host build registers them itself.
- * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ * The KUnit suite: the cases above, in order (the host build registers
+ * them itself; tests/lint.sh checks that the two agree).
  */
-#define MHEAP_SCOPE_CASES \
-	KUNIT_CASE(scope_pop_closes_its_handles), \
-	KUNIT_CASE(scope_escape), \
-	KUNIT_CASE(scope_reused_entries), \
-	KUNIT_CASE_SLOW(scope_log_stays_small), \
-	KUNIT_CASE(scope_depth_limit_and_teardown), \
+static struct kunit_case mheap_scope_cases[] = {
+	KUNIT_CASE(scope_pop_closes_its_handles),
+	KUNIT_CASE(scope_escape),
+	KUNIT_CASE(scope_reused_entries),
+	KUNIT_CASE_SLOW(scope_log_stays_small),
+	KUNIT_CASE(scope_depth_limit_and_teardown),
 	KUNIT_CASE(scope_every_failure),
+	{}
+};
+
+static struct kunit_suite mheap_scope_suite = {
+	.name = "mheap_scope",
+	.test_cases = mheap_scope_cases,
+};
+#endif

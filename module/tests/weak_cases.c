@@ -165,14 +165,22 @@ CORE_TEST(weak_dup_every_failure)
 	CORE_LOG("%ld allocation failure point(s) exercised", points);
 }
 
+#ifdef __KERNEL__
 /*
- * The cases above, in order, for the KUnit suite mheap_weak
- * (module/tests/mheap_test.c); the host build registers them itself.
- * tests/lint.sh checks that this list and the CORE_TESTs agree.
+ * The KUnit suite: the cases above, in order (the host build registers
+ * them itself; tests/lint.sh checks that the two agree).
  */
-#define MHEAP_WEAK_CASES \
-	KUNIT_CASE(weak_handle_does_not_keep_alive), \
-	KUNIT_CASE(weak_shared_record_and_reuse), \
-	KUNIT_CASE(weak_handle_on_collected_cycle), \
-	KUNIT_CASE(weak_table_growth), \
+static struct kunit_case mheap_weak_cases[] = {
+	KUNIT_CASE(weak_handle_does_not_keep_alive),
+	KUNIT_CASE(weak_shared_record_and_reuse),
+	KUNIT_CASE(weak_handle_on_collected_cycle),
+	KUNIT_CASE(weak_table_growth),
 	KUNIT_CASE(weak_dup_every_failure),
+	{}
+};
+
+static struct kunit_suite mheap_weak_suite = {
+	.name = "mheap_weak",
+	.test_cases = mheap_weak_cases,
+};
+#endif

@@ -646,6 +646,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			break;
 		}
 		mheap_prim_fail_nth(0);
+		/* the structures' own invariants (MHEAP_DEBUG, validate.c) */
+		CHECK(!mheap_validate(m.heap), "heap invariant broken");
+		CHECK(!mheap_client_validate(m.client),
+		      "handle table invariant broken");
 		check_agree();
 	}
 	heap_close();

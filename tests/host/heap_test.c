@@ -40,4 +40,47 @@ TEST_F(core, core_requires_the_lock)
 	self->warnings_before = mheap_prim_warnings();
 }
 
+/*
+ * The validators (MHEAP_DEBUG) see each kind of broken invariant: one
+ * corrupted field at a time gives -EUCLEAN (and a WARNING), and putting it
+ * back gives 0.
+ */
+TEST_F(core, validators_catch_broken_invariants)
+{
+	struct mheap *heap = test_heap(SZ_1M * 4);
+	struct mheap_client *client;
+	struct mheap_arena *arena;
+	u32 a, b, id;
+
+	ASSERT_NE(NULL, heap);
+	client = mheap_client_create(heap);
+	ASSERT_NE(NULL, client);
+	ASSERT_EQ(0, mheap_handle_alloc(client, 16, 1, 0, &a));
+	ASSERT_EQ(0, mheap_handle_alloc(client, 16, 1, 0, &b));
+	ASSERT_EQ(0, mheap_handle_close(client, b));
+	ASSERT_EQ(0, mheap_validate(heap));
+	ASSERT_EQ(0, mheap_client_validate(client));
+	ASSERT_EQ(0, mheap_handle_lookup(client, a, &id));
+	arena = heap->meta.arenas[1];
+	ASSERT_NE(NULL, arena);
+
+#define BREAKS(fn, field, delta) do {						field += (delta);						EXPECT_EQ(-EUCLEAN, fn) TH_LOG("%s", #field);			field -= (delta);						EXPECT_EQ(0, fn);					} while (0)
+	BREAKS(mheap_validate(heap), heap->meta.arenas_used, 1);
+	BREAKS(mheap_validate(heap), arena->nfree, 1);
+	BREAKS(mheap_validate(heap), arena->nbusy, 1);
+	BREAKS(mheap_validate(heap), arena->pools[0].nused, 1);
+	BREAKS(mheap_validate(heap), heap->meta.class_live[0], 1);
+	BREAKS(mheap_validate(heap), heap->meta.usable_mask, 1);
+	BREAKS(mheap_validate(heap), heap->gens[0].count, 1);
+	BREAKS(mheap_validate(heap), mheap_object_ptr(heap, id)->gc_prev, 1);
+	BREAKS(mheap_client_validate(client), client->live, 1);
+	BREAKS(mheap_client_validate(client), client->retired, 1);
+	BREAKS(mheap_client_validate(client), client->free_tail, 1);
+#undef BREAKS
+	EXPECT_LT(self->warnings_before, mheap_prim_warnings());
+	self->warnings_before = mheap_prim_warnings();
+	mheap_client_destroy(client);
+	test_heap_done(heap);
+}
+
 TEST_HARNESS_MAIN

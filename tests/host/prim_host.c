@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -70,6 +71,17 @@ void mheap_prim_warn(const char *file, int line, const char *cond)
 {
 	warnings++;
 	fprintf(stderr, "WARN_ON_ONCE(%s) at %s:%d\n", cond, file, line);
+}
+
+void mheap_prim_warnf(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	warnings++;
+	fprintf(stderr, "WARNING at %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 }
 
 long mheap_prim_live_allocs(void)

@@ -22,6 +22,7 @@ typedef uint64_t u64;
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
 #define __always_unused	__attribute__((unused))
 #define __must_check	__attribute__((warn_unused_result))
+#define hweight64(x)	((unsigned int)__builtin_popcountll(x))
 
 void *mheap_prim_zalloc(size_t size);
 void mheap_prim_free(void *ptr);
@@ -77,6 +78,8 @@ static inline bool mheap_prim_work_run(struct mheap_prim_work *w)
 u64 mheap_prim_now_ns(void);
 
 void mheap_prim_warn(const char *file, int line, const char *cond);
+void mheap_prim_warnf(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define WARN_ON_ONCE(cond) ({						\
 	bool __c = (cond);						\
@@ -85,7 +88,12 @@ void mheap_prim_warn(const char *file, int line, const char *cond);
 	__c;								\
 })
 
-#define WARN_ONCE(cond, fmt, ...)	WARN_ON_ONCE(cond)
+#define WARN_ONCE(cond, fmt, ...) ({					\
+	bool __c = (cond);						\
+	if (__c)							\
+		mheap_prim_warnf(__FILE__, __LINE__, fmt, ##__VA_ARGS__);	\
+	__c;								\
+})
 
 #define mheap_prim_mutex_init(m)	((m)->held = 0)
 #define mheap_prim_mutex_destroy(m)	WARN_ON_ONCE((m)->held)

@@ -61,7 +61,7 @@ kmod=$TOP/build/vm/kmod-$kernel
 if [ "$kernel" = stock ]; then
 	build_modules "$kdir" "$kmod" ""
 else
-	build_modules "$kdir" "$kmod" inject MHEAP_GUARD=y
+	build_modules "$kdir" "$kmod" inject MHEAP_GUARD=y MHEAP_DEBUG=y
 fi
 make -s -C "$TOP" vm-progs >&2
 

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Debug-level validators (built with MHEAP_DEBUG): each checks, by walking
+ * the structures, the invariants their headers write down, and reports
+ * the first one broken with a WARNING. mimalloc's mi_heap_validate() and
+ * the kernel's CONFIG_DEBUG_LIST checks are the model.
+ *
+ * Who runs them: mheap_unlock() runs mheap_validate() each time it drops
+ * the lock (every ioctl in a debug build of the module, every host test at
+ * its end); the fuzzer runs both after every operation.
+ */
+#include "handle.h"
+#include "validate.h"
+
+#ifdef MHEAP_DEBUG
+
+/* Report a broken invariant, named by its expression: -EUCLEAN. */
+static int invariant_broken(const char *what)
+{
+	WARN_ONCE(1, "mheap: invariant broken: %s\n", what);
+	return -EUCLEAN;
+}
+
+static unsigned int pool_free_blocks(const struct mheap_pool *pool)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MHEAP_POOL_WORDS; i++)
+		n += hweight64(pool->free[i]);
+	return n;
+}
+
+/*
+ * One arena of a space: its page bitmap, its pools and runs, and its
+ * place on the usable lists; adds its pools' blocks in use, per class, to
+ * @class_live and its runs to *@runs.
+ */
+static int arena_validate(const struct mheap_arena *arena, u64 *class_live,
+			  u64 *runs)
+{
+	const struct mheap_pool *pool;
+	unsigned int page, busy = 0;
+
+	if (arena->nfree + hweight64(arena->used) != MHEAP_ARENA_PAGES)
+		return invariant_broken("nfree + popcount(used) == MHEAP_ARENA_PAGES");
+	/* on usable[nfree] while some but not all pages are free */
+	if (list_empty(&arena->link) !=
+	    (!arena->nfree || arena->nfree == MHEAP_ARENA_PAGES))
+		return invariant_broken("arena on a usable list iff partly free");
+	for (page = 0; page < MHEAP_ARENA_PAGES; page++) {
+		pool = &arena->pools[page];
+		if (pool->nblocks) {
+			if (!(arena->used & BIT_ULL(page)))
+				return invariant_broken("arena->used & BIT_ULL(page)");
+			if (pool->nused + pool_free_blocks(pool) !=
+			    pool->nblocks)
+				return invariant_broken("nused + popcount(free) == nblocks");
+			class_live[pool->class] += pool->nused;
+			busy += pool->nused > 0;
+		} else if (pool->npages) {
+			if (page + pool->npages > MHEAP_ARENA_PAGES)
+				return invariant_broken("a run ends inside its arena");
+			if (!(arena->used & BIT_ULL(page)))
+				return invariant_broken("arena->used & BIT_ULL(page)");
+			busy++;
+			(*runs)++;
+		}
+	}
+	if (busy != arena->nbusy)
+		return invariant_broken("busy == arena->nbusy");
+	return 0;
+}
+
+/* The lists of a space: usable arenas by free pages, pools by class. */
+static int space_lists_validate(const struct mheap_space *space)
+{
+	const struct mheap_arena *arena;
+	const struct mheap_pool *pool;
+	unsigned int n;
+	bool listed;
+
+	for (n = 0; n < MHEAP_ARENA_PAGES; n++) {
+		listed = space->usable_mask & BIT_ULL(n);
+		if (listed != !list_empty(&space->usable[n]))
+			return invariant_broken("listed == !list_empty(&space->usable[n])");
+		list_for_each_entry(arena, &space->usable[n], link)
+			if (arena->nfree != n || arena->jumbo)
+				return invariant_broken("usable[n] holds arenas with n free pages");
+	}
+	for (n = 0; n < space->nclasses; n++) {
+		list_for_each_entry(pool, &space->pools[n], link)
+			if (pool->class != n || pool->nused >= pool->nblocks)
+				return invariant_broken("pools[n]: class n, room");
+	}
+	return 0;
+}
+
+static int space_validate(const struct mheap_space *space)
+{
+	u64 class_live[MHEAP_CLASSES_MAX] = { 0 };
+	u64 runs = 0, jumbo = 0;
+	const struct mheap_arena *arena;
+	u32 i, arenas = 0;
+	int err;
+
+	for (i = 1; i < space->narenas; i++) {
+		arena = space->arenas[i];
+		if (space->bases[i] != (arena ? arena->base : NULL))
+			return invariant_broken("bases[i] == arenas[i]->base");
+		if (!arena)
+			continue;
+		arenas++;
+		if (arena->index != i)
+			return invariant_broken("arena->index == i");
+		if (arena->jumbo) {
+			jumbo++;
+			if (!list_empty(&arena->link) || arena == space->spare)
+				return invariant_broken("jumbo: on no list, not spare");
+			continue;
+		}
+		err = arena_validate(arena, class_live, &runs);
+		if (err)
+			return err;
+	}
+	if (arenas != space->arenas_used)
+		return invariant_broken("arenas == space->arenas_used");
+	if (jumbo != space->jumbo_live)
+		return invariant_broken("jumbo == space->jumbo_live");
+	if (runs != space->runs_live)
+		return invariant_broken("runs == space->runs_live");
+	if (space->spare && space->spare->nbusy)
+		return invariant_broken("the spare has no block in use");
+	for (i = 0; i < space->nclasses; i++)
+		if (class_live[i] != space->class_live[i])
+			return invariant_broken("class_live[i] == space->class_live[i]");
+	return space_lists_validate(space);
+}
+
+/* One list of tracked objects: its links both ways, its count, and gen. */
+static int gc_list_validate(struct mheap *heap,
+			    const struct mheap_gc_list *list, int gen)
+{
+	struct mheap_object *obj;
+	u32 id, prev = 0;
+	u64 n = 0;
+
+	for (id = list->head; id; prev = id, id = obj->gc_next) {
+		if (n++ >= list->count)
+			return invariant_broken("a gc list is no longer than its count");
+		obj = mheap_object_ptr(heap, id);
+		if (obj->gc_prev != prev)
+			return invariant_broken("obj->gc_prev == prev");
+		if (gen >= 0 && obj->gen != gen)
+			return invariant_broken("obj->gen == gen");
+	}
+	if (prev != list->tail)
+		return invariant_broken("prev == list->tail");
+	if (n != list->count)
+		return invariant_broken("n == list->count");
+	return 0;
+}
+
+/**
+ * mheap_validate() - check a heap's written invariants
+ * @heap: the heap.
+ *
+ * Walks both spaces (heap.h's pool and arena equations, the usable and
+ * pool lists, the live counts) and the collector's lists (gc.h): costs
+ * time in the number of arenas and tracked objects.
+ *
+ * Context: heap->lock held; no collection in progress.
+ * Return: 0, or -EUCLEAN after a WARNING that names the broken invariant.
+ */
+int mheap_validate(struct mheap *heap)
+{
+	int err, gen;
+
+	mheap_prim_assert_held(&heap->lock);
+	err = space_validate(&heap->meta);
+	if (!err)
+		err = space_validate(&heap->payload);
+	for (gen = 0; !err && gen <= MHEAP_GEN_PERMANENT; gen++)
+		err = gc_list_validate(heap, &heap->gens[gen], gen);
+	if (!err)
+		err = gc_list_validate(heap, &heap->gc.garbage, -1);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_validate);
+
+/**
+ * mheap_client_validate() - check a handle table's written invariants
+ * @client: the client.
+ *
+ * handle.h: live + (entries on the free list) + retired == used, every
+ * free-list entry free, the scope log within its bounds.
+ *
+ * Context: the client's heap->lock held.
+ * Return: 0, or -EUCLEAN after a WARNING that names the broken invariant.
+ */
+int mheap_client_validate(const struct mheap_client *client)
+{
+	u32 i, live = 0, free = 0, listed = 0, next, last = 0;
+
+	if (client->used > client->size)
+		return invariant_broken("client->used <= client->size");
+	for (i = 0; i < client->used; i++) {
+		if (client->table[i].tag & MHEAP_HANDLE_FREE)
+			free++;
+		else
+			live++;
+	}
+	if (live != client->live)
+		return invariant_broken("live == client->live");
+	for (next = client->free_head; next; next = client->table[last].obj) {
+		if (next > client->used || listed++ >= client->used)
+			return invariant_broken("the free list is within the table");
+		last = next - 1;
+		if (!(client->table[last].tag & MHEAP_HANDLE_FREE))
+			return invariant_broken("free-list entries are free");
+	}
+	if (client->free_tail != (listed ? last + 1 : 0))
+		return invariant_broken("free_tail is the free list's last entry");
+	if (live + listed + client->retired != client->used)
+		return invariant_broken("live + free + retired == used");
+	if (free != listed + client->retired)
+		return invariant_broken("free == listed + client->retired");
+	if (client->depth > MHEAP_SCOPE_MAX)
+		return invariant_broken("client->depth <= MHEAP_SCOPE_MAX");
+	if (client->log_len > client->log_size)
+		return invariant_broken("client->log_len <= client->log_size");
+	for (i = 1; i <= client->depth; i++) {
+		if (client->mark[i] > client->log_len ||
+		    (i > 1 && client->mark[i - 1] > client->mark[i]))
+			return invariant_broken("scope marks ordered, within the log");
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_client_validate);
+#endif /* MHEAP_DEBUG */
