@@ -11,7 +11,9 @@
  *
  * Everything is a number: objects are named by their id (a location in the
  * heap), never by an address. Each read takes the heap's lock and prints a
- * consistent snapshot. See Documentation/admin-guide.rst.
+ * consistent snapshot. See Documentation/admin-guide.rst. This is for
+ * people: no tool may parse it (debugfs is no ABI); mheapctl reads the
+ * same figures from sysfs (sysfs.c).
  *
  * Lifetime: a heap's directory goes before the heap does; debugfs waits
  * for reads in progress, and later reads of a file left open get -EIO.

@@ -6,8 +6,9 @@
  * Each open() creates a private heap and its first client (a handle
  * table). MHEAP_IOC_NEW_CLIENT adds clients of the same heap as anonymous
  * files (mheap_device_new_file()); the heap is destroyed when its last
- * client's file is released, in one place: file_destroy(). The ioctls are
- * in ioctl.c, the operations of a batch in batch.c.
+ * client's file is released, or when open() fails half-way, in one place:
+ * instance_destroy(). The ioctls are in ioctl.c, the operations of a batch
+ * in batch.c.
  */
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
@@ -52,6 +53,71 @@ static struct mheap_file *file_create(struct mheap_instance *inst,
 	return f;
 }
 
+/*
+ * The one teardown of a heap instance, for the last close and for an
+ * open() that failed half-way alike: each step undoes one of
+ * instance_create()'s and copes with one that never ran. The sysfs and
+ * debugfs directories go first (waiting for their readers), the instance's
+ * memory last, with its kobject.
+ */
+static void instance_destroy(struct mheap_instance *inst)
+{
+	mheap_sysfs_heap_remove(inst);
+	mheap_debugfs_heap_remove(inst);
+	if (inst->exports) {
+		mheap_lock(inst->heap);
+		mheap_client_destroy(inst->exports);
+		mheap_unlock(inst->heap);
+	}
+	mheap_destroy(inst->heap);
+	mheap_map_fini(inst);
+	mheap_user_uncharge(inst->user);
+	kobject_put(&inst->kobj);
+}
+
+/*
+ * A new heap instance, charged to the caller's euid: its heap, events,
+ * mapping, export table, sysfs and debugfs directories.
+ * Returns it, or ERR_PTR(-EMFILE, -ENOMEM or the mapping's errno).
+ */
+static struct mheap_instance *instance_create(void)
+{
+	struct mheap_instance *inst;
+	struct mheap_user *user;
+	int err;
+
+	user = mheap_user_charge(current_euid());
+	if (IS_ERR(user))
+		return ERR_CAST(user);
+	inst = kzalloc(sizeof(*inst), MHEAP_PRIM_GFP);
+	if (!inst) {
+		mheap_user_uncharge(user);
+		return ERR_PTR(-ENOMEM);
+	}
+	mheap_sysfs_heap_init(inst);
+	inst->user = user;
+	err = -ENOMEM;
+	inst->heap = mheap_create(mheap_capacity, mheap_capacity_max);
+	if (!inst->heap)
+		goto fail;
+	mheap_events_init(inst);
+	err = mheap_map_init(inst);
+	if (err)
+		goto fail;
+	err = -ENOMEM;
+	inst->exports = mheap_client_create(inst->heap);
+	if (!inst->exports)
+		goto fail;
+	err = mheap_sysfs_heap_add(inst);
+	if (err)
+		goto fail;
+	mheap_debugfs_heap_add(inst);
+	return inst;
+fail:
+	instance_destroy(inst);
+	return ERR_PTR(err);
+}
+
 static void file_destroy(struct mheap_file *f)
 {
 	struct mheap_instance *inst = f->inst;
@@ -62,17 +128,10 @@ static void file_destroy(struct mheap_file *f)
 	mheap_lock(heap);
 	mheap_client_destroy(f->client);
 	last = !--inst->clients;
-	if (last)
-		mheap_client_destroy(inst->exports);
 	mheap_unlock(heap);
 	kfree(f);
-	if (last) {
-		mheap_debugfs_heap_remove(inst);
-		mheap_destroy(heap);
-		mheap_map_fini(inst);
-		mheap_user_uncharge(inst->user);
-		kfree(inst);
-	}
+	if (last)
+		instance_destroy(inst);
 }
 
 static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -84,44 +143,19 @@ static long dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static int dev_open(struct inode *inode, struct file *file)
 {
 	struct mheap_instance *inst;
-	struct mheap_user *user;
 	struct mheap_file *f;
 
-	user = mheap_user_charge(current_euid());
-	if (IS_ERR(user))
-		return PTR_ERR(user);
-	inst = kzalloc(sizeof(*inst), MHEAP_PRIM_GFP);
-	if (!inst)
-		goto err_user;
-	inst->user = user;
-	inst->heap = mheap_create(mheap_capacity, mheap_capacity_max);
-	if (!inst->heap)
-		goto nomem;
-	mheap_events_init(inst);
-	if (mheap_map_init(inst))
-		goto nomem;
-	inst->exports = mheap_client_create(inst->heap);
-	if (!inst->exports)
-		goto nomem;
+	inst = instance_create();
+	if (IS_ERR(inst))
+		return PTR_ERR(inst);
 	f = file_create(inst, file->f_mode & FMODE_WRITE);
-	if (!f)
-		goto nomem;
-	mheap_debugfs_heap_add(inst);
+	if (!f) {
+		instance_destroy(inst);
+		return -ENOMEM;
+	}
 	file->private_data = f;
 	file->f_mapping = inst->mapping;
 	return nonseekable_open(inode, file);
-nomem:
-	if (inst->heap) {
-		mheap_lock(inst->heap);
-		mheap_client_destroy(inst->exports);
-		mheap_unlock(inst->heap);
-	}
-	mheap_destroy(inst->heap);
-	mheap_map_fini(inst);
-	kfree(inst);
-err_user:
-	mheap_user_uncharge(user);
-	return -ENOMEM;
 }
 
 static ssize_t dev_read(struct file *file, char __user *buf, size_t len,
@@ -219,13 +253,22 @@ static struct miscdevice mheap_misc = {
  * gives group mheap, mode 0660); the kernel default is root, 0600.
  *
  * Context: module init; the capacities are valid (mheap_capacity_valid()).
- * Return: 0, or the negative errno of misc_register().
+ * Return: 0, or the negative errno of misc_register(), or -ENOMEM for
+ * the heaps' sysfs directory.
  */
 int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max)
 {
+	int err;
+
 	mheap_capacity = heap_capacity;
 	mheap_capacity_max = heap_capacity_max;
-	return misc_register(&mheap_misc);
+	err = misc_register(&mheap_misc);
+	if (err)
+		return err;
+	err = mheap_sysfs_init(mheap_misc.this_device);
+	if (err)
+		misc_deregister(&mheap_misc);
+	return err;
 }
 
 /**
@@ -238,5 +281,6 @@ int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max)
  */
 void mheap_dev_unregister(void)
 {
+	mheap_sysfs_exit();
 	misc_deregister(&mheap_misc);
 }

@@ -33,11 +33,13 @@
 #ifndef MHEAP_DEVICE_H
 #define MHEAP_DEVICE_H
 
+#include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
 struct attribute_group;
+struct device;
 struct file;
 
 /*
@@ -71,6 +73,8 @@ struct mheap_event_queue;
  * @mapping: @map_inode's address space: every client file's f_mapping, so
  *	that an arena's pages can be zapped from every mapping of the heap.
  * @debugfs: the heap's debugfs directory (debugfs.c), or an error or NULL.
+ * @kobj: the heap's sysfs directory, /sys/class/misc/mheap/heaps/<id>
+ *	(sysfs.c); its release frees the instance.
  */
 struct mheap_instance {
 	struct mheap *heap;
@@ -82,6 +86,7 @@ struct mheap_instance {
 	struct inode *map_inode;
 	struct address_space *mapping;
 	struct dentry *debugfs;
+	struct kobject kobj;
 };
 
 /**
@@ -105,6 +110,12 @@ struct mheap_file {
 };
 
 extern const struct attribute_group *mheap_dev_groups[];
+
+void mheap_sysfs_heap_init(struct mheap_instance *inst);
+int mheap_sysfs_heap_add(struct mheap_instance *inst);
+void mheap_sysfs_heap_remove(struct mheap_instance *inst);
+int mheap_sysfs_init(struct device *dev);
+void mheap_sysfs_exit(void);
 
 int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max);
 void mheap_dev_unregister(void);

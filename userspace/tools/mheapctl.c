@@ -562,9 +562,9 @@ static const struct command commands[] = {
 	  "a narrated tour: objects, reference counting, a cycle and the collector" },
 	{ "stats", cmd_stats, "[--json]",
 	  "the module's global statistics; --json: those and, for root,\n"
-	  "                         every heap's (from debugfs), for scripts" },
+	  "                         every heap's (from sysfs), for scripts" },
 	{ "top", cmd_top, "[-d S] [-n N]",
-	  "a live view of every heap and its collector (root; debugfs),\n"
+	  "a live view of every heap and its collector (root; sysfs),\n"
 	  "                         refreshed every S seconds (1), N times (forever)" },
 	{ "bench", cmd_bench, "[--ops N]",
 	  "one-op ioctls versus batches of 1, 8, 64 and 512 operations; payload\n"

@@ -3,14 +3,17 @@
  * mheapctl's views of the whole module, read from the files the module
  * publishes (Documentation/admin-guide.rst), not through a heap of its own:
  *
- *   /sys/class/misc/mheap/stats/NAME    module totals, world-readable;
- *   /sys/module/mheap/parameters/NAME   the module parameters;
- *   /sys/kernel/debug/mheap/<id>/stats  each heap (root only), "key value";
- *   /sys/kernel/debug/mheap/<id>/gc     its collector: "key value" lines,
- *                                       then a table with a header row.
+ *   /sys/class/misc/mheap/stats/NAME       module totals, world-readable;
+ *   /sys/module/mheap/parameters/NAME      the module parameters;
+ *   /sys/class/misc/mheap/heaps/<id>/NAME  each heap (root only): one
+ *                                          number per file;
+ *   /sys/class/misc/mheap/heaps/<id>/gc/   its collector: one number per
+ *                                          file, or one per generation.
  *
- * The files are parsed generically, so that a figure the module adds shows
- * up in the JSON without a change here.
+ * All of it sysfs, the module's ABI (Documentation/ABI/testing/
+ * sysfs-class-misc-mheap); never debugfs, which is no ABI. The files are
+ * read generically, so that a figure the module adds shows up in the JSON
+ * without a change here.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -26,7 +29,9 @@
 
 #define SYSFS_STATS	"/sys/class/misc/mheap/stats"
 #define PARAMS		"/sys/module/mheap/parameters"
-#define DEBUGFS		"/sys/kernel/debug/mheap"
+#define HEAPS		"/sys/class/misc/mheap/heaps"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 #define MAX_KEYS	48
 #define MAX_COLS	12
@@ -50,49 +55,85 @@ struct heap_view {
 	struct table gc;
 };
 
-static int split(char *line, char **words, int max)
+static int cmp_name(const void *a, const void *b)
 {
-	int n = 0;
-	char *w;
-
-	while (n < max && (w = strsep(&line, " \t")))
-		if (*w)
-			words[n++] = w;
-	return n;
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Parse @path into @t; 0 or a negative errno. */
-static int read_table(const char *path, struct table *t)
+/* Add file @name of @dir to @t: one number a key, several a column. */
+static int read_entry(const char *dir, const char *name, struct table *t)
 {
-	char line[512], *words[MAX_COLS + 1];
-	FILE *f = fopen(path, "re");
-	int n, i;
+	char path[512], line[512], *p, *end;
+	unsigned long long v[MAX_ROWS];
+	int n = 0, i;
+	FILE *f;
 
-	memset(t, 0, sizeof(*t));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
-		if (line[0] == '#')
-			continue;
-		n = split(line, words, MAX_COLS + 1);
-		if (n == 2 && !t->ncols && t->nkeys < MAX_KEYS) {
-			snprintf(t->keys[t->nkeys], KEY_LEN, "%s", words[0]);
-			t->vals[t->nkeys++] = strtoull(words[1], NULL, 0);
-		} else if (n > 2 && n <= MAX_COLS && !t->ncols) {
-			t->ncols = n;
-			for (i = 0; i < n; i++)
-				snprintf(t->cols[i], KEY_LEN, "%s", words[i]);
-		} else if (n == t->ncols && t->nrows < MAX_ROWS) {
-			for (i = 0; i < n; i++)
-				t->rows[t->nrows][i] = strtoull(words[i], NULL,
-								0);
-			t->nrows++;
-		}
-	}
-	n = ferror(f) ? -EIO : 0;
+	p = fgets(line, sizeof(line), f);
+	i = ferror(f) ? -EIO : 0;
 	fclose(f);
-	return n;
+	if (!p)
+		return i ? i : -EIO;
+	while (n < MAX_ROWS) {
+		v[n] = strtoull(p, &end, 0);
+		if (end == p)
+			break;
+		n++;
+		p = end;
+	}
+	if (n == 1 && t->nkeys < MAX_KEYS) {
+		snprintf(t->keys[t->nkeys], KEY_LEN, "%s", name);
+		t->vals[t->nkeys++] = v[0];
+	} else if (n > 1 && t->ncols < MAX_COLS) {
+		snprintf(t->cols[t->ncols], KEY_LEN, "%s", name);
+		for (i = 0; i < n; i++)
+			t->rows[i][t->ncols] = v[i];
+		t->nrows = n;
+		t->ncols++;
+	}
+	return 0;
+}
+
+/*
+ * Parse the files of sysfs directory @dir into @t, in name order; with
+ * @gens, start the table with a "gen" column (0, 1, 2). 0 or a negative
+ * errno (-EACCES for a user who may not read them).
+ */
+static int read_dir(const char *dir, struct table *t, int gens)
+{
+	char *names[MAX_KEYS + MAX_COLS];
+	struct dirent *de;
+	int n = 0, i, err = 0;
+	DIR *d;
+
+	memset(t, 0, sizeof(*t));
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < (int)N(names)) {
+		if (de->d_type != DT_REG)
+			continue;
+		names[n] = strdup(de->d_name);
+		if (names[n])
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_name);
+	if (gens) {
+		snprintf(t->cols[0], KEY_LEN, "gen");
+		for (i = 0; i < MAX_ROWS; i++)
+			t->rows[i][0] = i;
+		t->ncols = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!err)
+			err = read_entry(dir, names[i], t);
+		free(names[i]);
+	}
+	return err;
 }
 
 static unsigned long long get(const struct table *t, const char *key)
@@ -141,8 +182,6 @@ static const char *const module_params[] = {
 	"max_heaps_per_user", "debugfs_max_objects",
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
 static int cmp_heap(const void *a, const void *b)
 {
 	const struct heap_view *x = a, *y = b;
@@ -156,19 +195,20 @@ static int cmp_heap(const void *a, const void *b)
 
 /*
  * Every heap's files, most objects first. Returns how many (the array in
- * *out, to free), or a negative errno when debugfs cannot be read. A heap
- * that goes while it is read is left out.
+ * *out, to free), or a negative errno when they cannot be read (-EACCES
+ * for a user other than root). A heap that goes while it is read is left
+ * out.
  */
 static int read_heaps(struct heap_view **out)
 {
 	struct heap_view *v = NULL, *nv;
-	int n = 0, size = 0;
+	int n = 0, size = 0, err;
 	char path[300];
 	struct dirent *de;
 	DIR *dir;
 
 	*out = NULL;
-	dir = opendir(DEBUGFS);
+	dir = opendir(HEAPS);
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
@@ -188,11 +228,18 @@ static int read_heaps(struct heap_view **out)
 			v = nv;
 		}
 		v[n].id = id;
-		snprintf(path, sizeof(path), DEBUGFS "/%ld/stats", id);
-		if (read_table(path, &v[n].stats))
-			continue;
-		snprintf(path, sizeof(path), DEBUGFS "/%ld/gc", id);
-		if (read_table(path, &v[n].gc))
+		snprintf(path, sizeof(path), HEAPS "/%ld", id);
+		err = read_dir(path, &v[n].stats, 0);
+		if (!err) {
+			snprintf(path, sizeof(path), HEAPS "/%ld/gc", id);
+			err = read_dir(path, &v[n].gc, 1);
+		}
+		if (err == -EACCES) {
+			free(v);
+			closedir(dir);
+			return err;
+		}
+		if (err)
 			continue;
 		n++;
 	}
@@ -249,13 +296,14 @@ int view_stats_json(void)
 	printf("  },\n");
 	n = read_heaps(&heaps);
 	if (n < 0) {
-		/* per-heap figures are root's (debugfs): say so, not fail */
+		/* per-heap figures are root's (mode 0400): say so, not fail */
 		printf("  \"heaps\": null\n}\n");
 		return 0;
 	}
 	printf("  \"heaps\": [");
 	for (h = 0; h < n; h++) {
-		printf("%s\n    {\n", h ? "," : "");
+		printf("%s\n    {\n      \"id\": %ld,\n", h ? "," : "",
+		       heaps[h].id);
 		json_table(&heaps[h].stats, NULL, "      ");
 		printf(",\n      \"gc\": {\n");
 		json_table(&heaps[h].gc, "generations", "        ");
@@ -335,7 +383,7 @@ static void top_frame(const struct heap_view *heaps, int n,
 	       read_value(SYSFS_STATS, "collections"),
 	       read_value(SYSFS_STATS, "collected"));
 	printf("%6s %6s %3s %9s %8s %8s %7s %7s %7s %8s %6s %9s %9s\n",
-	       "HEAP", "UID", "CLI", "OBJECTS", "RESERVED", "USED", "GEN0",
+	       "HEAP", "UID", "CLI", "OBJECTS", "ARENAS", "USED", "GEN0",
 	       "GEN1", "GEN2", "COLLECT", "COLL/s", "FREED", "PAUSE_us");
 	for (h = 0; h < n; h++) {
 		const struct heap_view *v = &heaps[h];
@@ -374,11 +422,11 @@ int view_top(double interval, long iterations)
 			poll(NULL, 0, (int)(interval * 1000));
 		n = read_heaps(&heaps);
 		if (n < 0) {
-			fprintf(stderr, "mheapctl: %s: %s%s\n", DEBUGFS,
+			fprintf(stderr, "mheapctl: %s: %s%s\n", HEAPS,
 				strerror(-n),
-				n == -EACCES || n == -ENOENT ?
-				" (top reads debugfs: run it as root, with debugfs mounted)" :
-				"");
+				n == -EACCES ?
+				" (each heap's figures are root's: run it as root)" :
+				n == -ENOENT ? " (is the module loaded?)" : "");
 			free(prev);
 			return 1;
 		}
