@@ -1,22 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The heap: arenas, pools and size classes (see Documentation/heap.rst).
- *
- * A heap has two spaces with the same shape. The payload space holds the
- * bytes userspace reads and writes; the meta space holds object headers
- * and reference slots. The two never share an arena, so no page that may
- * one day be mapped into userspace holds kernel metadata.
- *
- * A space is a table of arenas (vmalloc, MHEAP_ARENA_SIZE each). An arena
- * is cut into pages; a page is either free, a pool of equal blocks of one
- * size class, or part of a run of pages for one larger block. Blocks above
- * MHEAP_RUN_MAX get a jumbo arena of their own. All bookkeeping (the
- * struct mheap_arena and its pool headers) is kmalloc'ed, outside the
- * arena: free blocks are tracked in bitmaps, never by pointers written
- * into the blocks.
- *
- * A block is named by a 32-bit location: the arena's index in its space's
- * table, then the block's offset in quanta (the space's class step).
+ * The managed heap: struct mheap, which holds the allocator's two spaces
+ * (space.h), the collector's lists and state (gc.h), weak references
+ * (weak.h) and named roots (names.h), with its lock, capacity and
+ * statistics. See Documentation/heap.rst.
  *
  * Locking: every field of struct mheap but the lock itself is guarded by
  * heap->lock (tag "L: lock"); the global statistics are atomic.
@@ -27,134 +14,13 @@
 #include "prim.h"
 #include "gc.h"
 #include "names.h"
+#include "space.h"
 #include "validate.h"
 #include "weak.h"
-
-#define MHEAP_PAGE_SHIFT	12
-#define MHEAP_PAGE_SIZE		BIT(MHEAP_PAGE_SHIFT)
-#define MHEAP_ARENA_SHIFT	18
-#define MHEAP_ARENA_SIZE	BIT(MHEAP_ARENA_SHIFT)
-/* 64: an arena's page map is one u64 */
-#define MHEAP_ARENA_PAGES	(MHEAP_ARENA_SIZE / MHEAP_PAGE_SIZE)
-/* Blocks up to this size come from pools, by size class */
-#define MHEAP_SMALL_MAX		512
-/* Blocks up to this size take a run of pages; larger, a jumbo arena */
-#define MHEAP_RUN_MAX		(MHEAP_ARENA_SIZE / 2)
-/* A pool holds at most 256 blocks (the smallest block is 16 bytes) */
-#define MHEAP_POOL_WORDS	4
-#define MHEAP_BLOCK_MIN		16
-#define MHEAP_CLASSES_MAX	(MHEAP_SMALL_MAX / 8)
-/* Class steps (log2): 8 bytes in the meta space, 16 in the payload space */
-#define MHEAP_META_QSHIFT	3
-#define MHEAP_PAYLOAD_QSHIFT	4
-
-/*
- * The payload mapping (mmap of a client): arena n of the payload space at
- * n << MHEAP_MAP_SHIFT, so that a jumbo arena (up to MHEAP_MAX_SIZE
- * plus guard bytes, rounded to pages) fits before the next one.
- */
-#define MHEAP_MAP_SHIFT		24
 
 /* Capacity: the bytes of arenas a heap may reserve, both spaces together */
 #define MHEAP_CAPACITY_MIN	(2 * MHEAP_ARENA_SIZE)
 #define MHEAP_CAPACITY_LIMIT	(16ULL * SZ_1G)
-
-/**
- * struct mheap_pool - header of one page of an arena, kept outside it
- * @link: in the space's list of pools of @class with a free block.
- * @free: bit set for each free block; bit n is block n.
- * @loc: location of the page's first quantum.
- * @nused: blocks in use.
- * @nblocks: blocks in the pool; 0 if the page is not a pool.
- * @class: size class of a pool.
- * @npages: 1 for a pool, n for the first page of a run of n pages, 0 for a
- *	free page or a page inside a run.
- *
- * Invariant: nused + popcount(free) == nblocks.
- */
-struct mheap_pool {
-	struct list_head link;
-	u64 free[MHEAP_POOL_WORDS];
-	u32 loc;
-	u16 nused;
-	u16 nblocks;
-	u8 class;
-	u8 npages;
-};
-
-/**
- * struct mheap_arena - one vmalloc'ed arena
- * @base: the arena's memory, @size bytes.
- * @link: in its space's usable[@nfree] while some but not all pages are
- *	free; once released, in heap->retired until it is freed.
- * @used: bit n set when page n is in use.
- * @size: MHEAP_ARENA_SIZE, or more for a jumbo arena.
- * @index: in the space's table of arenas.
- * @nfree: free pages. Invariant: nfree + popcount(used) == MHEAP_ARENA_PAGES.
- * @nbusy: pages holding blocks in use: pools with nused > 0, and runs.
- *	An arena whose @nbusy drops to 0 becomes its space's spare or is
- *	freed; its empty pools go with it.
- * @jumbo: holds one block of @size bytes at offset 0 and has no @pools.
- * @pools: one header per page.
- */
-struct mheap_arena {
-	void *base;
-	struct list_head link;
-	u64 used;
-	size_t size;
-	u32 index;
-	u8 nfree;
-	u8 nbusy;
-	bool jumbo;
-	struct mheap_pool pools[];
-};
-
-/**
- * struct mheap_space - the arenas of one kind of memory in a heap
- * @arenas: table of arenas by index; entry 0 is never used, so that no
- *	location is 0.
- * @bases: each arena's base address, by index: what a location decodes
- *	through (one load instead of two). Same block as @arenas.
- * @narenas: length of @arenas and @bases.
- * @max_index: largest index a location can hold.
- * @qshift: log2 of the class step (the quantum): 3 for meta, 4 for payload.
- * @nclasses: size classes: MHEAP_SMALL_MAX >> @qshift.
- * @usable_mask: bit n set when usable[n] is not empty.
- * @usable: arenas with n free pages, 0 < n < MHEAP_ARENA_PAGES. New pools
- *	come from the arena with the fewest free pages, so that the least
- *	used arenas can empty and be released (obmalloc's usable_arenas).
- * @pools: pools with a free block, per size class. A pool that empties
- *	gives its page back unless it is the last one on its list.
- * @bytes_used: bytes in blocks handed out.
- * @arenas_used: arenas in the table, the spare included.
- * @spare: an arena with no block in use, kept rather than freed, or NULL.
- *	It stays in the table, and on the lists while it has empty pools or
- *	some free pages. One per space at most, so that a heap that
- *	allocates and frees one object does not create and free an arena
- *	each time (obmalloc keeps its last arena for the same reason).
- * @bit: MHEAP_UNDO_META or MHEAP_UNDO_PAYLOAD.
- * @class_live: blocks in use per size class.
- * @runs_live: page runs in use.
- * @jumbo_live: jumbo arenas in use.
- */
-struct mheap_space {
-	struct mheap_arena **arenas;
-	char **bases;
-	u32 narenas;
-	u32 max_index;
-	u8 qshift;
-	u8 nclasses;
-	u64 usable_mask;
-	struct list_head usable[MHEAP_ARENA_PAGES];
-	struct list_head pools[MHEAP_CLASSES_MAX];
-	size_t bytes_used;
-	u32 arenas_used;
-	struct mheap_arena *spare;
-	unsigned int bit;
-	u64 class_live[MHEAP_CLASSES_MAX];
-	u64 runs_live;
-	u64 jumbo_live;
-};
 
 /**
  * struct mheap - one managed heap, created by each open() of /dev/mheap
@@ -275,9 +141,6 @@ struct mheap_global_stats {
 };
 
 /* Default of mheap_total_capacity: arenas of all heaps together */
-#define MHEAP_TOTAL_CAPACITY_DEFAULT	(4ULL * SZ_1G)
-extern unsigned long mheap_total_capacity;
-
 void *mheap_array_grow(void *old, size_t used, size_t size, size_t elem);
 bool mheap_capacity_valid(size_t capacity, size_t capacity_max);
 struct mheap *mheap_create(size_t capacity, size_t capacity_max);
@@ -286,21 +149,6 @@ int mheap_set_capacity(struct mheap *heap, size_t capacity);
 void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats);
 void mheap_global_stats(struct mheap_global_stats *stats);
 void mheap_global_count_collection(u64 collected);
-
-int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
-		      size_t size, u32 *loc, void **ptr);
-void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc);
-void *mheap_payload_page(struct mheap *heap, u64 offset);
-u64 mheap_payload_map_offset(const struct mheap *heap, u32 loc);
-u64 mheap_payload_map_size(const struct mheap *heap);
-typedef unsigned long (*mheap_walk_fn)(struct mheap *heap, u32 loc,
-				       void *data);
-unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
-			       mheap_walk_fn fn, void *data);
-
-#define MHEAP_UNDO		0x1
-#define MHEAP_UNDO_META		0x2
-#define MHEAP_UNDO_PAYLOAD	0x4
 
 /**
  * mheap_spares() - which spaces have a spare arena now
@@ -363,8 +211,6 @@ static inline int __must_check mheap_lock_killable(struct mheap *heap)
 	return mheap_prim_mutex_lock_killable(&heap->lock);
 }
 
-void mheap_arenas_free(struct list_head *retired);
-
 /*
  * Drop the heap lock, then free the arenas the holder retired: no vfree()
  * under the lock. A debug build (MHEAP_DEBUG) first checks the heap's
@@ -379,22 +225,6 @@ static inline void mheap_unlock(struct mheap *heap)
 	mheap_prim_mutex_unlock(&heap->lock);
 	if (!list_empty(&retired))
 		mheap_arenas_free(&retired);
-}
-
-/**
- * mheap_space_ptr() - the address of the block at a location
- * @space: the space the block was allocated from.
- * @loc: its location, as mheap_space_alloc() returned it.
- *
- * Context: heap->lock held; @loc names a block in use.
- * Return: the block's address.
- */
-static inline void *mheap_space_ptr(const struct mheap_space *space, u32 loc)
-{
-	unsigned int shift = MHEAP_ARENA_SHIFT - space->qshift;
-	u32 offset = (loc & ((1U << shift) - 1)) << space->qshift;
-
-	return space->bases[loc >> shift] + offset;
 }
 
 #endif /* MHEAP_HEAP_H */

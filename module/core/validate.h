@@ -14,12 +14,13 @@ struct mheap_client;
 int mheap_validate(struct mheap *heap);
 int mheap_client_validate(const struct mheap_client *client);
 #else
-static inline int mheap_validate(struct mheap *heap)
+static inline int mheap_validate(struct mheap *heap __always_unused)
 {
 	return 0;
 }
 
-static inline int mheap_client_validate(const struct mheap_client *client)
+static inline int
+mheap_client_validate(const struct mheap_client *client __always_unused)
 {
 	return 0;
 }

@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The allocator: arenas, pools and size classes. Part of the portable
+ * core, built into mheap.ko and into the host tests. The layout is
+ * described in space.h and in Documentation/heap.rst.
+ *
+ * Locking: heap->lock for everything; the module-wide byte count is
+ * atomic.
+ */
+#include "heap.h"
+
+static atomic_long_t global_arena_bytes;
+
+/*
+ * The most bytes of arenas all heaps together may hold (module parameter
+ * total_capacity); read at each arena's reservation.
+ */
+unsigned long mheap_total_capacity = MHEAP_TOTAL_CAPACITY_DEFAULT;
+EXPORT_SYMBOL_IF_KUNIT(mheap_total_capacity);
+
+/* A run of @n pages (n < 64) starting at page 0, as a page mask. */
+static inline u64 run_mask(unsigned int n)
+{
+	return (1ULL << n) - 1;
+}
+
+static inline unsigned int loc_shift(const struct mheap_space *space)
+{
+	return MHEAP_ARENA_SHIFT - space->qshift;
+}
+
+static inline u32 make_loc(const struct mheap_space *space, u32 index,
+			   u32 offset)
+{
+	return (index << loc_shift(space)) | (offset >> space->qshift);
+}
+
+/**
+ * mheap_space_init() - set up an empty space
+ * @space: &heap->meta or &heap->payload, zeroed.
+ * @qshift: log2 of its class step: MHEAP_META_QSHIFT or
+ *	MHEAP_PAYLOAD_QSHIFT.
+ * @bit: its MHEAP_UNDO_* bit.
+ *
+ * Context: any; the heap is not yet in use.
+ */
+void mheap_space_init(struct mheap_space *space, unsigned int qshift,
+		      unsigned int bit)
+{
+	unsigned int i;
+
+	space->bit = bit;
+	space->qshift = qshift;
+	space->nclasses = MHEAP_SMALL_MAX >> qshift;
+	space->max_index = U32_MAX >> loc_shift(space);
+	for (i = 0; i < ARRAY_SIZE(space->usable); i++)
+		INIT_LIST_HEAD(&space->usable[i]);
+	for (i = 0; i < ARRAY_SIZE(space->pools); i++)
+		INIT_LIST_HEAD(&space->pools[i]);
+}
+
+/* Take @arena off its usable list, before its free page count changes. */
+static void arena_unlist(struct mheap_space *space, struct mheap_arena *arena)
+{
+	if (list_empty(&arena->link))
+		return;
+	list_del_init(&arena->link);
+	if (list_empty(&space->usable[arena->nfree]))
+		space->usable_mask &= ~(1ULL << arena->nfree);
+}
+
+/*
+ * Give @arena's bytes back to the heap and the module, and queue it on
+ * heap->retired: mheap_unlock() frees it once the lock is dropped, as
+ * net/unix/garbage.c frees what it gathered after unlocking, so that no
+ * vfree() (a TLB flush, at times) runs under the heap lock.
+ */
+static void arena_free(struct mheap *heap, struct mheap_space *space,
+		       struct mheap_arena *arena)
+{
+	heap->arena_bytes -= arena->size;
+	trace_mheap_arena_release(heap->id, space == &heap->payload,
+				  arena->index, arena->size, heap->arena_bytes);
+	atomic_long_sub(arena->size, &global_arena_bytes);
+	list_add(&arena->link, &heap->retired);
+}
+
+/**
+ * mheap_arenas_free() - free arenas taken off a heap's retired list
+ * @retired: the list (heap->retired, spliced off under the lock).
+ *
+ * Context: process context; may sleep; the heap lock need not be held.
+ */
+void mheap_arenas_free(struct list_head *retired)
+{
+	struct mheap_arena *arena;
+
+	while ((arena = list_first_entry_or_null(retired, struct mheap_arena,
+						 link))) {
+		list_del_init(&arena->link);
+		mheap_prim_vfree(arena->base);
+		mheap_prim_free(arena);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_arenas_free);
+
+/*
+ * Remove an arena from its space and free it, with the empty pools it
+ * kept for their classes.
+ */
+static void arena_release(struct mheap *heap, struct mheap_space *space,
+			  struct mheap_arena *arena)
+{
+	unsigned int page;
+
+	if (space == &heap->payload && heap->unmap)
+		heap->unmap(heap, (u64)arena->index << MHEAP_MAP_SHIFT,
+			    arena->size);
+
+	if (!arena->jumbo) {
+		for (page = 0; page < MHEAP_ARENA_PAGES; page++) {
+			if (arena->pools[page].nblocks)
+				list_del_init(&arena->pools[page].link);
+		}
+	}
+	arena_unlist(space, arena);
+	space->arenas[arena->index] = NULL;
+	space->bases[arena->index] = NULL;
+	space->arenas_used--;
+	arena_free(heap, space, arena);
+}
+
+/*
+ * Whether an arena that just went idle stays as its space's spare: there
+ * is room for one, and no failed call is being undone that did not find a
+ * spare there (mheap_undo_begin()).
+ */
+static bool keep_as_spare(struct mheap *heap, struct mheap_space *space)
+{
+	if (space->spare)
+		return false;
+	return !(heap->undo & MHEAP_UNDO) || (heap->undo & space->bit);
+}
+
+/* A block or run is about to be handed out from @arena. */
+static void arena_busy(struct mheap_space *space, struct mheap_arena *arena)
+{
+	if (!arena->nbusy++ && space->spare == arena)
+		space->spare = NULL;
+}
+
+/* A pool of @arena emptied or a run went: keep it as the spare, or free it. */
+static void arena_idle(struct mheap *heap, struct mheap_space *space,
+		       struct mheap_arena *arena)
+{
+	if (--arena->nbusy)
+		return;
+	if (keep_as_spare(heap, space))
+		space->spare = arena;
+	else
+		arena_release(heap, space, arena);
+}
+
+/* Put @arena on the usable list its free page count says, if any. */
+static void arena_relist(struct mheap_space *space, struct mheap_arena *arena)
+{
+	if (arena->nfree && arena->nfree < MHEAP_ARENA_PAGES) {
+		list_add(&arena->link, &space->usable[arena->nfree]);
+		space->usable_mask |= 1ULL << arena->nfree;
+	}
+}
+
+/* Make room for one more arena in the table; returns a free index. */
+static int table_slot(struct mheap_space *space, u32 *index)
+{
+	struct mheap_arena **table;
+	char **bases;
+	u32 i, len;
+
+	for (i = 1; i < space->narenas; i++) {
+		if (!space->arenas[i]) {
+			*index = i;
+			return 0;
+		}
+	}
+	if (space->narenas > space->max_index)
+		return -ENOSPC;
+	len = max(space->narenas * 2, 16U);
+	len = min(len, space->max_index + 1);
+	/* one block: the arenas, then their bases */
+	table = mheap_prim_kvzalloc(len * (sizeof(*table) + sizeof(*bases)));
+	if (!table)
+		return -ENOMEM;
+	bases = (char **)(table + len);
+	if (space->narenas) {
+		memcpy(table, space->arenas, space->narenas * sizeof(*table));
+		memcpy(bases, space->bases, space->narenas * sizeof(*bases));
+	}
+	mheap_prim_kvfree(space->arenas);
+	space->arenas = table;
+	space->bases = bases;
+	space->narenas = len;
+	*index = i;
+	return 0;
+}
+
+/*
+ * A new arena for @space, not on any list: a jumbo arena of @size bytes
+ * for one block, or a standard one. Either must fit in the heap's
+ * capacity.
+ */
+static int arena_create(struct mheap *heap, struct mheap_space *space,
+			bool jumbo, size_t size, struct mheap_arena **out)
+{
+	struct mheap_arena *arena;
+	unsigned long total;
+	size_t want;
+	u32 index;
+	int err;
+
+	if (check_add_overflow(heap->arena_bytes, size, &want) ||
+	    want > heap->capacity) {
+		trace_mheap_limit(heap->id, MHEAP_LIMIT_CAPACITY, heap->capacity);
+		return -ENOSPC;
+	}
+	err = table_slot(space, &index);
+	if (err)
+		return err;
+	/* the module-wide ceiling: reserve first, so that racing heaps agree */
+	total = READ_ONCE(mheap_total_capacity);
+	if ((unsigned long)atomic_long_add_return(size, &global_arena_bytes) >
+	    total) {
+		trace_mheap_limit(heap->id, MHEAP_LIMIT_TOTAL_CAPACITY, total);
+		err = -ENOSPC;
+		goto err_uncount;
+	}
+	err = -ENOMEM;
+	arena = mheap_prim_zalloc(struct_size(arena, pools,
+					      jumbo ? 0 : MHEAP_ARENA_PAGES));
+	if (!arena)
+		goto err_uncount;
+	arena->base = mheap_prim_vzalloc(size);
+	if (!arena->base) {
+		mheap_prim_free(arena);
+		goto err_uncount;
+	}
+	INIT_LIST_HEAD(&arena->link);
+	arena->size = size;
+	arena->jumbo = jumbo;
+	arena->nfree = MHEAP_ARENA_PAGES;
+	arena->index = index;
+	space->arenas[index] = arena;
+	space->bases[index] = arena->base;
+	space->arenas_used++;
+	heap->arena_bytes += size;
+	trace_mheap_arena_add(heap->id, space == &heap->payload, index, size,
+			      heap->arena_bytes);
+	*out = arena;
+	return 0;
+
+err_uncount:
+	atomic_long_sub(size, &global_arena_bytes);
+	return err;
+}
+
+/* Find @npages free pages in a row in @arena; returns the first or -1. */
+static int arena_find_run(const struct mheap_arena *arena, unsigned int npages)
+{
+	u64 mask = run_mask(npages);
+	unsigned int page;
+
+	for (page = 0; page + npages <= MHEAP_ARENA_PAGES; page++) {
+		if (!(arena->used & (mask << page)))
+			return page;
+	}
+	return -1;
+}
+
+/*
+ * Take @npages pages in a row: from the most used arena that has them,
+ * else from the space's spare if it has no page in use, else from a new
+ * arena.
+ */
+static int take_pages(struct mheap *heap, struct mheap_space *space,
+		      unsigned int npages, struct mheap_arena **out, int *first)
+{
+	u64 buckets = space->usable_mask & ~run_mask(npages);
+	struct mheap_arena *arena;
+	int page, err;
+
+	while (buckets) {
+		unsigned int nfree = __ffs64(buckets);
+
+		buckets &= buckets - 1;
+		list_for_each_entry(arena, &space->usable[nfree], link) {
+			page = arena_find_run(arena, npages);
+			if (page >= 0)
+				goto found;
+		}
+	}
+	if (space->spare && space->spare->nfree == MHEAP_ARENA_PAGES) {
+		arena = space->spare;
+	} else {
+		err = arena_create(heap, space, false, MHEAP_ARENA_SIZE, &arena);
+		if (err)
+			return err;
+	}
+	page = 0;
+found:
+	arena_unlist(space, arena);
+	arena->used |= run_mask(npages) << page;
+	arena->nfree -= npages;
+	arena_relist(space, arena);
+	*out = arena;
+	*first = page;
+	return 0;
+}
+
+static void put_pages(struct mheap_space *space, struct mheap_arena *arena,
+		      unsigned int page, unsigned int npages)
+{
+	arena_unlist(space, arena);
+	arena->used &= ~(run_mask(npages) << page);
+	arena->nfree += npages;
+	arena_relist(space, arena);
+}
+
+static inline unsigned int class_size(const struct mheap_space *space,
+				      unsigned int class)
+{
+	return (class + 1) << space->qshift;
+}
+
+static int pool_create(struct mheap *heap, struct mheap_space *space,
+		       unsigned int class, struct mheap_pool **out)
+{
+	unsigned int nblocks = MHEAP_PAGE_SIZE / class_size(space, class);
+	struct mheap_arena *arena;
+	struct mheap_pool *pool;
+	unsigned int w;
+	int page, err;
+
+	err = take_pages(heap, space, 1, &arena, &page);
+	if (err)
+		return err;
+	pool = &arena->pools[page];
+	for (w = 0; w < MHEAP_POOL_WORDS; w++) {
+		unsigned int bits = min(nblocks - min(nblocks, w * 64), 64U);
+
+		pool->free[w] = bits == 64 ? ~0ULL : run_mask(bits);
+	}
+	pool->loc = make_loc(space, arena->index, page * MHEAP_PAGE_SIZE);
+	pool->nused = 0;
+	pool->nblocks = nblocks;
+	pool->class = class;
+	pool->npages = 1;
+	list_add(&pool->link, &space->pools[class]);
+	*out = pool;
+	return 0;
+}
+
+static int alloc_small(struct mheap *heap, struct mheap_space *space,
+		       size_t size, u32 *loc)
+{
+	unsigned int class = (size - 1) >> space->qshift;
+	struct mheap_pool *pool;
+	unsigned int w, bit;
+	int err;
+
+	pool = list_first_entry_or_null(&space->pools[class], struct mheap_pool,
+					link);
+	if (!pool) {
+		err = pool_create(heap, space, class, &pool);
+		if (err)
+			return err;
+	}
+	if (!pool->nused)
+		arena_busy(space, space->arenas[pool->loc >> loc_shift(space)]);
+	for (w = 0; !pool->free[w]; w++)
+		;
+	bit = __ffs64(pool->free[w]);
+	pool->free[w] &= pool->free[w] - 1;
+	if (++pool->nused == pool->nblocks)
+		list_del_init(&pool->link);
+	*loc = pool->loc + (w * 64 + bit) * (class + 1);
+	space->class_live[class]++;
+	space->bytes_used += class_size(space, class);
+	return 0;
+}
+
+static void free_small(struct mheap *heap, struct mheap_space *space,
+		       struct mheap_arena *arena, struct mheap_pool *pool,
+		       u32 loc)
+{
+	unsigned int block = (loc - pool->loc) / (pool->class + 1);
+
+	if (WARN_ON_ONCE(block >= pool->nblocks ||
+			 (pool->free[block / 64] & (1ULL << (block % 64)))))
+		return;
+	if (pool->nused-- == pool->nblocks)
+		list_add(&pool->link, &space->pools[pool->class]);
+	pool->free[block / 64] |= 1ULL << (block % 64);
+	space->class_live[pool->class]--;
+	space->bytes_used -= class_size(space, pool->class);
+	if (pool->nused)
+		return;
+	/* the last pool of its class with room stays, ready for the next */
+	if (!list_is_singular(&space->pools[pool->class])) {
+		list_del_init(&pool->link);
+		pool->nblocks = 0;
+		pool->npages = 0;
+		put_pages(space, arena, pool - arena->pools, 1);
+	}
+	arena_idle(heap, space, arena);
+}
+
+static int alloc_run(struct mheap *heap, struct mheap_space *space,
+		     size_t size, u32 *loc)
+{
+	unsigned int npages = DIV_ROUND_UP(size, MHEAP_PAGE_SIZE);
+	struct mheap_arena *arena;
+	struct mheap_pool *pool;
+	int page, err;
+
+	err = take_pages(heap, space, npages, &arena, &page);
+	if (err)
+		return err;
+	arena_busy(space, arena);
+	pool = &arena->pools[page];
+	pool->npages = npages;
+	pool->nblocks = 0;
+	*loc = make_loc(space, arena->index, page * MHEAP_PAGE_SIZE);
+	space->runs_live++;
+	space->bytes_used += npages * MHEAP_PAGE_SIZE;
+	return 0;
+}
+
+static int alloc_jumbo(struct mheap *heap, struct mheap_space *space,
+		       size_t size, u32 *loc)
+{
+	struct mheap_arena *arena;
+	int err;
+
+	size = round_up(size, MHEAP_PAGE_SIZE);
+	err = arena_create(heap, space, true, size, &arena);
+	if (err)
+		return err;
+	*loc = make_loc(space, arena->index, 0);
+	space->jumbo_live++;
+	space->bytes_used += size;
+	return 0;
+}
+
+/**
+ * mheap_space_alloc() - allocate a zeroed block
+ * @heap: the heap.
+ * @space: &heap->meta or &heap->payload.
+ * @size: bytes, at least 1; the caller bounds it.
+ * @loc: set to the block's location.
+ * @ptr: set to the block's address.
+ *
+ * Small blocks come from the pools of their size class, mid-sized ones
+ * take a run of pages, big ones a jumbo arena. The whole block is zeroed,
+ * not only @size bytes of it.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0, -ENOSPC when the heap's capacity would be exceeded or its
+ * arena table is full, or -ENOMEM. On error nothing changed.
+ */
+int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
+		      size_t size, u32 *loc, void **ptr)
+{
+	size_t zero;
+	int err;
+
+	mheap_prim_assert_held(&heap->lock);
+	size = max_t(size_t, size, MHEAP_BLOCK_MIN);
+	if (size <= MHEAP_SMALL_MAX) {
+		err = alloc_small(heap, space, size, loc);
+		zero = round_up(size, 1U << space->qshift);
+	} else if (size <= MHEAP_RUN_MAX) {
+		err = alloc_run(heap, space, size, loc);
+		zero = round_up(size, MHEAP_PAGE_SIZE);
+	} else {
+		/* A new jumbo arena comes zeroed from vmalloc. */
+		err = alloc_jumbo(heap, space, size, loc);
+		zero = 0;
+	}
+	if (err)
+		return err;
+	*ptr = mheap_space_ptr(space, *loc);
+	memset(*ptr, 0, zero);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_alloc);
+
+/**
+ * mheap_space_free() - free a block
+ * @heap: the heap.
+ * @space: the space it came from.
+ * @loc: its location.
+ *
+ * An arena left with no block in use becomes its space's spare, or is freed.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc)
+{
+	unsigned int shift = loc_shift(space);
+	u32 index = loc >> shift;
+	u32 offset = (loc & ((1U << shift) - 1)) << space->qshift;
+	struct mheap_arena *arena;
+	struct mheap_pool *pool;
+	unsigned int npages;
+
+	mheap_prim_assert_held(&heap->lock);
+	if (WARN_ON_ONCE(index >= space->narenas || !space->arenas[index]))
+		return;
+	arena = space->arenas[index];
+	if (arena->jumbo) {
+		space->jumbo_live--;
+		space->bytes_used -= arena->size;
+		arena_release(heap, space, arena);
+		return;
+	}
+	pool = &arena->pools[offset >> MHEAP_PAGE_SHIFT];
+	if (pool->nblocks) {
+		free_small(heap, space, arena, pool, loc);
+		return;
+	}
+	npages = pool->npages;
+	if (WARN_ON_ONCE(!npages || offset % MHEAP_PAGE_SIZE))
+		return;
+	space->runs_live--;
+	space->bytes_used -= npages * MHEAP_PAGE_SIZE;
+	pool->npages = 0;
+	put_pages(space, arena, pool - arena->pools, npages);
+	arena_idle(heap, space, arena);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_free);
+
+/* Visit the blocks in use in one page of @arena; see mheap_space_walk(). */
+static unsigned long walk_page(struct mheap *heap, struct mheap_space *space,
+			       struct mheap_arena *arena, unsigned int page,
+			       mheap_walk_fn fn, void *data)
+{
+	struct mheap_pool *pool = &arena->pools[page];
+	unsigned long sum = 0;
+	unsigned int block;
+
+	if (!(arena->used & BIT_ULL(page)))
+		return 0;
+	if (!pool->nblocks)	/* a run starts here, or is inside one */
+		return pool->npages ?
+		       fn(heap, make_loc(space, arena->index,
+					 page * MHEAP_PAGE_SIZE), data) : 0;
+	for (block = 0; block < pool->nblocks; block++) {
+		if (!(pool->free[block / 64] & BIT_ULL(block % 64)))
+			sum += fn(heap, pool->loc + block * (pool->class + 1),
+				  data);
+	}
+	return sum;
+}
+
+/**
+ * mheap_space_walk() - visit every block in use in a space
+ * @heap: the heap.
+ * @space: one of its spaces.
+ * @fn: called with each block's location and @data; must not allocate or
+ *	free blocks.
+ * @data: for @fn.
+ *
+ * Context: heap->lock held.
+ * Return: the sum of what @fn returned.
+ */
+unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
+			       mheap_walk_fn fn, void *data)
+{
+	unsigned long sum = 0;
+	unsigned int page;
+	u32 index;
+
+	mheap_prim_assert_held(&heap->lock);
+	for (index = 1; index < space->narenas; index++) {
+		struct mheap_arena *arena = space->arenas[index];
+
+		if (!arena)
+			continue;
+		/* a jumbo arena is freed with its block: this one is in use */
+		if (arena->jumbo) {
+			sum += fn(heap, make_loc(space, index, 0), data);
+			continue;
+		}
+		for (page = 0; page < MHEAP_ARENA_PAGES; page++)
+			sum += walk_page(heap, space, arena, page, fn, data);
+		mheap_prim_cond_resched();
+	}
+	return sum;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_walk);
+
+/**
+ * mheap_payload_page() - a page of the payload space, by mapping offset
+ * @heap: the heap.
+ * @offset: a page-aligned offset in the payload mapping (MHEAP_MAP_SHIFT).
+ *
+ * Context: heap->lock held.
+ * Return: the address of the page, or NULL when no arena covers @offset.
+ */
+void *mheap_payload_page(struct mheap *heap, u64 offset)
+{
+	struct mheap_space *space = &heap->payload;
+	u64 index = offset >> MHEAP_MAP_SHIFT;
+	u64 off = offset & (BIT_ULL(MHEAP_MAP_SHIFT) - 1);
+	struct mheap_arena *arena;
+
+	mheap_prim_assert_held(&heap->lock);
+	if (index >= space->narenas)
+		return NULL;
+	arena = space->arenas[index];
+	if (!arena || off >= arena->size)
+		return NULL;
+	return (char *)arena->base + off;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_payload_page);
+
+/**
+ * mheap_payload_map_offset() - where a payload block is in the mapping
+ * @heap: the heap.
+ * @loc: the block's location in the payload space.
+ *
+ * Context: any.
+ * Return: its offset in the payload mapping, in bytes.
+ */
+u64 mheap_payload_map_offset(const struct mheap *heap, u32 loc)
+{
+	unsigned int shift = loc_shift(&heap->payload);
+	u64 index = loc >> shift;
+
+	return (index << MHEAP_MAP_SHIFT) +
+	       ((u64)(loc & (BIT(shift) - 1)) << heap->payload.qshift);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_payload_map_offset);
+
+/**
+ * mheap_payload_map_size() - how much of the mapping the arenas span
+ * @heap: the heap.
+ *
+ * Context: heap->lock held.
+ * Return: the end of the last arena's part of the mapping, in bytes; 0
+ * when the payload space has no arena.
+ */
+u64 mheap_payload_map_size(const struct mheap *heap)
+{
+	const struct mheap_space *space = &heap->payload;
+	u32 i;
+
+	for (i = space->narenas; i > 1; i--) {
+		if (space->arenas[i - 1])
+			return (u64)i << MHEAP_MAP_SHIFT;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_payload_map_size);
+
+/**
+ * mheap_space_destroy() - free every arena of a space, whatever it holds
+ * @heap: the heap, being destroyed.
+ * @space: &heap->meta or &heap->payload.
+ *
+ * The arenas go on heap->retired; the caller frees them
+ * (mheap_arenas_free()).
+ *
+ * Context: process context; the caller holds the heap's only reference.
+ */
+void mheap_space_destroy(struct mheap *heap, struct mheap_space *space)
+{
+	u32 i;
+
+	for (i = 1; i < space->narenas; i++) {
+		if (space->arenas[i])
+			arena_free(heap, space, space->arenas[i]);
+	}
+	mheap_prim_kvfree(space->arenas);
+}
+
+/**
+ * mheap_space_global_bytes() - bytes of arenas all heaps hold
+ *
+ * Context: any.
+ * Return: the module-wide count that mheap_total_capacity bounds.
+ */
+u64 mheap_space_global_bytes(void)
+{
+	return atomic_long_read(&global_arena_bytes);
+}
