@@ -11,7 +11,7 @@
  * call creates can be used before the call has written its result").
  *
  * Locking: heap->lock, taken here for the batch, held by the caller for
- * mheap_op_run() and mheap_op_undo().
+ * the typed operations (mheap_op_alloc() ...) and their undo.
  */
 #include <linux/mheap.h>
 #include <linux/pagemap.h>
@@ -44,64 +44,112 @@ static bool op_creates(const struct mheap_op *op)
 	       op->op == MHEAP_OP_GET_SLOT;
 }
 
+/*
+ * One typed function per operation, the body of both its single-operation
+ * ioctl and its batch operation: each checks the client's rights and the
+ * values' ranges; the caller has checked the fields its own structure
+ * must leave zero. Context: process context; heap->lock held; may sleep.
+ * Nothing changes on error.
+ */
+
 /**
- * mheap_op_run() - run one operation, but READ and WRITE
+ * mheap_op_alloc() - ALLOC: a new object and a handle on it
  * @f: the client.
- * @op: the operation, of a batch or built by its single-operation ioctl.
- * @out: set to the handle the operation created (ALLOC, DUP, GET_SLOT);
- *	may be NULL for the others.
- *
- * Validated, then run; nothing changes on error.
+ * @size: payload bytes, 0 to MHEAP_MAX_SIZE.
+ * @nrefs: reference slots, 0 to MHEAP_MAX_REFS.
+ * @cookie: the caller's value for the object, 0 for none.
+ * @handle: set to the new handle.
  *
  * Context: process context; heap->lock held; may sleep.
- * Return: 0, or the errno the matching ioctl gives (uapi: struct
- * mheap_op); -EBADF for ALLOC and SET_SLOT on a read-only client.
+ * Return: 0; -EBADF on a read-only client; -EINVAL for @size or @nrefs
+ * out of range; -ENOSPC, -ENOMEM.
  */
-int mheap_op_run(struct mheap_file *f, const struct mheap_op *op, u32 *out)
+int mheap_op_alloc(struct mheap_file *f, u64 size, u64 nrefs, u64 cookie,
+		   u32 *handle)
 {
-	struct mheap_client *c = f->client;
-	/* an index past any object's slots, clamped so that it fits a u32: the
-	 * handle layer refuses it with -EINVAL
-	 */
-	u64 index = min_t(u64, op->arg0, MHEAP_MAX_REFS);
-
-	if (op_writes(op) && !f->writable)
+	if (!f->writable)
 		return -EBADF;
-	switch (op->op) {
-	case MHEAP_OP_ALLOC:
-		if (op->flags || op->handle || op->arg0 > MHEAP_MAX_SIZE ||
-		    op->arg1 > MHEAP_MAX_REFS)
-			return -EINVAL;
-		return mheap_handle_alloc(c, op->arg0, op->arg1, op->arg2, out);
-	case MHEAP_OP_DUP:
-		if (op->flags & ~MHEAP_DUP_WEAK || op->arg0 || op->arg1 || op->arg2)
-			return -EINVAL;
-		if (op->flags & MHEAP_DUP_WEAK)
-			return mheap_handle_dup_weak(c, op->handle, out);
-		return mheap_handle_dup(c, op->handle, out);
-	case MHEAP_OP_CLOSE:
-		if (op->flags || op->arg0 || op->arg1 || op->arg2)
-			return -EINVAL;
-		return mheap_handle_close(c, op->handle);
-	case MHEAP_OP_SET_SLOT:
-		if (op->flags || op->arg2)
-			return -EINVAL;
-		if (op->arg1 > U32_MAX)
-			return -ENOENT;
-		return mheap_handle_set_slot(c, op->handle, index, op->arg1);
-	case MHEAP_OP_GET_SLOT:
-		if (op->flags || op->arg1 || op->arg2)
-			return -EINVAL;
-		return mheap_handle_get_slot(c, op->handle, index, out);
-	}
-	return -EINVAL;
+	if (size > MHEAP_MAX_SIZE || nrefs > MHEAP_MAX_REFS)
+		return -EINVAL;
+	return mheap_handle_alloc(f->client, size, nrefs, cookie, handle);
 }
 
 /**
- * mheap_op_undo() - undo a successful operation that created a handle
+ * mheap_op_dup() - DUP: another handle on an object, strong or weak
  * @f: the client.
- * @op: the operation (ALLOC, DUP or GET_SLOT).
- * @out: the handle it created; 0 (an empty slot's GET_SLOT) does nothing.
+ * @handle: the handle to copy.
+ * @flags: 0 or MHEAP_DUP_WEAK.
+ * @copy: set to the new handle.
+ *
+ * Context: process context; heap->lock held; may sleep.
+ * Return: 0; -EINVAL for unknown @flags; -ENOENT, -ESTALE for a bad
+ * @handle; -EMFILE, -ENOMEM.
+ */
+int mheap_op_dup(struct mheap_file *f, u32 handle, u32 flags, u32 *copy)
+{
+	if (flags & ~MHEAP_DUP_WEAK)
+		return -EINVAL;
+	if (flags & MHEAP_DUP_WEAK)
+		return mheap_handle_dup_weak(f->client, handle, copy);
+	return mheap_handle_dup(f->client, handle, copy);
+}
+
+/**
+ * mheap_op_close() - CLOSE: close a handle, dropping its reference
+ * @f: the client.
+ * @handle: the handle.
+ *
+ * Context: process context; heap->lock held; may sleep.
+ * Return: 0, -ENOENT.
+ */
+int mheap_op_close(struct mheap_file *f, u32 handle)
+{
+	return mheap_handle_close(f->client, handle);
+}
+
+/**
+ * mheap_op_set_slot() - SET_SLOT: store a reference in a slot, or clear it
+ * @f: the client.
+ * @handle: the object's handle.
+ * @index: the slot; one past the object's slots (any u64) is -EINVAL.
+ * @target: a handle of the client, or 0 to clear; a value past U32_MAX
+ *	(a batch's u64 field) is no handle: -ENOENT.
+ *
+ * Context: process context; heap->lock held; may sleep.
+ * Return: 0; -EBADF on a read-only client; -EINVAL; -ENOENT, -ESTALE.
+ */
+int mheap_op_set_slot(struct mheap_file *f, u32 handle, u64 index, u64 target)
+{
+	if (!f->writable)
+		return -EBADF;
+	if (target > U32_MAX)
+		return -ENOENT;
+	/* clamped to fit a u32: still past every object's slots */
+	index = min_t(u64, index, MHEAP_MAX_REFS);
+	return mheap_handle_set_slot(f->client, handle, index, target);
+}
+
+/**
+ * mheap_op_get_slot() - GET_SLOT: a new handle on what a slot refers to
+ * @f: the client.
+ * @handle: the object's handle.
+ * @index: the slot, as for mheap_op_set_slot().
+ * @target: set to the new handle, or 0 for an empty slot.
+ *
+ * Context: process context; heap->lock held; may sleep.
+ * Return: 0; -EINVAL; -ENOENT, -ESTALE; -EMFILE, -ENOMEM.
+ */
+int mheap_op_get_slot(struct mheap_file *f, u32 handle, u64 index,
+		      u32 *target)
+{
+	index = min_t(u64, index, MHEAP_MAX_REFS);
+	return mheap_handle_get_slot(f->client, handle, index, target);
+}
+
+/**
+ * mheap_op_undo_alloc() - undo a successful ALLOC, leaving no trace
+ * @f: the client.
+ * @handle: the handle it gave.
  * @spares: mheap_spares() from before the operation.
  *
  * Under the same hold of the heap lock that ran it: nobody can have seen
@@ -109,15 +157,70 @@ int mheap_op_run(struct mheap_file *f, const struct mheap_op *op, u32 *out)
  *
  * Context: process context; heap->lock held.
  */
-void mheap_op_undo(struct mheap_file *f, const struct mheap_op *op, u32 out,
-		   unsigned int spares)
+void mheap_op_undo_alloc(struct mheap_file *f, u32 handle,
+			 unsigned int spares)
 {
-	if (!out)
-		return;		/* GET_SLOT of an empty slot */
+	mheap_handle_unalloc(f->client, handle, spares);
+}
+
+/**
+ * mheap_op_undo_handle() - undo a successful DUP or GET_SLOT
+ * @f: the client.
+ * @handle: the handle it gave; 0 (an empty slot's GET_SLOT) does nothing.
+ *
+ * Under the same hold of the heap lock that ran it: nobody can have seen
+ * the handle.
+ *
+ * Context: process context; heap->lock held.
+ */
+void mheap_op_undo_handle(struct mheap_file *f, u32 handle)
+{
+	if (handle)
+		WARN_ON_ONCE(mheap_handle_close(f->client, handle));
+}
+
+/*
+ * A batch operation but READ and WRITE: its unused fields must be zero
+ * (uapi: struct mheap_op), then its typed function runs. Rights come
+ * first, as for the single-operation ioctls. Context: heap->lock held.
+ */
+static int op_run(struct mheap_file *f, const struct mheap_op *op, u32 *out)
+{
+	if (op_writes(op) && !f->writable)
+		return -EBADF;
+	switch (op->op) {
+	case MHEAP_OP_ALLOC:
+		if (op->flags || op->handle)
+			return -EINVAL;
+		return mheap_op_alloc(f, op->arg0, op->arg1, op->arg2, out);
+	case MHEAP_OP_DUP:
+		if (op->arg0 || op->arg1 || op->arg2)
+			return -EINVAL;
+		return mheap_op_dup(f, op->handle, op->flags, out);
+	case MHEAP_OP_CLOSE:
+		if (op->flags || op->arg0 || op->arg1 || op->arg2)
+			return -EINVAL;
+		return mheap_op_close(f, op->handle);
+	case MHEAP_OP_SET_SLOT:
+		if (op->flags || op->arg2)
+			return -EINVAL;
+		return mheap_op_set_slot(f, op->handle, op->arg0, op->arg1);
+	case MHEAP_OP_GET_SLOT:
+		if (op->flags || op->arg1 || op->arg2)
+			return -EINVAL;
+		return mheap_op_get_slot(f, op->handle, op->arg0, out);
+	}
+	return -EINVAL;
+}
+
+/* Undo @op, which succeeded and gave @out, under the lock that ran it. */
+static void op_undo(struct mheap_file *f, const struct mheap_op *op, u32 out,
+		    unsigned int spares)
+{
 	if (op->op == MHEAP_OP_ALLOC)
-		mheap_handle_unalloc(f->client, out, spares);
+		mheap_op_undo_alloc(f, out, spares);
 	else
-		WARN_ON_ONCE(mheap_handle_close(f->client, out));
+		mheap_op_undo_handle(f, out);
 }
 
 /* The payload of @handle, when [@off, @off + @len) lies inside it. */
@@ -260,13 +363,13 @@ static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 		return -EINTR;
 	*locked = true;
 	spares = mheap_spares(heap);
-	err = mheap_op_run(f, op, &out);
+	err = op_run(f, op, &out);
 	op->result = err;
 	op->out = err ? 0 : out;
 	if (!put_result_nofault(uop, op))
 		return 0;
 	if (!err && op_creates(op))
-		mheap_op_undo(f, op, out, spares);
+		op_undo(f, op, out, spares);
 	mheap_unlock(heap);
 	*locked = false;
 	if (!err && op_creates(op))

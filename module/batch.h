@@ -10,11 +10,17 @@
 
 struct mheap_batch;
 struct mheap_file;
-struct mheap_op;
 
-int mheap_op_run(struct mheap_file *f, const struct mheap_op *op, u32 *out);
-void mheap_op_undo(struct mheap_file *f, const struct mheap_op *op, u32 out,
-		   unsigned int spares);
+int mheap_op_alloc(struct mheap_file *f, u64 size, u64 nrefs, u64 cookie,
+		   u32 *handle);
+int mheap_op_dup(struct mheap_file *f, u32 handle, u32 flags, u32 *copy);
+int mheap_op_close(struct mheap_file *f, u32 handle);
+int mheap_op_set_slot(struct mheap_file *f, u32 handle, u64 index, u64 target);
+int mheap_op_get_slot(struct mheap_file *f, u32 handle, u64 index,
+		      u32 *target);
+void mheap_op_undo_alloc(struct mheap_file *f, u32 handle,
+			 unsigned int spares);
+void mheap_op_undo_handle(struct mheap_file *f, u32 handle);
 int mheap_op_rw(struct mheap_file *f, u32 handle, u64 off, u64 len, u64 ubuf,
 		bool write);
 long mheap_batch(struct mheap_file *f, struct mheap_batch *b);

@@ -151,80 +151,66 @@ static bool undo_config(struct mheap_ioc_ctx *ctx, void *arg)
 static long ioc_alloc(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_alloc *a = arg;
-	struct mheap_op op = { .op = MHEAP_OP_ALLOC, .arg0 = a->size,
-			       .arg1 = a->nrefs, .arg2 = a->cookie };
 
 	if (a->flags || a->reserved)
 		return -EINVAL;
 	ctx->spares = mheap_spares(heap_of(ctx));
-	return mheap_op_run(ctx->file, &op, &a->handle);
+	return mheap_op_alloc(ctx->file, a->size, a->nrefs, a->cookie,
+			      &a->handle);
 }
 
 static bool undo_alloc(struct mheap_ioc_ctx *ctx, void *arg)
 {
-	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
-
-	mheap_op_undo(ctx->file, &op, ((struct mheap_alloc *)arg)->handle,
-		      ctx->spares);
+	mheap_op_undo_alloc(ctx->file, ((struct mheap_alloc *)arg)->handle,
+			    ctx->spares);
 	return true;
 }
 
 static long ioc_dup(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_dup *d = arg;
-	struct mheap_op op = { .op = MHEAP_OP_DUP, .flags = d->flags,
-			       .handle = d->handle };
 
 	if (d->reserved)
 		return -EINVAL;
-	return mheap_op_run(ctx->file, &op, &d->copy);
+	return mheap_op_dup(ctx->file, d->handle, d->flags, &d->copy);
 }
 
 static bool undo_dup(struct mheap_ioc_ctx *ctx, void *arg)
 {
-	struct mheap_op op = { .op = MHEAP_OP_DUP };
-
-	mheap_op_undo(ctx->file, &op, ((struct mheap_dup *)arg)->copy, 0);
+	mheap_op_undo_handle(ctx->file, ((struct mheap_dup *)arg)->copy);
 	return true;
 }
 
 static long ioc_close(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_close *c = arg;
-	struct mheap_op op = { .op = MHEAP_OP_CLOSE, .handle = c->handle };
 
 	if (c->flags)
 		return -EINVAL;
-	return mheap_op_run(ctx->file, &op, NULL);
+	return mheap_op_close(ctx->file, c->handle);
 }
 
 static long ioc_set_slot(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_slot *s = arg;
-	struct mheap_op op = { .op = MHEAP_OP_SET_SLOT, .handle = s->handle,
-			       .arg0 = s->index, .arg1 = s->target };
 
 	if (s->flags || s->reserved)
 		return -EINVAL;
-	return mheap_op_run(ctx->file, &op, NULL);
+	return mheap_op_set_slot(ctx->file, s->handle, s->index, s->target);
 }
 
 static long ioc_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_slot *s = arg;
-	struct mheap_op op = { .op = MHEAP_OP_GET_SLOT, .handle = s->handle,
-			       .arg0 = s->index };
 
 	if (s->flags || s->reserved || s->target)
 		return -EINVAL;
-	return mheap_op_run(ctx->file, &op, &s->target);
+	return mheap_op_get_slot(ctx->file, s->handle, s->index, &s->target);
 }
 
 static bool undo_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
 {
-	struct mheap_op op = { .op = MHEAP_OP_GET_SLOT };
-
-	mheap_op_undo(ctx->file, &op, ((struct mheap_slot *)arg)->target, 0);
+	mheap_op_undo_handle(ctx->file, ((struct mheap_slot *)arg)->target);
 	return true;
 }
 
