@@ -32,22 +32,30 @@ static size_t mheap_capacity_max;
 
 static const struct file_operations mheap_fops;
 
+/* A new client of @inst: the file's state. ERR_PTR(-ENOMEM or -EINTR). */
 static struct mheap_file *file_create(struct mheap_instance *inst,
 				      bool writable)
 {
 	struct mheap_file *f = kzalloc(sizeof(*f), MHEAP_PRIM_GFP);
 
 	if (!f)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	f->client = mheap_client_create(inst->heap);
 	if (!f->client) {
 		kfree(f);
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	}
 	f->inst = inst;
 	f->writable = writable;
 	mheap_events_file_init(f);
-	mheap_lock(inst->heap);
+	if (mheap_lock_killable(inst->heap)) {
+		/* the empty table's teardown needs the lock all the same */
+		mheap_lock(inst->heap);
+		mheap_client_destroy(f->client);
+		mheap_unlock(inst->heap);
+		kfree(f);
+		return ERR_PTR(-EINTR);
+	}
 	inst->clients++;
 	mheap_unlock(inst->heap);
 	return f;
@@ -149,9 +157,9 @@ static int dev_open(struct inode *inode, struct file *file)
 	if (IS_ERR(inst))
 		return PTR_ERR(inst);
 	f = file_create(inst, file->f_mode & FMODE_WRITE);
-	if (!f) {
+	if (IS_ERR(f)) {
 		instance_destroy(inst);
-		return -ENOMEM;
+		return PTR_ERR(f);
 	}
 	file->private_data = f;
 	file->f_mapping = inst->mapping;
@@ -202,7 +210,7 @@ static const struct file_operations mheap_fops = {
  * is written, and fput()s it otherwise.
  *
  * Context: process context; heap->lock not held; may sleep.
- * Return: 0, -ENOMEM, or the errno of anon_inode_getfile().
+ * Return: 0, -ENOMEM, -EINTR, or the errno of anon_inode_getfile().
  */
 int mheap_device_new_file(struct mheap_instance *inst, bool writable,
 			  struct file **filep)
@@ -210,8 +218,8 @@ int mheap_device_new_file(struct mheap_instance *inst, bool writable,
 	struct mheap_file *f = file_create(inst, writable);
 	struct file *file;
 
-	if (!f)
-		return -ENOMEM;
+	if (IS_ERR(f))
+		return PTR_ERR(f);
 	file = anon_inode_getfile("[mheap]", &mheap_fops, f,
 				  writable ? O_RDWR : O_RDONLY);
 	if (IS_ERR(file)) {

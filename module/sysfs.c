@@ -299,10 +299,14 @@ void mheap_sysfs_heap_init(struct mheap_instance *inst)
  *
  * Context: process context; heap->lock not held.
  * Return: 0, or the negative errno of kobject_add() (-ENOMEM; -EEXIST if
- * the heap's id is taken, after 2^32 heaps).
+ * the heap's id is taken, after 2^32 heaps); -ENODEV while the module is
+ * still being loaded.
  */
 int mheap_sysfs_heap_add(struct mheap_instance *inst)
 {
+	/* an open() racing with module init, before mheap_sysfs_init() */
+	if (!READ_ONCE(mheap_heaps_kobj))
+		return -ENODEV;
 	return kobject_add(&inst->kobj, mheap_heaps_kobj, "%u",
 			   inst->heap->id);
 }

@@ -145,6 +145,12 @@ static int gc_list_validate(struct mheap *heap,
 	u64 n = 0;
 
 	for (id = list->head; id; prev = id, id = obj->gc_next) {
+		/* an id must name an arena of the meta space before use */
+		if (id >> (MHEAP_ARENA_SHIFT - MHEAP_META_QSHIFT) >=
+		    heap->meta.narenas ||
+		    !heap->meta.bases[id >> (MHEAP_ARENA_SHIFT -
+					      MHEAP_META_QSHIFT)])
+			return invariant_broken("gc list ids name meta arenas");
 		if (n++ >= list->count)
 			return invariant_broken("a gc list is no longer than its count");
 		obj = mheap_object_ptr(heap, id);

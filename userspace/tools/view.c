@@ -133,6 +133,8 @@ static int read_dir(const char *dir, struct table *t, int gens)
 			err = read_entry(dir, names[i], t);
 		free(names[i]);
 	}
+	if (!t->nrows)
+		t->ncols = 0;	/* no per-generation file: no "gen" column */
 	return err;
 }
 
