@@ -28,7 +28,8 @@ run_suite() {
 		after=$(awk '{f += $3} END {print f + 0}' "$tally")
 		[ "$after" -gt "$before" ] || broken+=("$name")
 	fi
-	times+=("$name $(($(date +%s) - t0)) s")
+	times+=("$name $(($(date +%s) - t0)) s${suite_note:-}")
+	suite_note=
 }
 
 # run_ktap LABEL OUT CMD...: run a KTAP-printing test program and judge it;
@@ -103,12 +104,14 @@ fuzz_tests() {
 fuzz_start() {
 	[ -z "$only" ] || [ "$only" = fuzz ] || return 0
 	: >"$TOP/build/fuzz.tally"
+	fuzz_t0=$(date +%s)
 	tally=$TOP/build/fuzz.tally fuzz_tests >"$TOP/build/fuzz-suite.log" 2>&1 &
 	fuzz_pid=$!
 }
 fuzz_wait() {
 	local rc=0
 	wait "$fuzz_pid" || rc=$?
+	suite_note=" waited; it ran $(($(date +%s) - fuzz_t0)) s, beside lint and package"
 	cat "$TOP/build/fuzz-suite.log"
 	cat "$TOP/build/fuzz.tally" >>"$tally"
 	return $rc
