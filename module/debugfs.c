@@ -20,14 +20,12 @@
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
-#include <linux/uidgid.h>
+#include <linux/slab.h>
 
 #include "debugfs.h"
 #include "device.h"
 #include "core/object.h"
 #include "core/gc.h"
-#include "core/names.h"
-#include "user.h"
 
 /* The most objects an objects file lists (module parameter). */
 unsigned int mheap_debugfs_max_objects = MHEAP_DEBUGFS_MAX_OBJECTS_DEFAULT;
@@ -37,72 +35,71 @@ static struct dentry *mheap_debugfs_root;
 static int stats_show(struct seq_file *m, void *unused)
 {
 	struct mheap_instance *inst = m->private;
-	struct mheap *heap = inst->heap;
-	struct mheap_stats st;
-	unsigned int clients;
-	size_t capacity_max;
-	u32 names, weak;
-	bool mapped;
+	struct mheap_instance_stats *s;
+	int ret;
 
-	mheap_lock(heap);
-	mheap_heap_stats(heap, &st);
-	capacity_max = heap->capacity_max;
-	clients = inst->clients;
-	names = heap->names.len;
-	weak = heap->weak.live;
-	mapped = heap->mapped;
-	mheap_unlock(heap);
-
-	seq_printf(m, "id %u\n", heap->id);
-	seq_printf(m, "uid %u\n",
-		   from_kuid(&init_user_ns, mheap_user_uid(inst->user)));
-	seq_printf(m, "clients %u\n", clients);
-	seq_printf(m, "capacity %llu\n", st.capacity);
-	seq_printf(m, "capacity_max %zu\n", capacity_max);
-	seq_printf(m, "arena_bytes %llu\n", st.arena_bytes);
-	seq_printf(m, "used %llu\n", st.used);
-	seq_printf(m, "meta_used %llu\n", st.meta_used);
-	seq_printf(m, "payload_bytes %llu\n", st.payload_bytes);
-	seq_printf(m, "objects_live %llu\n", st.objects_live);
-	seq_printf(m, "objects_allocated %llu\n", st.objects_allocated);
-	seq_printf(m, "objects_freed %llu\n", st.objects_freed);
-	seq_printf(m, "arenas %llu\n", st.arenas);
-	seq_printf(m, "spare_arenas %llu\n", st.spare);
-	seq_printf(m, "runs %llu\n", st.runs);
-	seq_printf(m, "jumbo %llu\n", st.jumbo);
-	seq_printf(m, "names %u\n", names);
-	seq_printf(m, "weak_refs %u\n", weak);
-	seq_printf(m, "mapped %d\n", mapped);
-	return 0;
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	ret = mheap_instance_stats(inst, s);
+	if (ret)
+		goto out;
+	seq_printf(m, "id %u\n", inst->heap->id);
+	seq_printf(m, "uid %u\n", s->uid);
+	seq_printf(m, "clients %u\n", s->clients);
+	seq_printf(m, "capacity %llu\n", s->st.capacity);
+	seq_printf(m, "capacity_max %llu\n", s->capacity_max);
+	seq_printf(m, "arena_bytes %llu\n", s->st.arena_bytes);
+	seq_printf(m, "used %llu\n", s->st.used);
+	seq_printf(m, "meta_used %llu\n", s->st.meta_used);
+	seq_printf(m, "payload_bytes %llu\n", s->st.payload_bytes);
+	seq_printf(m, "objects_live %llu\n", s->st.objects_live);
+	seq_printf(m, "objects_allocated %llu\n", s->st.objects_allocated);
+	seq_printf(m, "objects_freed %llu\n", s->st.objects_freed);
+	seq_printf(m, "arenas %llu\n", s->st.arenas);
+	seq_printf(m, "spare_arenas %llu\n", s->st.spare);
+	seq_printf(m, "runs %llu\n", s->st.runs);
+	seq_printf(m, "jumbo %llu\n", s->st.jumbo);
+	seq_printf(m, "names %u\n", s->names);
+	seq_printf(m, "weak_refs %u\n", s->weak);
+	seq_printf(m, "mapped %d\n", s->mapped);
+out:
+	kfree(s);
+	return ret;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
 static int gc_show(struct seq_file *m, void *unused)
 {
 	struct mheap_instance *inst = m->private;
-	struct mheap *heap = inst->heap;
-	struct mheap_gc *gc = &heap->gc;
+	struct mheap_instance_stats *s;
 	unsigned int i;
+	int ret;
 
-	mheap_lock(heap);
-	seq_printf(m, "enabled %d\n", gc->enabled);
-	seq_printf(m, "save_all %d\n", gc->save_all);
-	seq_printf(m, "frozen %llu\n", heap->gens[MHEAP_GEN_PERMANENT].count);
-	seq_printf(m, "garbage %llu\n", gc->garbage.count);
-	seq_printf(m, "long_lived_total %llu\n", gc->long_lived_total);
-	seq_printf(m, "long_lived_pending %llu\n", gc->long_lived_pending);
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	ret = mheap_instance_stats(inst, s);
+	if (ret)
+		goto out;
+	seq_printf(m, "enabled %d\n", s->enabled);
+	seq_printf(m, "save_all %d\n", s->save_all);
+	seq_printf(m, "frozen %llu\n", s->frozen);
+	seq_printf(m, "garbage %llu\n", s->garbage);
+	seq_printf(m, "long_lived_total %llu\n", s->long_lived_total);
+	seq_printf(m, "long_lived_pending %llu\n", s->long_lived_pending);
 	seq_puts(m, "gen threshold count objects collections collected uncollectable examined pause_total_ns pause_last_ns\n");
 	for (i = 0; i < MHEAP_GENERATIONS; i++) {
-		const struct mheap_gen_stats *st = &gc->stats[i];
+		const struct mheap_gen_stats *st = &s->gen[i];
 
 		seq_printf(m, "%u %u %u %llu %llu %llu %llu %llu %llu %llu\n",
-			   i, gc->threshold[i], gc->count[i],
-			   heap->gens[i].count, st->collections,
-			   st->collected, st->uncollectable, st->examined,
-			   st->pause_total_ns, st->pause_last_ns);
+			   i, s->threshold[i], s->count[i], s->objects[i],
+			   st->collections, st->collected, st->uncollectable,
+			   st->examined, st->pause_total_ns, st->pause_last_ns);
 	}
-	mheap_unlock(heap);
-	return 0;
+out:
+	kfree(s);
+	return ret;
 }
 DEFINE_SHOW_ATTRIBUTE(gc);
 

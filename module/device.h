@@ -38,6 +38,8 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 
+#include "core/heap.h"
+
 struct attribute_group;
 struct device;
 struct file;
@@ -109,7 +111,52 @@ struct mheap_file {
 	unsigned int seq;
 };
 
+/**
+ * struct mheap_instance_stats - a heap's figures, as its sysfs and debugfs
+ *	files print them, taken in one hold of its lock
+ * @st: the core's statistics (struct mheap_stats).
+ * @capacity_max: the most the heap's capacity may grow to, in bytes.
+ * @uid: the uid the heap is charged to, in the initial user namespace.
+ * @clients: its clients (open files).
+ * @names: its named roots.
+ * @weak: its live weak handles.
+ * @mapped: its payload has been mapped.
+ * @enabled: automatic collection is on.
+ * @save_all: DEBUG_SAVEALL is set.
+ * @frozen: objects in the permanent generation.
+ * @garbage: objects on the save-all garbage list.
+ * @long_lived_total: objects that survived the last full collection.
+ * @long_lived_pending: objects that survived a generation-1 collection
+ *	since then.
+ * @threshold: each generation's threshold.
+ * @count: each generation's count.
+ * @objects: objects in each generation.
+ * @gen: what each generation's collections did.
+ */
+struct mheap_instance_stats {
+	struct mheap_stats st;
+	u64 capacity_max;
+	u32 uid;
+	u32 clients;
+	u32 names;
+	u32 weak;
+	bool mapped;
+	bool enabled;
+	bool save_all;
+	u64 frozen;
+	u64 garbage;
+	u64 long_lived_total;
+	u64 long_lived_pending;
+	u32 threshold[MHEAP_GENERATIONS];
+	u32 count[MHEAP_GENERATIONS];
+	u64 objects[MHEAP_GENERATIONS];
+	struct mheap_gen_stats gen[MHEAP_GENERATIONS];
+};
+
 extern const struct attribute_group *mheap_dev_groups[];
+
+int mheap_instance_stats(struct mheap_instance *inst,
+			 struct mheap_instance_stats *s);
 
 void mheap_sysfs_heap_init(struct mheap_instance *inst);
 int mheap_sysfs_heap_add(struct mheap_instance *inst);

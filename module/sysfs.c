@@ -65,28 +65,20 @@ const struct attribute_group *mheap_dev_groups[] = {
 
 static struct kobject *mheap_heaps_kobj;
 
-/* What one read of a heap's file sees: taken under the heap lock at once. */
-struct heap_snapshot {
-	struct mheap_stats st;
-	u64 capacity_max;
-	u32 uid;
-	u32 clients;
-	u32 names;
-	u32 weak;
-	bool mapped;
-	bool enabled;
-	bool save_all;
-	u64 frozen;
-	u64 garbage;
-	u64 long_lived_total;
-	u64 long_lived_pending;
-	u32 threshold[MHEAP_GENERATIONS];
-	u32 count[MHEAP_GENERATIONS];
-	u64 objects[MHEAP_GENERATIONS];
-	struct mheap_gen_stats gen[MHEAP_GENERATIONS];
-};
-
-static int heap_snapshot(struct mheap_instance *inst, struct heap_snapshot *s)
+/**
+ * mheap_instance_stats() - take a heap's figures, all in one lock hold
+ * @inst: the heap.
+ * @s: where to write them.
+ *
+ * What a read of a sysfs or debugfs file of the heap prints from, so that
+ * the two show the same figures gathered the same way.
+ *
+ * Context: process context; takes heap->lock killably.
+ * Return: 0, or -EINTR (fatal signal while waiting for the lock; @s is
+ * then undefined).
+ */
+int mheap_instance_stats(struct mheap_instance *inst,
+			 struct mheap_instance_stats *s)
 {
 	struct mheap *heap = inst->heap;
 	struct mheap_gc *gc = &heap->gc;
@@ -120,7 +112,7 @@ static int heap_snapshot(struct mheap_instance *inst, struct heap_snapshot *s)
 /* A heap's attribute: the figure it shows, from a snapshot. */
 struct heap_attribute {
 	struct attribute attr;
-	ssize_t (*show)(const struct heap_snapshot *s, char *buf);
+	ssize_t (*show)(const struct mheap_instance_stats *s, char *buf);
 };
 
 static ssize_t heap_attr_show(struct kobject *kobj, struct attribute *attr,
@@ -130,13 +122,13 @@ static ssize_t heap_attr_show(struct kobject *kobj, struct attribute *attr,
 						   kobj);
 	struct heap_attribute *ha = container_of(attr, struct heap_attribute,
 						 attr);
-	struct heap_snapshot *s;
+	struct mheap_instance_stats *s;
 	ssize_t ret;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
-	ret = heap_snapshot(inst, s);
+	ret = mheap_instance_stats(inst, s);
 	if (!ret)
 		ret = ha->show(s, buf);
 	kfree(s);
@@ -145,7 +137,7 @@ static ssize_t heap_attr_show(struct kobject *kobj, struct attribute *attr,
 
 /* heap_<name>: one number */
 #define HEAP_ATTR(_name, _expr)						\
-static ssize_t heap_##_name##_show(const struct heap_snapshot *s,	\
+static ssize_t heap_##_name##_show(const struct mheap_instance_stats *s,	\
 				   char *buf)				\
 {									\
 	return sysfs_emit(buf, "%llu\n", (u64)(_expr));			\
@@ -157,7 +149,7 @@ static struct heap_attribute heap_attr_##_name = {			\
 
 /* gc_<name>: one number per generation, 0 to MHEAP_GENERATIONS - 1 */
 #define GEN_ATTR(_name, _expr)						\
-static ssize_t gen_##_name##_show(const struct heap_snapshot *s,	\
+static ssize_t gen_##_name##_show(const struct mheap_instance_stats *s,	\
 				  char *buf)				\
 {									\
 	unsigned int i;							\
