@@ -504,7 +504,7 @@ long mheap_batch(struct mheap_file *f, struct mheap_batch *b)
 	u32 done = 0, n, ran;
 	long ret = 0;
 
-	if (b->flags & ~MHEAP_BATCH_CONTINUE || b->done || b->reserved ||
+	if (b->flags & ~MHEAP_BATCH_CONTINUE || b->reserved ||
 	    !b->count)
 		return -EINVAL;
 	if (b->count > MHEAP_BATCH_MAX)

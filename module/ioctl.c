@@ -76,12 +76,6 @@ static struct mheap *heap_of(struct mheap_ioc_ctx *ctx)
 	return ctx->file->inst->heap;
 }
 
-/* @writes of the ioctls that always need write access */
-static bool always(const void *arg)
-{
-	return true;
-}
-
 /* @undo of the calls that change nothing: a failed copy is just retried */
 static bool undo_nothing(struct mheap_ioc_ctx *ctx, void *arg)
 {
@@ -203,7 +197,7 @@ static long ioc_get_slot(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	struct mheap_slot *s = arg;
 
-	if (s->flags || s->reserved || s->target)
+	if (s->flags || s->reserved)
 		return -EINVAL;
 	return mheap_op_get_slot(ctx->file, s->handle, s->index, &s->target);
 }
@@ -410,7 +404,7 @@ static long ioc_refs(struct mheap_ioc_ctx *ctx, void *arg)
 	u32 id = 0;
 	int err = 0;
 
-	if (r->flags || r->written || r->total || r->count > MHEAP_REFS_MAX)
+	if (r->flags || r->count > MHEAP_REFS_MAX)
 		return -EINVAL;
 	if (r->which < MHEAP_REFS_REFERENTS || r->which > MHEAP_REFS_GARBAGE ||
 	    (r->which == MHEAP_REFS_GARBAGE && r->handle))
@@ -476,7 +470,7 @@ static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 	struct file *file;
 	int fd, err;
 
-	if (nc->flags & ~(MHEAP_CLIENT_CLOEXEC | MHEAP_CLIENT_RDONLY) || nc->fd)
+	if (nc->flags & ~(MHEAP_CLIENT_CLOEXEC | MHEAP_CLIENT_RDONLY))
 		return -EINVAL;
 	fd = get_unused_fd_flags(nc->flags & MHEAP_CLIENT_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0)
@@ -509,7 +503,7 @@ static long ioc_export(struct mheap_ioc_ctx *ctx, void *arg)
 	u32 id, token;
 	int err;
 
-	if (t->flags || t->token)
+	if (t->flags)
 		return -EINVAL;
 	err = mheap_handle_lookup(ctx->file->client, t->handle, &id);
 	if (!err)
@@ -535,7 +529,7 @@ static long ioc_import(struct mheap_ioc_ctx *ctx, void *arg)
 	u32 id;
 	int err;
 
-	if (t->flags || t->handle)
+	if (t->flags)
 		return -EINVAL;
 	if (t->token > U32_MAX)
 		return -ENOENT;
@@ -565,9 +559,9 @@ static long ioc_scope(struct mheap_ioc_ctx *ctx, void *arg)
 	struct mheap_client *client = ctx->file->client;
 	struct mheap_scope *sc = arg;
 
-	if (sc->flags || sc->reserved || sc->closed ||
-	    (sc->op != MHEAP_SCOPE_ESCAPE && sc->handle) ||
-	    (sc->op != MHEAP_SCOPE_POP && sc->level))
+	if (sc->flags || sc->reserved ||
+	    (sc->op != MHEAP_SCOPE_POP && sc->closed) ||
+	    (sc->op != MHEAP_SCOPE_ESCAPE && sc->handle))
 		return -EINVAL;
 	switch (sc->op) {
 	case MHEAP_SCOPE_PUSH:
@@ -615,7 +609,7 @@ static long ioc_name(struct mheap_ioc_ctx *ctx, void *arg)
 	if (n->reserved || !mheap_name_valid(n->name, sizeof(n->name)) ||
 	    (n->op != MHEAP_NAME_BIND && n->flags) ||
 	    n->flags & ~MHEAP_NAME_REPLACE ||
-	    (n->op != MHEAP_NAME_BIND && n->handle))
+	    (n->op == MHEAP_NAME_UNBIND && n->handle))
 		return -EINVAL;
 	switch (n->op) {
 	case MHEAP_NAME_BIND:
@@ -657,7 +651,7 @@ static long ioc_names(struct mheap_ioc_ctx *ctx, void *arg)
 	struct mheap_name_rec *names = NULL;
 	u32 total, written;
 
-	if (n->flags || n->total || n->count > MHEAP_NAMES_MAX)
+	if (n->flags || n->count > MHEAP_NAMES_MAX)
 		return -EINVAL;
 	if (n->count) {
 		names = kvcalloc(n->count, sizeof(*names), MHEAP_PRIM_GFP);
@@ -712,6 +706,7 @@ static long ioc_batch(struct mheap_ioc_ctx *ctx, void *arg)
 	}
 
 #define LOCKED	.flags = MHEAP_IOC_LOCKED
+#define LOCKED_WRITES	.flags = MHEAP_IOC_LOCKED | MHEAP_IOC_WRITES
 
 /*
  * Every ioctl: which need write access (uapi: "What a read-only client may
@@ -722,16 +717,15 @@ static const struct mheap_ioc_desc mheap_ioctls[] = {
 	IOC(VERSION, VERSION, mheap_ioc_version, .undo = undo_nothing),
 	IOC(CONFIG, CONFIG, ioc_config, LOCKED, .writes = config_writes,
 	    .undo = undo_config),
-	IOC(ALLOC, ALLOC, ioc_alloc, LOCKED, .writes = always,
-	    .undo = undo_alloc),
+	IOC(ALLOC, ALLOC, ioc_alloc, LOCKED_WRITES, .undo = undo_alloc),
 	IOC(DUP, DUP, ioc_dup, LOCKED, .undo = undo_dup),
 	IOC(CLOSE, CLOSE, ioc_close, LOCKED),
-	IOC(SET_SLOT, SLOT, ioc_set_slot, LOCKED, .writes = always),
+	IOC(SET_SLOT, SLOT, ioc_set_slot, LOCKED_WRITES),
 	IOC(GET_SLOT, SLOT, ioc_get_slot, LOCKED, .undo = undo_get_slot),
 	IOC(READ, RW, ioc_read),
-	IOC(WRITE, RW, ioc_write, .writes = always),
+	IOC(WRITE, RW, ioc_write, .flags = MHEAP_IOC_WRITES),
 	IOC(INFO, INFO, ioc_info, LOCKED, .undo = undo_nothing),
-	IOC(GC, GC_CTL, ioc_gc, LOCKED, .writes = always),
+	IOC(GC, GC_CTL, ioc_gc, LOCKED_WRITES),
 	IOC(GC_STATS, GC_STATS, ioc_gc_stats, LOCKED, .undo = undo_nothing),
 	IOC(HEAP_STATS, HEAP_STATS, ioc_heap_stats, LOCKED,
 	    .undo = undo_nothing),
@@ -860,6 +854,8 @@ long mheap_ioc_call(const struct mheap_ioc_desc *desc,
 
 	if (WARN_ON_ONCE(ksize > sizeof(karg)))
 		return -EINVAL;
+	if (desc->flags & MHEAP_IOC_WRITES && !ctx->file->writable)
+		return -EBADF;
 	if (usize < desc->min_size)
 		return -EINVAL;
 	ret = copy_struct_from_user(&in, ksize, uarg, usize);

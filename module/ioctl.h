@@ -46,6 +46,7 @@ struct mheap_ioc_ctx {
 
 /* struct mheap_ioc_desc flags */
 #define MHEAP_IOC_LOCKED	BIT(0)	/* fn runs under the heap lock */
+#define MHEAP_IOC_WRITES	BIT(1)	/* every call needs write access */
 
 /**
  * struct mheap_ioc_desc - one ioctl of the table
@@ -56,9 +57,13 @@ struct mheap_ioc_ctx {
  * @flags: MHEAP_IOC_LOCKED: the dispatcher holds the heap lock across
  *	@fn, the copy of the result to userspace and @undo or @commit, so that
  *	nothing @fn did is seen before its result was written.
- * @writes: whether a call with this argument needs write access (a client
- *	opened read-only gets EBADF); NULL for never. The uapi's table of what
- *	a read-only client may do.
+ *	MHEAP_IOC_WRITES: every call needs write access; a client opened
+ *	read-only gets EBADF before its argument is read.
+ * @writes: for an ioctl whose argument says whether it writes (CONFIG,
+ *	NEW_CLIENT, NAME): whether a call with this argument needs write
+ *	access (a client opened read-only gets EBADF); NULL for never, or
+ *	for MHEAP_IOC_WRITES. With the flags, the uapi's table of what a
+ *	read-only client may do.
  * @fn: the handler, on a kernel copy of the argument.
  * @undo: reverts @fn exactly, under the same hold of the heap lock, when
  *	the result could not be written: returns false when it cannot (then

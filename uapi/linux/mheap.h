@@ -38,7 +38,8 @@
  * heap's memory). Every client of a heap sees every payload of the heap:
  * handles name objects, they do not hide bytes. A client whose file is
  * read-only (open(O_RDONLY), MHEAP_CLIENT_RDONLY) can only map it
- * read-only. The pages are the arenas' own, charged once, to the memory
+ * read-only; one opened O_WRONLY (a writable client, as O_RDWR) cannot map
+ * it at all (EACCES, as for any file not open for reading). The pages are the arenas' own, charged once, to the memory
  * cgroup that allocated them.
  *
  * Read-only clients
@@ -48,8 +49,11 @@
  * tokens and event subscription), but may not change an object's payload
  * or slots, create objects, or change the heap's settings, names or
  * collector. Every call below that needs write access fails with EBADF
- * (as write(2) on a file not open for writing) before looking at anything
- * else, and changes nothing; a batch operation that needs it gets EBADF
+ * (as write(2) on a file not open for writing) and changes nothing: ALLOC,
+ * SET_SLOT, WRITE and GC before looking at anything else; CONFIG, NAME
+ * and NEW_CLIENT, whose argument says whether they write, once the
+ * argument was read (so an argument that cannot be read gives EFAULT, a
+ * short one EINVAL). A batch operation that needs write access gets EBADF
  * in its @result. The table, one row per entry point:
  *
  *   VERSION, INFO, GC_STATS, HEAP_STATS,
@@ -113,6 +117,13 @@
  *           one, while the call waited for the heap, e.g. during a
  *           collection: every ioctl waits killably).
  * An ioctl that fails changes nothing (MHEAP_IOC_BATCH: see there).
+ *
+ * Input and output fields: a field a call only writes ("out", for that
+ * call or that operation) is ignored on input, so that a structure may be
+ * passed again as a call left it (an EXPORT's struct mheap_token to
+ * IMPORT, for instance); a field the call does not use at all ("must be
+ * zero", reserved fields, a batch operation's unused arguments) must be
+ * zero, else EINVAL, so that a later version may give it a meaning.
  *
  * Nothing a call creates can be used before the call has written its
  * result: a new handle (ALLOC, DUP, GET_SLOT, REFS, IMPORT, NAME LOOKUP),
@@ -655,8 +666,10 @@ struct mheap_token {
  * @level:  PUSH out: the new scope's level, 1 for the outermost; POP in:
  *          the level to pop, which must be the innermost; ESCAPE out: the
  *          handle's new level, 0 for none.
- * @handle: ESCAPE in: a handle of the innermost scope; else must be zero.
- * @closed: POP out: the handles the pop closed; else must be zero.
+ * @handle: ESCAPE in: a handle of the innermost scope; PUSH, POP: must be
+ *          zero.
+ * @closed: POP out: the handles the pop closed; PUSH, ESCAPE: must be
+ *          zero.
  * @reserved: must be zero.
  *
  * While scopes are open, every handle a call creates (ALLOC, DUP,
