@@ -6,10 +6,13 @@
 #   run-vm.sh [--kernel debug|kcsan|stock]
 #             [--mode check|harness|demo|bench|shell]
 #             [--inject FAULT] [--timeout SECONDS] [--tally FILE]
+#             [--build-only]
+# --build-only builds what a boot needs (module, programs, initramfs) and
+# stops: make check builds once, then boots VMs side by side.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel=debug mode=check inject= timeout= tally=
+kernel=debug mode=check inject= timeout= tally= build_only=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift 2 ;;
@@ -17,6 +20,7 @@ while [ $# -gt 0 ]; do
 	--inject) inject=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--tally) tally=$2; shift 2 ;;
+	--build-only) build_only=1; shift ;;
 	*) die "unknown argument: $1" ;;
 	esac
 done
@@ -90,6 +94,7 @@ gen=$TOP/build/gen_init_cpio
 	done
 } >"$out/initramfs.list"
 "$gen" "$out/initramfs.list" >"$out/initramfs.cpio"
+[ -n "$build_only" ] && exit 0
 
 append="console=ttyS0 panic_on_warn=1 oops=panic panic=-1"
 append+=" mheap_mode=$mode${inject:+ mheap_inject=$inject}"
