@@ -39,8 +39,9 @@
  * handles name objects, they do not hide bytes. A client whose file is
  * read-only (open(O_RDONLY), MHEAP_CLIENT_RDONLY) can only map it
  * read-only; one opened O_WRONLY (a writable client, as O_RDWR) cannot map
- * it at all (EACCES, as for any file not open for reading). The pages are the arenas' own, charged once, to the memory
- * cgroup that allocated them.
+ * it at all (EACCES, as for any file not open for reading). The pages
+ * are the arenas' own, charged once, to the memory cgroup that allocated
+ * them.
  *
  * Read-only clients
  * -----------------
