@@ -99,51 +99,34 @@ fuzz_tests() {
 	return $rc
 }
 
-# Suites that run in the background, beside the ones that follow: each
-# keeps its output and its tally apart until it is waited for, as a suite of
-# its own (run_suite NAME bg_wait NAME). The debug VM is mostly one busy
-# vCPU for eight minutes; the fuzz run takes one CPU for a minute.
-declare -A bg_pid bg_t0
-bg_start() {
-	local name=$1
-	shift
-	[ -z "$only" ] || [ "$only" = "$name" ] || return 0
-	: >"$TOP/build/$name.tally"
-	bg_t0[$name]=$(date +%s)
-	"$@" >"$TOP/build/$name-suite.log" 2>&1 &
-	bg_pid[$name]=$!
+# The bounded fuzz run takes one CPU for a minute: it runs beside lint and
+# package, and its suite is judged (and its output shown) after them.
+fuzz_start() {
+	[ -z "$only" ] || [ "$only" = fuzz ] || return 0
+	: >"$TOP/build/fuzz.tally"
+	fuzz_t0=$(date +%s)
+	tally=$TOP/build/fuzz.tally fuzz_tests >"$TOP/build/fuzz-suite.log" 2>&1 &
+	fuzz_pid=$!
 }
-bg_wait() {
-	local name=$1 rc=0
-	wait "${bg_pid[$name]}" || rc=$?
-	suite_note=" waited; it ran $(($(date +%s) - ${bg_t0[$name]})) s in the background"
-	cat "$TOP/build/$name-suite.log"
-	cat "$TOP/build/$name.tally" >>"$tally"
+fuzz_wait() {
+	local rc=0
+	wait "$fuzz_pid" || rc=$?
+	suite_note=" waited; it ran $(($(date +%s) - fuzz_t0)) s, beside lint and package"
+	cat "$TOP/build/fuzz-suite.log"
+	cat "$TOP/build/fuzz.tally" >>"$tally"
 	return $rc
 }
 
-fuzz_bg() {
-	tally=$TOP/build/fuzz.tally fuzz_tests
-}
-
-# What every VM boot needs, built once before VMs boot side by side (with
-# --only, the one suite's run-vm.sh builds it).
-vm_build() {
-	"$QEMU_DIR/run-vm.sh" --kernel debug --build-only &&
-		"$QEMU_DIR/run-vm.sh" --kernel stock --build-only
-}
-
 start=$(date +%s)
-run_suite vm-build vm_build
-bg_start vm "$QEMU_DIR/run-vm.sh" --kernel debug --tally "$TOP/build/vm.tally"
 run_suite host host_tests
-bg_start fuzz fuzz_bg
+fuzz_start
 run_suite lint "$TOP/tests/lint.sh" --tally "$tally"
 run_suite package "$TOP/tests/package.sh" --tally "$tally"
-run_suite fuzz bg_wait fuzz
+run_suite fuzz fuzz_wait
+run_suite vm "$QEMU_DIR/run-vm.sh" --kernel debug --tally "$tally"
 run_suite stock "$QEMU_DIR/run-vm.sh" --kernel stock --tally "$tally"
 run_suite harness "$QEMU_DIR/check-harness.sh" --tally "$tally"
-run_suite vm bg_wait vm
+
 echo
 echo "per suite (passed failed):"
 sed 's/^/  /' "$tally"
