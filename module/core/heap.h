@@ -64,6 +64,8 @@
  *	L: lock
  * @retired: arenas taken out of the heap, their bytes already given back,
  *	to be freed by mheap_unlock() after it drops the lock. L: lock
+ * @validate_skipped: MHEAP_DEBUG: unlocks since the validators last ran
+ *	(mheap_validate_amortized()). L: lock
  */
 struct mheap {
 	struct mheap_prim_mutex lock;
@@ -90,6 +92,9 @@ struct mheap {
 	bool guard_quiet;
 	bool mapped;
 	struct list_head retired;
+#ifdef MHEAP_DEBUG
+	u64 validate_skipped;
+#endif
 };
 
 /**
@@ -214,13 +219,13 @@ static inline int __must_check mheap_lock_killable(struct mheap *heap)
 /*
  * Drop the heap lock, then free the arenas the holder retired: no vfree()
  * under the lock. A debug build (MHEAP_DEBUG) first checks the heap's
- * invariants (validate.c).
+ * invariants (validate.c), at a bounded cost per unlock.
  */
 static inline void mheap_unlock(struct mheap *heap)
 {
 	LIST_HEAD(retired);
 
-	mheap_validate(heap);
+	mheap_validate_amortized(heap);
 	list_splice_init(&heap->retired, &retired);
 	mheap_prim_mutex_unlock(&heap->lock);
 	if (!list_empty(&retired))

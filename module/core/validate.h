@@ -10,11 +10,23 @@
 struct mheap;
 struct mheap_client;
 
+/*
+ * mheap_validate_amortized() walks the heap when the unlocks since its last
+ * walk, times this, reach the heap's live objects.
+ */
+#define MHEAP_VALIDATE_RATIO	64
+
 #ifdef MHEAP_DEBUG
 int mheap_validate(struct mheap *heap);
+int mheap_validate_amortized(struct mheap *heap);
 int mheap_client_validate(const struct mheap_client *client);
 #else
 static inline int mheap_validate(struct mheap *heap __always_unused)
+{
+	return 0;
+}
+
+static inline int mheap_validate_amortized(struct mheap *heap __always_unused)
 {
 	return 0;
 }
