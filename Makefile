@@ -28,7 +28,7 @@ CORE_HDR := $(wildcard module/core/*.h) uapi/linux/mheap.h \
 	module/tests/core_test.h module/tests/core_util.h \
 	$(wildcard module/tests/*_cases.c)
 
-.PHONY: all modules userspace install dkms-source dkms-install dkms-remove htmldocs vm-progs host-build host-test check check-harness \
+.PHONY: all modules userspace install dkms-source dkms-install dkms-remove htmldocs vm-progs vm-snapshots host-build host-test check check-harness \
 	check-kcsan demo bench fuzz vm-shell deps lint clean
 
 all: modules userspace
@@ -57,8 +57,10 @@ $(USER)/libmheap.pc: userspace/lib/libmheap.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@VERSION@|$(LIB_VERSION)|' $< >$@
 
-TOOL_SRC := userspace/tools/mheapctl.c userspace/tools/view.c
-TOOL_HDR := userspace/tools/view.h
+TOOL_SRC := userspace/tools/mheapctl.c userspace/tools/view.c \
+	userspace/tools/replay.c userspace/tools/snapshot.c
+TOOL_HDR := userspace/tools/view.h userspace/tools/replay.h \
+	userspace/tools/snapshot.h
 $(USER)/mheapctl: $(TOOL_SRC) $(TOOL_HDR) $(USER)/libmheap.so.$(LIB_VERSION)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -o $@ $(TOOL_SRC) -L$(USER) -lmheap
 
@@ -83,6 +85,7 @@ install: userspace
 	install -m 0644 userspace/lib/mheap.h $(DESTDIR)$(PREFIX)/include/
 	install -m 0644 uapi/linux/mheap.h $(DESTDIR)$(PREFIX)/include/linux/
 	install -m 0755 $(USER)/mheapctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 userspace/tools/mheap-snapshot $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 userspace/udev/70-mheap.rules $(DESTDIR)$(UDEVDIR)/
 	install -m 0644 userspace/man/mheapctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 userspace/man/libmheap.3 $(DESTDIR)$(MANDIR)/man3/
@@ -135,6 +138,19 @@ VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl $(SELFTESTS) \
 	$(addsuffix _32,$(SELFTESTS_32)) mheap_inject_selftest)
 vm-progs: $(VM_PROGS)
 
+# Real heaps (Documentation/snapshot.rst): a small snapshot for the VMs,
+# docutils rendering Documentation/index.rst (its trees are cycles);
+# tests/realheap/workloads.sh makes the large ones at test time.
+SNAPSHOT := userspace/tools/mheap-snapshot
+VM_SNAPSHOTS := $(BUILD)/vm/snapshots/docutils-index.mhs
+vm-snapshots: $(VM_SNAPSHOTS)
+
+$(BUILD)/vm/snapshots/docutils-index.mhs: $(SNAPSHOT) \
+		tests/realheap/docutils_workload.py Documentation/index.rst
+	@mkdir -p $(@D)
+	/usr/bin/python3 $(SNAPSHOT) -o $@ tests/realheap/docutils_workload.py \
+		Documentation/index.rst >/dev/null
+
 $(BUILD)/vm/progs/mheapctl: $(TOOL_SRC) $(TOOL_HDR) $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -o $@ $(TOOL_SRC) $(LIB_SRC)
@@ -155,11 +171,15 @@ $(BUILD)/vm/progs/mheap_inject_selftest: tests/inject/mheap_inject_selftest.c
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,\
 	$(wildcard tests/host/*_test.c))
 
+SNAPSHOT_SRC := userspace/tools/snapshot.c
+SNAPSHOT_DEPS := $(SNAPSHOT_SRC) userspace/tools/snapshot.h tests/realheap/replay_core.c
+
 $(BUILD)/host/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
-		$(CORE_SRC) $(CORE_HDR)
+		$(CORE_SRC) $(CORE_HDR) $(SNAPSHOT_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -DMHEAP_DEBUG -Imodule/core -Imodule/tests \
-		-Itests/host -Iuapi $(KSFT) -o $@ $< tests/host/prim_host.c $(CORE_SRC)
+		-Itests/host -Iuapi -Iuserspace/tools $(KSFT) -o $@ $< tests/host/prim_host.c \
+		$(CORE_SRC) $(SNAPSHOT_SRC)
 
 # The same tests without sanitizers, for valgrind (memcheck; leaks are the
 # tests' own business: the seam counts live allocations).
@@ -167,10 +187,19 @@ VG_TESTS := $(patsubst $(BUILD)/host/%,$(BUILD)/host-vg/%,$(HOST_TESTS))
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=no
 
 $(BUILD)/host-vg/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
-		$(CORE_SRC) $(CORE_HDR)
+		$(CORE_SRC) $(CORE_HDR) $(SNAPSHOT_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 -DMHEAP_DEBUG -Imodule/core -Imodule/tests -Itests/host -Iuapi $(KSFT) \
-		-o $@ $< tests/host/prim_host.c $(CORE_SRC)
+	$(CC) $(CFLAGS) -O1 -DMHEAP_DEBUG -Imodule/core -Imodule/tests -Itests/host -Iuapi \
+		-Iuserspace/tools $(KSFT) -o $@ $< tests/host/prim_host.c $(CORE_SRC) $(SNAPSHOT_SRC)
+
+# Real heaps on the host core: mheap-snapshot files replayed, compared
+# with CPython's garbage (make check) and timed beside it (make bench).
+$(BUILD)/realheap/replay_core: tests/realheap/replay_core.c \
+		userspace/tools/snapshot.c userspace/tools/snapshot.h \
+		tests/host/prim_host.c tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DNDEBUG -Imodule/core -Itests/host -Iuapi -Iuserspace/tools \
+		-o $@ $< userspace/tools/snapshot.c tests/host/prim_host.c $(CORE_SRC)
 
 # make bench: the core with optimisation, beside glibc and mimalloc; the
 # collector beside CPython; one-op ioctls beside batches (stock kernel, VM).
@@ -194,6 +223,10 @@ bench:
 	/usr/bin/python3 tests/bench/gc_bench.py >$(BUILD)/bench/cpython.txt
 	$(BUILD)/bench/gc_bench $(BUILD)/bench/cpython.txt
 	@echo
+	$(MAKE) -s $(BUILD)/realheap/replay_core
+	tests/realheap/workloads.sh $(BUILD)/realheap
+	$(BUILD)/realheap/replay_core --bench $(BUILD)/realheap/*.mhs*
+	@echo
 	tests/qemu/run-vm.sh --kernel stock --mode bench
 
 # The core's libFuzzer target (tests/fuzz/core_fuzz.c), with ASan and UBSan.
@@ -206,6 +239,12 @@ $(BUILD)/fuzz/core_fuzz: tests/fuzz/core_fuzz.c tests/host/prim_host.c \
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DMHEAP_DEBUG -Imodule/core -Itests/host -Iuapi -o $@ $< \
 		tests/host/prim_host.c $(CORE_SRC)
+
+# The snapshot parser's libFuzzer target (tests/fuzz/snapshot_fuzz.c).
+$(BUILD)/fuzz/snapshot_fuzz: tests/fuzz/snapshot_fuzz.c $(SNAPSHOT_SRC) \
+		userspace/tools/snapshot.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iuserspace/tools -o $@ $< $(SNAPSHOT_SRC)
 
 # make fuzz: open-ended (stop it with ^C); new inputs go to build/fuzz/corpus,
 # crashes to build/fuzz/crash-*. make check runs a bounded run.

@@ -61,7 +61,23 @@ host_tests() {
 			valgrind -q --error-exitcode=99 --leak-check=no \
 			"$TOP/build/host-vg/$t" || rc=1
 	done
+	realheap_tests || rc=1
 	return $rc
+}
+
+# Real programs' heaps (Documentation/snapshot.rst): each workload
+# snapshotted now, with CPython's garbage, and replayed in the host core,
+# which must find exactly that garbage.
+realheap_tests() {
+	local d=$TOP/build/realheap
+	make -s -C "$TOP" build/realheap/replay_core || return 1
+	if ! "$TOP/tests/realheap/workloads.sh" "$d" >"$d/workloads.log" 2>&1; then
+		echo "host realheap: FAILED: a workload could not be snapshotted (log: $d/workloads.log)"
+		tail -n 3 "$d/workloads.log"
+		echo "host_realheap 0 1" >>"$tally"
+		return 1
+	fi
+	run_ktap "host realheap" "$d/replay.tap" "$d/replay_core" "$d"/*.mhs*
 }
 
 # The core's fuzz target: every saved input (the seed corpus and the
@@ -96,7 +112,27 @@ fuzz_tests() {
 		echo "fuzz_core 0 1" >>"$tally"
 		rc=1
 	fi
+	snapshot_fuzz || rc=1
 	return $rc
+}
+
+# The snapshot parser's fuzz target: its seeds, then a bounded run.
+SNAPSHOT_FUZZ_SECONDS=20
+snapshot_fuzz() {
+	local f=$TOP/build/fuzz bin=$TOP/build/fuzz/snapshot_fuzz
+	make -s -C "$TOP" build/fuzz/snapshot_fuzz || return 1
+	rm -rf "$f/snapshot-corpus" "$f"/snapshot-crash-*
+	mkdir -p "$f/snapshot-corpus"
+	if "$bin" -max_total_time=$SNAPSHOT_FUZZ_SECONDS -max_len=4096 \
+		-artifact_prefix="$f/snapshot-" "$f/snapshot-corpus" \
+		"$TOP/tests/fuzz/snapshot_corpus" >"$f/snapshot.log" 2>&1; then
+		echo "fuzz snapshot parser: ok ($(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$f/snapshot.log") executions; log: $f/snapshot.log)"
+		echo "fuzz_snapshot 1 0" >>"$tally"
+		return 0
+	fi
+	echo "fuzz snapshot parser: FAILED (log: $f/snapshot.log); the input is $(ls "$f"/snapshot-crash-* "$f"/snapshot-leak-* 2>/dev/null | head -1)"
+	echo "fuzz_snapshot 0 1" >>"$tally"
+	return 1
 }
 
 # The bounded fuzz run takes one CPU for a minute: it runs beside lint and

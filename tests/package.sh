@@ -47,7 +47,7 @@ install_and_build() {
 	make -s -C "$TOP" install DESTDIR="$root" PREFIX=/usr || return 1
 	for f in usr/lib/libmheap.so.1 usr/lib/libmheap.a \
 		usr/lib/pkgconfig/libmheap.pc usr/include/mheap.h \
-		usr/include/linux/mheap.h usr/bin/mheapctl \
+		usr/include/linux/mheap.h usr/bin/mheapctl usr/bin/mheap-snapshot \
 		usr/share/man/man1/mheapctl.1 usr/share/man/man3/libmheap.3 \
 		usr/share/man/man3/mheap_open.3 lib/udev/rules.d/70-mheap.rules; do
 		[ -e "$root/$f" ] || { echo "not installed: $f"; return 1; }

@@ -69,6 +69,29 @@ selftest() {
 	end "selftest:${2:-$1}"
 }
 
+# Real heaps (Documentation/snapshot.rst): each snapshot in the initramfs
+# rebuilt by mheapctl replay, which must free exactly CPython's garbage;
+# one TAP line per snapshot, mheapctl's report as diagnostics.
+replay_snapshots() {
+	begin selftest:mheap_replay
+	{
+		set -- $MODDIR/snapshots/*.mhs
+		echo "TAP version 13"
+		echo "1..$#"
+		n=0
+		for f in "$@"; do
+			n=$((n + 1))
+			if mheapctl replay "$f" >/tmp/replay.out 2>&1; then
+				echo "ok $n replay ${f##*/}"
+			else
+				echo "not ok $n replay ${f##*/}"
+			fi
+			sed 's/^/# /' /tmp/replay.out
+		done
+	} >&3
+	end selftest:mheap_replay
+}
+
 # Users and groups for the unprivileged runs: mheapuser is in group mheap,
 # nobody is not.
 MHEAP_GID=900
@@ -191,6 +214,8 @@ run_check() {
 		selftest $t ${t}_user mheapuser
 		selftest ${t}_32
 	done
+	# real programs' heaps, CPython's garbage as the oracle
+	replay_snapshots
 	# copy-out races, stalled with userfaultfd (root: kernel-mode faults)
 	selftest mheap_race_selftest
 	# the fail-nth sweep, where the kernel has fault injection
@@ -240,6 +265,16 @@ run_demo() {
 	insmod $MODDIR/mheap.ko || error "insmod mheap.ko failed"
 	begin demo
 	mheapctl demo >&3 2>&1 3>&- || error "mheapctl demo failed"
+	# a real program's heap: docutils, snapshotted on the host
+	for f in $MODDIR/snapshots/*.mhs; do
+		echo >&3
+		echo "A real program's heap: ${f##*/}, docutils rendering" \
+			"Documentation/index.rst, snapshotted by mheap-snapshot" \
+			"with CPython's own answer about its garbage." >&3
+		echo "\$ mheapctl replay ${f##*/}" >&3
+		mheapctl replay "$f" >&3 2>&1 3>&- ||
+			error "mheapctl replay $f failed"
+	done
 	end demo
 	unload mheap
 }
@@ -249,6 +284,13 @@ run_bench() {
 	insmod $MODDIR/mheap.ko || error "insmod mheap.ko failed"
 	begin bench
 	mheapctl bench --ops 65536 >&3 2>&1 3>&- || error "mheapctl bench failed"
+	# real heaps through the ioctls (those within the handle limit)
+	for f in $MODDIR/snapshots/*.mhs $MODDIR/bench/*.mhs*; do
+		[ -f "$f" ] || continue
+		echo "" >&3
+		echo "mheapctl replay ${f##*/}:" >&3
+		mheapctl replay "$f" >&3 2>&1 3>&-
+	done
 	end bench
 	unload mheap
 }

@@ -6,13 +6,10 @@
 #   run-vm.sh [--kernel debug|kcsan|stock]
 #             [--mode check|harness|demo|bench|shell]
 #             [--inject FAULT] [--timeout SECONDS] [--tally FILE]
-#             [--build-only]
-# --build-only builds what a boot needs (module, programs, initramfs) and
-# stops: make check builds once, then boots VMs side by side.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel=debug mode=check inject= timeout= tally= build_only=
+kernel=debug mode=check inject= timeout= tally=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernel=$2; shift 2 ;;
@@ -20,7 +17,6 @@ while [ $# -gt 0 ]; do
 	--inject) inject=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--tally) tally=$2; shift 2 ;;
-	--build-only) build_only=1; shift ;;
 	*) die "unknown argument: $1" ;;
 	esac
 done
@@ -70,13 +66,14 @@ stock) build_modules "$kdir" "$kmod" "" ;;
 kcsan) build_modules "$kdir" "$kmod" inject MHEAP_GUARD=y ;;
 *) build_modules "$kdir" "$kmod" inject MHEAP_GUARD=y MHEAP_DEBUG=y ;;
 esac
-make -s -C "$TOP" vm-progs >&2
+make -s -C "$TOP" vm-progs vm-snapshots >&2
 
 # The initramfs, written by the kernel's own gen_init_cpio.
 gen=$TOP/build/gen_init_cpio
 [ -x "$gen" ] || gcc -O2 -o "$gen" "$src/usr/gen_init_cpio.c"
 {
-	for d in /bin /dev /proc /sys /tmp /root /lib /lib/mheap; do
+	for d in /bin /dev /proc /sys /tmp /root /lib /lib/mheap \
+		/lib/mheap/snapshots; do
 		echo "dir $d 0755 0 0"
 	done
 	echo "nod /dev/console 0600 0 0 c 5 1"
@@ -89,12 +86,21 @@ gen=$TOP/build/gen_init_cpio
 	for p in "$TOP"/build/vm/progs/*; do
 		echo "file /bin/${p##*/} $p 0755 0 0"
 	done
+	for f in "$TOP"/build/vm/snapshots/*.mhs; do
+		echo "file /lib/mheap/snapshots/${f##*/} $f 0644 0 0"
+	done
+	# make bench: the workloads' snapshots too (tests/realheap/workloads.sh)
+	if [ "$mode" = bench ]; then
+		echo "dir /lib/mheap/bench 0755 0 0"
+		for f in "$TOP"/build/realheap/*.mhs*; do
+			[ -f "$f" ] && echo "file /lib/mheap/bench/${f##*/} $f 0644 0 0"
+		done
+	fi
 	for m in $(find "$kmod" -name '*.ko'); do
 		echo "file /lib/mheap/${m##*/} $m 0644 0 0"
 	done
 } >"$out/initramfs.list"
 "$gen" "$out/initramfs.list" >"$out/initramfs.cpio"
-[ -n "$build_only" ] && exit 0
 
 append="console=ttyS0 panic_on_warn=1 oops=panic panic=-1"
 append+=" mheap_mode=$mode${inject:+ mheap_inject=$inject}"
@@ -130,7 +136,8 @@ harness)
 	expect+=(--expect selftest:$t --expect selftest:${t}_user
 		 --expect selftest:${t}_32)
    done
-   expect+=(--expect selftest:mheap_race_selftest
+   expect+=(--expect selftest:mheap_replay
+	   --expect selftest:mheap_race_selftest
 	   --expect selftest:mheap_limits_selftest
 	   --expect selftest:mheap_admin_selftest)
    [ "$kernel" != stock ] && expect+=(--expect kunit:mheap_test

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "mheap.h"
+#include "replay.h"
 #include "view.h"
 
 #define EXIT_FAIL	1
@@ -520,6 +521,17 @@ out:
 	return ret;
 }
 
+/* --- replay ------------------------------------------------------------- */
+
+static int cmd_replay(int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: mheapctl replay FILE\n");
+		return EXIT_USAGE;
+	}
+	return replay_file(argv[1], device());
+}
+
 /* --- main --------------------------------------------------------------- */
 
 /* --- top ---------------------------------------------------------------- */
@@ -569,6 +581,9 @@ static const struct command commands[] = {
 	{ "bench", cmd_bench, "[--ops N]",
 	  "one-op ioctls versus batches of 1, 8, 64 and 512 operations; payload\n"
 	  "                         access through READ/WRITE versus the mapping" },
+	{ "replay", cmd_replay, "FILE",
+	  "rebuild a program's heap from an mheap-snapshot file, collect it,\n"
+	  "                         and compare the garbage with CPython's, object by object" },
 	{ "version", cmd_version, "", "the module's uapi version and features" },
 };
 
@@ -610,8 +625,8 @@ int main(int argc, char **argv)
 			       commands[i].args, commands[i].help);
 			return 0;
 		}
-		if (commands[i].fn != cmd_bench && commands[i].fn != cmd_stats &&
-		    commands[i].fn != cmd_top && argc != 2) {
+		/* a command without arguments takes none */
+		if (!commands[i].args[0] && argc != 2) {
 			fprintf(stderr, "usage: mheapctl %s\n", commands[i].name);
 			return EXIT_USAGE;
 		}
