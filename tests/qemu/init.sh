@@ -268,9 +268,11 @@ run_demo() {
 	# a real program's heap: docutils, snapshotted on the host
 	for f in $MODDIR/snapshots/*.mhs; do
 		echo >&3
-		echo "A real program's heap: ${f##*/}, docutils rendering" \
-			"Documentation/index.rst, snapshotted by mheap-snapshot" \
-			"with CPython's own answer about its garbage." >&3
+		echo "11. A real program's heap: docutils rendering" \
+			"Documentation/index.rst," >&3
+		echo "    snapshotted on the host by mheap-snapshot, with" \
+			"CPython's own answer" >&3
+		echo "    about its garbage; rebuilt here, collected, compared." >&3
 		echo "\$ mheapctl replay ${f##*/}" >&3
 		mheapctl replay "$f" >&3 2>&1 3>&- ||
 			error "mheapctl replay $f failed"
