@@ -12,7 +12,8 @@ struct mheap_client;
 
 /*
  * mheap_validate_amortized() walks the heap when the unlocks since its last
- * walk, times this, reach the heap's live objects.
+ * walk, times this, reach the walk's size (live objects, plus the pages of
+ * the arenas in use).
  */
 #define MHEAP_VALIDATE_RATIO	64
 

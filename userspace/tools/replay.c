@@ -185,8 +185,10 @@ static int setup(struct replay *r, const char *device)
 		snprintf(r->what, sizeof(r->what), "config");
 		err = mheap_get_config(r->mh, &cfg);
 	}
-	if (!err)
+	if (!err) {
+		snprintf(r->what, sizeof(r->what), "set capacity");
 		err = mheap_set_capacity(r->mh, cfg.capacity_max);
+	}
 	if (!err) {
 		snprintf(r->what, sizeof(r->what), "gc disable");
 		err = mheap_gc_enable(r->mh, 0);
@@ -240,6 +242,9 @@ static int run(struct replay *r, const char *device, int *mismatch)
 	printf("full collection: %.2f ms, %llu objects freed; CPython's gc.collect(): %.2f ms, %llu garbage\n",
 	       t_collect * 1e3, (unsigned long long)collected,
 	       s->cpython_ns / 1e6, (unsigned long long)s->garbage);
+	if (s->cpython_collected != s->garbage)
+		printf("(CPython's gc.collect() returned %llu: it also counts the weak references freed when their callbacks ran)\n",
+		       (unsigned long long)s->cpython_collected);
 	printf("%s\n", *mismatch ? "MISMATCH: mheap's garbage is not CPython's" :
 	       "exact: mheap freed CPython's garbage, object by object");
 	return 0;

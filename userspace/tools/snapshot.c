@@ -75,10 +75,6 @@ static int parse_header(const unsigned char *b, size_t len,
 		return fail(err, errlen, "byte 32: expected at most %llu garbage objects (the objects), found %llu",
 			    (unsigned long long)s->objects,
 			    (unsigned long long)s->garbage);
-	if (s->cpython_collected != s->garbage)
-		return fail(err, errlen, "byte 40: expected CPython's collected count to be the garbage's, %llu, found %llu",
-			    (unsigned long long)s->garbage,
-			    (unsigned long long)s->cpython_collected);
 	if (get64(b + 56))
 		return fail(err, errlen, "byte 56: expected 0 (reserved), found %llu",
 			    (unsigned long long)get64(b + 56));
@@ -196,6 +192,13 @@ int snapshot_read_file(const char *path, void **buf, size_t *len, char *err,
 		close(fd);
 		return fail(err, errlen, "%s: %s", path, strerror(errno));
 	}
+	if ((uint64_t)st.st_size > SNAPSHOT_MAX_BYTES) {
+		close(fd);
+		return fail(err, errlen, "byte %llu: expected at most %llu bytes (the format's limits), found %lld",
+			    (unsigned long long)SNAPSHOT_MAX_BYTES,
+			    (unsigned long long)SNAPSHOT_MAX_BYTES,
+			    (long long)st.st_size);
+	}
 	/* at least one byte, and a multiple of 4, for snapshot_parse() */
 	b = aligned_alloc(4, ((size_t)st.st_size + 4) & ~(size_t)3);
 	if (!b) {
@@ -203,9 +206,14 @@ int snapshot_read_file(const char *path, void **buf, size_t *len, char *err,
 		return fail(err, errlen, "%s: out of memory for %lld bytes",
 			    path, (long long)st.st_size);
 	}
-	while (got < (size_t)st.st_size &&
-	       (n = read(fd, (char *)b + got, st.st_size - got)) > 0)
+	while (got < (size_t)st.st_size) {
+		n = read(fd, (char *)b + got, st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
 		got += n;
+	}
 	close(fd);
 	if (got != (size_t)st.st_size) {
 		free(b);

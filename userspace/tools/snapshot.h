@@ -16,6 +16,9 @@
 /* The largest snapshot the parser takes: 2^26 objects, 2^28 edges. */
 #define SNAPSHOT_MAX_OBJECTS	(1U << 26)
 #define SNAPSHOT_MAX_EDGES	(1U << 28)
+/* The largest file those limits allow, garbage at most every object. */
+#define SNAPSHOT_MAX_BYTES	(SNAPSHOT_HEADER_SIZE + 4ULL * \
+				 (3ULL * SNAPSHOT_MAX_OBJECTS + SNAPSHOT_MAX_EDGES))
 /* The most references one object may have: uapi MHEAP_MAX_REFS. */
 #define SNAPSHOT_MAX_OBJECT_EDGES	(1U << 20)
 
@@ -24,7 +27,8 @@
  * @objects: objects, numbered 0 to @objects - 1 (the snapshot ids).
  * @edges: references from one object to another, in all.
  * @garbage: objects CPython's collector found unreachable.
- * @cpython_collected: what gc.collect() returned.
+ * @cpython_collected: what gc.collect() returned: @garbage, plus the weak
+ *	references freed when their callbacks ran (Python 3.11 counts them).
  * @cpython_ns: how long that gc.collect() took, in ns (DEBUG_SAVEALL on).
  * @nedges: per object, its references (its slots in mheap: at least 1).
  * @ext: per object, its external references (refcount minus references
