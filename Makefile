@@ -224,8 +224,10 @@ bench:
 	$(BUILD)/bench/gc_bench $(BUILD)/bench/cpython.txt
 	@echo
 	$(MAKE) -s $(BUILD)/realheap/replay_core
-	tests/realheap/workloads.sh $(BUILD)/realheap
-	$(BUILD)/realheap/replay_core --bench $(BUILD)/realheap/*.mhs*
+	for run in 1 2 3; do \
+		tests/realheap/workloads.sh $(BUILD)/realheap-bench/$$run || exit 1; \
+	done
+	$(BUILD)/realheap/replay_core --bench $(BUILD)/realheap-bench/*/*.mhs*
 	@echo
 	tests/qemu/run-vm.sh --kernel stock --mode bench
 

@@ -92,7 +92,7 @@ gen=$TOP/build/gen_init_cpio
 	# make bench: the workloads' snapshots too (tests/realheap/workloads.sh)
 	if [ "$mode" = bench ]; then
 		echo "dir /lib/mheap/bench 0755 0 0"
-		for f in "$TOP"/build/realheap/*.mhs*; do
+		for f in "$TOP"/build/realheap-bench/1/*.mhs*; do
 			[ -f "$f" ] && echo "file /lib/mheap/bench/${f##*/} $f 0644 0 0"
 		done
 	fi
