@@ -335,8 +335,9 @@ int main(int argc, char **argv)
 	if (bench) {
 		printf("real heaps: full collections, median of %d rounds, one run\n"
 		       "CPython: gc.collect() on the program's own heap with DEBUG_SAVEALL, timed by\n"
-		       "mheap-snapshot in this run, the median over the workload's runs; mheap save-all: the same mode on the core (the\n"
-		       "garbage kept, not freed); mheap frees: a normal collection\n"
+		       "mheap-snapshot in this run, the median over the workload's runs\n"
+		       "mheap save-all: the same mode on the core (the garbage kept, not freed);\n"
+		       "mheap frees: a normal collection\n"
 		       "speedup = CPython / mheap save-all; x floor = mheap save-all / one pass over the edges\n"
 		       "target: speedup at least 5 on every workload\n\n",
 		       ROUNDS);
