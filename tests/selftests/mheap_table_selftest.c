@@ -872,80 +872,125 @@ TEST(write_only_open)
 	EXPECT_EQ(0, mheap_close(mh));
 }
 
-/*
+/* ------------------------------------------------------------------------
  * What a call only writes is ignored on input (uapi: "Input and output
- * fields"): each structure passed again as a previous call left it, or
- * with garbage in its out fields, works and gets its out fields written.
+ * fields"): one variant per out field, each passing garbage (or a
+ * structure as an earlier call left it) and checking the field is written
  */
-TEST_F(heap, out_fields_ignored_on_input)
-{
-	uint32_t obj, leaf, ids[2];
-	struct mheap_slot s;
-	struct mheap_token t;
-	struct mheap_new_client nc = { .flags = MHEAP_CLIENT_CLOEXEC, .fd = 1000 };
-	struct mheap_scope sc = { .op = MHEAP_SCOPE_PUSH, .level = 77 };
-	struct mheap_names nm;
-	struct mheap_name n = { .op = MHEAP_NAME_LOOKUP, .handle = 12345 };
-	struct mheap_refs r;
-	struct mheap_op op = { .op = MHEAP_OP_DUP, .result = -1, .out = ~0ULL };
-	struct mheap_batch b;
-	char names[MHEAP_NAME_LEN];
 
-	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &obj));
-	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 0, 0, &leaf));
-	ASSERT_EQ(0, mheap_set_slot(self->mh, obj, 0, leaf));
-	/* GET_SLOT twice with one structure */
-	s = (struct mheap_slot){ .handle = obj, .index = 0, .target = 999 };
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_GET_SLOT, &s));
-	EXPECT_NE(999, s.target);
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_GET_SLOT, &s));
-	/* EXPORT's structure, as it was left, to IMPORT; IMPORT's to EXPORT */
-	t = (struct mheap_token){ .handle = leaf, .token = 5 };
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_EXPORT, &t));
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_IMPORT, &t));
-	EXPECT_NE(leaf, t.handle);
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_EXPORT, &t));
-	ASSERT_EQ(0, mheap_import(self->mh, t.token, &ids[0]));
-	/* NEW_CLIENT with an fd on input */
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_NEW_CLIENT, &nc));
-	EXPECT_NE(1000, nc.fd);
-	EXPECT_EQ(0, close(nc.fd));
-	/* SCOPE: PUSH's level, ESCAPE's level, POP's closed */
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_SCOPE, &sc));
-	EXPECT_EQ(1, sc.level);
-	ASSERT_EQ(0, mheap_dup(self->mh, obj, &ids[1]));
-	sc = (struct mheap_scope){ .op = MHEAP_SCOPE_ESCAPE, .handle = ids[1],
+FIXTURE(out) {
+	struct mheap *mh;
+	int fd;
+	uint32_t obj;		/* 8 bytes, 1 slot -> leaf, bound as "out" */
+	uint32_t leaf;
+};
+
+typedef FIXTURE_DATA(out) out_t;
+
+FIXTURE_VARIANT(out) {
+	/* 0 when the call worked and wrote its out field; else why not */
+	int (*call)(out_t *self);
+};
+
+FIXTURE_SETUP(out)
+{
+	ASSERT_EQ(0, mheap_open(NULL, &self->mh));
+	self->fd = mheap_fd(self->mh);
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &self->obj));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 0, 0, &self->leaf));
+	ASSERT_EQ(0, mheap_set_slot(self->mh, self->obj, 0, self->leaf));
+	ASSERT_EQ(0, mheap_name_bind(self->mh, "out", self->obj, 0));
+}
+
+FIXTURE_TEARDOWN(out)
+{
+	EXPECT_EQ(0, mheap_close(self->mh));
+}
+
+TEST_F(out, ignored_on_input)
+{
+	EXPECT_EQ(0, variant->call(self));
+}
+
+/* -1: the call worked but left the out field as the caller set it */
+#define OUT_ROW(name, ...)						\
+	static int out_##name(out_t *self) { __VA_ARGS__ }		\
+	FIXTURE_VARIANT_ADD(out, name) { .call = out_##name }
+
+#define TRY_IOCTL(cmd, arg) do {					\
+	int err_ = xioctl(self->fd, cmd, arg);				\
+	if (err_)							\
+		return err_;						\
+} while (0)
+
+OUT_ROW(get_slot_target,
+	struct mheap_slot s = { .handle = self->obj, .target = 999 };
+	TRY_IOCTL(MHEAP_IOC_GET_SLOT, &s);
+	return s.target && s.target != 999 ? 0 : -1;);
+OUT_ROW(export_token,
+	struct mheap_token t = { .handle = self->leaf, .token = 12345 };
+	TRY_IOCTL(MHEAP_IOC_EXPORT, &t);
+	return t.token != 12345 ? 0 : -1;);
+/* an EXPORT's structure, as it was left, passed to IMPORT */
+OUT_ROW(import_handle,
+	struct mheap_token t = { .handle = self->leaf };
+	TRY_IOCTL(MHEAP_IOC_EXPORT, &t);
+	TRY_IOCTL(MHEAP_IOC_IMPORT, &t);
+	return t.handle != self->leaf ? 0 : -1;);
+OUT_ROW(new_client_fd,
+	struct mheap_new_client nc = { .flags = MHEAP_CLIENT_CLOEXEC, .fd = 1000 };
+	TRY_IOCTL(MHEAP_IOC_NEW_CLIENT, &nc);
+	close(nc.fd);
+	return nc.fd != 1000 ? 0 : -1;);
+OUT_ROW(scope_push_level,
+	struct mheap_scope sc = { .op = MHEAP_SCOPE_PUSH, .level = 77 };
+	TRY_IOCTL(MHEAP_IOC_SCOPE, &sc);
+	return sc.level == 1 ? 0 : -1;);
+OUT_ROW(scope_escape_level,
+	struct mheap_scope sc = { .op = MHEAP_SCOPE_PUSH };
+	uint32_t h;
+	TRY_IOCTL(MHEAP_IOC_SCOPE, &sc);
+	if (mheap_dup(self->mh, self->obj, &h))
+		return -2;
+	sc = (struct mheap_scope){ .op = MHEAP_SCOPE_ESCAPE, .handle = h,
 				   .level = 77 };
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_SCOPE, &sc));
-	EXPECT_EQ(0, sc.level);
-	EXPECT_EQ(0, mheap_release(self->mh, ids[1]));
+	TRY_IOCTL(MHEAP_IOC_SCOPE, &sc);
+	return sc.level == 0 ? 0 : -1;);
+OUT_ROW(scope_pop_closed,
+	struct mheap_scope sc = { .op = MHEAP_SCOPE_PUSH };
+	uint32_t h;
+	TRY_IOCTL(MHEAP_IOC_SCOPE, &sc);
+	if (mheap_dup(self->mh, self->obj, &h))
+		return -2;
 	sc = (struct mheap_scope){ .op = MHEAP_SCOPE_POP, .level = 1,
 				   .closed = 77 };
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_SCOPE, &sc));
-	EXPECT_EQ(0, sc.closed);
-	/* NAME LOOKUP's handle, NAMES' total */
-	ASSERT_EQ(0, mheap_name_bind(self->mh, "out", obj, 0));
+	TRY_IOCTL(MHEAP_IOC_SCOPE, &sc);
+	return sc.closed == 1 ? 0 : -1;);
+OUT_ROW(name_lookup_handle,
+	struct mheap_name n = { .op = MHEAP_NAME_LOOKUP, .handle = 12345 };
 	strncpy(n.name, "out", sizeof(n.name));
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_NAME, &n));
-	EXPECT_NE(12345, n.handle);
-	nm = (struct mheap_names){ .buf = (uintptr_t)names, .count = 1,
-				   .total = 9 };
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_NAMES, &nm));
-	EXPECT_EQ(1, nm.total);
-	/* REFS' written and total */
-	r = (struct mheap_refs){ .handle = obj, .which = MHEAP_REFS_REFERENTS,
-				 .buf = (uintptr_t)ids, .count = 2,
-				 .written = 7, .total = 7 };
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_REFS, &r));
-	EXPECT_EQ(1, r.written);
-	EXPECT_EQ(1, r.total);
-	/* BATCH's done, and an operation's result and output */
-	op.handle = obj;
-	b = (struct mheap_batch){ .ops = (uintptr_t)&op, .count = 1, .done = 5 };
-	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_BATCH, &b));
-	EXPECT_EQ(1, b.done);
-	EXPECT_EQ(0, op.result);
-	EXPECT_NE(~0ULL, op.out);
-}
+	TRY_IOCTL(MHEAP_IOC_NAME, &n);
+	return n.handle && n.handle != 12345 ? 0 : -1;);
+OUT_ROW(names_total,
+	char names[MHEAP_NAME_LEN];
+	struct mheap_names n = { .buf = (uintptr_t)names, .count = 1,
+				 .total = 9 };
+	TRY_IOCTL(MHEAP_IOC_NAMES, &n);
+	return n.total == 1 ? 0 : -1;);
+OUT_ROW(refs_written_total,
+	uint32_t ids[2];
+	struct mheap_refs r = { .handle = self->obj,
+				.which = MHEAP_REFS_REFERENTS,
+				.buf = (uintptr_t)ids, .count = 2,
+				.written = 7, .total = 7 };
+	TRY_IOCTL(MHEAP_IOC_REFS, &r);
+	return r.written == 1 && r.total == 1 ? 0 : -1;);
+/* a batch's done, and an operation's result and output */
+OUT_ROW(batch_done_result_out,
+	struct mheap_op op = { .op = MHEAP_OP_DUP, .handle = self->obj,
+			       .result = -1, .out = ~0ULL };
+	struct mheap_batch b = { .ops = (uintptr_t)&op, .count = 1, .done = 5 };
+	TRY_IOCTL(MHEAP_IOC_BATCH, &b);
+	return b.done == 1 && !op.result && op.out != ~0ULL ? 0 : -1;);
 
 TEST_HARNESS_MAIN
