@@ -19,6 +19,7 @@
  * for reads in progress, and later reads of a file left open get -EIO.
  */
 #include <linux/debugfs.h>
+#include <linux/err.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -36,14 +37,10 @@ static int stats_show(struct seq_file *m, void *unused)
 {
 	struct mheap_instance *inst = m->private;
 	struct mheap_instance_stats *s;
-	int ret;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	ret = mheap_instance_stats(inst, s);
-	if (ret)
-		goto out;
+	s = mheap_instance_stats(inst);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
 	seq_printf(m, "id %u\n", inst->heap->id);
 	seq_printf(m, "uid %u\n", s->uid);
 	seq_printf(m, "clients %u\n", s->clients);
@@ -63,9 +60,8 @@ static int stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "names %u\n", s->names);
 	seq_printf(m, "weak_refs %u\n", s->weak);
 	seq_printf(m, "mapped %d\n", s->mapped);
-out:
 	kfree(s);
-	return ret;
+	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
@@ -74,14 +70,10 @@ static int gc_show(struct seq_file *m, void *unused)
 	struct mheap_instance *inst = m->private;
 	struct mheap_instance_stats *s;
 	unsigned int i;
-	int ret;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	ret = mheap_instance_stats(inst, s);
-	if (ret)
-		goto out;
+	s = mheap_instance_stats(inst);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
 	seq_printf(m, "enabled %d\n", s->enabled);
 	seq_printf(m, "save_all %d\n", s->save_all);
 	seq_printf(m, "frozen %llu\n", s->frozen);
@@ -97,9 +89,8 @@ static int gc_show(struct seq_file *m, void *unused)
 			   st->collections, st->collected, st->uncollectable,
 			   st->examined, st->pause_total_ns, st->pause_last_ns);
 	}
-out:
 	kfree(s);
-	return ret;
+	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(gc);
 

@@ -155,8 +155,7 @@ struct mheap_instance_stats {
 
 extern const struct attribute_group *mheap_dev_groups[];
 
-int mheap_instance_stats(struct mheap_instance *inst,
-			 struct mheap_instance_stats *s);
+struct mheap_instance_stats *mheap_instance_stats(struct mheap_instance *inst);
 
 void mheap_sysfs_heap_init(struct mheap_instance *inst);
 int mheap_sysfs_heap_add(struct mheap_instance *inst);

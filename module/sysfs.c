@@ -15,6 +15,7 @@
  * instance is freed by the kobject's release.
  */
 #include <linux/device.h>
+#include <linux/err.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -68,24 +69,28 @@ static struct kobject *mheap_heaps_kobj;
 /**
  * mheap_instance_stats() - take a heap's figures, all in one lock hold
  * @inst: the heap.
- * @s: where to write them.
  *
  * What a read of a sysfs or debugfs file of the heap prints from, so that
  * the two show the same figures gathered the same way.
  *
  * Context: process context; takes heap->lock killably.
- * Return: 0, or -EINTR (fatal signal while waiting for the lock; @s is
- * then undefined).
+ * Return: the figures, to be kfree()d; ERR_PTR(-ENOMEM), or
+ * ERR_PTR(-EINTR) (a fatal signal while waiting for the lock).
  */
-int mheap_instance_stats(struct mheap_instance *inst,
-			 struct mheap_instance_stats *s)
+struct mheap_instance_stats *mheap_instance_stats(struct mheap_instance *inst)
 {
 	struct mheap *heap = inst->heap;
 	struct mheap_gc *gc = &heap->gc;
+	struct mheap_instance_stats *s;
 	unsigned int i;
 
-	if (mheap_lock_killable(heap))
-		return -EINTR;
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	if (mheap_lock_killable(heap)) {
+		kfree(s);
+		return ERR_PTR(-EINTR);
+	}
 	mheap_heap_stats(heap, &s->st);
 	s->capacity_max = heap->capacity_max;
 	s->clients = inst->clients;
@@ -106,7 +111,7 @@ int mheap_instance_stats(struct mheap_instance *inst,
 	}
 	mheap_unlock(heap);
 	s->uid = from_kuid(&init_user_ns, mheap_user_uid(inst->user));
-	return 0;
+	return s;
 }
 
 /* A heap's attribute: the figure it shows, from a snapshot. */
@@ -125,12 +130,10 @@ static ssize_t heap_attr_show(struct kobject *kobj, struct attribute *attr,
 	struct mheap_instance_stats *s;
 	ssize_t ret;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	ret = mheap_instance_stats(inst, s);
-	if (!ret)
-		ret = ha->show(s, buf);
+	s = mheap_instance_stats(inst);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ret = ha->show(s, buf);
 	kfree(s);
 	return ret;
 }
