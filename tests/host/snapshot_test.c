@@ -109,6 +109,9 @@ TEST(bad_headers)
 	set64(&s, 32, 5);
 	BAD(&s, "byte 32: expected at most 4 garbage objects");
 	good(&s);
+	set64(&s, 40, 1);
+	BAD(&s, "byte 40: expected gc.collect()'s count to be at least the garbage, 2, found 1");
+	good(&s);
 	set64(&s, 56, 1);
 	BAD(&s, "byte 56: expected 0 (reserved), found 1");
 }

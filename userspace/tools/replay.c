@@ -267,9 +267,9 @@ int replay_file(const char *path, const char *device)
 	}
 	r.s = &s;
 	if (2 * s.objects > MHEAP_MAX_HANDLES) {
-		fprintf(stderr, "mheapctl replay: %s: %llu objects; through the ioctls at most %u (two handles each)\n",
-			path, (unsigned long long)s.objects,
-			MHEAP_MAX_HANDLES / 2);
+		fprintf(stderr, "mheapctl replay: %s: byte 16: expected at most %u objects through the ioctls (two handles each), found %llu\n",
+			path, MHEAP_MAX_HANDLES / 2,
+			(unsigned long long)s.objects);
 		goto out;
 	}
 	r.strong = calloc(s.objects + 1, sizeof(*r.strong));

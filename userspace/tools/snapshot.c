@@ -75,6 +75,10 @@ static int parse_header(const unsigned char *b, size_t len,
 		return fail(err, errlen, "byte 32: expected at most %llu garbage objects (the objects), found %llu",
 			    (unsigned long long)s->objects,
 			    (unsigned long long)s->garbage);
+	if (s->cpython_collected < s->garbage)
+		return fail(err, errlen, "byte 40: expected gc.collect()'s count to be at least the garbage, %llu, found %llu",
+			    (unsigned long long)s->garbage,
+			    (unsigned long long)s->cpython_collected);
 	if (get64(b + 56))
 		return fail(err, errlen, "byte 56: expected 0 (reserved), found %llu",
 			    (unsigned long long)get64(b + 56));
@@ -184,13 +188,18 @@ int snapshot_read_file(const char *path, void **buf, size_t *len, char *err,
 	size_t got = 0;
 	ssize_t n;
 	void *b;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO without a writer must not hang the open */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || st.st_size < 0) {
+		return fail(err, errlen, "%s", strerror(errno));
+	if (fstat(fd, &st)) {
 		close(fd);
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return fail(err, errlen, "%s", strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, "expected a regular file (the size is read first), found another kind");
 	}
 	if ((uint64_t)st.st_size > SNAPSHOT_MAX_BYTES) {
 		close(fd);
@@ -203,8 +212,8 @@ int snapshot_read_file(const char *path, void **buf, size_t *len, char *err,
 	b = aligned_alloc(4, ((size_t)st.st_size + 4) & ~(size_t)3);
 	if (!b) {
 		close(fd);
-		return fail(err, errlen, "%s: out of memory for %lld bytes",
-			    path, (long long)st.st_size);
+		return fail(err, errlen, "out of memory for %lld bytes",
+			    (long long)st.st_size);
 	}
 	while (got < (size_t)st.st_size) {
 		n = read(fd, (char *)b + got, st.st_size - got);
@@ -217,8 +226,8 @@ int snapshot_read_file(const char *path, void **buf, size_t *len, char *err,
 	close(fd);
 	if (got != (size_t)st.st_size) {
 		free(b);
-		return fail(err, errlen, "%s: read %zu of %lld bytes", path,
-			    got, (long long)st.st_size);
+		return fail(err, errlen, "byte %zu: expected %lld bytes, could read only %zu",
+			    got, (long long)st.st_size, got);
 	}
 	*buf = b;
 	*len = got;
