@@ -288,10 +288,10 @@ class Garbage(collections.abc.Sequence):
         self.clear()
 
     def clear(self):
-        """Release the garbage list; returns how many objects left it."""
-        for o in self._items:
-            o.close()
-        self._items = []
+        """Release the garbage list; returns how many objects left it.
+        As with gc.garbage, a proxy the caller took from the list stays
+        usable: its object lives on while the proxy holds it."""
+        self._items = []            # our proxies go, with their handles
         return self._heap._gc_op(_mheap.GC_RELEASE)
 
     def __repr__(self):

@@ -143,8 +143,11 @@ def test_debug_saveall_garbage(h):
     assert h.gc.collect() == 1
     garbage = h.gc.garbage
     assert len(garbage) == 1 and garbage[0][0] is not None
+    kept = garbage[0]
     del garbage[:]
     assert len(h.gc.garbage) == 0
+    assert kept.info()['refcnt'] == 2           # as gc.garbage's: usable
+    kept.close()
     h.gc.set_debug(0)
     assert h.gc.collect() == 1                  # the cycle, back in gen 2
     with pytest.raises(ValueError):
