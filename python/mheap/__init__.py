@@ -18,6 +18,8 @@ misuse of the Python API (a closed object, a wrong type, a slot out of
 range) raises ValueError, TypeError or IndexError as built-in types do.
 """
 import collections.abc
+import math
+import operator
 import os
 
 from . import _mheap
@@ -39,17 +41,20 @@ class Heap(_mheap._Heap):
     client as its first. Heap(fd=n) becomes a client given as a file
     descriptor (Client.fileno(), or one received from another process);
     the descriptor is duplicated, so the caller still owns n.
-    Heap(readonly=True) opens the device O_RDONLY (a read-only client).
+    Heap(readonly=True) opens the device O_RDONLY (a read-only client);
+    with fd= it is refused (ValueError): a descriptor's access mode is
+    its own, and Heap.new_client(readonly=True) makes a read-only one.
     The heap lives until its last client is closed; closing this one
     (close(), or leaving a with block) closes every handle it holds, and
     its proxies raise ValueError from then on.
 
     Errors: PermissionError (EACCES) outside the device's group,
     FileNotFoundError without the module, OSError EMFILE past the
-    per-user heap limit.
+    per-user heap limit, OSError ENOTTY for a path or descriptor that is
+    not a client of a heap, OSError EBADF for a closed descriptor.
     """
 
-    def __init__(self, path=DEFAULT_DEVICE, *, fd=-1, readonly=False):
+    def __init__(self, path=DEFAULT_DEVICE, *, fd=None, readonly=False):
         super().__init__(path, fd=fd, readonly=readonly)
         self.gc = GC(self)
         self.names = Names(self)
@@ -112,7 +117,8 @@ class Client:
     """
 
     def __init__(self, fd):
-        self._fd = fd
+        self._fd = -1
+        self._fd = operator.index(fd)
 
     def fileno(self):
         """The descriptor (int); ValueError once closed."""
@@ -322,6 +328,13 @@ class Names(collections.abc.MutableMapping):
     def __len__(self):
         return len(self._heap._name_list())
 
+    def __contains__(self, name):
+        try:
+            self._heap._name_lookup(name)
+        except (KeyError, TypeError, ValueError):
+            return False
+        return True
+
     def bind(self, name, obj):
         """Bind name only if unbound: FileExistsError (EEXIST) if not."""
         self._heap._name_bind(name, obj, False)
@@ -403,11 +416,26 @@ class Events:
 
     def read(self, max=64, timeout=None):
         """Up to max (1-64) events, as a list; waits up to timeout
-        seconds (None: until one comes; 0: not at all), [] if none."""
+        seconds (None or inf: until one comes; 0: not at all; rounded up
+        to milliseconds), [] if none came. ValueError for a negative or
+        NaN timeout, a max out of range, or once closed (also when
+        another thread closes it during the wait)."""
         if self._closed:
             raise ValueError('the subscription is closed')
-        ms = -1 if timeout is None else int(timeout * 1000)
-        return [Event(*t) for t in self._heap._events_read(max, ms)]
+        if timeout is None:
+            ms = -1
+        else:
+            t = float(timeout)
+            if not t >= 0:
+                raise ValueError('timeout must be non-negative or None')
+            ms = -1 if math.isinf(t) else min(math.ceil(t * 1000),
+                                              2**31 - 1)
+        try:
+            return [Event(*t) for t in self._heap._events_read(max, ms)]
+        except OSError:
+            if self._closed:
+                raise ValueError('the subscription is closed') from None
+            raise
 
     def __iter__(self):
         return self
@@ -435,21 +463,30 @@ class Scope:
     handle made inside the with block (alloc, dup, slots read, names
     looked up) is closed at its end, and its proxies report closed.
     escape(obj) moves one proxy to the enclosing scope, as a return
-    value. Scopes nest 64 deep (OSError ENOSPC beyond); one thread of a
-    heap opens and closes them, in order."""
+    value. Scopes nest 64 deep (OSError ENOSPC beyond). They end in the
+    order they began: ending one while a scope inside it is open gives
+    OSError EBUSY, as the kernel says; one thread of a heap opens and
+    ends them (RuntimeError when two threads' scopes interleave). A
+    Scope is entered once at a time (RuntimeError). When its end fails
+    (BufferError while a view of one of its objects exists), the scope
+    stays open and its end may be tried again: __exit__ once the view
+    is released."""
 
     def __init__(self, heap):
         self._heap = heap
         self._level = 0
+        self.closed = 0
 
     def __enter__(self):
+        if self._level:
+            raise RuntimeError('this scope is open already')
         self._level = self._heap._scope_push()
         return self
 
     def __exit__(self, *exc):
-        level, self._level = self._level, 0
-        if level and not self._heap.closed:
-            self.closed = self._heap._scope_pop(level)
+        if self._level and not self._heap.closed:
+            self.closed = self._heap._scope_pop(self._level)
+        self._level = 0
 
     def escape(self, obj):
         """Keep obj past this scope's end (it moves to the enclosing

@@ -247,8 +247,15 @@ static PyObject *batch_rw(BatchObject *self, PyObject *args, PyObject *kwds,
 	if (batch_target(self, target, &o))
 		return NULL;
 	if (PyObject_GetBuffer(data, &buf, write ? PyBUF_SIMPLE :
-			       PyBUF_WRITABLE))
+			       PyBUF_WRITABLE)) {
+		/* as readinto() says it */
+		if (!write && PyErr_ExceptionMatches(PyExc_BufferError)) {
+			PyErr_Clear();
+			PyErr_SetString(PyExc_TypeError,
+					"read() needs a writable bytes-like object");
+		}
 		return NULL;
+	}
 	p = batch_queued(self, write ?
 			 mheap_batch_write(&self->b, o->handle, offset, buf.buf,
 					   buf.len) :

@@ -6,23 +6,55 @@
 #include "mheap_py.h"
 
 /* OSError(errno, "what: strerror (ENAME)"), the subclass Python picks. */
-PyObject *set_error(int err, const char *fmt, ...)
+static PyObject *set_error_v(int err, const char *fmt, va_list ap)
 {
 	char what[160];
 	PyObject *args;
-	va_list ap;
 
+	if (err == HEAP_CLOSED) {
+		PyErr_SetString(PyExc_ValueError, "the heap is closed");
+		return NULL;
+	}
 	if (err < 0)
 		err = -err;
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
 	args = Py_BuildValue("(iN)", err, PyUnicode_FromFormat("%s: %s (%s)",
 			     what, strerror(err), mheap_errname(err)));
 	if (args) {
 		PyErr_SetObject(PyExc_OSError, args);
 		Py_DECREF(args);
 	}
+	return NULL;
+}
+
+PyObject *set_error(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error_v(err, fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+/*
+ * set_error() for a call on proxy o's handle: ValueError when the kernel
+ * said ENOENT because another thread closed the proxy (or its scope)
+ * during the call.
+ */
+PyObject *obj_fail(ObjObject *o, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == -ENOENT &&
+	    (!o->handle || !scope_live(o->heap, o->scope))) {
+		o->handle = 0;
+		PyErr_SetString(PyExc_ValueError, "the object is closed");
+		return NULL;
+	}
+	va_start(ap, fmt);
+	set_error_v(err, fmt, ap);
+	va_end(ap);
 	return NULL;
 }
 
@@ -89,6 +121,12 @@ int obj_check(ObjObject *o)
 		return -1;
 	}
 	return 0;
+}
+
+/* The proxy's handle, read under the GIL; 0 with ValueError when closed. */
+uint32_t obj_handle(ObjObject *o)
+{
+	return obj_check(o) ? 0 : o->handle;
 }
 
 /* A proxy for a new handle (the caller's), in the innermost scope. */

@@ -5,32 +5,48 @@
  */
 #include "mheap_py.h"
 
+/*
+ * Heap(path=DEFAULT_DEVICE, *, fd=None, readonly=False): open path (read
+ * only with readonly), or take a duplicate of descriptor fd; either must
+ * be a client of a heap, as a VERSION call tells (else OSError ENOTTY).
+ */
 static int Heap_init(HeapObject *self, PyObject *args, PyObject *kwds)
 {
 	static char *kwlist[] = { "path", "fd", "readonly", NULL };
 	const char *path = MHEAP_DEFAULT_DEVICE;
-	int fd = -1, readonly = 0, err, fl;
+	PyObject *fd_obj = Py_None;
+	int fd = -1, ufd = -1, readonly = 0, err, fl;
+	uint64_t features;
+	uint32_t version;
 	struct mheap *mh;
 
-	if (self->mh) {
+	if (self->mh || self->closing) {
 		PyErr_SetString(PyExc_RuntimeError, "Heap.__init__ called twice");
 		return -1;
 	}
-	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|s$ip:Heap", kwlist,
-					 &path, &fd, &readonly))
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|s$Op:Heap", kwlist,
+					 &path, &fd_obj, &readonly))
 		return -1;
-	if (fd < 0) {
+	if (fd_obj != Py_None) {
+		ufd = PyObject_AsFileDescriptor(fd_obj);
+		if (ufd < 0)
+			return -1;
+		if (readonly) {
+			PyErr_SetString(PyExc_ValueError,
+					"readonly is for opening a path; a read-only client of a heap is new_client(readonly=True)");
+			return -1;
+		}
+		fd = fcntl(ufd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			PyErr_SetFromErrno(PyExc_OSError);
+			return -1;
+		}
+	} else {
 		Py_BEGIN_ALLOW_THREADS
 		fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		Py_END_ALLOW_THREADS
 		if (fd < 0) {
 			PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
-			return -1;
-		}
-	} else {
-		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0) {
-			PyErr_SetFromErrno(PyExc_OSError);
 			return -1;
 		}
 	}
@@ -39,6 +55,17 @@ static int Heap_init(HeapObject *self, PyObject *args, PyObject *kwds)
 	if (err) {
 		close(fd);
 		set_error(err, "Heap(%s)", path);
+		return -1;
+	}
+	Py_BEGIN_ALLOW_THREADS
+	err = mheap_version(mh, &version, &features);
+	Py_END_ALLOW_THREADS
+	if (err) {
+		mheap_close(mh);
+		if (fd_obj != Py_None)
+			set_error(err, "Heap(fd=%d): not a client of a heap", ufd);
+		else
+			set_error(err, "Heap(%s): not a client of a heap", path);
 		return -1;
 	}
 	self->mh = mh;

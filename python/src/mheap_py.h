@@ -65,26 +65,41 @@ extern PyTypeObject Pending_Type;
 enum { GC_ENABLE, GC_DISABLE, GC_FREEZE, GC_UNFREEZE, GC_SAVE_ALL,
        GC_NO_SAVE_ALL, GC_RELEASE };
 
-/* Run EXPR without the GIL; the heap's file stays open meanwhile. */
+/* What CALL gives when the heap was closed before the call could run. */
+#define HEAP_CLOSED	(-0x10000)
+
+/*
+ * Run EXPR (a libmheap call returning 0, a count or a negative errno)
+ * without the GIL; the heap's file stays open meanwhile. Another thread
+ * may close the heap or a proxy while the GIL is released: code after a
+ * CALL checks again what it uses (a second CALL checks the heap itself,
+ * giving HEAP_CLOSED, which set_error() turns into ValueError), and reads
+ * handles into locals before it (a proxy closed meanwhile makes the
+ * kernel answer ENOENT, which obj_fail() turns into ValueError).
+ */
 #define CALL(h, expr) ({						\
-	int __r;							\
-	(h)->busy++;							\
-	Py_BEGIN_ALLOW_THREADS						\
-	__r = (expr);							\
-	Py_END_ALLOW_THREADS						\
-	(h)->busy--;							\
-	heap_finish_close(h);						\
+	int __r = HEAP_CLOSED;						\
+	if ((h)->mh && !(h)->closing) {					\
+		(h)->busy++;						\
+		Py_BEGIN_ALLOW_THREADS					\
+		__r = (expr);						\
+		Py_END_ALLOW_THREADS					\
+		(h)->busy--;						\
+		heap_finish_close(h);					\
+	}								\
 	__r;								\
 })
 
 /* common.c */
 PyObject *set_error(int err, const char *fmt, ...);
+PyObject *obj_fail(ObjObject *o, int err, const char *fmt, ...);
 void release_quiet(HeapObject *h, uint32_t handle);
 void heap_finish_close(HeapObject *h);
 int heap_check(HeapObject *h);
 int scope_live(HeapObject *h, uint64_t id);
 int scope_index(HeapObject *h, uint64_t id);
 int obj_check(ObjObject *o);
+uint32_t obj_handle(ObjObject *o);
 PyObject *obj_new(HeapObject *h, uint32_t handle, int32_t nrefs);
 PyObject *obj_or_none(HeapObject *h, uint32_t handle);
 int arg_obj(HeapObject *h, PyObject *arg, const char *what,

@@ -50,41 +50,40 @@ static PyObject *Object_exit(ObjObject *self, PyObject *Py_UNUSED(args))
 
 static PyObject *Object_dup(ObjObject *self, PyObject *Py_UNUSED(unused))
 {
-	uint32_t copy;
+	uint32_t handle = obj_handle(self), copy;
 	int err;
 
-	if (obj_check(self))
+	if (!handle)
 		return NULL;
-	err = CALL(self->heap, mheap_dup(self->heap->mh, self->handle, &copy));
+	err = CALL(self->heap, mheap_dup(self->heap->mh, handle, &copy));
 	if (err)
-		return set_error(err, "dup(object %u)", self->handle);
+		return obj_fail(self, err, "dup(object %u)", handle);
 	return obj_new(self->heap, copy, self->nrefs);
 }
 
 static PyObject *Object_dup_weak(ObjObject *self, PyObject *Py_UNUSED(unused))
 {
-	uint32_t weak;
+	uint32_t handle = obj_handle(self), weak;
 	int err;
 
-	if (obj_check(self))
+	if (!handle)
 		return NULL;
-	err = CALL(self->heap, mheap_dup_weak(self->heap->mh, self->handle,
-					      &weak));
+	err = CALL(self->heap, mheap_dup_weak(self->heap->mh, handle, &weak));
 	if (err)
-		return set_error(err, "mheap.ref(object %u)", self->handle);
+		return obj_fail(self, err, "mheap.ref(object %u)", handle);
 	return PyLong_FromUnsignedLong(weak);
 }
 
-/* _upgrade(weak handle): an Object while it lives, else None. */
 static int obj_info(ObjObject *o, struct mheap_info *info)
 {
+	uint32_t handle = obj_handle(o);
 	int err;
 
-	if (obj_check(o))
+	if (!handle)
 		return -1;
-	err = CALL(o->heap, mheap_info(o->heap->mh, o->handle, info));
+	err = CALL(o->heap, mheap_info(o->heap->mh, handle, info));
 	if (err) {
-		set_error(err, "info(object %u)", o->handle);
+		obj_fail(o, err, "info(object %u)", handle);
 		return -1;
 	}
 	o->nrefs = (int32_t)info->nrefs;
@@ -112,15 +111,15 @@ static PyObject *Object_info(ObjObject *self, PyObject *Py_UNUSED(unused))
 
 static PyObject *Object_export(ObjObject *self, PyObject *Py_UNUSED(unused))
 {
+	uint32_t handle = obj_handle(self);
 	uint64_t token;
 	int err;
 
-	if (obj_check(self))
+	if (!handle)
 		return NULL;
-	err = CALL(self->heap, mheap_export(self->heap->mh, self->handle,
-					    &token));
+	err = CALL(self->heap, mheap_export(self->heap->mh, handle, &token));
 	if (err)
-		return set_error(err, "export(object %u)", self->handle);
+		return obj_fail(self, err, "export(object %u)", handle);
 	return PyLong_FromUnsignedLongLong(token);
 }
 
@@ -131,6 +130,7 @@ static PyObject *Object_read(ObjObject *self, PyObject *args, PyObject *kwds)
 	unsigned long long offset = 0;
 	struct mheap_info info;
 	PyObject *bytes;
+	uint32_t handle;
 	int err;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kwds, "|LO&:read", kwlist,
@@ -141,7 +141,8 @@ static PyObject *Object_read(ObjObject *self, PyObject *args, PyObject *kwds)
 			return NULL;
 		size = info.size > offset ? (long long)(info.size - offset) : 0;
 	}
-	if (obj_check(self))
+	handle = obj_handle(self);
+	if (!handle)
 		return NULL;
 	if (size > MHEAP_MAX_SIZE) {
 		PyErr_Format(PyExc_ValueError,
@@ -151,12 +152,13 @@ static PyObject *Object_read(ObjObject *self, PyObject *args, PyObject *kwds)
 	bytes = PyBytes_FromStringAndSize(NULL, size);
 	if (!bytes)
 		return NULL;
-	err = CALL(self->heap, mheap_read(self->heap->mh, self->handle, offset,
+	err = CALL(self->heap, mheap_read(self->heap->mh, handle, offset,
 					  PyBytes_AS_STRING(bytes), size));
 	if (err) {
 		Py_DECREF(bytes);
-		return set_error(err, "read(object %u, size=%lld, offset=%llu)",
-				 self->handle, size, offset);
+		return obj_fail(self, err,
+				"read(object %u, size=%lld, offset=%llu)",
+				handle, size, offset);
 	}
 	return bytes;
 }
@@ -166,21 +168,24 @@ static PyObject *Object_write(ObjObject *self, PyObject *args, PyObject *kwds)
 	static char *kwlist[] = { "data", "offset", NULL };
 	unsigned long long offset = 0;
 	Py_buffer data;
+	uint32_t handle;
 	int err;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*|O&:write", kwlist,
 					 &data, u64_conv, &offset))
 		return NULL;
-	if (obj_check(self)) {
+	handle = obj_handle(self);
+	if (!handle) {
 		PyBuffer_Release(&data);
 		return NULL;
 	}
-	err = CALL(self->heap, mheap_write(self->heap->mh, self->handle, offset,
+	err = CALL(self->heap, mheap_write(self->heap->mh, handle, offset,
 					   data.buf, data.len));
 	PyBuffer_Release(&data);
 	if (err)
-		return set_error(err, "write(object %u, %zd bytes, offset=%llu)",
-				 self->handle, data.len, offset);
+		return obj_fail(self, err,
+				"write(object %u, %zd bytes, offset=%llu)",
+				handle, data.len, offset);
 	Py_RETURN_NONE;
 }
 
@@ -226,50 +231,70 @@ static int slot_index(ObjObject *self, PyObject *key, uint64_t *index)
 
 static PyObject *Object_getitem(ObjObject *self, PyObject *key)
 {
+	uint32_t handle, target;
 	uint64_t index;
-	uint32_t target;
 	int err;
 
-	if (slot_index(self, key, &index) || obj_check(self))
+	if (slot_index(self, key, &index))
 		return NULL;
-	err = CALL(self->heap, mheap_get_slot(self->heap->mh, self->handle,
-					      index, &target));
+	handle = obj_handle(self);
+	if (!handle)
+		return NULL;
+	err = CALL(self->heap, mheap_get_slot(self->heap->mh, handle, index,
+					      &target));
 	if (err == -EINVAL) {
 		PyErr_SetString(PyExc_IndexError, "slot index out of range");
 		return NULL;
 	}
 	if (err)
-		return set_error(err, "object %u[%llu]", self->handle,
-				 (unsigned long long)index);
+		return obj_fail(self, err, "object %u[%llu]", handle,
+				(unsigned long long)index);
 	return obj_or_none(self->heap, target);
 }
 
 static int Object_setitem(ObjObject *self, PyObject *key, PyObject *value)
 {
+	uint32_t handle, target = 0;
 	ObjObject *v = NULL;
 	uint64_t index;
 	int err;
 
-	if (slot_index(self, key, &index) || obj_check(self))
+	if (slot_index(self, key, &index))
 		return -1;
-	if (value && value != Py_None &&
-	    arg_obj(self->heap, value, "a slot's value", &v))
+	handle = obj_handle(self);
+	if (!handle)
 		return -1;
-	err = CALL(self->heap, mheap_set_slot(self->heap->mh, self->handle,
-					      index, v ? v->handle : 0));
+	if (value && value != Py_None) {
+		if (arg_obj(self->heap, value, "a slot's value", &v))
+			return -1;
+		target = v->handle;
+	}
+	err = CALL(self->heap, mheap_set_slot(self->heap->mh, handle, index,
+					      target));
 	if (err == -EINVAL) {
 		PyErr_SetString(PyExc_IndexError,
 				"slot assignment index out of range");
 		return -1;
 	}
+	if (err == -ENOENT && v &&
+	    (!v->handle || !scope_live(v->heap, v->scope))) {
+		PyErr_SetString(PyExc_ValueError, "the slot's value is closed");
+		return -1;
+	}
 	if (err) {
-		set_error(err, "object %u[%llu] = %s", self->handle,
-			  (unsigned long long)index, v ? "object" : "None");
+		obj_fail(self, err, "object %u[%llu] = %s", handle,
+			 (unsigned long long)index, v ? "object" : "None");
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * The payload, in place. The mapping is made and the object described
+ * first, each without the GIL; then, with the GIL held until the export
+ * is counted, the object must still be open: a close() in another thread
+ * meanwhile would otherwise leave a view on freed pages.
+ */
 static int Object_getbuffer(ObjObject *self, Py_buffer *view, int flags)
 {
 	static char empty[1];
@@ -277,7 +302,8 @@ static int Object_getbuffer(ObjObject *self, Py_buffer *view, int flags)
 	HeapObject *h = self->heap;
 	char *p = empty;
 
-	if (obj_info(self, &info))
+	if (obj_check(self) || heap_map(h) || obj_info(self, &info) ||
+	    obj_check(self))
 		return -1;
 	if (info.size) {
 		if (info.map_offset == MHEAP_NO_MAP) {
@@ -285,8 +311,6 @@ static int Object_getbuffer(ObjObject *self, Py_buffer *view, int flags)
 					"the payload is not mapped");
 			return -1;
 		}
-		if (heap_map(h))
-			return -1;
 		p = (char *)h->map + info.map_offset;
 	}
 	if (PyBuffer_FillInfo(view, (PyObject *)self, p, (Py_ssize_t)info.size,

@@ -36,6 +36,7 @@ PyObject *Heap_name_bind(HeapObject *self, PyObject *args)
 	PyObject *name, *arg;
 	char n[MHEAP_NAME_LEN];
 	int replace = 1, err;
+	uint32_t handle;
 	ObjObject *o;
 
 	if (!PyArg_ParseTuple(args, "OO|p:_name_bind", &name, &arg, &replace))
@@ -43,10 +44,11 @@ PyObject *Heap_name_bind(HeapObject *self, PyObject *args)
 	if (name_arg(name, n) || heap_check(self) ||
 	    arg_obj(self, arg, "the bound value", &o))
 		return NULL;
-	err = CALL(self, mheap_name_bind(self->mh, n, o->handle,
+	handle = o->handle;
+	err = CALL(self, mheap_name_bind(self->mh, n, handle,
 					 replace ? MHEAP_NAME_REPLACE : 0));
 	if (err)
-		return set_error(err, "names[%s] = object %u", n, o->handle);
+		return obj_fail(o, err, "names[%s] = object %u", n, handle);
 	Py_RETURN_NONE;
 }
 
@@ -173,15 +175,16 @@ PyObject *Heap_scope_pop(HeapObject *self, PyObject *arg)
 
 PyObject *Heap_scope_escape(HeapObject *self, PyObject *arg)
 {
-	uint32_t level;
+	uint32_t level, handle;
 	ObjObject *o;
 	int err;
 
 	if (heap_check(self) || arg_obj(self, arg, "the object", &o))
 		return NULL;
-	err = CALL(self, mheap_scope_escape(self->mh, o->handle, &level));
+	handle = o->handle;
+	err = CALL(self, mheap_scope_escape(self->mh, handle, &level));
 	if (err)
-		return set_error(err, "escape(object %u)", o->handle);
+		return obj_fail(o, err, "escape(object %u)", handle);
 	if (o->exports) {
 		int from = scope_index(self, o->scope);
 
@@ -236,10 +239,13 @@ PyObject *Heap_events_read(HeapObject *self, PyObject *args)
 	int timeout, n, i;
 	PyObject *list;
 
-	if (!PyArg_ParseTuple(args, "Ii:_events_read", &max, &timeout))
+	if (!PyArg_ParseTuple(args, "O&i:_events_read", u32_conv, &max,
+			      &timeout))
 		return NULL;
-	if (max < 1 || max > 64)
-		max = 64;
+	if (max < 1 || max > 64) {
+		PyErr_SetString(PyExc_ValueError, "max is 1 to 64 events");
+		return NULL;
+	}
 	for (;;) {
 		struct pollfd p = { .events = POLLIN };
 		int step = timeout < 0 || timeout > 100 ? 100 : timeout;

@@ -6,6 +6,7 @@ import gc as pygc
 import os
 import select
 import threading
+import time
 
 import pytest
 
@@ -213,7 +214,7 @@ def test_batch_bad_input(h):
         b.close(42)
     with pytest.raises(OverflowError):
         b.get_slot(x, -1)
-    with pytest.raises(BufferError):
+    with pytest.raises(TypeError):
         b.read(x, b'immutable')             # as readinto() of bytes
     assert len(b) == 0                          # nothing was queued
     b.run()                                     # an empty batch: nothing
@@ -265,7 +266,8 @@ def test_names(h):
     with pytest.raises(ValueError):
         h.names['bad name!'] = a
     with pytest.raises(TypeError):
-        h.names[3] = a
+        h.names[3] = a  # type: ignore[index]
+    assert 3 not in h.names and 'bad name!' not in h.names
 
 
 def test_scope(h):
@@ -279,11 +281,36 @@ def test_scope(h):
 
 
 def test_scope_pinned_by_view(h):
+    s = h.scope()
     with pytest.raises(BufferError):
-        with h.scope():
+        with s:
             a = h.alloc(4)
             m = a.payload
+    assert not a.closed                         # the scope is still open
     m.release()
+    s.__exit__(None, None, None)                # its end, tried again
+    assert a.closed and h.stats()['handles'] == 0
+    with h.scope():                             # and scopes work on
+        pass
+
+
+def test_scope_entered_twice(h):
+    s = h.scope()
+    with s:
+        with pytest.raises(RuntimeError):
+            s.__enter__()
+    assert h.stats()['handles'] == 0
+
+
+def test_scopes_end_in_order(h):
+    outer, inner = h.scope(), h.scope()
+    outer.__enter__()
+    inner.__enter__()
+    with pytest.raises(OSError) as e:
+        outer.__exit__(None, None, None)
+    assert e.value.errno == errno.EBUSY
+    inner.__exit__(None, None, None)
+    outer.__exit__(None, None, None)
 
 
 def test_events(h):
@@ -301,6 +328,36 @@ def test_events(h):
         assert ev.read(timeout=5) == [(12, 'collector', 0)]
     with pytest.raises(ValueError):
         ev.read()
+
+
+def test_events_bad_arguments(h):
+    with h.events() as ev:
+        for bad in (-1, -0.0001, float('nan')):
+            with pytest.raises(ValueError):
+                ev.read(timeout=bad)
+        for bad in (0, 65, -1):
+            with pytest.raises((ValueError, OverflowError)):
+                ev.read(bad, timeout=0)
+        h.alloc(1, cookie=1).close()
+        assert ev.read(1, timeout=0.0001) == [(1, 'refcount', None)]
+
+
+def test_events_closed_during_a_wait(h):
+    ev = h.events()
+    got = []
+
+    def wait():
+        try:
+            ev.read(1, timeout=5)
+        except Exception as e:
+            got.append(e)
+
+    t = threading.Thread(target=wait)
+    t.start()
+    time.sleep(0.3)
+    ev.close()
+    t.join()
+    assert len(got) == 1 and isinstance(got[0], ValueError)
 
 
 def test_events_poll_and_asyncio(h):
@@ -441,6 +498,24 @@ def test_heap_closed_under_live_proxies():
 def test_missing_device():
     with pytest.raises(FileNotFoundError):
         mheap.Heap('/dev/no-such-mheap')
+
+
+def test_descriptors_that_are_not_clients(h):
+    r, w = os.pipe()
+    try:
+        for fd in (r, w):
+            with pytest.raises(OSError) as e:
+                mheap.Heap(fd=fd)
+            assert e.value.errno == errno.ENOTTY
+    finally:
+        os.close(r)
+        os.close(w)
+    with pytest.raises(ValueError):
+        mheap.Heap(fd=-2)
+    with pytest.raises(ValueError):
+        mheap.Heap(fd=h.fileno(), readonly=True)
+    with pytest.raises(TypeError):
+        mheap.Client('x')  # type: ignore[arg-type]
 
 
 def test_threads_share_a_heap(h):
