@@ -29,7 +29,7 @@ CORE_HDR := $(wildcard module/core/*.h) uapi/linux/mheap.h \
 	$(wildcard module/tests/*_cases.c)
 
 .PHONY: all modules userspace install dkms-source dkms-install dkms-remove htmldocs vm-progs vm-snapshots host-build host-test check check-harness \
-	check-kcsan demo bench fuzz vm-shell deps lint clean
+	check-kcsan demo bench fuzz vm-shell deps lint clean python
 
 all: modules userspace
 
@@ -125,6 +125,20 @@ htmldocs:
 		Documentation $(BUILD)/htmldocs
 	@echo "documentation: $(BUILD)/htmldocs/index.html"
 
+# The Python package (python/, Documentation/python.rst), built for
+# Debian's /usr/bin/python3 into build/python (a directory for
+# PYTHONPATH): setuptools compiles the extension with libmheap's source.
+PYTHON := /usr/bin/python3
+PY_SRC := $(wildcard python/mheap/*.py python/mheap/*.pyi python/src/*.[ch]) \
+	python/setup.py python/pyproject.toml python/mheap/py.typed
+python: $(BUILD)/python/.built
+$(BUILD)/python/.built: $(PY_SRC) $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	cd python && $(PYTHON) -W ignore setup.py -q build \
+		--build-lib ../$(BUILD)/python \
+		--build-temp ../$(BUILD)/python-tmp >/dev/null
+	@touch $@
+
 # Static programs for the VM's initramfs: mheapctl, and one program per
 # tests/selftests/*.c (the kselftest harness wants one translation unit).
 # Those in SELFTESTS_32 also run unprivileged and as 32-bit programs (the
@@ -135,7 +149,7 @@ SELFTESTS_32 := mheap_selftest mheap_table_selftest mheap_batch_selftest \
 	mheap_mmap_selftest
 SELFTEST_HDR := $(wildcard tests/selftests/*.h)
 VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl $(SELFTESTS) \
-	$(addsuffix _32,$(SELFTESTS_32)) mheap_inject_selftest)
+	$(addsuffix _32,$(SELFTESTS_32)) mheap_inject_selftest ops_bench)
 vm-progs: $(VM_PROGS)
 
 # Real heaps (Documentation/snapshot.rst): a small snapshot for the VMs,
@@ -154,6 +168,11 @@ $(BUILD)/vm/snapshots/docutils-index.mhs: $(SNAPSHOT) \
 $(BUILD)/vm/progs/mheapctl: $(TOOL_SRC) $(TOOL_HDR) $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -o $@ $(TOOL_SRC) $(LIB_SRC)
+
+# libmheap's rates for the Python benchmark (tests/bench/python_bench.py)
+$(BUILD)/vm/progs/ops_bench: tests/bench/ops_bench.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -o $@ $< $(LIB_SRC)
 
 $(BUILD)/vm/progs/%: tests/selftests/%.c $(SELFTEST_HDR) $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)

@@ -3,7 +3,7 @@
 # Static checks of the kernel code, each one counted as a test:
 # checkpatch --strict, the core's seam, the core cases' KUnit lists, sparse,
 # and warning-free W=1 builds
-# against Debian's 6.12 and 6.1 headers.   lint.sh [--tally FILE]
+# against Debian's 6.12 and 6.1 headers; mypy on the Python package's stub.   lint.sh [--tally FILE]
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
 
@@ -64,6 +64,17 @@ case_lists() {
 	return $bad
 }
 
+# The Python package's type stub: strict on its own, and against the tests
+# that use it (mypy reads mheap/__init__.pyi before __init__.py).
+python_types() (
+	cd "$TOP/python" &&
+	/usr/bin/python3 -m mypy --no-error-summary --cache-dir "$out/mypy" \
+		--strict mheap/__init__.pyi &&
+	/usr/bin/python3 -m mypy --no-error-summary --cache-dir "$out/mypy" \
+		--check-untyped-defs --ignore-missing-imports \
+		tests/test_api.py tests/test_sharing.py tests/test_static.py
+)
+
 headers612=/usr/src/linux-headers-$(stock_version)
 headers61=$(ls -d /usr/src/linux-headers-6.1.*-amd64 | sort -V | tail -n 1)
 check checkpatch checkpatch
@@ -72,6 +83,7 @@ check case-lists case_lists
 check sparse sparse "$headers612"
 check build-6.12-W1 stock_build "$headers612"
 check build-6.1-W1 stock_build "$headers61"
+check python-types python_types
 echo "lint: $passed passed, $failed failed"
 [ -n "$tally" ] && echo "lint $passed $failed" >>"$tally"
 [ $failed -eq 0 ]

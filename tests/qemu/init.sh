@@ -92,6 +92,63 @@ replay_snapshots() {
 	end selftest:mheap_replay
 }
 
+# The Python package's pytest suite (python/tests) with Debian's python3,
+# which tests/qemu/python-files.sh put in the initramfs, as root or as USER:
+# the TAP that the suite's conftest.py writes to $MHEAP_TAP, then pytest's
+# own report as diagnostics.
+# python_tests SECTION [USER]
+python_tests() {
+	tap=/tmp/$1.tap
+	rm -f $tap
+	cmd="cd /tmp && exec /bin/env HOME=/tmp PYTHONDONTWRITEBYTECODE=1"
+	cmd="$cmd MHEAP_TAP=$tap /usr/bin/python3 -m pytest -p no:cacheprovider"
+	cmd="$cmd -q $MODDIR/python-tests"
+	begin "selftest:$1"
+	if [ -n "${2:-}" ]; then
+		su "$2" -s /bin/sh -c "$cmd" >/tmp/$1.out 2>&1 3>&-
+	else
+		sh -c "$cmd" >/tmp/$1.out 2>&1 3>&-
+	fi
+	[ -f $tap ] || error "selftest:$1: pytest wrote no TAP"
+	{
+		cat $tap 2>/dev/null
+		sed 's/^/# /' /tmp/$1.out
+	} >&3
+	end "selftest:$1"
+}
+
+# The README's Python example (python-files.sh took it from README.md): it
+# must run, as root, and print what the README says it prints. Its output
+# goes to /tmp/readme.out; what differs, to /tmp/readme.diff.
+readme_example() {
+	(cd /tmp && exec env HOME=/tmp PYTHONDONTWRITEBYTECODE=1 \
+		/usr/bin/python3 $MODDIR/readme_example.py) \
+		>/tmp/readme.out 2>&1 3>&-
+	rc=$?
+	diff -u $MODDIR/readme_example.txt /tmp/readme.out \
+		>/tmp/readme.diff 2>&1 && [ $rc -eq 0 ] && return 0
+	echo "exit status $rc" >>/tmp/readme.diff
+	return 1
+}
+
+# In mode check, the example is one TAP test of its own section.
+python_readme() {
+	[ -f $MODDIR/readme_example.py ] || return 0
+	begin selftest:python_readme
+	{
+		echo "TAP version 13"
+		echo "1..1"
+		if readme_example; then
+			echo "ok 1 readme_example"
+			sed 's/^/# /' /tmp/readme.out
+		else
+			echo "not ok 1 readme_example"
+			sed 's/^/# /' /tmp/readme.diff
+		fi
+	} >&3
+	end selftest:python_readme
+}
+
 # Users and groups for the unprivileged runs: mheapuser is in group mheap,
 # nobody is not.
 MHEAP_GID=900
@@ -230,6 +287,12 @@ run_check() {
 	selftest mheap_limits_selftest
 	# what an administrator sees: tracepoints, debugfs, sysfs, parameters
 	selftest mheap_admin_selftest
+	# the Python package (python/), its tests and the README's example;
+	# as an unprivileged user on the stock kernel only, where it takes 20 s
+	# and not 40
+	python_tests python
+	[ -e /proc/self/fail-nth ] || python_tests python_user mheapuser
+	python_readme
 	# figures only, printed by run-vm.sh and not judged; not on a checking
 	# kernel, whose figures say nothing
 	if [ ! -e /proc/self/fail-nth ]; then
@@ -277,6 +340,19 @@ run_demo() {
 		mheapctl replay "$f" >&3 2>&1 3>&- ||
 			error "mheapctl replay $f failed"
 	done
+	if [ -f $MODDIR/readme_example.py ]; then
+		echo >&3
+		echo "12. The Python package: README.md's example, run by" \
+			"Debian's python3" >&3
+		echo "\$ python3 readme_example.py" >&3
+		shown=
+		readme_example || {
+			error "the README's Python example does not print" \
+				"what README.md says (diff in the demo)"
+			shown=/tmp/readme.diff
+		}
+		cat /tmp/readme.out $shown >&3
+	fi
 	end demo
 	unload mheap
 }
@@ -286,6 +362,15 @@ run_bench() {
 	insmod $MODDIR/mheap.ko || error "insmod mheap.ko failed"
 	begin bench
 	mheapctl bench --ops 65536 >&3 2>&1 3>&- || error "mheapctl bench failed"
+	# the Python package beside libmheap and CPython (python-files.sh
+	# --bench put it here)
+	if [ -f $MODDIR/python_bench.py ]; then
+		echo >&3
+		(cd /tmp && exec env HOME=/tmp PYTHONDONTWRITEBYTECODE=1 \
+			/usr/bin/python3 $MODDIR/python_bench.py /bin/ops_bench \
+			$MODDIR/libmheap.so.1) >&3 2>&1 3>&- ||
+			error "python_bench.py failed"
+	fi
 	# real heaps through the ioctls (those within the handle limit)
 	for f in $MODDIR/snapshots/*.mhs $MODDIR/bench/*.mhs*; do
 		[ -f "$f" ] || continue

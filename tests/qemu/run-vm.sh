@@ -66,7 +66,7 @@ stock) build_modules "$kdir" "$kmod" "" ;;
 kcsan) build_modules "$kdir" "$kmod" inject MHEAP_GUARD=y ;;
 *) build_modules "$kdir" "$kmod" inject MHEAP_GUARD=y MHEAP_DEBUG=y ;;
 esac
-make -s -C "$TOP" vm-progs vm-snapshots >&2
+make -s -C "$TOP" vm-progs vm-snapshots python userspace >&2
 
 # The initramfs, written by the kernel's own gen_init_cpio.
 gen=$TOP/build/gen_init_cpio
@@ -99,7 +99,14 @@ gen=$TOP/build/gen_init_cpio
 	for m in $(find "$kmod" -name '*.ko'); do
 		echo "file /lib/mheap/${m##*/} $m 0644 0 0"
 	done
-} >"$out/initramfs.list"
+	# Debian's python3 and pytest, the package and its tests, the README's
+	# example (python-files.sh); not for the harness's many short boots
+	case $mode in
+	check | demo | shell) "$QEMU_DIR/python-files.sh" "$out" ;;
+	bench) "$QEMU_DIR/python-files.sh" "$out" --bench ;;
+	*) rm -f "$out"/readme_example.* ;;
+	esac
+} | awk '!seen[$0]++' >"$out/initramfs.list"
 "$gen" "$out/initramfs.list" >"$out/initramfs.cpio"
 
 append="console=ttyS0 panic_on_warn=1 oops=panic panic=-1"
@@ -139,7 +146,9 @@ harness)
    expect+=(--expect selftest:mheap_replay
 	   --expect selftest:mheap_race_selftest
 	   --expect selftest:mheap_limits_selftest
-	   --expect selftest:mheap_admin_selftest)
+	   --expect selftest:mheap_admin_selftest
+	   --expect selftest:python --expect selftest:python_readme)
+   [ "$kernel" = stock ] && expect+=(--expect selftest:python_user)
    [ "$kernel" != stock ] && expect+=(--expect kunit:mheap_test
 				     --expect selftest:mheap_fault_selftest
 				     --expect selftest:mheap_stress) ;;
