@@ -14,7 +14,10 @@
 #   dkms              dkms add and build against Debian's 6.12 headers, in a
 #                     private DKMS tree (nothing installed on the host);
 #   params            every parameter of that module is in the admin guide,
-#                     and the modprobe.d example uses only real ones.
+#                     and the modprobe.d example uses only real ones;
+#   python-pip        pip install of python/ into a virtual environment of
+#                     Debian's python3, offline (Documentation/python.rst),
+#                     then the package imported from there.
 #   package.sh [--tally FILE]
 set -uo pipefail
 . "$(dirname "$0")/qemu/lib.sh"
@@ -120,6 +123,25 @@ params() {
 	echo "parameters: $(echo $known)"
 }
 
+# What Documentation/python.rst says installs the Python package, from a
+# copy of the tree's python/ beside the libmheap and uapi it builds with.
+python_pip() {
+	local venv=$out/venv
+	/usr/bin/python3 -m venv --system-site-packages "$venv" &&
+	(cd "$TOP" && "$venv/bin/pip" install -q --no-build-isolation \
+		--no-deps --no-cache-dir ./python) &&
+	(cd "$out" && "$venv/bin/python" -c '
+import os, sys
+import mheap
+assert mheap.__file__.startswith(sys.prefix), mheap.__file__
+assert os.path.exists(os.path.join(os.path.dirname(mheap.__file__),
+                                   "__init__.pyi"))
+print("installed:", mheap.__file__, mheap.Heap, mheap.Batch)')
+	local rc=$?
+	rm -rf "$TOP/python/build" "$TOP"/python/*.egg-info
+	return $rc
+}
+
 check htmldocs htmldocs
 # doc_check.py's checks count one by one; a crash counts as one more
 rc=0
@@ -133,6 +155,7 @@ check man-pages man_pages
 check install install_and_build
 check dkms dkms_build
 check params params
+check python-pip python_pip
 echo "package: $passed passed, $failed failed"
 [ -n "$tally" ] && echo "package $passed $failed" >>"$tally"
 [ $failed -eq 0 ]
