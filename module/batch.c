@@ -313,6 +313,72 @@ static int op_rw(struct mheap_file *f, const struct mheap_op *op)
 /* Operations read and run at a time by a batch (on the stack) */
 #define BATCH_CHUNK	16
 
+/* Whether handle value @v is a batch-local reference (uapi) */
+static bool is_ref(u64 v)
+{
+	return v <= U32_MAX && (v & MHEAP_BATCH_REF_BIT);
+}
+
+/*
+ * Resolve reference @v, made by operation @index of the array @uops, into
+ * the handle it names: @chunk holds the operations from @first as they
+ * ran; those before @first are read from the array, with the heap lock
+ * dropped (*@locked: a fault may need it). Returns 0, or the errno for
+ * the referring operation (uapi: struct mheap_op).
+ */
+static int resolve_ref(struct mheap_file *f, u64 *v, u32 index, u32 first,
+		       const struct mheap_op *chunk,
+		       const struct mheap_op __user *uops, bool *locked)
+{
+	u32 k = *v & ~MHEAP_BATCH_REF_BIT;
+	struct mheap_op r;
+
+	if (k >= index)
+		return -EINVAL;
+	if (k >= first) {
+		r = chunk[k - first];
+	} else {
+		if (*locked)
+			mheap_unlock(f->inst->heap);
+		*locked = false;
+		if (get_user(r.op, &uops[k].op) ||
+		    get_user(r.result, &uops[k].result) ||
+		    get_user(r.out, &uops[k].out))
+			return -EFAULT;
+	}
+	if (!op_creates(&r))
+		return -EINVAL;
+	if (r.result || !r.out || r.out > U32_MAX)
+		return -ENOENT;
+	*v = r.out;
+	return 0;
+}
+
+/*
+ * The references of @op (operation @index): @handle for all but ALLOC,
+ * and SET_SLOT's target. The kernel's copy takes the handles; the array
+ * keeps the references.
+ */
+static int resolve_refs(struct mheap_file *f, struct mheap_op *op, u32 index,
+			u32 first, const struct mheap_op *chunk,
+			const struct mheap_op __user *uops, bool *locked)
+{
+	u64 v;
+	int err;
+
+	if (op->op != MHEAP_OP_ALLOC && is_ref(op->handle)) {
+		v = op->handle;
+		err = resolve_ref(f, &v, index, first, chunk, uops, locked);
+		if (err)
+			return err;
+		op->handle = v;
+	}
+	if (op->op == MHEAP_OP_SET_SLOT && is_ref(op->arg1))
+		return resolve_ref(f, &op->arg1, index, first, chunk, uops,
+				   locked);
+	return 0;
+}
+
 /*
  * Write the result and output of @op to @uop, page faults disabled: the
  * heap lock may be held.
@@ -379,15 +445,17 @@ static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 }
 
 /*
- * Run up to @n operations of @ops (read from @uops) in order, writing each
- * one's result back as it runs; stop after a failed one when
- * @stop_on_error. Returns how many ran with their results written; *@ret
- * is set to -EFAULT or -EINTR when the chunk stopped short for that.
+ * Run up to @n operations of @ops, operations @first on of the array
+ * @all, in order, writing each one's result back as it runs; stop after a
+ * failed one when @stop_on_error. Returns how many ran with their results
+ * written; *@ret is set to -EFAULT or -EINTR when the chunk stopped short
+ * for that.
  */
-static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
-			   struct mheap_op *ops, u32 n, bool stop_on_error,
-			   long *ret)
+static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *all,
+			   u32 first, struct mheap_op *ops, u32 n,
+			   bool stop_on_error, long *ret)
 {
+	struct mheap_op __user *uops = &all[first];
 	struct mheap *heap = f->inst->heap;
 	unsigned int faults = 0;
 	bool locked = false;
@@ -397,7 +465,15 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *uops,
 	while (i < n) {
 		struct mheap_op *op = &ops[i];
 
-		if (op_is_rw(op)) {
+		err = resolve_refs(f, op, first + i, first, ops, all, &locked);
+		if (err) {
+			if (locked)
+				mheap_unlock(heap);
+			locked = false;
+			op->result = err;
+			op->out = 0;
+			err = put_result(&uops[i], op);
+		} else if (op_is_rw(op)) {
 			if (locked)
 				mheap_unlock(heap);
 			locked = false;
@@ -504,11 +580,13 @@ long mheap_batch(struct mheap_file *f, struct mheap_batch *b)
 	u32 done = 0, n, ran;
 	long ret = 0;
 
-	if (b->flags & ~MHEAP_BATCH_CONTINUE || b->reserved ||
-	    !b->count)
+	if (b->flags & ~MHEAP_BATCH_CONTINUE || !b->count)
 		return -EINVAL;
 	if (b->count > MHEAP_BATCH_MAX)
 		return -E2BIG;
+	if (b->start >= b->count)
+		return -EINVAL;
+	done = b->start;
 	while (done < b->count) {
 		if (signal_pending(current)) {
 			ret = -EINTR;
@@ -521,15 +599,15 @@ long mheap_batch(struct mheap_file *f, struct mheap_batch *b)
 			ret = -EFAULT;
 			break;
 		}
-		ran = batch_run_chunk(f, &uops[done], ops, n, stop_on_error,
+		ran = batch_run_chunk(f, uops, done, ops, n, stop_on_error,
 				      &ret);
 		done += ran;
 		if (ret || ran < n || (stop_on_error && ops[ran - 1].result))
 			break;
 		cond_resched();
 	}
-	if (!done)
+	if (done == b->start)
 		return ret;
-	b->done = done;
+	b->done = done - b->start;
 	return 0;
 }

@@ -137,4 +137,116 @@ TEST_F(heap, batch_interrupted_and_resumed)
 	mheap_batch_free(&b);
 }
 
+/*
+ * Batch-local references: a list of 100 nodes allocated and linked, walked
+ * five steps and its temporaries closed, in one call (uapi: struct
+ * mheap_op, MHEAP_FEATURE_BATCH_REFS).
+ */
+TEST_F(heap, batch_refs_build_walk_close)
+{
+	struct mheap_heap_stats st;
+	struct mheap_batch_buf b;
+	uint32_t i, head, walk, n = 100;
+	uint64_t features;
+	uint32_t version;
+
+	ASSERT_EQ(0, mheap_version(self->mh, &version, &features));
+	ASSERT_TRUE(features & MHEAP_FEATURE_BATCH_REFS);
+	ASSERT_EQ(0, mheap_batch_init(&b, 512));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(i, mheap_batch_alloc(&b, 8, 1, 1000 + i));
+	for (i = 0; i + 1 < n; i++)
+		mheap_batch_set_slot(&b, MHEAP_BATCH_REF(i), 0,
+				     MHEAP_BATCH_REF(i + 1));
+	walk = mheap_batch_get_slot(&b, MHEAP_BATCH_REF(0), 0);
+	for (i = 0; i < 4; i++)
+		walk = mheap_batch_get_slot(&b, MHEAP_BATCH_REF(walk), 0);
+	head = mheap_batch_dup(&b, MHEAP_BATCH_REF(walk), 0);
+	for (i = 0; i < 5; i++)				/* the walk's handles */
+		mheap_batch_close(&b, MHEAP_BATCH_REF(walk - i));
+	for (i = 1; i < n; i++)				/* all but node 0 */
+		mheap_batch_close(&b, MHEAP_BATCH_REF(i));
+	ASSERT_EQ((int)b.count, mheap_batch_run(self->mh, &b, 0));
+	for (i = 0; i < b.count; i++)
+		ASSERT_EQ(0, b.ops[i].result) TH_LOG("operation %u", i);
+	ASSERT_EQ(0, mheap_heap_stats(self->mh, &st));
+	EXPECT_EQ(n, st.objects_live);
+	EXPECT_EQ(2, st.handles);			/* node 0, node 5 */
+	{
+		struct mheap_info info;
+		uint32_t h0, h5;
+
+		ASSERT_EQ(0, mheap_batch_result(&b, 0, &h0));
+		ASSERT_EQ(0, mheap_batch_result(&b, head, &h5));
+		ASSERT_EQ(0, mheap_info(self->mh, h5, &info));
+		EXPECT_EQ(1005, info.cookie);
+		ASSERT_EQ(0, mheap_release(self->mh, h0));
+		ASSERT_EQ(0, mheap_heap_stats(self->mh, &st));
+		EXPECT_EQ(n - 5, st.objects_live);	/* 5 onwards */
+		ASSERT_EQ(0, mheap_release(self->mh, h5));
+	}
+	ASSERT_EQ(0, mheap_heap_stats(self->mh, &st));
+	EXPECT_EQ(0, st.objects_live);
+	mheap_batch_free(&b);
+}
+
+/* @start: references to operations an earlier call ran */
+TEST_F(heap, batch_refs_across_calls)
+{
+	struct mheap_op ops[2] = {
+		{ .op = MHEAP_OP_ALLOC, .arg0 = 8, .arg2 = 77 },
+		{ .op = MHEAP_OP_DUP, .handle = MHEAP_BATCH_REF(0) },
+	};
+	struct mheap_batch hdr = { .ops = (uintptr_t)ops, .count = 1 };
+	struct mheap_info info;
+
+	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_BATCH, &hdr));
+	ASSERT_EQ(0, ops[0].result);
+	hdr.count = 2;
+	hdr.start = 1;
+	ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_BATCH, &hdr));
+	EXPECT_EQ(1, hdr.done);
+	ASSERT_EQ(0, ops[1].result);
+	EXPECT_NE(ops[0].out, ops[1].out);
+	ASSERT_EQ(0, mheap_info(self->mh, (uint32_t)ops[1].out, &info));
+	EXPECT_EQ(77, info.cookie);
+	EXPECT_EQ(2, info.refcnt);
+	/* the array keeps the reference; only the kernel's copy resolved it */
+	EXPECT_EQ(MHEAP_BATCH_REF(0), ops[1].handle);
+}
+
+/* The library resumes a batch with references over the whole array. */
+TEST_F(heap, batch_refs_interrupted_and_resumed)
+{
+	struct itimerval it = { { 0, 500 }, { 0, 500 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct mheap_batch_buf b;
+	struct mheap_info info;
+	uint32_t i, last;
+	int done, rounds;
+
+	ASSERT_EQ(0, mheap_batch_init(&b, MHEAP_BATCH_MAX));
+	mheap_batch_alloc(&b, 0, 8, 5);
+	for (i = 1; i < MHEAP_BATCH_MAX - 1; i++)
+		mheap_batch_set_slot(&b, MHEAP_BATCH_REF(0), i % 8,
+				     MHEAP_BATCH_REF(0));
+	last = mheap_batch_dup(&b, MHEAP_BATCH_REF(0), 0);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	for (rounds = 0; rounds < 5; rounds++) {
+		done = mheap_batch_run(self->mh, &b, 0);
+		ASSERT_EQ(MHEAP_BATCH_MAX, done);
+		for (i = 0; i < b.count; i++)
+			ASSERT_EQ(0, b.ops[i].result) TH_LOG("operation %u", i);
+		ASSERT_EQ(0, mheap_info(self->mh, (uint32_t)b.ops[last].out,
+					&info));
+		EXPECT_EQ(5, info.cookie);
+		ASSERT_EQ(0, mheap_release(self->mh, (uint32_t)b.ops[0].out));
+		ASSERT_EQ(0, mheap_release(self->mh, (uint32_t)b.ops[last].out));
+	}
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	mheap_batch_free(&b);
+}
+
 TEST_HARNESS_MAIN

@@ -468,7 +468,7 @@ static void one_call(struct thread *t)
 		}
 		a.batch.flags = below(t, 2) ? 0 : below(t, 8) ? 1 : next(t);
 		a.batch.done = zeroish(t);
-		a.batch.reserved = zeroish(t);
+		a.batch.start = zeroish(t);
 		break;
 	case MHEAP_IOC_NEW_CLIENT:
 		a.nc.flags = below(t, 4) ? below(t, 2) : next(t);

@@ -436,9 +436,13 @@ ROW(batch_unknown_flag, EINVAL,
 	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
 	struct mheap_batch b = { .ops = (uintptr_t)&op, .count = 1, .flags = 2 };
 	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
-ROW(batch_reserved, EINVAL,
+ROW(batch_start_at_count, EINVAL,
 	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
-	struct mheap_batch b = { .ops = (uintptr_t)&op, .count = 1, .reserved = 1 };
+	struct mheap_batch b = { .ops = (uintptr_t)&op, .count = 1, .start = 1 };
+	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
+ROW(batch_start_beyond, EINVAL,
+	struct mheap_op op = { .op = MHEAP_OP_ALLOC };
+	struct mheap_batch b = { .ops = (uintptr_t)&op, .count = 1, .start = ~0U };
 	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
 ROW(batch_null_ops, EFAULT,
 	struct mheap_batch b = { .count = 1 };
@@ -451,6 +455,73 @@ ROW(batch_read_only_ops, EFAULT,
 	struct mheap_batch b = { .ops = (uintptr_t)op, .count = 1 };
 	/* a zeroed op is an unknown operation: its result cannot be written */
 	return xioctl(self->fd, MHEAP_IOC_BATCH, &b););
+
+/*
+ * Batch-local references (MHEAP_FEATURE_BATCH_REFS): the operations run
+ * with MHEAP_BATCH_CONTINUE, the others than the row's change nothing,
+ * and the row's errno is the result of the one with a bad reference: the
+ * last, or the first (REF_ROW_FIRST) for a reference forward.
+ */
+static int op_result(bad_t *self, struct mheap_op *ops, uint32_t n,
+		     uint32_t which)
+{
+	struct mheap_batch b = { .ops = (uintptr_t)ops, .count = n,
+				 .flags = MHEAP_BATCH_CONTINUE };
+	int err = xioctl(self->fd, MHEAP_IOC_BATCH, &b);
+
+	if (err)
+		return err;
+	return b.done == n ? -ops[which].result : -1;
+}
+#define N_OPS(ops) (sizeof(ops) / sizeof((ops)[0]))
+#define REF_ROW(name, errno_, ...)					\
+	ROW(name, errno_,						\
+		struct mheap_op ops[] = { __VA_ARGS__ };		\
+		return op_result(self, ops, N_OPS(ops), N_OPS(ops) - 1);)
+#define REF_ROW_FIRST(name, errno_, ...)				\
+	ROW(name, errno_,						\
+		struct mheap_op ops[] = { __VA_ARGS__ };		\
+		return op_result(self, ops, N_OPS(ops), 0);)
+REF_ROW(ref_to_itself, EINVAL,
+	{ .op = MHEAP_OP_DUP, .handle = MHEAP_BATCH_REF(0) });
+REF_ROW_FIRST(ref_forward, EINVAL,
+	{ .op = MHEAP_OP_DUP, .handle = MHEAP_BATCH_REF(1) },
+	{ .op = MHEAP_OP_READ, .handle = self->obj });
+REF_ROW(ref_beyond_the_array, EINVAL,
+	{ .op = MHEAP_OP_READ, .handle = self->obj },
+	{ .op = MHEAP_OP_DUP, .handle = MHEAP_BATCH_REF(0x7fffffff) });
+REF_ROW(ref_to_a_failed_op, ENOENT,
+	{ .op = MHEAP_OP_GET_SLOT, .handle = self->closed },
+	{ .op = MHEAP_OP_DUP, .handle = MHEAP_BATCH_REF(0) });
+REF_ROW(ref_to_an_empty_slot, ENOENT,
+	{ .op = MHEAP_OP_GET_SLOT, .handle = self->obj, .arg0 = 1 },
+	{ .op = MHEAP_OP_CLOSE, .handle = MHEAP_BATCH_REF(0) });
+REF_ROW(ref_to_a_read, EINVAL,
+	{ .op = MHEAP_OP_READ, .handle = self->obj },
+	{ .op = MHEAP_OP_DUP, .handle = MHEAP_BATCH_REF(0) });
+REF_ROW(ref_to_a_failed_op_as_target, ENOENT,
+	{ .op = MHEAP_OP_DUP, .handle = self->stale },
+	{ .op = MHEAP_OP_SET_SLOT, .handle = self->obj, .arg0 = 1,
+	  .arg1 = MHEAP_BATCH_REF(0) });
+REF_ROW_FIRST(ref_target_forward, EINVAL,
+	{ .op = MHEAP_OP_SET_SLOT, .handle = self->obj, .arg0 = 1,
+	  .arg1 = MHEAP_BATCH_REF(1) },
+	{ .op = MHEAP_OP_READ, .handle = self->obj });
+REF_ROW(ref_in_alloc_handle, EINVAL,
+	{ .op = MHEAP_OP_READ, .handle = self->obj },
+	{ .op = MHEAP_OP_ALLOC, .handle = MHEAP_BATCH_REF(0) });
+REF_ROW(ref_to_a_set_slot, EINVAL,
+	{ .op = MHEAP_OP_SET_SLOT, .handle = self->closed },
+	{ .op = MHEAP_OP_DUP, .handle = MHEAP_BATCH_REF(0) });
+/* before @start, as the array holds it: an ALLOC that failed */
+ROW(ref_before_start_failed, ENOENT,
+	struct mheap_op ops[] = {
+		{ .op = MHEAP_OP_ALLOC, .result = -ENOMEM, .out = 0 },
+		{ .op = MHEAP_OP_DUP, .handle = MHEAP_BATCH_REF(0) },
+	};
+	struct mheap_batch b = { .ops = (uintptr_t)ops, .count = 2, .start = 1 };
+	int err = xioctl(self->fd, MHEAP_IOC_BATCH, &b);
+	return err ? err : b.done == 1 ? -ops[1].result : -1;);
 
 /* clients, export and import */
 ROW(new_client_flags, EINVAL,

@@ -197,6 +197,7 @@ struct mheap_version {
 #define MHEAP_FEATURE_NAMES	_BITULL(4)	/* MHEAP_IOC_NAME, _NAMES */
 #define MHEAP_FEATURE_EVENTS	_BITULL(5)	/* MHEAP_IOC_EVENTS, read() */
 #define MHEAP_FEATURE_MMAP	_BITULL(6)	/* mmap(), map_offset, map_size */
+#define MHEAP_FEATURE_BATCH_REFS _BITULL(7)	/* MHEAP_BATCH_REF(), @start */
 
 /**
  * struct mheap_config - MHEAP_IOC_CONFIG: read and change heap settings
@@ -556,6 +557,23 @@ enum mheap_refs_which {
  * @out:    out: ALLOC: handle; DUP: copy; GET_SLOT: target handle or 0.
  *
  * Unused arguments must be zero (else EINVAL in @result).
+ *
+ * Batch-local references (MHEAP_FEATURE_BATCH_REFS): where an operation
+ * takes a handle (@handle, and SET_SLOT's target in @arg1), the value
+ * MHEAP_BATCH_REF(k) names the handle that operation k of the array gave
+ * (ALLOC, DUP, GET_SLOT: its @out), k counted from the array's first
+ * operation (@ops of struct mheap_batch), k below this operation's index.
+ * The operation then runs as if that handle had been given; the array
+ * itself is not changed. So a structure of any shape can be allocated,
+ * linked, walked and have its temporaries closed in one call. The
+ * reference is resolved from operation k's @result and @out as the batch
+ * wrote them (for k before @start: as the array holds them). In the
+ * referring operation's @result: EINVAL for a reference to itself, to a
+ * later operation or beyond the array, or to an operation whose output is
+ * not a handle (CLOSE, SET_SLOT, READ, WRITE); ENOENT for one to an
+ * operation that failed or gave no object (GET_SLOT of an empty slot).
+ * A handle value with bit 31 set is never a handle, so older callers
+ * cannot pass one by accident.
  */
 struct mheap_op {
 	__u32 op;
@@ -567,6 +585,9 @@ struct mheap_op {
 	__u64 arg2;
 	__u64 out;
 };
+
+#define MHEAP_BATCH_REF_BIT	0x80000000U
+#define MHEAP_BATCH_REF(k)	(MHEAP_BATCH_REF_BIT | (__u32)(k))
 
 enum mheap_op_code {
 	MHEAP_OP_ALLOC = 1,
@@ -585,17 +606,21 @@ enum mheap_op_code {
  * @count: in: operations, 1 to MHEAP_BATCH_MAX.
  * @flags: in: MHEAP_BATCH_CONTINUE to go on after a failed operation;
  *         without it the batch stops after the first failure.
- * @done:  out: operations processed, their results written: the failed
- *         one included when the batch stopped on it.
- * @reserved: must be zero.
+ * @done:  out: operations processed from @start, their results
+ *         written: the failed one included when the batch stopped on it.
+ * @start: in: the operation to begin with, below @count; those before it
+ *         are not run, but batch-local references may name them
+ *         (MHEAP_FEATURE_BATCH_REFS; without the feature, must be zero).
  *
  * Operations run in order, each as its single-operation ioctl would, each
  * with its own result; a failed operation changes nothing. The batch also
  * stops early, with @done < @count and no failed operation, when a signal
- * is pending: resume it from ops + @done. The ioctl itself fails (and
- * processes nothing) for a bad header: EINVAL for @count 0 or unknown
- * @flags, E2BIG for @count above MHEAP_BATCH_MAX, EFAULT when the first
- * operation cannot be read, EINTR when a signal is pending at the start.
+ * is pending: resume it from ops + @done, or, when its operations use
+ * batch-local references, with @start advanced by @done. The ioctl itself
+ * fails (and processes nothing) for a bad header: EINVAL for @count 0,
+ * @start not below @count, or unknown @flags, E2BIG for @count above
+ * MHEAP_BATCH_MAX, EFAULT when the first operation cannot be read, EINTR
+ * when a signal is pending at the start.
  * Operations are read 16 at a time, and each operation's @result and @out
  * are written as it runs. Before a group of 16 runs, the results of its
  * operations that cannot be undone (all but ALLOC, DUP and GET_SLOT) are
@@ -617,7 +642,7 @@ struct mheap_batch {
 	__u32 count;
 	__u32 flags;
 	__u32 done;
-	__u32 reserved;
+	__u32 start;
 };
 
 #define MHEAP_BATCH_CONTINUE	_BITUL(0)

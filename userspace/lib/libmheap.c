@@ -559,18 +559,41 @@ EXPORT int mheap_batch_write(struct mheap_batch_buf *b, uint32_t handle,
 	return add(b, MHEAP_OP_WRITE, 0, handle, offset, len, (uintptr_t)buf);
 }
 
+/* Whether an operation names another by MHEAP_BATCH_REF() */
+static int uses_refs(const struct mheap_batch_buf *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->count; i++) {
+		const struct mheap_op *op = &b->ops[i];
+
+		if ((op->handle & MHEAP_BATCH_REF_BIT) ||
+		    (op->op == MHEAP_OP_SET_SLOT && op->arg1 <= UINT32_MAX &&
+		     (op->arg1 & MHEAP_BATCH_REF_BIT)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A batch interrupted by a signal goes on where it stopped: from the
+ * operations left, or, when references name earlier operations, over the
+ * whole array from @start (MHEAP_FEATURE_BATCH_REFS).
+ */
 EXPORT int mheap_batch_run(struct mheap *mh, struct mheap_batch_buf *b,
 			   uint32_t flags)
 {
+	int refs = uses_refs(b);
 	uint32_t done = 0;
 
 	if (!b->count)
 		return 0;
 	while (done < b->count) {
 		struct mheap_batch batch = {
-			.ops = (uintptr_t)(b->ops + done),
-			.count = b->count - done,
+			.ops = (uintptr_t)(refs ? b->ops : b->ops + done),
+			.count = refs ? b->count : b->count - done,
 			.flags = flags,
+			.start = refs ? done : 0,
 		};
 		int err = xioctl(mh, MHEAP_IOC_BATCH, &batch);
 

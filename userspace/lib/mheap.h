@@ -153,6 +153,8 @@ int mheap_batch_write(struct mheap_batch_buf *b, uint32_t handle,
  * Run every operation, resuming after signals. flags: MHEAP_BATCH_CONTINUE
  * or 0 (stop at the first failure). Returns the number of operations
  * processed: all of them, or up to and including the one that failed.
+ * Where a handle is taken, MHEAP_BATCH_REF(k) names the handle operation
+ * k (the add functions' return value) gives (MHEAP_FEATURE_BATCH_REFS).
  */
 int mheap_batch_run(struct mheap *mh, struct mheap_batch_buf *b,
 		    uint32_t flags);

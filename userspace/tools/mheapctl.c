@@ -59,11 +59,18 @@ static int open_heap(struct mheap **mh)
 
 /* --- version ------------------------------------------------------------ */
 
+/* MHEAP_FEATURE_*, by bit */
+static const char *const feature_names[] = {
+	"batch", "clients", "weak", "scopes", "names", "events", "mmap",
+	"batch-refs",
+};
+
 static int cmd_version(int argc, char **argv)
 {
 	struct mheap *mh = NULL;
 	uint64_t features;
 	uint32_t version;
+	unsigned int i;
 	int ret = 0;
 
 	(void)argc;
@@ -71,8 +78,17 @@ static int cmd_version(int argc, char **argv)
 	if (open_heap(&mh))
 		return EXIT_FAIL;
 	TRY("version", mheap_version(mh, &version, &features));
-	printf("mheap uapi version %u, features 0x%llx\n", version,
+	printf("mheap uapi version %u, features 0x%llx:", version,
 	       (unsigned long long)features);
+	for (i = 0; i < 64; i++) {
+		if (!(features & (1ULL << i)))
+			continue;
+		if (i < sizeof(feature_names) / sizeof(feature_names[0]))
+			printf(" %s", feature_names[i]);
+		else
+			printf(" bit%u", i);
+	}
+	printf("\n");
 out:
 	mheap_close(mh);
 	return ret;
