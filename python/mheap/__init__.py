@@ -82,9 +82,19 @@ class Heap(_mheap._Heap):
         Without keep_going the batch stops at the first failed operation
         and raises its OSError, once every earlier result is set (objects
         created before the failure are in their Pending); with keep_going
-        every operation runs and failures stay in their Pending. An
-        operation cannot use an object that an earlier operation of the
-        same batch creates."""
+        every operation runs and failures stay in their Pending. Where an
+        operation takes an object, the Pending of an earlier operation of
+        the same batch names the object that operation gives (a
+        batch-local reference, MHEAP_BATCH_REF), so a structure can be
+        built, walked and its temporaries closed in one call:
+
+            with h.batch() as b:
+                a, c = b.alloc(0, 1), b.alloc(0, 1)
+                b.set_slot(a, 0, c)
+                b.close(c)              # c lives on in a's slot
+
+        A Pending of another batch, or of one that ran, is ValueError:
+        use its value."""
         return Batch(self, keep_going)
 
     def scope(self):

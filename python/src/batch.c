@@ -10,6 +10,8 @@ typedef struct {
 	PyObject *value;	/* the new Object, or None */
 	PyObject *error;	/* the OSError, or None */
 	int ran;
+	uint64_t round;		/* the batch round it was queued in */
+	uint32_t index;		/* its operation's index in that round */
 } PendingObject;
 
 struct queued {
@@ -18,15 +20,24 @@ struct queued {
 	PyObject *value;	/* SET_SLOT: the Object, kept alive */
 	Py_buffer buf;		/* READ, WRITE */
 	int has_buf;
+	int64_t closes;		/* CLOSE of a reference: its operation */
 };
 
+/*
+ * A round is what a batch queues between two runs (or clears); each has
+ * a number of its own, so that a Pending names an operation of the round
+ * it was queued in and no other.
+ */
 typedef struct {
 	PyObject_HEAD
 	HeapObject *heap;
 	struct mheap_batch_buf b;
 	struct queued *q;	/* one per operation queued */
 	int keep_going;
+	uint64_t round;
 } BatchObject;
+
+static uint64_t rounds;
 
 static void batch_clear(BatchObject *self)
 {
@@ -44,6 +55,7 @@ static void batch_clear(BatchObject *self)
 	if (self->b.count)
 		memset(self->q, 0, self->b.count * sizeof(*self->q));
 	mheap_batch_reset(&self->b);
+	self->round = ++rounds;
 }
 
 static int Batch_init(BatchObject *self, PyObject *args, PyObject *kwds)
@@ -71,6 +83,7 @@ static int Batch_init(BatchObject *self, PyObject *args, PyObject *kwds)
 	}
 	self->heap = (HeapObject *)Py_NewRef(heap);
 	self->keep_going = keep_going;
+	self->round = ++rounds;
 	return 0;
 }
 
@@ -138,19 +151,50 @@ static PyObject *batch_queued(BatchObject *self, int err, ObjObject *target,
 	p->value = Py_NewRef(Py_None);
 	p->error = Py_NewRef(Py_None);
 	p->ran = 0;
+	p->round = self->round;
+	p->index = self->b.count - 1;
 	PyObject_GC_Track(p);
 	q = &self->q[self->b.count - 1];
+	q->closes = -1;
 	q->pending = (PendingObject *)Py_NewRef(p);
 	q->target = (ObjObject *)Py_XNewRef(target);
 	q->value = Py_XNewRef(value);
 	return (PyObject *)p;
 }
 
-static int batch_target(BatchObject *self, PyObject *arg, ObjObject **o)
+/*
+ * An operand: an Object of the batch's heap (*o, its handle), or a
+ * Pending of an earlier operation of this round (*o NULL, a batch-local
+ * reference to it: uapi MHEAP_BATCH_REF).
+ */
+static int batch_operand(BatchObject *self, PyObject *arg, const char *what,
+			 ObjObject **o, uint32_t *handle)
+{
+	if (PyObject_TypeCheck(arg, &Pending_Type)) {
+		PendingObject *p = (PendingObject *)arg;
+
+		if (p->round != self->round || p->index >= self->b.count) {
+			PyErr_Format(PyExc_ValueError,
+				     "%s is the Pending of another batch, or of one that ran: use its value",
+				     what);
+			return -1;
+		}
+		*o = NULL;
+		*handle = MHEAP_BATCH_REF(p->index);
+		return 0;
+	}
+	if (arg_obj(self->heap, arg, what, o))
+		return -1;
+	*handle = (*o)->handle;
+	return 0;
+}
+
+static int batch_target(BatchObject *self, PyObject *arg, ObjObject **o,
+			uint32_t *handle)
 {
 	if (batch_room(self))
 		return -1;
-	return arg_obj(self->heap, arg, "the operation's object", o);
+	return batch_operand(self, arg, "the operation's object", o, handle);
 }
 
 static PyObject *Batch_alloc(BatchObject *self, PyObject *args,
@@ -175,58 +219,66 @@ static PyObject *Batch_alloc(BatchObject *self, PyObject *args,
 
 static PyObject *Batch_dup(BatchObject *self, PyObject *arg)
 {
+	uint32_t handle;
 	ObjObject *o;
 
-	if (batch_target(self, arg, &o))
+	if (batch_target(self, arg, &o, &handle))
 		return NULL;
-	return batch_queued(self, mheap_batch_dup(&self->b, o->handle, 0), o,
+	return batch_queued(self, mheap_batch_dup(&self->b, handle, 0), o,
 			    NULL);
 }
 
 static PyObject *Batch_close(BatchObject *self, PyObject *arg)
 {
+	uint32_t handle;
+	PyObject *p;
 	ObjObject *o;
 
-	if (batch_target(self, arg, &o))
+	if (batch_target(self, arg, &o, &handle))
 		return NULL;
-	if (o->exports) {
+	if (o && o->exports) {
 		PyErr_SetString(PyExc_BufferError,
 				"cannot close an object whose payload is exported");
 		return NULL;
 	}
-	return batch_queued(self, mheap_batch_close(&self->b, o->handle), o,
-			    NULL);
+	p = batch_queued(self, mheap_batch_close(&self->b, handle), o, NULL);
+	if (p && !o)
+		self->q[self->b.count - 1].closes =
+			((PendingObject *)arg)->index;
+	return p;
 }
 
 static PyObject *Batch_set_slot(BatchObject *self, PyObject *args)
 {
 	unsigned long long index;
 	PyObject *target, *value;
+	uint32_t handle, vh = 0;
 	ObjObject *o, *v = NULL;
 
 	if (!PyArg_ParseTuple(args, "OO&O:set_slot", &target, u64_conv, &index,
 			      &value))
 		return NULL;
-	if (batch_target(self, target, &o))
+	if (batch_target(self, target, &o, &handle))
 		return NULL;
 	if (value != Py_None &&
-	    arg_obj(self->heap, value, "a slot's value", &v))
+	    batch_operand(self, value, "a slot's value", &v, &vh))
 		return NULL;
-	return batch_queued(self, mheap_batch_set_slot(&self->b, o->handle,
-			    index, v ? v->handle : 0), o, value);
+	return batch_queued(self, mheap_batch_set_slot(&self->b, handle, index,
+						       vh), o, value);
 }
 
 static PyObject *Batch_get_slot(BatchObject *self, PyObject *args)
 {
 	unsigned long long index;
 	PyObject *target;
+	uint32_t handle;
 	ObjObject *o;
 
 	if (!PyArg_ParseTuple(args, "OO&:get_slot", &target, u64_conv, &index))
 		return NULL;
-	if (batch_target(self, target, &o))
+	if (batch_target(self, target, &o, &handle))
 		return NULL;
-	return batch_queued(self, mheap_batch_get_slot(&self->b, o->handle,
+	return batch_queued(self, mheap_batch_get_slot(&self->b, handle,
 						       index), o, NULL);
 }
 
@@ -236,6 +288,7 @@ static PyObject *batch_rw(BatchObject *self, PyObject *args, PyObject *kwds,
 	static char *kwlist[] = { "obj", "buf", "offset", NULL };
 	unsigned long long offset = 0;
 	PyObject *target, *data;
+	uint32_t handle;
 	ObjObject *o;
 	Py_buffer buf;
 	PyObject *p;
@@ -244,7 +297,7 @@ static PyObject *batch_rw(BatchObject *self, PyObject *args, PyObject *kwds,
 					 "OO|O&:read", kwlist, &target, &data,
 					 u64_conv, &offset))
 		return NULL;
-	if (batch_target(self, target, &o))
+	if (batch_target(self, target, &o, &handle))
 		return NULL;
 	if (PyObject_GetBuffer(data, &buf, write ? PyBUF_SIMPLE :
 			       PyBUF_WRITABLE)) {
@@ -257,9 +310,9 @@ static PyObject *batch_rw(BatchObject *self, PyObject *args, PyObject *kwds,
 		return NULL;
 	}
 	p = batch_queued(self, write ?
-			 mheap_batch_write(&self->b, o->handle, offset, buf.buf,
+			 mheap_batch_write(&self->b, handle, offset, buf.buf,
 					   buf.len) :
-			 mheap_batch_read(&self->b, o->handle, offset, buf.buf,
+			 mheap_batch_read(&self->b, handle, offset, buf.buf,
 					  buf.len), o, NULL);
 	if (!p) {
 		PyBuffer_Release(&buf);
@@ -283,6 +336,24 @@ static PyObject *Batch_write(BatchObject *self, PyObject *args, PyObject *kw)
 static Py_ssize_t Batch_len(BatchObject *self)
 {
 	return self->b.count;
+}
+
+/*
+ * A CLOSE ran: the proxy it closed, or the Object its reference's
+ * operation gave (made before, as operations are taken in order), is
+ * closed.
+ */
+static void batch_closed(BatchObject *self, struct queued *q)
+{
+	PyObject *v;
+
+	if (q->target) {
+		q->target->handle = 0;
+		return;
+	}
+	v = q->closes >= 0 ? self->q[q->closes].pending->value : NULL;
+	if (v && PyObject_TypeCheck(v, &Object_Type))
+		((ObjObject *)v)->handle = 0;
 }
 
 /* Operation i's outcome: the new Object, None, or an OSError instance. */
@@ -358,7 +429,7 @@ static PyObject *Batch_run(BatchObject *self, PyObject *Py_UNUSED(unused))
 		} else {
 			Py_SETREF(q->pending->value, r);
 			if (self->b.ops[i].op == MHEAP_OP_CLOSE)
-				q->target->handle = 0;
+				batch_closed(self, q);
 		}
 	}
 	Py_XINCREF(first);
@@ -436,10 +507,11 @@ PyTypeObject Batch_Type = {
 		  "Operations queued, then run in one MHEAP_IOC_BATCH call, at "
 		  "the end of a with block or at run(). Each method queues one "
 		  "operation and returns its Pending. With keep_going every "
-		  "operation runs and failures stay in their Pending. An "
-		  "operation cannot use an object an earlier operation of the "
-		  "same batch creates. Up to 65536 operations (ValueError "
-		  "beyond).",
+		  "operation runs and failures stay in their Pending. Where an "
+		  "operation takes an object, the Pending of an earlier "
+		  "operation of the same batch names the object that operation "
+		  "gives (a batch-local reference). Up to 65536 operations "
+		  "(ValueError beyond).",
 	.tp_new = PyType_GenericNew,
 	.tp_init = (initproc)Batch_init,
 	.tp_dealloc = (destructor)Batch_dealloc,

@@ -44,14 +44,16 @@ PyMODINIT_FUNC PyInit__mheap(void)
 	    PyModule_AddObject(m, "MHEAP_EVENT_NO_GEN",
 			       PyLong_FromUnsignedLong(MHEAP_EVENT_NO_GEN)) ||
 	    PyModule_AddObject(m, "FEATURES", Py_BuildValue(
-			"{sKsKsKsKsKsKsK}",
+			"{sKsKsKsKsKsKsKsK}",
 			"batch", (unsigned long long)MHEAP_FEATURE_BATCH,
 			"clients", (unsigned long long)MHEAP_FEATURE_CLIENTS,
 			"weak", (unsigned long long)MHEAP_FEATURE_WEAK,
 			"scopes", (unsigned long long)MHEAP_FEATURE_SCOPES,
 			"names", (unsigned long long)MHEAP_FEATURE_NAMES,
 			"events", (unsigned long long)MHEAP_FEATURE_EVENTS,
-			"mmap", (unsigned long long)MHEAP_FEATURE_MMAP))) {
+			"mmap", (unsigned long long)MHEAP_FEATURE_MMAP,
+			"batch_refs",
+			(unsigned long long)MHEAP_FEATURE_BATCH_REFS))) {
 		Py_DECREF(m);
 		return NULL;
 	}

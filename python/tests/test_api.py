@@ -243,6 +243,42 @@ def test_batch_closed_proxy_after_queueing(h):
     assert isinstance(p.error, FileNotFoundError)
 
 
+def test_batch_local_references(h):
+    """Pendings of the same batch as operands: a list built, walked and
+    its temporaries closed in one call (MHEAP_BATCH_REF)."""
+    with h.batch() as b:
+        nodes = [b.alloc(0, 2, cookie=i) for i in range(10)]
+        for x, y in zip(nodes, nodes[1:]):
+            b.set_slot(x, 0, y)
+        w = b.get_slot(nodes[0], 0)
+        w2 = b.get_slot(w, 0)
+        for p in nodes[1:]:
+            b.close(p)
+        b.close(w)
+    assert all(p.value.closed for p in nodes[1:]) and w.value.closed
+    assert w2.value.info()['cookie'] == 2
+    s = h.stats()
+    assert s['objects_live'] == 10 and s['handles'] == 2
+    nodes[0].value.close()
+    w2.value.close()
+    assert h.stats()['objects_live'] == 0
+
+
+def test_batch_local_reference_errors(h):
+    b = h.batch(keep_going=True)
+    bad = b.alloc(1 << 40)                      # fails: EINVAL
+    dup = b.dup(bad)
+    b.run()
+    assert bad.error.errno == errno.EINVAL
+    assert isinstance(dup.error, FileNotFoundError)   # ENOENT
+    with pytest.raises(ValueError):
+        b.dup(bad)                              # a Pending that ran
+    other = h.batch()
+    with pytest.raises(ValueError):
+        b.close(other.alloc(1))                 # another batch's
+    assert len(b) == 0
+
+
 def test_batch_exception_in_block_runs_nothing(h):
     with pytest.raises(ZeroDivisionError):
         with h.batch() as b:

@@ -4,7 +4,12 @@
  * python_bench.py): allocate N nodes of two slots, link each to the next,
  * close them head first, one ioctl per operation and in batches of 64.
  * One line per figure, "MODE OPERATION OPS_PER_SECOND", the median of
- * RUNS runs; python_bench.py prints them beside its own.
+ * RUNS runs; python_bench.py prints them beside its own. Then the node
+ * pattern of issue 21, "nodes MODE NS_PER_NODE": create a node of two
+ * slots, link it into a list, drop the list at the end, one ioctl per
+ * operation, in batches of 64 nodes (two calls each: the links need the
+ * new handles) and in batches of 64 nodes with batch-local references
+ * (one call each: MHEAP_BATCH_REF).
  *
  *   ops_bench [N [RUNS]]
  */
@@ -122,13 +127,88 @@ static int round_batch(struct mheap *mh, struct mheap_batch_buf *b,
 	return 0;
 }
 
+/*
+ * The node pattern, one ioctl per operation: each new node is linked
+ * from the one before, whose handle is then closed; the head's handle
+ * is closed last, and the list goes with it.
+ */
+static int nodes_single(struct mheap *mh, unsigned int n)
+{
+	uint32_t head, prev, h;
+	unsigned int i;
+	int err;
+
+	err = mheap_alloc(mh, 0, 2, 0, &head);
+	for (prev = head, i = 1; !err && i < n; i++, prev = h) {
+		err = mheap_alloc(mh, 0, 2, 0, &h);
+		if (!err)
+			err = mheap_set_slot(mh, prev, 0, h);
+		if (!err && prev != head)
+			err = mheap_release(mh, prev);
+	}
+	if (!err && prev != head)
+		err = mheap_release(mh, prev);
+	return err ? err : mheap_release(mh, head);
+}
+
+/*
+ * The same in batches of 64 nodes: without references, one call for the
+ * allocations and one for the links and closes; with them, one call.
+ */
+static int nodes_batch(struct mheap *mh, struct mheap_batch_buf *b,
+		       unsigned int n, int refs)
+{
+	uint32_t head, prev, h[BATCH];
+	unsigned int i, j, k;
+	int err, a, last = 0;
+
+	err = mheap_alloc(mh, 0, 2, 0, &head);
+	for (prev = head, i = 1; !err && i < n; i += k) {
+		k = n - i < BATCH ? n - i : BATCH;
+		mheap_batch_reset(b);
+		if (refs) {
+			uint32_t p = prev;
+
+			for (j = 0; j < k; j++) {
+				a = mheap_batch_alloc(b, 0, 2, 0);
+				mheap_batch_set_slot(b, p, 0, MHEAP_BATCH_REF(a));
+				if (p != head)
+					mheap_batch_close(b, p);
+				p = MHEAP_BATCH_REF(a);
+				last = a;
+			}
+			err = run_batch(mh, b);
+			if (!err)
+				mheap_batch_result(b, last, &prev);
+			continue;
+		}
+		for (j = 0; j < k; j++)
+			mheap_batch_alloc(b, 0, 2, 0);
+		err = run_batch(mh, b);
+		for (j = 0; !err && j < k; j++)
+			mheap_batch_result(b, j, &h[j]);
+		mheap_batch_reset(b);
+		for (j = 0; !err && j < k; j++) {
+			mheap_batch_set_slot(b, prev, 0, h[j]);
+			if (prev != head)
+				mheap_batch_close(b, prev);
+			prev = h[j];
+		}
+		if (!err)
+			err = run_batch(mh, b);
+	}
+	if (!err && prev != head)
+		err = mheap_release(mh, prev);
+	return err ? err : mheap_release(mh, head);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int n = argc > 1 ? (unsigned int)atoi(argv[1]) : 4096;
 	unsigned int runs = argc > 2 ? (unsigned int)atoi(argv[2]) : 5;
 	struct mheap_batch_buf b;
 	struct mheap *mh;
-	double *t[2][NR_OPS];
+	double *t[3][NR_OPS];
 	unsigned int r, m, k;
 	uint32_t *h;
 	int err;
@@ -138,12 +218,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	h = calloc(n, sizeof(*h));
-	for (m = 0; m < 2; m++)
+	for (m = 0; m < 3; m++)
 		for (k = 0; k < NR_OPS; k++)
 			t[m][k] = calloc(runs, sizeof(double));
 	err = h ? mheap_open(NULL, &mh) : -ENOMEM;
 	if (!err)
-		err = mheap_batch_init(&b, BATCH);
+		err = mheap_batch_init(&b, 3 * BATCH);
 	if (err) {
 		fprintf(stderr, "ops_bench: %s\n", strerror(-err));
 		return 1;
@@ -172,6 +252,29 @@ int main(int argc, char **argv)
 			printf("%s %s %.0f\n", m ? "batch64" : "one-op",
 			       op_names[k], ops / t[m][k][runs / 2]);
 		}
+	/* the node pattern: the three ways take turns, after a warm-up */
+	for (r = 0; r <= runs; r++)
+		for (m = 0; m < 3; m++) {
+			double t0 = now();
+
+			err = m ? nodes_batch(mh, &b, n, m == 2) :
+				nodes_single(mh, n);
+			if (err) {
+				fprintf(stderr, "ops_bench: nodes: %s\n",
+					strerror(-err));
+				return 1;
+			}
+			if (r)
+				t[m][0][r - 1] = (now() - t0) * 1e9 / n;
+		}
+	for (m = 0; m < 3; m++) {
+		static const char *const modes[] = {
+			"one-op", "batch64", "batch64-refs"
+		};
+
+		qsort(t[m][0], runs, sizeof(double), cmp_double);
+		printf("nodes %s %.0f\n", modes[m], t[m][0][runs / 2]);
+	}
 	mheap_batch_free(&b);
 	mheap_close(mh);
 	return 0;

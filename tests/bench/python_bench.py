@@ -84,6 +84,68 @@ def cpython(n):
     return t
 
 
+def nodes_one(h, n):
+    """Issue 21's node pattern, one call per operation: a node of two
+    slots is created and linked from the one before, whose handle is
+    closed; the head's handle last, and the list goes with it."""
+    head = prev = h.alloc(0, 2)
+    for _ in range(n - 1):
+        x = h.alloc(0, 2)
+        prev[0] = x
+        if prev is not head:
+            prev.close()
+        prev = x
+    if prev is not head:
+        prev.close()
+    head.close()
+
+
+def nodes_refs(h, n):
+    """The same in batches of 64 nodes, one call each: each operation
+    names the node an earlier one created by its Pending."""
+    head = prev = h.alloc(0, 2)
+    i = 1
+    while i < n:
+        k = min(BATCH, n - i)
+        with h.batch() as b:
+            p = prev
+            for _ in range(k):
+                a = b.alloc(0, 2)
+                b.set_slot(p, 0, a)
+                if p is not head:
+                    b.close(p)
+                p = a
+        prev = p.value
+        i += k
+    if prev is not head:
+        prev.close()
+    head.close()
+
+
+def nodes_cpython(n):
+    head = prev = Node()
+    for _ in range(n - 1):
+        x = Node()
+        prev.next = x
+        prev = x
+    del head, prev, x
+
+
+def nodes(h, n, runs):
+    """ns per node, median of runs, the ways taking turns."""
+    ways = {'Python one-op': lambda: nodes_one(h, n),
+            'Python batch 64, references': lambda: nodes_refs(h, n),
+            'CPython in-process': lambda: nodes_cpython(n)}
+    samples = {name: [] for name in ways}
+    for r in range(runs + 1):
+        for name, way in ways.items():
+            t0 = time.perf_counter()
+            way()
+            if r:
+                samples[name].append((time.perf_counter() - t0) * 1e9 / n)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
 class FfiProxy:
     """obj[i] = other through a foreign-function binding of libmheap."""
 
@@ -198,6 +260,8 @@ def main():
     for line in out.splitlines():
         mode, op, rate = line.split()
         c[mode, op] = float(rate)
+    c_nodes = {op: c['nodes', op] for op in ('one-op', 'batch64',
+                                             'batch64-refs')}
     with mheap.Heap() as h:
         h.gc.disable()
         one, bat, py = rates([lambda k: mheap_one(h, k),
@@ -226,6 +290,24 @@ def main():
     print(f'{"libmheap from C":30}{c_rate:10.0f}{0:16.0f}')
     for name, rate in bindings(libmheap, n, runs).items():
         print(f'{name:30}{rate:10.0f}{1e9 / rate - 1e9 / c_rate:16.0f}')
+    print()
+    print(f'ns per node: create a node of 2 slots, link it into a list, '
+          f'drop the list ({n} nodes), median of {runs} runs')
+    with mheap.Heap() as h:
+        h.gc.disable()
+        py_nodes = nodes(h, n, runs)
+    one = c_nodes['one-op']
+    rows = [('C one-op', one), ('C batch 64 (2 calls each)',
+                                c_nodes['batch64']),
+            ('C batch 64, references (1 call)', c_nodes['batch64-refs'])]
+    rows += list(py_nodes.items())
+    print(f'{"way":34}{"ns/node":>10}{"vs C one-op":>14}')
+    for name, ns in rows:
+        print(f'{name:34}{ns:10.0f}{one / ns:13.1f}x')
+    ratio = one / c_nodes['batch64-refs']
+    print(f'target (issue 21): C batches of 64 with references at least 20x '
+          f'the one-op rate: {"met" if ratio >= 20 else "not met"} '
+          f'({ratio:.1f}x)')
 
 
 if __name__ == '__main__':
