@@ -319,38 +319,69 @@ static bool is_ref(u64 v)
 	return v <= U32_MAX && (v & MHEAP_BATCH_REF_BIT);
 }
 
+/* An operation's outcome, as later references of its call see it */
+#define REF_NONE	0		/* failed, or gave no object */
+#define REF_NOT_HANDLE	U32_MAX		/* its output is no handle */
+
 /*
- * Resolve reference @v, made by operation @index of the array @uops, into
- * the handle it names: @chunk holds the operations from @first as they
- * ran; those before @first are read from the array, with the heap lock
- * dropped (*@locked: a fault may need it). Returns 0, or the errno for
- * the referring operation (uapi: struct mheap_op).
+ * What a batch call keeps for references: the array, @start, and, when
+ * the call runs more than one chunk, the outcome of each operation it ran
+ * (from @start), so that a reference to an earlier chunk never reads the
+ * array back (uapi: "as the batch wrote them").
+ */
+struct batch_refs {
+	struct mheap_op __user *all;
+	u32 start;
+	u32 *outs;
+};
+
+static u32 ref_outcome(const struct mheap_op *op)
+{
+	if (!op_creates(op))
+		return REF_NOT_HANDLE;
+	if (op->result || !op->out || op->out > U32_MAX)
+		return REF_NONE;
+	return op->out;
+}
+
+/*
+ * Resolve reference @v, made by operation @index: @chunk holds the
+ * operations from @first as they ran, @refs->outs the outcomes of the
+ * earlier ones of this call; those before @start are read from the
+ * array, with the heap lock dropped (*@locked: a fault may need it).
+ * Returns 0, or the errno for the referring operation (uapi: struct
+ * mheap_op).
  */
 static int resolve_ref(struct mheap_file *f, u64 *v, u32 index, u32 first,
 		       const struct mheap_op *chunk,
-		       const struct mheap_op __user *uops, bool *locked)
+		       const struct batch_refs *refs, bool *locked)
 {
-	u32 k = *v & ~MHEAP_BATCH_REF_BIT;
+	u32 k = *v & ~MHEAP_BATCH_REF_BIT, out;
 	struct mheap_op r;
 
 	if (k >= index)
 		return -EINVAL;
 	if (k >= first) {
-		r = chunk[k - first];
+		out = ref_outcome(&chunk[k - first]);
+	} else if (k >= refs->start) {
+		if (!refs->outs)	/* one chunk: first == start */
+			return -EINVAL;
+		out = refs->outs[k - refs->start];
 	} else {
 		if (*locked)
 			mheap_unlock(f->inst->heap);
 		*locked = false;
-		if (get_user(r.op, &uops[k].op) ||
-		    get_user(r.result, &uops[k].result) ||
-		    get_user(r.out, &uops[k].out))
+		if (get_user(r.op, &refs->all[k].op) ||
+		    get_user(r.result, &refs->all[k].result) ||
+		    get_user(r.out, &refs->all[k].out))
 			return -EFAULT;
+		out = ref_outcome(&r);
 	}
-	if (!op_creates(&r))
+	if (out == REF_NOT_HANDLE)
 		return -EINVAL;
-	if (r.result || !r.out || r.out > U32_MAX)
+	if (out == REF_NONE)
 		return -ENOENT;
-	*v = r.out;
+	*v = out;
 	return 0;
 }
 
@@ -361,20 +392,20 @@ static int resolve_ref(struct mheap_file *f, u64 *v, u32 index, u32 first,
  */
 static int resolve_refs(struct mheap_file *f, struct mheap_op *op, u32 index,
 			u32 first, const struct mheap_op *chunk,
-			const struct mheap_op __user *uops, bool *locked)
+			const struct batch_refs *refs, bool *locked)
 {
 	u64 v;
 	int err;
 
 	if (op->op != MHEAP_OP_ALLOC && is_ref(op->handle)) {
 		v = op->handle;
-		err = resolve_ref(f, &v, index, first, chunk, uops, locked);
+		err = resolve_ref(f, &v, index, first, chunk, refs, locked);
 		if (err)
 			return err;
 		op->handle = v;
 	}
 	if (op->op == MHEAP_OP_SET_SLOT && is_ref(op->arg1))
-		return resolve_ref(f, &op->arg1, index, first, chunk, uops,
+		return resolve_ref(f, &op->arg1, index, first, chunk, refs,
 				   locked);
 	return 0;
 }
@@ -446,16 +477,16 @@ static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 
 /*
  * Run up to @n operations of @ops, operations @first on of the array
- * @all, in order, writing each one's result back as it runs; stop after a
- * failed one when @stop_on_error. Returns how many ran with their results
- * written; *@ret is set to -EFAULT or -EINTR when the chunk stopped short
- * for that.
+ * (@refs), in order, writing each one's result back as it runs; stop
+ * after a failed one when @stop_on_error. Returns how many ran with their
+ * results written; *@ret is set to -EFAULT or -EINTR when the chunk
+ * stopped short for that.
  */
-static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *all,
+static u32 batch_run_chunk(struct mheap_file *f, struct batch_refs *refs,
 			   u32 first, struct mheap_op *ops, u32 n,
 			   bool stop_on_error, long *ret)
 {
-	struct mheap_op __user *uops = &all[first];
+	struct mheap_op __user *uops = &refs->all[first];
 	struct mheap *heap = f->inst->heap;
 	unsigned int faults = 0;
 	bool locked = false;
@@ -465,7 +496,11 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *all,
 	while (i < n) {
 		struct mheap_op *op = &ops[i];
 
-		err = resolve_refs(f, op, first + i, first, ops, all, &locked);
+		/* rights first, as the ioctl: op_run() and op_rw() say EBADF */
+		err = 0;
+		if (!op_writes(op) || f->writable)
+			err = resolve_refs(f, op, first + i, first, ops, refs,
+					   &locked);
 		if (err) {
 			if (locked)
 				mheap_unlock(heap);
@@ -500,6 +535,8 @@ static u32 batch_run_chunk(struct mheap_file *f, struct mheap_op __user *all,
 			*ret = err;
 			break;
 		}
+		if (refs->outs)
+			refs->outs[first + i - refs->start] = ref_outcome(op);
 		i++;
 		if (op->result && stop_on_error)
 			break;
@@ -569,7 +606,7 @@ fault:
  *
  * Context: process context; heap->lock not held; may sleep.
  * Return: 0 when operations ran (@b->done of them); else -EINVAL, -E2BIG,
- * -EFAULT, -EINTR or -ERESTARTSYS, and none ran.
+ * -ENOMEM, -EFAULT, -EINTR or -ERESTARTSYS, and none ran.
  */
 long mheap_batch(struct mheap_file *f, struct mheap_batch *b)
 {
@@ -577,6 +614,7 @@ long mheap_batch(struct mheap_file *f, struct mheap_batch *b)
 	bool stop_on_error = !(b->flags & MHEAP_BATCH_CONTINUE);
 	/* each element used is written first, by get_ops() */
 	struct mheap_op ops[BATCH_CHUNK] __uninitialized;
+	struct batch_refs refs;
 	u32 done = 0, n, ran;
 	long ret = 0;
 
@@ -586,6 +624,15 @@ long mheap_batch(struct mheap_file *f, struct mheap_batch *b)
 		return -E2BIG;
 	if (b->start >= b->count)
 		return -EINVAL;
+	refs.all = uops;
+	refs.start = b->start;
+	refs.outs = NULL;
+	if (b->count - b->start > BATCH_CHUNK) {
+		refs.outs = kvmalloc_array(b->count - b->start, sizeof(u32),
+					   MHEAP_PRIM_GFP);
+		if (!refs.outs)
+			return -ENOMEM;
+	}
 	done = b->start;
 	while (done < b->count) {
 		if (signal_pending(current)) {
@@ -599,13 +646,14 @@ long mheap_batch(struct mheap_file *f, struct mheap_batch *b)
 			ret = -EFAULT;
 			break;
 		}
-		ran = batch_run_chunk(f, uops, done, ops, n, stop_on_error,
+		ran = batch_run_chunk(f, &refs, done, ops, n, stop_on_error,
 				      &ret);
 		done += ran;
 		if (ret || ran < n || (stop_on_error && ops[ran - 1].result))
 			break;
 		cond_resched();
 	}
+	kvfree(refs.outs);
 	if (done == b->start)
 		return ret;
 	b->done = done - b->start;

@@ -190,6 +190,65 @@ TEST_F(heap, batch_refs_build_walk_close)
 	mheap_batch_free(&b);
 }
 
+/*
+ * A reference to an operation of an earlier chunk of 16 takes what the
+ * batch wrote, not what the array holds by then: here a READ of the same
+ * batch overwrites operation 0's @result and @out in the array with
+ * another handle (found by a breaker: it once took the array's).
+ */
+TEST_F(heap, batch_refs_take_what_the_batch_wrote)
+{
+	struct mheap_op ops[17] = { 0 };
+	struct mheap_batch hdr = { .ops = (uintptr_t)ops, .count = 17,
+				   .flags = MHEAP_BATCH_CONTINUE };
+	/* what READs copy over operation 0: its @result, then its @out */
+	struct { int32_t result; uint32_t pad; uint64_t out; } forged;
+	struct mheap_info info;
+	uint32_t x, p, i, round;
+
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 0, 555, &x));
+	ASSERT_EQ(0, mheap_alloc(self->mh, sizeof(forged), 0, 0, &p));
+	forged.result = 0;
+	forged.pad = 0;
+	forged.out = x;
+	ASSERT_EQ(0, mheap_write(self->mh, p, 0, &forged, sizeof(forged)));
+	for (round = 0; round < 2; round++) {
+		/* round 0: an ALLOC; round 1: a DUP that fails */
+		if (round)
+			ops[0] = (struct mheap_op){ .op = MHEAP_OP_DUP,
+						    .handle = 0x7777 };
+		else
+			ops[0] = (struct mheap_op){ .op = MHEAP_OP_ALLOC,
+						    .arg0 = 8, .arg2 = 31 };
+		ops[1] = (struct mheap_op){
+			.op = MHEAP_OP_READ, .handle = p, .arg0 = 8, .arg1 = 8,
+			.arg2 = (uintptr_t)&ops[0].out,
+		};
+		ops[2] = (struct mheap_op){
+			.op = MHEAP_OP_READ, .handle = p, .arg1 = 4,
+			.arg2 = (uintptr_t)&ops[0].result,
+		};
+		for (i = 3; i < 16; i++)
+			ops[i] = (struct mheap_op){ .op = MHEAP_OP_READ,
+						    .handle = p };
+		ops[16] = (struct mheap_op){ .op = MHEAP_OP_DUP,
+					     .handle = MHEAP_BATCH_REF(0) };
+		ASSERT_EQ(0, xioctl(self->fd, MHEAP_IOC_BATCH, &hdr));
+		ASSERT_EQ(17, hdr.done);
+		/* the array was forged */
+		EXPECT_EQ(x, (uint32_t)ops[0].out);
+		EXPECT_EQ(0, ops[0].result);
+		if (round) {
+			EXPECT_EQ(-ENOENT, ops[16].result);
+			continue;
+		}
+		ASSERT_EQ(0, ops[16].result);
+		ASSERT_EQ(0, mheap_info(self->mh, (uint32_t)ops[16].out, &info));
+		EXPECT_EQ(31, info.cookie);
+		EXPECT_EQ(0, mheap_release(self->mh, (uint32_t)ops[16].out));
+	}
+}
+
 /* @start: references to operations an earlier call ran */
 TEST_F(heap, batch_refs_across_calls)
 {
@@ -230,10 +289,14 @@ TEST_F(heap, batch_refs_interrupted_and_resumed)
 	uint32_t i, last;
 
 	ASSERT_EQ(0, mheap_batch_init(&b, n));
+	/* every 16th a DUP, which the SET_SLOTs after it name */
 	mheap_batch_alloc(&b, 0, 8, 5);
 	for (i = 1; i < n - 1; i++)
-		mheap_batch_set_slot(&b, MHEAP_BATCH_REF(i - 1 < 16 ? 0 : i - 16),
-				     i % 8, MHEAP_BATCH_REF(0));
+		if (i % 16)
+			mheap_batch_set_slot(&b, MHEAP_BATCH_REF(i & ~15U), i % 8,
+					     MHEAP_BATCH_REF(0));
+		else
+			mheap_batch_dup(&b, MHEAP_BATCH_REF(0), 0);
 	last = mheap_batch_dup(&b, MHEAP_BATCH_REF(0), 0);
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));

@@ -836,6 +836,21 @@ static void ro_batch(struct __test_metadata *_metadata, struct ro *r)
 	EXPECT_EQ(0, out[0]);
 	ASSERT_EQ(0, mheap_batch_result(&b, 4, &copy));
 	EXPECT_EQ(0, mheap_release(r->ro, copy));
+	/* rights come before references, good or bad, as for the ioctls */
+	mheap_batch_reset(&b);
+	mheap_batch_dup(&b, r->mine, 0);			/* 0: fine */
+	mheap_batch_set_slot(&b, MHEAP_BATCH_REF(1), 0, 0);	/* itself */
+	mheap_batch_set_slot(&b, r->mine, 0, MHEAP_BATCH_REF(7));	/* later */
+	mheap_batch_write(&b, MHEAP_BATCH_REF(1), 0, in, 1);	/* no handle */
+	mheap_batch_set_slot(&b, MHEAP_BATCH_REF(0), 0, MHEAP_BATCH_REF(0));
+	mheap_batch_close(&b, MHEAP_BATCH_REF(0));
+	ASSERT_EQ(6, mheap_batch_run(r->ro, &b, MHEAP_BATCH_CONTINUE));
+	EXPECT_EQ(0, mheap_batch_result(&b, 0, NULL));
+	EXPECT_EQ(-EBADF, mheap_batch_result(&b, 1, NULL));
+	EXPECT_EQ(-EBADF, mheap_batch_result(&b, 2, NULL));
+	EXPECT_EQ(-EBADF, mheap_batch_result(&b, 3, NULL));
+	EXPECT_EQ(-EBADF, mheap_batch_result(&b, 4, NULL));
+	EXPECT_EQ(0, mheap_batch_result(&b, 5, NULL));
 	mheap_batch_free(&b);
 }
 

@@ -567,8 +567,10 @@ enum mheap_refs_which {
  * itself is not changed. So a structure of any shape can be allocated,
  * linked, walked and have its temporaries closed in one call. The
  * reference is resolved from operation k's @result and @out as the batch
- * wrote them (for k before @start: as the array holds them). In the
- * referring operation's @result: EINVAL for a reference to itself, to a
+ * wrote them, whatever the array holds by then (for k before @start: as
+ * the array holds them). A read-only client's ALLOC, SET_SLOT and WRITE
+ * get EBADF before their references are looked at. In the referring
+ * operation's @result: EINVAL for a reference to itself, to a
  * later operation or beyond the array, or to an operation whose output is
  * not a handle (CLOSE, SET_SLOT, READ, WRITE); ENOENT for one to an
  * operation that failed or gave no object (GET_SLOT of an empty slot).
