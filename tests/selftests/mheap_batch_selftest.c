@@ -282,7 +282,7 @@ TEST_F(heap, batch_refs_interrupted_and_resumed)
 {
 	struct itimerval it = { { 0, 500 }, { 0, 500 } };
 	struct sigaction sa = { .sa_handler = on_alarm };
-	const uint32_t n = 16384;
+	const uint32_t n = 4096;
 	struct mheap_batch_buf b;
 	struct mheap_info info;
 	int done, rounds, before;
