@@ -96,23 +96,11 @@ for s in "${DYNLOAD_SKIP[@]}"; do
 done
 tree $STDLIB $STDLIB \( "${prune[@]}" "${dynload[@]}" \) -prune -o
 
-# pytest: each package's top-level entries in dist-packages, with their
-# __pycache__ (made by py3compile at install time, so not in dpkg -L)
-tops=$(dpkg -L "${PYTEST_PKGS[@]}" | grep "^$DIST/[^/]*\$" | sort -u) ||
-	die "pytest is not installed (run: make deps)"
-for top in $tops; do
-	if [ -d "$top" ]; then
-		tree "$top" "$top" -name '*.pyc' ! -name '*.cpython-311.pyc' \
-			-prune -o
-	else
-		entry "$top" "$top"
-	fi
-done
-
-if [ "$bench" = --bench ]; then
-	tops=$(dpkg -L python3-cffi python3-cffi-backend python3-pycparser \
-		python3-ply | grep "^$DIST/[^/]*\$" | sort -u) ||
-		die "cffi is not installed (run: make deps)"
+# packages DEB...: each one's top-level entries in dist-packages, with
+# their __pycache__ (made by py3compile at install time, so not in dpkg -L)
+packages() {
+	local tops top
+	tops=$(dpkg -L "$@" | grep "^$DIST/[^/]*\$" | sort -u) || return 1
 	for top in $tops; do
 		if [ -d "$top" ]; then
 			tree "$top" "$top" -name '*.pyc' ! -name '*.cpython-311.pyc' \
@@ -121,6 +109,13 @@ if [ "$bench" = --bench ]; then
 			entry "$top" "$top"
 		fi
 	done
+}
+
+packages "${PYTEST_PKGS[@]}" || die "pytest is not installed (run: make deps)"
+
+if [ "$bench" = --bench ]; then
+	packages python3-cffi python3-cffi-backend python3-pycparser python3-ply ||
+		die "cffi is not installed (run: make deps)"
 	entry /lib/mheap/libmheap.so.1 "$TOP/build/user/libmheap.so.1.0.0"
 	entry /lib/mheap/python_bench.py "$TOP/tests/bench/python_bench.py"
 fi
