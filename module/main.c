@@ -34,6 +34,28 @@ module_param_named(total_capacity, mheap_total_capacity, ulong, 0644);
 MODULE_PARM_DESC(total_capacity,
 		 "Bytes of arenas all heaps together may reserve (default 4 GiB); root may change it at run time");
 
+/* Read at each use: any value from 0 is safe; above the cap, the cap. */
+static int max_spare_arenas_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int err = kstrtouint(val, 0, &n);
+
+	if (err)
+		return err;
+	if (n > MHEAP_SPARE_ARENAS_MAX)
+		return -EINVAL;
+	WRITE_ONCE(mheap_max_spare_arenas, n);
+	return 0;
+}
+
+static const struct kernel_param_ops max_spare_arenas_ops = {
+	.set = max_spare_arenas_set,
+	.get = param_get_uint,
+};
+module_param_cb(max_spare_arenas, &max_spare_arenas_ops, &mheap_max_spare_arenas, 0644);
+MODULE_PARM_DESC(max_spare_arenas,
+		 "Idle arenas each space of a heap keeps for reuse (default 16, at most 1024); root may change it at run time");
+
 module_param_named(max_heaps_per_user, mheap_max_heaps_per_user, uint, 0644);
 MODULE_PARM_DESC(max_heaps_per_user,
 		 "Heaps one user may hold at a time, root included (default 128); beyond, open() fails with EMFILE");

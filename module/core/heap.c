@@ -79,8 +79,8 @@ struct mheap *mheap_create(size_t capacity, size_t capacity_max)
 	mheap_prim_mutex_init(&heap->lock);
 	heap->capacity = capacity;
 	heap->capacity_max = capacity_max;
-	mheap_space_init(&heap->meta, MHEAP_META_QSHIFT, MHEAP_UNDO_META);
-	mheap_space_init(&heap->payload, MHEAP_PAYLOAD_QSHIFT, MHEAP_UNDO_PAYLOAD);
+	mheap_space_init(&heap->meta, MHEAP_META_QSHIFT);
+	mheap_space_init(&heap->payload, MHEAP_PAYLOAD_QSHIFT);
 	INIT_LIST_HEAD(&heap->retired);
 	mheap_gc_init(heap);
 	atomic_long_add(1, &global_heaps);
@@ -145,6 +145,7 @@ int mheap_set_capacity(struct mheap *heap, size_t capacity)
 	if (!mheap_capacity_valid(capacity, heap->capacity_max))
 		return -EINVAL;
 	heap->capacity = capacity;
+	mheap_space_trim(heap, 0);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_set_capacity);
@@ -171,7 +172,7 @@ void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats)
 	stats->objects_live = mheap_objects_live(heap);
 	stats->objects_allocated = heap->objects_allocated;
 	stats->objects_freed = heap->objects_freed;
-	stats->spare = !!heap->meta.spare + !!p->spare;
+	stats->spare = mheap_spares(heap);
 	stats->arenas = heap->meta.arenas_used + p->arenas_used - stats->spare;
 	stats->runs = p->runs_live;
 	stats->jumbo = p->jumbo_live;

@@ -33,8 +33,8 @@
  * @capacity_max: the most @capacity may be set to. L: lock
  * @arena_bytes: bytes of arenas held, spares included. L: lock
  * @undo: MHEAP_UNDO while a failed call is being undone, with the
- *	MHEAP_UNDO_* bits of the spaces that had a spare when it started
- *	(see mheap_undo_begin()). L: lock
+ *	number of spares the heap had when it started (see
+ *	mheap_undo_begin()). L: lock
  * @meta: headers and reference slots. L: lock
  * @payload: payload bytes. L: lock
  * @gens: tracked objects, by generation. L: lock
@@ -108,7 +108,8 @@ struct mheap {
  * @objects_allocated: objects ever allocated.
  * @objects_freed: objects ever freed.
  * @arenas: arenas in use, both spaces, spares not counted.
- * @spare: empty arenas kept for reuse (one per space at most).
+ * @spare: empty arenas kept for reuse (at most mheap_max_spare_arenas per
+ *	space).
  * @runs: payload page runs in use.
  * @jumbo: payload jumbo arenas in use.
  * @class_live: payload blocks in use per size class; class n holds blocks
@@ -156,16 +157,15 @@ void mheap_global_stats(struct mheap_global_stats *stats);
 void mheap_global_count_collection(u64 collected);
 
 /**
- * mheap_spares() - which spaces have a spare arena now
+ * mheap_spares() - how many spare arenas the heap keeps now
  * @heap: the heap.
  *
  * Context: heap->lock held.
- * Return: MHEAP_UNDO_META and MHEAP_UNDO_PAYLOAD bits.
+ * Return: the spares of both spaces, at most 2 * MHEAP_SPARE_ARENAS_MAX.
  */
 static inline unsigned int mheap_spares(const struct mheap *heap)
 {
-	return (heap->meta.spare ? MHEAP_UNDO_META : 0) |
-	       (heap->payload.spare ? MHEAP_UNDO_PAYLOAD : 0);
+	return heap->meta.nspares + heap->payload.nspares;
 }
 
 /**
@@ -173,10 +173,14 @@ static inline unsigned int mheap_spares(const struct mheap *heap)
  * @heap: the heap.
  * @spares: mheap_spares() from when the call started.
  *
- * Until mheap_undo_end(), an arena that empties is kept as its
- * space's spare only if the space had one before, so that the heap's
+ * Until mheap_undo_end(), an arena that empties is kept as a spare only
+ * while the heap has fewer spares than it had before, so that the heap's
  * reservation is what it was: an error changes nothing, the statistics
- * included.
+ * included. (An arena the call created under capacity pressure replaced
+ * a spare that mheap_space_trim() freed; it takes that spare's place,
+ * perhaps in the other space. A jumbo arena is never a spare: a call
+ * that created one by freeing spares and then failed leaves fewer spares
+ * behind, and less memory held.)
  *
  * Context: heap->lock held.
  */

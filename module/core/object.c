@@ -12,6 +12,7 @@
  * Locking: heap->lock for everything.
  */
 #include "object.h"
+#include "space_fast.h"
 #include "gc.h"
 #include "weak.h"
 

@@ -34,9 +34,8 @@
  * Besides these, the core uses a few kernel names the host shim defines
  * too: u8..u64, struct list_head and its helpers, container_of,
  * check_add_overflow, size_add, array_size, __ffs64, hweight64,
- * min/max/min_t,
- * atomic_long_*, WARN_ON_ONCE, WARN_ONCE, __always_unused and
- * EXPORT_SYMBOL_IF_KUNIT.
+ * min/max/min_t, likely/unlikely, READ_ONCE, atomic_long_*, WARN_ON_ONCE,
+ * WARN_ONCE, __always_unused, __always_inline and EXPORT_SYMBOL_IF_KUNIT.
  */
 #ifndef MHEAP_PRIM_H
 #define MHEAP_PRIM_H

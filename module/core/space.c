@@ -18,6 +18,13 @@ static atomic_long_t global_arena_bytes;
 unsigned long mheap_total_capacity = MHEAP_TOTAL_CAPACITY_DEFAULT;
 EXPORT_SYMBOL_IF_KUNIT(mheap_total_capacity);
 
+/*
+ * The most idle arenas a space keeps as spares (module parameter
+ * max_spare_arenas), read each time an arena goes idle.
+ */
+unsigned int mheap_max_spare_arenas = MHEAP_SPARE_ARENAS_DEFAULT;
+EXPORT_SYMBOL_IF_KUNIT(mheap_max_spare_arenas);
+
 /* A run of @n pages (n < 64) starting at page 0, as a page mask. */
 static inline u64 run_mask(unsigned int n)
 {
@@ -40,17 +47,15 @@ static inline u32 make_loc(const struct mheap_space *space, u32 index,
  * @space: &heap->meta or &heap->payload, zeroed.
  * @qshift: log2 of its class step: MHEAP_META_QSHIFT or
  *	MHEAP_PAYLOAD_QSHIFT.
- * @bit: its MHEAP_UNDO_* bit.
  *
  * Context: any; the heap is not yet in use.
  */
-void mheap_space_init(struct mheap_space *space, unsigned int qshift,
-		      unsigned int bit)
+void mheap_space_init(struct mheap_space *space, unsigned int qshift)
 {
 	unsigned int i;
 
-	space->bit = bit;
 	space->qshift = qshift;
+	INIT_LIST_HEAD(&space->spares);
 	space->nclasses = MHEAP_SMALL_MAX >> qshift;
 	space->max_index = U32_MAX >> loc_shift(space);
 	for (i = 0; i < ARRAY_SIZE(space->usable); i++)
@@ -124,6 +129,10 @@ static void arena_release(struct mheap *heap, struct mheap_space *space,
 		}
 	}
 	arena_unlist(space, arena);
+	if (!list_empty(&arena->spare_link)) {
+		list_del_init(&arena->spare_link);
+		space->nspares--;
+	}
 	space->arenas[arena->index] = NULL;
 	space->bases[arena->index] = NULL;
 	space->arenas_used--;
@@ -131,35 +140,66 @@ static void arena_release(struct mheap *heap, struct mheap_space *space,
 }
 
 /*
- * Whether an arena that just went idle stays as its space's spare: there
- * is room for one, and no failed call is being undone that did not find a
- * spare there (mheap_undo_begin()).
+ * Whether an arena that just went idle stays as a spare: its space has
+ * fewer than mheap_max_spare_arenas. While a failed call is undone, the rule
+ * is instead that the heap gets back as many spares as it had when the
+ * call began (mheap_undo_begin()), so that it holds the same arena bytes.
  */
 static bool keep_as_spare(struct mheap *heap, struct mheap_space *space)
 {
-	if (space->spare)
-		return false;
-	return !(heap->undo & MHEAP_UNDO) || (heap->undo & space->bit);
+	if (heap->undo & MHEAP_UNDO)
+		return mheap_spares(heap) < (heap->undo & MHEAP_UNDO_SPARES);
+	return space->nspares < READ_ONCE(mheap_max_spare_arenas);
 }
 
 /* A block or run is about to be handed out from @arena. */
 static void arena_busy(struct mheap_space *space, struct mheap_arena *arena)
 {
-	if (!arena->nbusy++ && space->spare == arena)
-		space->spare = NULL;
+	if (!arena->nbusy++ && !list_empty(&arena->spare_link)) {
+		list_del_init(&arena->spare_link);
+		space->nspares--;
+	}
 }
 
-/* A pool of @arena emptied or a run went: keep it as the spare, or free it. */
+/* A pool of @arena emptied or a run went: keep it as a spare, or free it. */
 static void arena_idle(struct mheap *heap, struct mheap_space *space,
 		       struct mheap_arena *arena)
 {
 	if (--arena->nbusy)
 		return;
-	if (keep_as_spare(heap, space))
-		space->spare = arena;
-	else
+	if (keep_as_spare(heap, space)) {
+		list_add(&arena->spare_link, &space->spares);
+		space->nspares++;
+	} else {
 		arena_release(heap, space, arena);
+	}
 }
+
+/**
+ * mheap_space_trim() - free spare arenas until some room is free
+ * @heap: the heap.
+ * @room: bytes that must fit under the heap's capacity besides its arenas.
+ *
+ * Frees spares, from the space that has more, until @heap->arena_bytes +
+ * @room <= @heap->capacity or no spare is left: spares are a cache, and
+ * yield to arenas in use, of either space.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_space_trim(struct mheap *heap, size_t room)
+{
+	struct mheap_space *space;
+
+	mheap_prim_assert_held(&heap->lock);
+	while (heap->arena_bytes + room > heap->capacity && mheap_spares(heap)) {
+		space = heap->meta.nspares > heap->payload.nspares ?
+			&heap->meta : &heap->payload;
+		arena_release(heap, space,
+			      list_last_entry(&space->spares,
+					      struct mheap_arena, spare_link));
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_trim);
 
 /* Put @arena on the usable list its free page count says, if any. */
 static void arena_relist(struct mheap_space *space, struct mheap_arena *arena)
@@ -218,8 +258,10 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	u32 index;
 	int err;
 
+	/* spares count, but yield: they are freed below if need be */
 	if (check_add_overflow(heap->arena_bytes, size, &want) ||
-	    want > heap->capacity) {
+	    want - (size_t)mheap_spares(heap) * MHEAP_ARENA_SIZE >
+	    heap->capacity) {
 		trace_mheap_limit(heap->id, MHEAP_LIMIT_CAPACITY, heap->capacity);
 		return -ENOSPC;
 	}
@@ -245,6 +287,8 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 		goto err_uncount;
 	}
 	INIT_LIST_HEAD(&arena->link);
+	INIT_LIST_HEAD(&arena->spare_link);
+	mheap_space_trim(heap, size);
 	arena->size = size;
 	arena->jumbo = jumbo;
 	arena->nfree = MHEAP_ARENA_PAGES;
@@ -278,8 +322,7 @@ static int arena_find_run(const struct mheap_arena *arena, unsigned int npages)
 
 /*
  * Take @npages pages in a row: from the most used arena that has them,
- * else from the space's spare if it has no page in use, else from a new
- * arena.
+ * else from a spare that has no page in use, else from a new arena.
  */
 static int take_pages(struct mheap *heap, struct mheap_space *space,
 		      unsigned int npages, struct mheap_arena **out, int *first)
@@ -298,13 +341,15 @@ static int take_pages(struct mheap *heap, struct mheap_space *space,
 				goto found;
 		}
 	}
-	if (space->spare && space->spare->nfree == MHEAP_ARENA_PAGES) {
-		arena = space->spare;
-	} else {
-		err = arena_create(heap, space, false, MHEAP_ARENA_SIZE, &arena);
-		if (err)
-			return err;
+	list_for_each_entry(arena, &space->spares, spare_link) {
+		if (arena->nfree == MHEAP_ARENA_PAGES) {
+			page = 0;
+			goto found;
+		}
 	}
+	err = arena_create(heap, space, false, MHEAP_ARENA_SIZE, &arena);
+	if (err)
+		return err;
 	page = 0;
 found:
 	arena_unlist(space, arena);
@@ -354,6 +399,7 @@ static int pool_create(struct mheap *heap, struct mheap_space *space,
 	pool->nblocks = nblocks;
 	pool->class = class;
 	pool->npages = 1;
+	pool->recip = MHEAP_RECIP(class + 1);
 	list_add(&pool->link, &space->pools[class]);
 	*out = pool;
 	return 0;
@@ -369,18 +415,18 @@ static int alloc_small(struct mheap *heap, struct mheap_space *space,
 
 	pool = list_first_entry_or_null(&space->pools[class], struct mheap_pool,
 					link);
-	if (!pool) {
+	if (unlikely(!pool)) {
 		err = pool_create(heap, space, class, &pool);
 		if (err)
 			return err;
 	}
 	if (!pool->nused)
-		arena_busy(space, space->arenas[pool->loc >> loc_shift(space)]);
+		arena_busy(space, mheap_pool_arena(space, pool));
 	for (w = 0; !pool->free[w]; w++)
 		;
 	bit = __ffs64(pool->free[w]);
 	pool->free[w] &= pool->free[w] - 1;
-	if (++pool->nused == pool->nblocks)
+	if (unlikely(++pool->nused == pool->nblocks))
 		list_del_init(&pool->link);
 	*loc = pool->loc + (w * 64 + bit) * (class + 1);
 	space->class_live[class]++;
@@ -392,7 +438,7 @@ static void free_small(struct mheap *heap, struct mheap_space *space,
 		       struct mheap_arena *arena, struct mheap_pool *pool,
 		       u32 loc)
 {
-	unsigned int block = (loc - pool->loc) / (pool->class + 1);
+	unsigned int block = mheap_pool_block(pool, loc);
 
 	if (WARN_ON_ONCE(block >= pool->nblocks ||
 			 (pool->free[block / 64] & (1ULL << (block % 64)))))
@@ -452,7 +498,7 @@ static int alloc_jumbo(struct mheap *heap, struct mheap_space *space,
 }
 
 /**
- * mheap_space_alloc() - allocate a zeroed block
+ * mheap_space_alloc_slow() - allocate a zeroed block, whatever its size
  * @heap: the heap.
  * @space: &heap->meta or &heap->payload.
  * @size: bytes, at least 1; the caller bounds it.
@@ -461,14 +507,15 @@ static int alloc_jumbo(struct mheap *heap, struct mheap_space *space,
  *
  * Small blocks come from the pools of their size class, mid-sized ones
  * take a run of pages, big ones a jumbo arena. The whole block is zeroed,
- * not only @size bytes of it.
+ * not only @size bytes of it. mheap_space_alloc() (space_fast.h) comes here
+ * for all but its common case.
  *
  * Context: heap->lock held; may sleep.
  * Return: 0, -ENOSPC when the heap's capacity would be exceeded or its
  * arena table is full, or -ENOMEM. On error nothing changed.
  */
-int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
-		      size_t size, u32 *loc, void **ptr)
+int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
+			   size_t size, u32 *loc, void **ptr)
 {
 	size_t zero;
 	int err;
@@ -492,19 +539,21 @@ int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
 	memset(*ptr, 0, zero);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(mheap_space_alloc);
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_alloc_slow);
 
 /**
- * mheap_space_free() - free a block
+ * mheap_space_free_slow() - free a block, whatever its size
  * @heap: the heap.
  * @space: the space it came from.
  * @loc: its location.
  *
- * An arena left with no block in use becomes its space's spare, or is freed.
+ * An arena left with no block in use becomes a spare, or is freed.
+ * mheap_space_free() (space_fast.h) comes here for all but its common case.
  *
  * Context: heap->lock held.
  */
-void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc)
+void mheap_space_free_slow(struct mheap *heap, struct mheap_space *space,
+			   u32 loc)
 {
 	unsigned int shift = loc_shift(space);
 	u32 index = loc >> shift;
@@ -537,7 +586,7 @@ void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc)
 	put_pages(space, arena, pool - arena->pools, npages);
 	arena_idle(heap, space, arena);
 }
-EXPORT_SYMBOL_IF_KUNIT(mheap_space_free);
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_free_slow);
 
 /* Visit the blocks in use in one page of @arena; see mheap_space_walk(). */
 static unsigned long walk_page(struct mheap *heap, struct mheap_space *space,

@@ -64,6 +64,7 @@ struct mheap;
  * @nused: blocks in use.
  * @nblocks: blocks in the pool; 0 if the page is not a pool.
  * @class: size class of a pool.
+ * @recip: MHEAP_RECIP(@class + 1), for mheap_pool_block().
  * @npages: 1 for a pool, n for the first page of a run of n pages, 0 for a
  *	free page or a page inside a run.
  *
@@ -77,6 +78,7 @@ struct mheap_pool {
 	u16 nblocks;
 	u8 class;
 	u8 npages;
+	u32 recip;
 };
 
 /**
@@ -84,19 +86,21 @@ struct mheap_pool {
  * @base: the arena's memory, @size bytes.
  * @link: in its space's usable[@nfree] while some but not all pages are
  *	free; once released, in heap->retired until it is freed.
+ * @spare_link: in its space's @spares while it is a spare; else empty.
  * @used: bit n set when page n is in use.
  * @size: MHEAP_ARENA_SIZE, or more for a jumbo arena.
  * @index: in the space's table of arenas.
  * @nfree: free pages. Invariant: nfree + popcount(used) == MHEAP_ARENA_PAGES.
  * @nbusy: pages holding blocks in use: pools with nused > 0, and runs.
- *	An arena whose @nbusy drops to 0 becomes its space's spare or is
- *	freed; its empty pools go with it.
+ *	An arena whose @nbusy drops to 0 becomes one of its space's spares
+ *	or is freed; its empty pools go with it.
  * @jumbo: holds one block of @size bytes at offset 0 and has no @pools.
  * @pools: one header per page.
  */
 struct mheap_arena {
 	void *base;
 	struct list_head link;
+	struct list_head spare_link;
 	u64 used;
 	size_t size;
 	u32 index;
@@ -123,13 +127,14 @@ struct mheap_arena {
  * @pools: pools with a free block, per size class. A pool that empties
  *	gives its page back unless it is the last one on its list.
  * @bytes_used: bytes in blocks handed out.
- * @arenas_used: arenas in the table, the spare included.
- * @spare: an arena with no block in use, kept rather than freed, or NULL.
- *	It stays in the table, and on the lists while it has empty pools or
- *	some free pages. One per space at most, so that a heap that
- *	allocates and frees one object does not create and free an arena
- *	each time (obmalloc keeps its last arena for the same reason).
- * @bit: MHEAP_UNDO_META or MHEAP_UNDO_PAYLOAD.
+ * @arenas_used: arenas in the table, spares included.
+ * @spares: arenas with no block in use, kept rather than freed, so that
+ *	a heap that frees and allocates again does not free and create
+ *	arenas each time (obmalloc keeps its last arena, mimalloc its freed
+ *	segments, for the same reason). A spare stays in the table, and on
+ *	the lists while it has empty pools or some free pages. At most
+ *	mheap_max_spare_arenas per space, fewer under capacity pressure.
+ * @nspares: arenas on @spares.
  * @class_live: blocks in use per size class.
  * @runs_live: page runs in use.
  * @jumbo_live: jumbo arenas in use.
@@ -146,8 +151,8 @@ struct mheap_space {
 	struct list_head pools[MHEAP_CLASSES_MAX];
 	size_t bytes_used;
 	u32 arenas_used;
-	struct mheap_arena *spare;
-	unsigned int bit;
+	struct list_head spares;
+	unsigned int nspares;
 	u64 class_live[MHEAP_CLASSES_MAX];
 	u64 runs_live;
 	u64 jumbo_live;
@@ -155,10 +160,14 @@ struct mheap_space {
 
 #define MHEAP_TOTAL_CAPACITY_DEFAULT	(4ULL * SZ_1G)
 extern unsigned long mheap_total_capacity;
+#define MHEAP_SPARE_ARENAS_DEFAULT	16
+#define MHEAP_SPARE_ARENAS_MAX		1024
+extern unsigned int mheap_max_spare_arenas;
 
-int mheap_space_alloc(struct mheap *heap, struct mheap_space *space,
-		      size_t size, u32 *loc, void **ptr);
-void mheap_space_free(struct mheap *heap, struct mheap_space *space, u32 loc);
+int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
+			   size_t size, u32 *loc, void **ptr);
+void mheap_space_free_slow(struct mheap *heap, struct mheap_space *space,
+			   u32 loc);
 void *mheap_payload_page(struct mheap *heap, u64 offset);
 u64 mheap_payload_map_offset(const struct mheap *heap, u32 loc);
 u64 mheap_payload_map_size(const struct mheap *heap);
@@ -167,12 +176,12 @@ typedef unsigned long (*mheap_walk_fn)(struct mheap *heap, u32 loc,
 unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
 			       mheap_walk_fn fn, void *data);
 
-#define MHEAP_UNDO		0x1
-#define MHEAP_UNDO_META		0x2
-#define MHEAP_UNDO_PAYLOAD	0x4
+/* heap->undo: undoing, and the heap's spares when the failed call began */
+#define MHEAP_UNDO		BIT(31)
+#define MHEAP_UNDO_SPARES	(MHEAP_UNDO - 1)
 
-void mheap_space_init(struct mheap_space *space, unsigned int qshift,
-		      unsigned int bit);
+void mheap_space_init(struct mheap_space *space, unsigned int qshift);
+void mheap_space_trim(struct mheap *heap, size_t room);
 void mheap_space_destroy(struct mheap *heap, struct mheap_space *space);
 u64 mheap_space_global_bytes(void);
 void mheap_arenas_free(struct list_head *retired);
@@ -191,6 +200,51 @@ static inline void *mheap_space_ptr(const struct mheap_space *space, u32 loc)
 	u32 offset = (loc & ((1U << shift) - 1)) << space->qshift;
 
 	return space->bases[loc >> shift] + offset;
+}
+
+/*
+ * Division by a class's block size in quanta (class + 1, at most 64) as a
+ * multiply and a shift, as mimalloc and jemalloc divide by a size class:
+ * with m = ceil(2^20 / d) = d' and m * d = 2^20 + e, e < d, the error of
+ * (n * m) >> 20 against n / d is n * e / 2^20 < 1 / d for every n below
+ * 2^20 / 64, so the quotient is exact; a block's offset in its page is
+ * below 4096 / 8 = 512 quanta.
+ */
+#define MHEAP_RECIP_SHIFT	20
+#define MHEAP_RECIP(d)		DIV_ROUND_UP(BIT(MHEAP_RECIP_SHIFT), (d))
+
+/**
+ * mheap_pool_block() - the number of a pool's block
+ * @pool: a pool.
+ * @loc: the location of one of its blocks.
+ *
+ * Context: heap->lock held.
+ * Return: the block's index in @pool->free, (@loc - @pool->loc) / (class + 1).
+ */
+static inline unsigned int mheap_pool_block(const struct mheap_pool *pool,
+					    u32 loc)
+{
+	return ((loc - pool->loc) * pool->recip) >> MHEAP_RECIP_SHIFT;
+}
+
+/**
+ * mheap_pool_arena() - the arena a pool header belongs to
+ * @space: the pool's space.
+ * @pool: the header, in its arena's pools[].
+ *
+ * The headers sit in the arena's own pools[], indexed by page: the arena
+ * is found by arithmetic, without the dependent load of a table lookup.
+ *
+ * Context: heap->lock held.
+ * Return: the arena.
+ */
+static inline struct mheap_arena *
+mheap_pool_arena(const struct mheap_space *space, struct mheap_pool *pool)
+{
+	unsigned int page = (pool->loc >> (MHEAP_PAGE_SHIFT - space->qshift)) &
+			    (MHEAP_ARENA_PAGES - 1);
+
+	return container_of(pool - page, struct mheap_arena, pools[0]);
 }
 
 #endif /* MHEAP_SPACE_H */

@@ -35,6 +35,17 @@ static unsigned int pool_free_blocks(const struct mheap_pool *pool)
  * place on the usable lists; adds its pools' blocks in use, per class, to
  * @class_live and its runs to *@runs.
  */
+/* Entries of a list (list_count_nodes() is not in 6.1) */
+static unsigned int list_length(const struct list_head *head)
+{
+	const struct list_head *pos;
+	unsigned int n = 0;
+
+	list_for_each(pos, head)
+		n++;
+	return n;
+}
+
 static int arena_validate(const struct mheap_arena *arena, u64 *class_live,
 			  u64 *runs)
 {
@@ -100,7 +111,7 @@ static int space_validate(const struct mheap_space *space)
 	u64 class_live[MHEAP_CLASSES_MAX] = { 0 };
 	u64 runs = 0, jumbo = 0;
 	const struct mheap_arena *arena;
-	u32 i, arenas = 0;
+	u32 i, arenas = 0, spares = 0;
 	int err;
 
 	for (i = 1; i < space->narenas; i++) {
@@ -114,10 +125,15 @@ static int space_validate(const struct mheap_space *space)
 			return invariant_broken("arena->index == i");
 		if (arena->jumbo) {
 			jumbo++;
-			if (!list_empty(&arena->link) || arena == space->spare)
+			if (!list_empty(&arena->link) ||
+			    !list_empty(&arena->spare_link))
 				return invariant_broken("jumbo: on no list, not spare");
 			continue;
 		}
+		/* idle arenas are spares, and spares are idle */
+		if (!arena->nbusy != !list_empty(&arena->spare_link))
+			return invariant_broken("!nbusy == on space->spares");
+		spares += !arena->nbusy;
 		err = arena_validate(arena, class_live, &runs);
 		if (err)
 			return err;
@@ -128,8 +144,8 @@ static int space_validate(const struct mheap_space *space)
 		return invariant_broken("jumbo == space->jumbo_live");
 	if (runs != space->runs_live)
 		return invariant_broken("runs == space->runs_live");
-	if (space->spare && space->spare->nbusy)
-		return invariant_broken("the spare has no block in use");
+	if (spares != space->nspares || spares != list_length(&space->spares))
+		return invariant_broken("nspares == length of space->spares");
 	for (i = 0; i < space->nclasses; i++)
 		if (class_live[i] != space->class_live[i])
 			return invariant_broken("class_live[i] == space->class_live[i]");

@@ -6,6 +6,7 @@
 #define MHEAP_CORE_UTIL_H
 
 #include "../core/handle.h"
+#include "../core/space_fast.h"
 #include "core_test.h"
 
 /* A heap of @capacity bytes, locked, as the core's callers hold it. */

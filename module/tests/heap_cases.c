@@ -110,6 +110,25 @@ CORE_TEST(space_small_classes)
 	test_heap_done(heap);
 }
 
+/*
+ * mheap_pool_block() divides by a multiply and a shift: exact for every
+ * class and every offset a page can hold (space.h says why).
+ */
+CORE_TEST(space_block_index_exact)
+{
+	struct mheap_pool pool = { .loc = 1000 };
+	unsigned int class, quanta, wrong = 0;
+
+	for (class = 0; class < MHEAP_CLASSES_MAX; class++) {
+		pool.recip = MHEAP_RECIP(class + 1);
+		for (quanta = 0; quanta < MHEAP_PAGE_SIZE >> MHEAP_META_QSHIFT;
+		     quanta++)
+			wrong += mheap_pool_block(&pool, pool.loc + quanta) !=
+				 quanta / (class + 1);
+	}
+	CORE_EXPECT_EQ(wrong, 0U);
+}
+
 /* A freed block comes back zeroed, from its pool or from the spare. */
 CORE_TEST(space_blocks_zeroed_on_reuse)
 {
@@ -308,14 +327,138 @@ CORE_TEST(space_prefers_most_used_arena)
 	mheap_space_free(heap, s, loc);
 	for (i = MHEAP_ARENA_PAGES + 50; i < ARRAY_SIZE(locs); i++)
 		mheap_space_free(heap, s, locs[i]);
-	/* b is empty: it became the spare */
+	/* b is empty: it became a spare */
 	CORE_EXPECT_EQ(test_stats(heap).arenas, (u64)1);
 	CORE_EXPECT_EQ(test_stats(heap).spare, (u64)1);
 	for (i = 0; i < MHEAP_ARENA_PAGES; i++)
 		mheap_space_free(heap, s, locs[i]);
-	/* a second empty arena is freed: at most one spare */
 	CORE_EXPECT_EQ(test_stats(heap).arenas, (u64)0);
-	CORE_EXPECT_EQ(test_stats(heap).arena_bytes, (u64)MHEAP_ARENA_SIZE);
+	CORE_EXPECT_EQ(test_stats(heap).spare, (u64)2);
+	test_heap_done(heap);
+}
+
+/* Arenas in use, both spaces: stats.arenas without a struct on the stack. */
+static u64 test_arenas(struct mheap *heap)
+{
+	return heap->meta.arenas_used + heap->payload.arenas_used -
+	       mheap_spares(heap);
+}
+
+/*
+ * Idle arenas stay as spares, up to mheap_max_spare_arenas per space; beyond,
+ * they are freed. A new pool or run takes a spare before a new arena.
+ */
+CORE_TEST(space_spares_bounded)
+{
+	unsigned int keep = mheap_max_spare_arenas, i;
+	struct mheap *heap = test_heap(4 * SZ_1M);
+	static u32 locs[3 * MHEAP_ARENA_PAGES];
+	void *ptr;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_max_spare_arenas = 2;
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
+						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	CORE_EXPECT_EQ(test_arenas(heap), (u64)3);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		mheap_space_free(heap, &heap->payload, locs[i]);
+	/* two kept, the third freed */
+	CORE_EXPECT_EQ(test_arenas(heap), (u64)0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
+	/* the spares serve the next two arenas' worth */
+	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
+						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
+	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
+		mheap_space_free(heap, &heap->payload, locs[i]);
+	mheap_max_spare_arenas = 0;
+	/* none kept: the next arena to go idle is freed */
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->meta, 24, &locs[0], &ptr),
+		       0);
+	mheap_space_free(heap, &heap->meta, locs[0]);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
+	mheap_max_spare_arenas = keep;
+	test_heap_done(heap);
+}
+
+/*
+ * Spares yield to arenas in use: a heap at its capacity whose payload
+ * space keeps spares can still grow its meta space, and lowering the
+ * capacity frees spares down to it.
+ */
+CORE_TEST(space_spares_yield_to_capacity)
+{
+	struct mheap *heap = test_heap(4 * MHEAP_ARENA_SIZE);
+	static u32 locs[4 * MHEAP_ARENA_PAGES];
+	unsigned int i;
+	void *ptr;
+	u32 loc;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
+						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->meta, 24, &loc, &ptr),
+		       -ENOSPC);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		mheap_space_free(heap, &heap->payload, locs[i]);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)4);
+	/* the meta space's first arena takes a payload spare's place */
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->meta, 24, &loc, &ptr), 0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)3);
+	CORE_EXPECT_EQ(test_arenas(heap), (u64)1);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)4 * MHEAP_ARENA_SIZE);
+	/* a jumbo block of three arenas' bytes takes the other three */
+	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
+					 3 * MHEAP_ARENA_SIZE, &locs[0], &ptr),
+		       0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
+	mheap_space_free(heap, &heap->payload, locs[0]);
+	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
+						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
+		mheap_space_free(heap, &heap->payload, locs[i]);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
+	CORE_ASSERT_EQ(mheap_set_capacity(heap, 2 * MHEAP_ARENA_SIZE), 0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)1);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
+	mheap_space_free(heap, &heap->meta, loc);
+	test_heap_done(heap);
+}
+
+/*
+ * A failed call under capacity pressure changes nothing: the meta arena it
+ * created in place of a payload spare becomes a spare when undone, so the
+ * heap holds as many arenas and spares as before.
+ */
+CORE_TEST(space_spares_undo_under_pressure)
+{
+	struct mheap *heap = test_heap(4 * MHEAP_ARENA_SIZE);
+	static u32 locs[4 * MHEAP_ARENA_PAGES];
+	static struct mheap_stats before;
+	unsigned int i;
+	void *ptr;
+	u32 id;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
+						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		mheap_space_free(heap, &heap->payload, locs[i]);
+	before = test_stats(heap);
+	CORE_EXPECT_EQ(before.spare, (u64)4);
+	/* the header's arena replaces a spare; the payload does not fit */
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, 4 * MHEAP_ARENA_SIZE, 0, 0, &id),
+		       -ENOSPC);
+	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
+	CORE_EXPECT_EQ(heap->meta.nspares, 1U);
 	test_heap_done(heap);
 }
 
@@ -369,12 +512,16 @@ static struct kunit_case mheap_heap_cases[] = {
 	KUNIT_CASE(heaps_are_independent),
 	KUNIT_CASE(heap_capacity_validated),
 	KUNIT_CASE(space_small_classes),
+	KUNIT_CASE(space_block_index_exact),
 	KUNIT_CASE(space_blocks_zeroed_on_reuse),
 	KUNIT_CASE(space_runs_and_jumbo),
 	KUNIT_CASE(space_arena_freed_after_unlock),
 	KUNIT_CASE(space_capacity_enospc),
 	KUNIT_CASE(space_total_capacity_enospc),
 	KUNIT_CASE(space_prefers_most_used_arena),
+	KUNIT_CASE(space_spares_bounded),
+	KUNIT_CASE(space_spares_yield_to_capacity),
+	KUNIT_CASE(space_spares_undo_under_pressure),
 	KUNIT_CASE(space_alloc_every_failure),
 	{}
 };

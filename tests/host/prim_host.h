@@ -21,6 +21,9 @@ typedef uint64_t u64;
 
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
 #define __always_unused	__attribute__((unused))
+#ifndef __always_inline
+#define __always_inline	inline __attribute__((always_inline))
+#endif
 #define __must_check	__attribute__((warn_unused_result))
 #define hweight64(x)	((unsigned int)__builtin_popcountll(x))
 
@@ -81,9 +84,12 @@ void mheap_prim_warn(const char *file, int line, const char *cond);
 void mheap_prim_warnf(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+
 #define WARN_ON_ONCE(cond) ({						\
 	bool __c = (cond);						\
-	if (__c)							\
+	if (unlikely(__c))							\
 		mheap_prim_warn(__FILE__, __LINE__, #cond);			\
 	__c;								\
 })
@@ -334,6 +340,9 @@ static inline bool list_is_singular(const struct list_head *head)
 #define list_entry(ptr, type, member)	container_of(ptr, type, member)
 #define list_first_entry_or_null(head, type, member) \
 	(list_empty(head) ? NULL : list_entry((head)->next, type, member))
+#define list_last_entry(head, type, member)	list_entry((head)->prev, type, member)
+#define list_for_each(pos, head) \
+	for (pos = (head)->next; pos != (head); pos = pos->next)
 #define list_for_each_entry(pos, head, member)				\
 	for (pos = list_entry((head)->next, __typeof__(*pos), member);	\
 	     &pos->member != (head);					\

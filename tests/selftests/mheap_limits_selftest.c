@@ -81,12 +81,15 @@ static uint64_t arena_bytes(struct mheap *mh)
 FIXTURE(limits) {
 	unsigned long long total_capacity;
 	unsigned long long max_heaps_per_user;
+	unsigned long long max_spare_arenas;
 };
 
 FIXTURE_SETUP(limits)
 {
 	self->total_capacity = param_get("total_capacity");
 	self->max_heaps_per_user = param_get("max_heaps_per_user");
+	self->max_spare_arenas = param_get("max_spare_arenas");
+	ASSERT_NE(~0ULL, self->max_spare_arenas);
 	ASSERT_NE(~0ULL, self->total_capacity);
 	ASSERT_NE(~0ULL, self->max_heaps_per_user);
 	ASSERT_EQ(0, geteuid()) TH_LOG("the limits tests run as root");
@@ -96,6 +99,7 @@ FIXTURE_TEARDOWN(limits)
 {
 	param_set("total_capacity", self->total_capacity);
 	param_set("max_heaps_per_user", self->max_heaps_per_user);
+	param_set("max_spare_arenas", self->max_spare_arenas);
 	rmdir(CGROUP);
 }
 
@@ -136,6 +140,42 @@ TEST_F(limits, total_capacity_is_module_wide)
 	EXPECT_EQ(0, mheap_alloc(a, MIB, 0, 0, &big));
 	mheap_close(b);
 	mheap_close(a);
+}
+
+/*
+ * max_spare_arenas: with the default, the arenas of freed objects stay for
+ * the next ones (counted in arena_bytes, not in arenas); with 0 each arena
+ * is freed as it empties. Bad values are refused and change nothing.
+ */
+TEST_F(limits, max_spare_arenas)
+{
+	struct mheap_heap_stats st;
+	uint32_t h[200];
+	struct mheap *mh;
+	int round, i;
+
+	EXPECT_EQ(16ULL, self->max_spare_arenas);
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "max_spare_arenas", "1025"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "max_spare_arenas", "some"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "max_spare_arenas", "-1"));
+	EXPECT_EQ(16ULL, param_get("max_spare_arenas"));
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, param_set("max_spare_arenas", round ? 0 : 16));
+		/* 200 pages of payload: at least four arenas */
+		for (i = 0; i < 200; i++)
+			ASSERT_EQ(0, mheap_alloc(mh, 4096, 0, 0, &h[i]));
+		for (i = 0; i < 200; i++)
+			ASSERT_EQ(0, mheap_release(mh, h[i]));
+		ASSERT_EQ(0, mheap_heap_stats(mh, &st));
+		EXPECT_EQ(0ULL, st.arenas);
+		if (round) {
+			EXPECT_EQ(0ULL, st.arena_bytes);
+		} else {
+			EXPECT_LE(4ULL * 262144, st.arena_bytes);
+		}
+	}
+	mheap_close(mh);
 }
 
 /* Open @n heaps into @mh[]; returns how many opened, or -errno of the next. */
@@ -275,6 +315,7 @@ TEST_F(limits, params_root_only)
 	} params[] = {
 		{ "total_capacity", 0644 },
 		{ "max_heaps_per_user", 0644 },
+		{ "max_spare_arenas", 0644 },
 		{ "heap_capacity", 0444 },
 		{ "heap_capacity_max", 0444 },
 		{ "gc_threshold", 0644 },

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The allocator's fast paths, inline in their callers: a small block
+ * taken from, or given back to, a pool that neither fills nor changes
+ * list, in a few dozen instructions with no call (obmalloc's
+ * pymalloc_alloc() and mimalloc's mi_malloc() fast paths make the same
+ * cut). Everything else, and every doubt, goes to mheap_space_alloc_slow()
+ * and mheap_space_free_slow() in space.c, which do the whole job and
+ * report what is wrong: a fast path changes nothing before it decides.
+ *
+ * Free blocks stay in the pool's bitmap, kept outside the arena: a free
+ * list threaded through the blocks would put kernel pointers in payload
+ * pages that userspace maps (space.h).
+ */
+#ifndef MHEAP_SPACE_FAST_H
+#define MHEAP_SPACE_FAST_H
+
+#include "heap.h"
+
+/*
+ * log2 of a space's class step. A constant where the caller names the
+ * space (&heap->meta, &heap->payload), so that the compiler folds it.
+ */
+static __always_inline unsigned int space_qshift(const struct mheap *heap,
+						 const struct mheap_space *space)
+{
+	return space == &heap->meta ? MHEAP_META_QSHIFT : MHEAP_PAYLOAD_QSHIFT;
+}
+
+/**
+ * mheap_space_alloc() - allocate a zeroed block
+ * @heap: the heap.
+ * @space: &heap->meta or &heap->payload.
+ * @size: bytes, at least 1; the caller bounds it.
+ * @loc: set to the block's location.
+ * @ptr: set to the block's address.
+ *
+ * The fast path serves a small block from the first pool of its class
+ * when that pool does not fill; mheap_space_alloc_slow() does the rest.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0, -ENOSPC when the heap's capacity would be exceeded or its
+ * arena table is full, or -ENOMEM. On error nothing changed.
+ */
+static __always_inline int mheap_space_alloc(struct mheap *heap,
+					     struct mheap_space *space,
+					     size_t size, u32 *loc, void **ptr)
+{
+	unsigned int qshift = space_qshift(heap, space);
+	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
+	struct mheap_pool *pool;
+	unsigned int class, w;
+	u32 block;
+
+	mheap_prim_assert_held(&heap->lock);
+	if (unlikely(size > MHEAP_SMALL_MAX))
+		goto slow;
+	class = (max_t(size_t, size, MHEAP_BLOCK_MIN) - 1) >> qshift;
+	pool = list_first_entry_or_null(&space->pools[class], struct mheap_pool,
+					link);
+	if (unlikely(!pool || pool->nused + 1 >= pool->nblocks))
+		goto slow;
+	if (!pool->nused) {
+		/* mheap_pool_arena(), with the constant step */
+		unsigned int page = (pool->loc >> (MHEAP_PAGE_SHIFT - qshift)) &
+				    (MHEAP_ARENA_PAGES - 1);
+		struct mheap_arena *arena = container_of(pool - page,
+							 struct mheap_arena,
+							 pools[0]);
+
+		/* arena_busy() */
+		if (!arena->nbusy++ && !list_empty(&arena->spare_link)) {
+			list_del_init(&arena->spare_link);
+			space->nspares--;
+		}
+	}
+	for (w = 0; !pool->free[w]; w++)
+		;
+	block = w * 64 + __ffs64(pool->free[w]);
+	pool->free[w] &= pool->free[w] - 1;
+	pool->nused++;
+	*loc = pool->loc + block * (class + 1);
+	space->class_live[class]++;
+	space->bytes_used += (class + 1) << qshift;
+	/* mheap_space_ptr(), with the constant step */
+	*ptr = space->bases[*loc >> shift] + ((*loc & (BIT(shift) - 1)) << qshift);
+	memset(*ptr, 0, (class + 1) << qshift);
+	return 0;
+slow:
+	return mheap_space_alloc_slow(heap, space, size, loc, ptr);
+}
+
+/**
+ * mheap_space_free() - free a block
+ * @heap: the heap.
+ * @space: the space it came from.
+ * @loc: its location.
+ *
+ * The fast path gives a small block back to a pool that was not full and
+ * stays on its list: one that keeps blocks in use, or the last pool of
+ * its class, whose arena then stays busy or becomes a spare.
+ * mheap_space_free_slow() does the rest: an arena left with no block in
+ * use becomes a spare, or is freed.
+ *
+ * Context: heap->lock held.
+ */
+static __always_inline void mheap_space_free(struct mheap *heap,
+					     struct mheap_space *space,
+					     u32 loc)
+{
+	unsigned int qshift = space_qshift(heap, space);
+	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
+	u32 index = loc >> shift;
+	u32 offset = (loc & (BIT(shift) - 1)) << qshift;
+	struct mheap_arena *arena;
+	struct mheap_pool *pool;
+	unsigned int block, n;
+	u64 *word, bit;
+
+	mheap_prim_assert_held(&heap->lock);
+	if (unlikely(index >= space->narenas))
+		goto slow;
+	arena = space->arenas[index];
+	if (unlikely(!arena || arena->jumbo))
+		goto slow;
+	pool = &arena->pools[offset >> MHEAP_PAGE_SHIFT];
+	n = pool->nused;
+	if (unlikely(!pool->nblocks || n == pool->nblocks))
+		goto slow;
+	/* emptying: only the last pool of its class stays, and not in undo */
+	if (n == 1 && (!list_is_singular(&space->pools[pool->class]) ||
+		       (arena->nbusy == 1 &&
+			(heap->undo ||
+			 space->nspares >= READ_ONCE(mheap_max_spare_arenas)))))
+		goto slow;
+	block = mheap_pool_block(pool, loc);
+	word = &pool->free[block / 64];
+	bit = BIT_ULL(block % 64);
+	if (unlikely(block >= pool->nblocks || (*word & bit)))
+		goto slow;	/* which warns */
+	*word |= bit;
+	pool->nused = n - 1;
+	space->class_live[pool->class]--;
+	space->bytes_used -= (pool->class + 1) << qshift;
+	/* arena_idle(), in the cases the test above let through */
+	if (n == 1 && !--arena->nbusy) {
+		list_add(&arena->spare_link, &space->spares);
+		space->nspares++;
+	}
+	return;
+slow:
+	mheap_space_free_slow(heap, space, loc);
+}
+
+#endif /* MHEAP_SPACE_FAST_H */
