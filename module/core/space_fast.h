@@ -27,6 +27,23 @@ static __always_inline unsigned int space_qshift(const struct mheap *heap,
 	return space == &heap->meta ? MHEAP_META_QSHIFT : MHEAP_PAYLOAD_QSHIFT;
 }
 
+/*
+ * Zero a small block, @bytes a multiple of 8: word stores. For a memset()
+ * of unknown size on aligned memory, gcc emits "rep stos", whose start-up
+ * costs more than the whole block at these sizes: it took 40% of an
+ * object's allocation in the host's profile. OPTIMIZER_HIDE_VAR() keeps
+ * gcc from turning the loop back into that memset().
+ */
+static __always_inline void zero_small(void *ptr, unsigned int bytes)
+{
+	u64 *word = ptr, *end = word + bytes / 8;
+
+	do {
+		*word++ = 0;
+		OPTIMIZER_HIDE_VAR(word);
+	} while (word < end);
+}
+
 /**
  * mheap_space_alloc() - allocate a zeroed block
  * @heap: the heap.
@@ -84,7 +101,7 @@ static __always_inline int mheap_space_alloc(struct mheap *heap,
 	space->bytes_used += (class + 1) << qshift;
 	/* mheap_space_ptr(), with the constant step */
 	*ptr = space->bases[*loc >> shift] + ((*loc & (BIT(shift) - 1)) << qshift);
-	memset(*ptr, 0, (class + 1) << qshift);
+	zero_small(*ptr, (class + 1) << qshift);
 	return 0;
 slow:
 	return mheap_space_alloc_slow(heap, space, size, loc, ptr);

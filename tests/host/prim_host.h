@@ -84,6 +84,7 @@ void mheap_prim_warn(const char *file, int line, const char *cond);
 void mheap_prim_warnf(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+#define OPTIMIZER_HIDE_VAR(var)	__asm__ ("" : "=r" (var) : "0" (var))
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
