@@ -14,6 +14,11 @@
  *   live N         the same cycles kept alive, collected
  *   gen0 pause     a generation-0 collection of 1,000 young objects with
  *                  10,000 and with 10,000,000 old objects in the heap
+ *   nodes N        issue 21's node pattern: N times, create a node of two
+ *                  slots, link it from the one before and drop the
+ *                  reference to the one before; then drop the head, and
+ *                  the list goes with it. CPython does the same with a
+ *                  class of two __slots__. Collectors off on both sides.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,11 +244,40 @@ static void row(const char *name, u64 ns, u64 objects, u64 edges, u64 py,
 	       ns ? (double)py / ns : 0, floor / 1e6, (double)ns / floor);
 }
 
+/*
+ * The node pattern: ops_bench.c's nodes_single() on the core, with ids
+ * for handles and references for the handles' counts.
+ */
+static u64 nodes(size_t n)
+{
+	u64 t[ROUNDS], t0;
+	u32 head, prev, id;
+	unsigned int r;
+	size_t i;
+
+	for (r = 0; r < ROUNDS; r++) {
+		t0 = now();
+		head = obj(2);
+		for (prev = head, i = 1; i < n; i++, prev = id) {
+			id = obj(2);
+			if (mheap_object_set_slot(heap, prev, 0, id))
+				abort();
+			if (prev != head)
+				mheap_object_put(heap, prev);
+		}
+		if (prev != head)
+			mheap_object_put(heap, prev);
+		mheap_object_put(heap, head);
+		t[r] = now() - t0;
+	}
+	return median(t);
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 100, 100000 };
 	const char *py = argc > 1 ? argv[1] : "";
-	u64 edges, objects, ns;
+	u64 edges, objects, ns, py_ns;
 	char name[32];
 	unsigned int i;
 
@@ -275,6 +309,13 @@ int main(int argc, char **argv)
 	printf("\ngeneration-0 pause, 1,000 young objects: %.3f ms with "
 	       "10,000 old objects, ", gen0_pause(10000) / 1e6);
 	printf("%.3f ms with 10,000,000\n", gen0_pause(10000000) / 1e6);
+	ns = nodes(100000);
+	py_ns = cpython(py, "nodes100000");
+	printf("\nnode pattern (issue 21), ns per node: create a 2-slot node, "
+	       "link it, drop the list\n%-16s %10s %10s %8s %8s\n", "case",
+	       "mheap", "CPython", "ratio", "target");
+	printf("%-16s %10.1f %10.1f %8.2f %8s\n", "nodes100000", ns / 1e5,
+	       py_ns / 1e5, py_ns ? (double)ns / py_ns : 0, "<= 1.00");
 	mheap_unlock(heap);
 	mheap_destroy(heap);
 	return 0;

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """CPython's side of make bench: the two GC shapes of the pyperformance
-suite (gc_traversal, gc_collect), timed with gc.collect(). Prints one line
-per case, "name nanoseconds", the median of several rounds; gc_bench.c
-reads them and prints them beside mheap's.
+suite (gc_traversal, gc_collect), timed with gc.collect(), and issue 21's
+node pattern (create a node of two slots, link it into a list, drop the
+list). Prints one line per case, "name nanoseconds", the median of several
+rounds; gc_bench.c reads them and prints them beside mheap's.
 
 The interpreter's own objects are frozen first (gc.freeze()), so that
 CPython's collections walk only the benchmark's objects, as mheap's do:
@@ -34,6 +35,23 @@ def cycle(length):
     node.next = first
     first.prev = node
     return first
+
+
+class SlotNode:
+    # Issue 21's node: two slots, as mheap's node has two reference slots.
+    __slots__ = ('next', 'prev')
+
+
+def nodes(n):
+    """Create n nodes, each linked from the one before; drop the list."""
+    start = time.perf_counter_ns()
+    head = prev = SlotNode()
+    for _ in range(n - 1):
+        node = SlotNode()
+        prev.next = node
+        prev = node
+    del head, prev, node
+    return time.perf_counter_ns() - start
 
 
 def traversal(levels):
@@ -90,6 +108,8 @@ def main():
     for n in (100, 100000):
         print('dropped%d' % n, bench_dropped(n))
         print('live%d' % n, bench_live(n))
+    for n in (100000,):
+        print('nodes%d' % n, timed(lambda: nodes(n)))
     print('python', sys.version.split()[0])
 
 
