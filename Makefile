@@ -228,6 +228,11 @@ $(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/prim_host.c \
 	$(CC) $(CFLAGS) -DNDEBUG -Imodule/core -Itests/host -Iuapi -o $@ $< \
 		tests/host/prim_host.c $(CORE_SRC) -ldl
 
+# Boehm GC (Debian's libgc) on the same shapes, the collector's reference.
+$(BUILD)/bench/boehm_bench: tests/bench/boehm_bench.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lgc
+
 $(BUILD)/bench/gc_bench: tests/bench/gc_bench.c tests/host/prim_host.c \
 		tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
@@ -236,11 +241,13 @@ $(BUILD)/bench/gc_bench: tests/bench/gc_bench.c tests/host/prim_host.c \
 
 bench:
 	tests/deps.sh --quiet
-	$(MAKE) -s $(BUILD)/bench/alloc_bench $(BUILD)/bench/gc_bench
+	$(MAKE) -s $(BUILD)/bench/alloc_bench $(BUILD)/bench/gc_bench \
+		$(BUILD)/bench/boehm_bench
 	$(BUILD)/bench/alloc_bench
 	@echo
 	/usr/bin/python3 tests/bench/gc_bench.py >$(BUILD)/bench/cpython.txt
-	$(BUILD)/bench/gc_bench $(BUILD)/bench/cpython.txt
+	$(BUILD)/bench/boehm_bench >$(BUILD)/bench/boehm.txt
+	$(BUILD)/bench/gc_bench $(BUILD)/bench/cpython.txt $(BUILD)/bench/boehm.txt
 	@echo
 	$(MAKE) -s $(BUILD)/realheap/replay_core
 	for run in 1 2 3; do \

@@ -11,7 +11,7 @@ PACKAGES=(
 	linux-source-6.12 linux-headers-6.12-amd64 linux-image-6.12-amd64
 	linux-headers-amd64 gcc-multilib clang-14 libclang-rt-14-dev
 	dkms python3-sphinx pkg-config groff-base man-db python3-dev
-	python3-setuptools python3-pytest python3-cffi mypy
+	python3-setuptools python3-pytest python3-cffi mypy libgc-dev
 )
 
 missing=()

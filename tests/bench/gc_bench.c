@@ -3,9 +3,11 @@
  * make bench, the collector: pyperformance's two GC shapes on the heap's
  * core (built for the host with optimisation), beside CPython's figures
  * for the same shapes (gc_bench.py, run just before by Debian's
- * /usr/bin/python3; its output file is the one argument) and beside a
- * plain array walk over the same number of edges, the memory-bound floor.
- * Not a test: it prints figures, it passes or fails nothing.
+ * /usr/bin/python3; its output file is the first argument), Boehm GC's
+ * with one marker (boehm_bench.c, the second argument) and a plain array
+ * walk over the same number of edges, the memory-bound floor; with issue
+ * 20's throughput targets beside them. Not a test: it prints figures, it
+ * passes or fails nothing.
  *
  *   traversal      1,000 levels, level n holding n references to level
  *                  n - 1; a full collection with everything alive
@@ -218,8 +220,11 @@ static u64 gen0_pause(size_t old)
 	return median(t);
 }
 
-/* CPython's figure for @name from gc_bench.py's output, 0 if missing. */
-static u64 cpython(const char *file, const char *name)
+/*
+ * The figure for @name in a reference's output (gc_bench.py's or
+ * boehm_bench.c's "name nanoseconds" lines), 0 if missing.
+ */
+static u64 figure(const char *file, const char *name)
 {
 	char key[64];
 	FILE *f = fopen(file, "r");
@@ -236,12 +241,40 @@ static u64 cpython(const char *file, const char *name)
 	return found;
 }
 
-static void row(const char *name, u64 ns, u64 objects, u64 edges, u64 py,
-		u64 floor)
+/* Issue 20's throughput target for a case, met or not; "" when none. */
+static const char *target(const char *name, u64 ns, u64 py, u64 boehm,
+			  u64 floor, bool *met)
 {
-	printf("%-16s %10.3f %8.2f %8.3f %10.3f %8.1f %10.3f %8.2f\n", name,
-	       ns / 1e6, (double)ns / objects, (double)ns / edges, py / 1e6,
-	       ns ? (double)py / ns : 0, floor / 1e6, (double)ns / floor);
+	if (!strcmp(name, "traversal")) {
+		*met = py >= 5 * ns && 10 * ns <= 24 * floor;
+		return "5x CPython, <= 2.4x floor";
+	}
+	if (!strcmp(name, "dropped100000")) {
+		*met = ns <= 15 * floor;
+		return "<= 15x floor";
+	}
+	if (!strcmp(name, "live100000")) {
+		*met = boehm && ns <= boehm;
+		return "<= Boehm";
+	}
+	return "";
+}
+
+static void row(const char *name, u64 ns, u64 objects, u64 edges,
+		const char *py_file, const char *boehm_file)
+{
+	u64 py = figure(py_file, name), boehm = figure(boehm_file, name);
+	u64 floor = floor_ns(edges);
+	const char *goal;
+	bool met = false;
+
+	goal = target(name, ns, py, boehm, floor, &met);
+	printf("%-14s %9.3f %7.2f %9.3f %7.1f %9.3f %7.2f %8.3f %7.2f  %s%s\n",
+	       name, ns / 1e6, (double)ns / objects, py / 1e6,
+	       ns ? (double)py / ns : 0, boehm / 1e6,
+	       boehm ? (double)ns / boehm : 0, floor / 1e6,
+	       (double)ns / floor, goal,
+	       *goal ? (met ? ": met" : ": NOT met") : "");
 }
 
 /*
@@ -277,6 +310,7 @@ int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 100, 100000 };
 	const char *py = argc > 1 ? argv[1] : "";
+	const char *boehm = argc > 2 ? argv[2] : "";
 	u64 edges, objects, ns, py_ns;
 	char name[32];
 	unsigned int i;
@@ -287,30 +321,29 @@ int main(int argc, char **argv)
 	mheap_lock(heap);
 	mheap_gc_enable(heap, false);
 	printf("full collections, median of %d rounds, one run; CPython: "
-	       "Debian's /usr/bin/python3, gc_bench.py\n"
+	       "Debian's /usr/bin/python3, gc_bench.py; Boehm: Debian's libgc,\n"
+	       "one marker, boehm_bench.c (its sweep is lazy: its dropped "
+	       "figures free nothing yet)\n"
 	       "speedup = CPython / mheap; x floor = mheap / one pass over "
 	       "an array of as many edges\n\n", ROUNDS);
-	printf("%-16s %10s %8s %8s %10s %8s %10s %8s\n", "case", "mheap ms",
-	       "ns/obj", "ns/edge", "CPython ms", "speedup", "floor ms",
-	       "x floor");
+	printf("%-14s %9s %7s %9s %7s %9s %7s %8s %7s  %s\n", "case",
+	       "mheap ms", "ns/obj", "CPython", "speedup", "Boehm ms",
+	       "x Boehm", "floor ms", "x floor", "target (issue 20)");
 	ns = traversal(&edges, &objects);
-	row("traversal", ns, objects, edges, cpython(py, "traversal"),
-	    floor_ns(edges));
+	row("traversal", ns, objects, edges, py, boehm);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		objects = sizes[i] * CYCLE_LEN;
 		edges = objects * 2;
 		snprintf(name, sizeof(name), "dropped%zu", sizes[i]);
-		row(name, dropped(sizes[i]), objects, edges, cpython(py, name),
-		    floor_ns(edges));
+		row(name, dropped(sizes[i]), objects, edges, py, boehm);
 		snprintf(name, sizeof(name), "live%zu", sizes[i]);
-		row(name, live(sizes[i]), objects, edges, cpython(py, name),
-		    floor_ns(edges));
+		row(name, live(sizes[i]), objects, edges, py, boehm);
 	}
 	printf("\ngeneration-0 pause, 1,000 young objects: %.3f ms with "
 	       "10,000 old objects, ", gen0_pause(10000) / 1e6);
 	printf("%.3f ms with 10,000,000\n", gen0_pause(10000000) / 1e6);
 	ns = nodes(100000);
-	py_ns = cpython(py, "nodes100000");
+	py_ns = figure(py, "nodes100000");
 	printf("\nnode pattern (issue 21), ns per node: create a 2-slot node, "
 	       "link it, drop the list\n%-16s %10s %10s %8s %8s\n", "case",
 	       "mheap", "CPython", "ratio", "target");
