@@ -28,20 +28,25 @@ static __always_inline unsigned int space_qshift(const struct mheap *heap,
 }
 
 /*
- * Zero a small block, @bytes a multiple of 8: word stores. For a memset()
- * of unknown size on aligned memory, gcc emits "rep stos", whose start-up
- * costs more than the whole block at these sizes: it took 40% of an
- * object's allocation in the host's profile. OPTIMIZER_HIDE_VAR() keeps
- * gcc from turning the loop back into that memset().
+ * Zero a small block, @bytes a multiple of 8: word stores, two at a time
+ * (payload blocks are multiples of 16 bytes). For a memset() of unknown
+ * size on aligned memory, gcc emits "rep stos", whose start-up costs more
+ * than the whole block at these sizes: it took 40% of an object's
+ * allocation in the host's profile. OPTIMIZER_HIDE_VAR() keeps gcc from
+ * turning the loop back into that memset().
  */
 static __always_inline void zero_small(void *ptr, unsigned int bytes)
 {
 	u64 *word = ptr, *end = word + bytes / 8;
 
-	do {
+	if (bytes & 8)
 		*word++ = 0;
+	while (word < end) {
+		word[0] = 0;
+		word[1] = 0;
+		word += 2;
 		OPTIMIZER_HIDE_VAR(word);
-	} while (word < end);
+	}
 }
 
 /**
