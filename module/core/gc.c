@@ -13,8 +13,10 @@
  * reachable, and so is everything it reaches. The rest is garbage.
  *
  * Phases of collect(), over the young list:
- *   update_refs     gc_refs := refcnt, for each object, in gc_prev
- *   subtract_refs   gc_refs -= 1 for each slot of a young object holding it
+ *   subtract_refs   gc_refs := refcnt when an object is first met, in
+ *                   gc_prev; then -= 1 for each slot of a young object
+ *                   holding it (CPython's update_refs and subtract_refs,
+ *                   fused into one pass)
  *   mark_reachable  objects with gc_refs > 0 are roots; mark what they
  *                   reach, with an explicit stack threaded through gc_prev
  *   partition       survivors to the next generation, the rest to the
@@ -183,32 +185,48 @@ void mheap_gc_untrack(struct mheap *heap, struct mheap_object *obj)
 }
 
 /*
- * Pre: @young holds the objects to examine, with valid next links.
- * Post: each has COLLECTING set, REACHABLE clear, and gc_refs (in
- * gc_prev) equal to its refcount. The prev links are gone.
+ * Whether @obj is in the young set of a collection of generation @gen:
+ * tracked, not on the garbage list, of generation @gen or younger (the
+ * younger ones were spliced in with their gen unchanged; frozen objects
+ * are MHEAP_GEN_PERMANENT, older than any).
  */
-static void update_refs(struct mheap *heap, struct mheap_gc_list *young)
+static inline bool in_young(const struct mheap_object *obj, unsigned int gen)
 {
-	struct mheap_object *obj;
-	u32 id, visited = 0;
-
-	for (id = young->head; id; id = obj->gc_next) {
-		gc_resched(&visited);
-		obj = mheap_object_ptr(heap, id);
-		obj->gc_prev = obj->refcnt;
-		obj->flags |= MHEAP_OBJ_COLLECTING;
-		obj->flags &= ~MHEAP_OBJ_REACHABLE;
-	}
+	return (obj->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE)) ==
+	       MHEAP_OBJ_TRACKED && obj->gen <= gen;
 }
 
 /*
- * Post: each object's gc_refs counts only the references it gets from
- * outside @young (handles, and slots of objects not being collected).
+ * CPython's update_refs for one young object, the first time the fused
+ * pass meets it, as a list member or as a slot's target: gc_refs (in
+ * gc_prev) := refcount, COLLECTING set, REACHABLE clear. COLLECTING is
+ * clear on every object outside a collection, so it says "met already".
+ */
+static inline void update_ref(struct mheap_object *obj)
+{
+	if (obj->flags & MHEAP_OBJ_COLLECTING)
+		return;
+	obj->gc_prev = obj->refcnt;
+	obj->flags = (obj->flags & ~MHEAP_OBJ_REACHABLE) | MHEAP_OBJ_COLLECTING;
+}
+
+/*
+ * CPython's update_refs and subtract_refs, fused into one pass over the
+ * list: an object's gc_refs is set from its refcount when it is first met,
+ * whether in the list or as a target, and only then decremented, so the
+ * order of meetings does not matter (Documentation/gc.rst).
+ *
+ * Pre: @young holds the objects of a collection of generation @gen, with
+ * valid next links; no object has COLLECTING set.
+ * Post: each has COLLECTING set, REACHABLE clear, and gc_refs (in gc_prev)
+ * counting only the references it gets from outside @young (handles, and
+ * slots of objects not being collected). The prev links are gone.
  *
  * Consecutive slots holding the same object are subtracted at once: one
  * look at the target per run (a list of n copies of one object is common).
  */
-static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young)
+static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
+			  unsigned int gen)
 {
 	struct mheap_object *obj, *t;
 	u32 id, i, j, target, visited = 0;
@@ -216,6 +234,7 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young)
 	for (id = young->head; id; id = obj->gc_next) {
 		gc_resched(&visited);
 		obj = mheap_object_ptr(heap, id);
+		update_ref(obj);
 		for (i = 0; i < obj->nrefs; i = j) {
 			target = obj->slots[i];
 			for (j = i + 1; j < obj->nrefs && obj->slots[j] == target; j++)
@@ -223,8 +242,10 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young)
 			if (!target)
 				continue;
 			t = mheap_object_ptr(heap, target);
-			if (t->flags & MHEAP_OBJ_COLLECTING &&
-			    !WARN_ON_ONCE(t->gc_prev < j - i))
+			if (!in_young(t, gen))
+				continue;
+			update_ref(t);
+			if (!WARN_ON_ONCE(t->gc_prev < j - i))
 				t->gc_prev -= j - i;
 		}
 	}
@@ -406,8 +427,7 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 
 	gc_list_init(&survivors);
 	gc_list_init(&unreachable);
-	update_refs(heap, young);
-	subtract_refs(heap, young);
+	subtract_refs(heap, young, gen);
 	mark_reachable(heap, young);
 	partition(heap, young, &survivors, &unreachable, next_gen);
 	if (gen == 1)
