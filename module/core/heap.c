@@ -145,7 +145,6 @@ int mheap_set_capacity(struct mheap *heap, size_t capacity)
 	if (!mheap_capacity_valid(capacity, heap->capacity_max))
 		return -EINVAL;
 	heap->capacity = capacity;
-	mheap_space_trim(heap, 0);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_set_capacity);

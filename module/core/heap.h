@@ -221,14 +221,31 @@ static inline int __must_check mheap_lock_killable(struct mheap *heap)
 }
 
 /*
+ * Whether the heap keeps more spares than it may: its capacity or
+ * mheap_max_spare_arenas was lowered under them. Context: heap->lock held.
+ */
+static inline bool mheap_spares_over(const struct mheap *heap)
+{
+	unsigned int max = READ_ONCE(mheap_max_spare_arenas);
+
+	return mheap_spares(heap) &&
+	       (heap->arena_bytes > heap->capacity ||
+		heap->meta.nspares > max || heap->payload.nspares > max);
+}
+
+/*
  * Drop the heap lock, then free the arenas the holder retired: no vfree()
- * under the lock. A debug build (MHEAP_DEBUG) first checks the heap's
- * invariants (validate.c), at a bounded cost per unlock.
+ * under the lock. Spares over the bounds go first (mheap_space_trim()):
+ * here, when the call is over, so that a failed call, which has put the
+ * heap back as it was, keeps them. A debug build (MHEAP_DEBUG) first
+ * checks the heap's invariants (validate.c), at a bounded cost per unlock.
  */
 static inline void mheap_unlock(struct mheap *heap)
 {
 	LIST_HEAD(retired);
 
+	if (unlikely(mheap_spares_over(heap)))
+		mheap_space_trim(heap, 0);
 	mheap_validate_amortized(heap);
 	list_splice_init(&heap->retired, &retired);
 	mheap_prim_mutex_unlock(&heap->lock);

@@ -141,15 +141,18 @@ static void arena_release(struct mheap *heap, struct mheap_space *space,
 
 /*
  * Whether an arena that just went idle stays as a spare: its space has
- * fewer than mheap_max_spare_arenas. While a failed call is undone, the rule
- * is instead that the heap gets back as many spares as it had when the
- * call began (mheap_undo_begin()), so that it holds the same arena bytes.
+ * fewer than mheap_max_spare_arenas, and the heap holds no more than its
+ * capacity (which may have been lowered under arenas in use). While a
+ * failed call is undone, the rule is instead that the heap gets back as
+ * many spares as it had when the call began (mheap_undo_begin()), so that
+ * it holds the same arena bytes.
  */
 static bool keep_as_spare(struct mheap *heap, struct mheap_space *space)
 {
 	if (heap->undo & MHEAP_UNDO)
 		return mheap_spares(heap) < (heap->undo & MHEAP_UNDO_SPARES);
-	return space->nspares < READ_ONCE(mheap_max_spare_arenas);
+	return space->nspares < READ_ONCE(mheap_max_spare_arenas) &&
+	       heap->arena_bytes <= heap->capacity;
 }
 
 /* A block or run is about to be handed out from @arena. */
@@ -175,14 +178,51 @@ static void arena_idle(struct mheap *heap, struct mheap_space *space,
 	}
 }
 
+/* The space with more spares: the one a trim for room takes from. */
+static struct mheap_space *fuller_space(struct mheap *heap)
+{
+	return heap->meta.nspares > heap->payload.nspares ? &heap->meta :
+							    &heap->payload;
+}
+
+/*
+ * The space a trim takes its next spare from: one over the bound, else,
+ * when @room does not fit under the capacity, the one with more; NULL
+ * when nothing needs freeing.
+ */
+static struct mheap_space *trim_space(struct mheap *heap, size_t room)
+{
+	unsigned int max = READ_ONCE(mheap_max_spare_arenas);
+
+	if (heap->meta.nspares > max)
+		return &heap->meta;
+	if (heap->payload.nspares > max)
+		return &heap->payload;
+	if (!mheap_spares(heap) || heap->arena_bytes + room <= heap->capacity)
+		return NULL;
+	return fuller_space(heap);
+}
+
+/* Free the spare that went idle first in @space, which has one. */
+static void release_spare(struct mheap *heap, struct mheap_space *space)
+{
+	arena_release(heap, space, list_last_entry(&space->spares,
+						   struct mheap_arena,
+						   spare_link));
+}
+
 /**
- * mheap_space_trim() - free spare arenas until some room is free
+ * mheap_space_trim() - free spare arenas down to the bounds
  * @heap: the heap.
  * @room: bytes that must fit under the heap's capacity besides its arenas.
  *
- * Frees spares, from the space that has more, until @heap->arena_bytes +
- * @room <= @heap->capacity or no spare is left: spares are a cache, and
- * yield to arenas in use, of either space.
+ * Frees spares until each space has at most mheap_max_spare_arenas and
+ * @heap->arena_bytes + @room <= @heap->capacity, or no spare is left:
+ * spares are a cache, and yield to arenas in use, of either space.
+ * arena_create() calls it for the arena it adds; mheap_unlock() calls it
+ * when the capacity or the bound was lowered under the spares, once the
+ * call is over (a failed call restores the capacity before it unlocks, so
+ * its spares stay).
  *
  * Context: heap->lock held.
  */
@@ -191,13 +231,8 @@ void mheap_space_trim(struct mheap *heap, size_t room)
 	struct mheap_space *space;
 
 	mheap_prim_assert_held(&heap->lock);
-	while (heap->arena_bytes + room > heap->capacity && mheap_spares(heap)) {
-		space = heap->meta.nspares > heap->payload.nspares ?
-			&heap->meta : &heap->payload;
-		arena_release(heap, space,
-			      list_last_entry(&space->spares,
-					      struct mheap_arena, spare_link));
-	}
+	while ((space = trim_space(heap, room)))
+		release_spare(heap, space);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_space_trim);
 
@@ -252,26 +287,30 @@ static int table_slot(struct mheap_space *space, u32 *index)
 static int arena_create(struct mheap *heap, struct mheap_space *space,
 			bool jumbo, size_t size, struct mheap_arena **out)
 {
+	unsigned long total, global, spare_bytes;
 	struct mheap_arena *arena;
-	unsigned long total;
 	size_t want;
 	u32 index;
 	int err;
 
 	/* spares count, but yield: they are freed below if need be */
+	spare_bytes = (unsigned long)mheap_spares(heap) * MHEAP_ARENA_SIZE;
 	if (check_add_overflow(heap->arena_bytes, size, &want) ||
-	    want - (size_t)mheap_spares(heap) * MHEAP_ARENA_SIZE >
-	    heap->capacity) {
+	    want - spare_bytes > heap->capacity) {
 		trace_mheap_limit(heap->id, MHEAP_LIMIT_CAPACITY, heap->capacity);
 		return -ENOSPC;
 	}
 	err = table_slot(space, &index);
 	if (err)
 		return err;
-	/* the module-wide ceiling: reserve first, so that racing heaps agree */
+	/*
+	 * The module-wide ceiling: reserve first, so that racing heaps
+	 * agree. This heap's spares yield to it as well (other heaps' are
+	 * under their own locks).
+	 */
 	total = READ_ONCE(mheap_total_capacity);
-	if ((unsigned long)atomic_long_add_return(size, &global_arena_bytes) >
-	    total) {
+	global = atomic_long_add_return(size, &global_arena_bytes);
+	if (global > total && global - total > spare_bytes) {
 		trace_mheap_limit(heap->id, MHEAP_LIMIT_TOTAL_CAPACITY, total);
 		err = -ENOSPC;
 		goto err_uncount;
@@ -289,6 +328,9 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	INIT_LIST_HEAD(&arena->link);
 	INIT_LIST_HEAD(&arena->spare_link);
 	mheap_space_trim(heap, size);
+	while (mheap_spares(heap) &&
+	       (unsigned long)atomic_long_read(&global_arena_bytes) > total)
+		release_spare(heap, fuller_space(heap));
 	arena->size = size;
 	arena->jumbo = jumbo;
 	arena->nfree = MHEAP_ARENA_PAGES;

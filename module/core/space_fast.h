@@ -149,10 +149,13 @@ static __always_inline void mheap_space_free(struct mheap *heap,
 	n = pool->nused;
 	if (unlikely(!pool->nblocks || n == pool->nblocks))
 		goto slow;
-	/* emptying: only the last pool of its class stays, and not in undo */
+	/*
+	 * Emptying: only the last pool of its class stays; an arena left
+	 * idle becomes a spare here only by the plain rule (keep_as_spare()).
+	 */
 	if (n == 1 && (!list_is_singular(&space->pools[pool->class]) ||
 		       (arena->nbusy == 1 &&
-			(heap->undo ||
+			(heap->undo || heap->arena_bytes > heap->capacity ||
 			 space->nspares >= READ_ONCE(mheap_max_spare_arenas)))))
 		goto slow;
 	block = mheap_pool_block(pool, loc);

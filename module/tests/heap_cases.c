@@ -375,13 +375,19 @@ CORE_TEST(space_spares_bounded)
 	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
 	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
 		mheap_space_free(heap, &heap->payload, locs[i]);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
+	/* a lower bound frees the spares over it when the call unlocks */
 	mheap_max_spare_arenas = 0;
-	/* none kept: the next arena to go idle is freed */
+	mheap_unlock(heap);
+	mheap_lock(heap);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)0);
+	/* and none is kept: the next arena to go idle is freed */
 	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->meta, 24, &locs[0], &ptr),
 		       0);
 	mheap_space_free(heap, &heap->meta, locs[0]);
-	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
-	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)0);
 	mheap_max_spare_arenas = keep;
 	test_heap_done(heap);
 }
@@ -425,10 +431,40 @@ CORE_TEST(space_spares_yield_to_capacity)
 	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
 		mheap_space_free(heap, &heap->payload, locs[i]);
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
+	/* a lower capacity frees spares down to it when the call unlocks */
 	CORE_ASSERT_EQ(mheap_set_capacity(heap, 2 * MHEAP_ARENA_SIZE), 0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
+	mheap_unlock(heap);
+	mheap_lock(heap);
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)1);
 	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
 	mheap_space_free(heap, &heap->meta, loc);
+	test_heap_done(heap);
+}
+
+/*
+ * A capacity lowered under arenas in use: as they go idle, they are
+ * freed, not kept, until the heap holds no more than its capacity.
+ */
+CORE_TEST(space_spares_under_lowered_capacity)
+{
+	struct mheap *heap = test_heap(4 * MHEAP_ARENA_SIZE);
+	static u32 locs[4 * MHEAP_ARENA_PAGES];
+	unsigned int i;
+	void *ptr;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
+						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	CORE_ASSERT_EQ(mheap_set_capacity(heap, 2 * MHEAP_ARENA_SIZE), 0);
+	mheap_unlock(heap);
+	mheap_lock(heap);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)4 * MHEAP_ARENA_SIZE);
+	for (i = 0; i < ARRAY_SIZE(locs); i++)
+		mheap_space_free(heap, &heap->payload, locs[i]);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
 	test_heap_done(heap);
 }
 
@@ -521,6 +557,7 @@ static struct kunit_case mheap_heap_cases[] = {
 	KUNIT_CASE(space_prefers_most_used_arena),
 	KUNIT_CASE(space_spares_bounded),
 	KUNIT_CASE(space_spares_yield_to_capacity),
+	KUNIT_CASE(space_spares_under_lowered_capacity),
 	KUNIT_CASE(space_spares_undo_under_pressure),
 	KUNIT_CASE(space_alloc_every_failure),
 	{}

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -175,6 +177,94 @@ TEST_F(limits, max_spare_arenas)
 			EXPECT_LE(4ULL * 262144, st.arena_bytes);
 		}
 	}
+	mheap_close(mh);
+}
+
+/* Fill @mh with @n objects of 64 KiB (runs), then free them: spares. */
+static int make_spares(struct mheap *mh, int n)
+{
+	uint32_t h[128];
+	int i, err = 0;
+
+	for (i = 0; !err && i < n; i++)
+		err = mheap_alloc(mh, 65536, 0, 0, &h[i]);
+	while (i-- > 0)
+		mheap_release(mh, h[i]);
+	return err;
+}
+
+/*
+ * Spares give way when the capacity is lowered, but only once the call
+ * succeeded: a CONFIG whose result cannot be written back (EFAULT)
+ * changes nothing, spares included. Arenas that go idle over a lowered
+ * capacity are freed, not kept.
+ */
+TEST_F(limits, spares_and_capacity)
+{
+	struct mheap_heap_stats before, after;
+	struct mheap_config *c;
+	uint32_t h[24];
+	struct mheap *mh;
+	int i;
+
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	ASSERT_EQ(0, mheap_set_capacity(mh, 8 * MIB));
+	ASSERT_EQ(0, make_spares(mh, 80));
+	ASSERT_EQ(0, mheap_heap_stats(mh, &before));
+	ASSERT_LT(2ULL * MIB, before.arena_bytes);
+	c = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	memset(c, 0, sizeof(*c));
+	c->flags = MHEAP_CONFIG_SET_CAPACITY;
+	c->capacity = MIB;
+	ASSERT_EQ(0, mprotect(c, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(mheap_fd(mh), MHEAP_IOC_CONFIG, c));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, mheap_heap_stats(mh, &after));
+	EXPECT_EQ(before.capacity, after.capacity);
+	EXPECT_EQ(before.arena_bytes, after.arena_bytes);
+	munmap(c, 4096);
+	/* a capacity lowered for good frees spares down to it */
+	ASSERT_EQ(0, mheap_set_capacity(mh, MIB));
+	ASSERT_EQ(0, mheap_heap_stats(mh, &after));
+	EXPECT_GE((unsigned long long)MIB, after.arena_bytes);
+
+	/* lowered under arenas in use: they are freed as they go idle */
+	ASSERT_EQ(0, mheap_set_capacity(mh, 8 * MIB));
+	for (i = 0; i < 24; i++)
+		ASSERT_EQ(0, mheap_alloc(mh, 65536, 0, 0, &h[i]));
+	ASSERT_EQ(0, mheap_set_capacity(mh, MIB));
+	ASSERT_EQ(0, mheap_heap_stats(mh, &after));
+	EXPECT_LT((unsigned long long)MIB, after.arena_bytes);
+	for (i = 0; i < 24; i++)
+		ASSERT_EQ(0, mheap_release(mh, h[i]));
+	ASSERT_EQ(0, mheap_heap_stats(mh, &after));
+	EXPECT_GE((unsigned long long)MIB, after.arena_bytes);
+	mheap_close(mh);
+}
+
+/*
+ * A heap's spares give way to its own arenas under total_capacity too: a
+ * block that fits only once they are freed is allocated.
+ */
+TEST_F(limits, spares_yield_to_total_capacity)
+{
+	struct mheap_heap_stats st;
+	struct mheap *mh;
+	uint32_t big;
+
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	ASSERT_EQ(0, mheap_set_capacity(mh, 8 * MIB));
+	ASSERT_EQ(0, make_spares(mh, 64));
+	ASSERT_EQ(0, mheap_heap_stats(mh, &st));
+	ASSERT_LE(3ULL * MIB, st.arena_bytes);
+	/* room for 512 KiB more module-wide, and this heap's spares */
+	ASSERT_EQ(0, param_set("total_capacity",
+			       arena_bytes(mh) + MIB / 2));
+	EXPECT_EQ(0, mheap_alloc(mh, 2 * MIB, 0, 0, &big));
+	EXPECT_EQ(-ENOSPC, mheap_alloc(mh, 6 * MIB, 0, 0, &big));
+	ASSERT_EQ(0, param_set("total_capacity", self->total_capacity));
 	mheap_close(mh);
 }
 
