@@ -618,7 +618,8 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_get_stats);
  * @heap: the heap.
  *
  * Frozen objects are never collected, and references from them count as
- * references from outside. Generation 0's count restarts, as in CPython.
+ * references from outside. Every generation's count restarts, as in CPython
+ * (gc_freeze_impl()).
  *
  * Context: heap->lock held.
  */
@@ -627,11 +628,12 @@ void mheap_gc_freeze(struct mheap *heap)
 	unsigned int gen;
 
 	mheap_prim_assert_held(&heap->lock);
-	for (gen = 0; gen < MHEAP_GENERATIONS; gen++)
+	for (gen = 0; gen < MHEAP_GENERATIONS; gen++) {
 		gc_list_merge(heap, &heap->gens[gen],
 			      &heap->gens[MHEAP_GEN_PERMANENT],
 			      MHEAP_GEN_PERMANENT);
-	heap->gc.count[0] = 0;
+		heap->gc.count[gen] = 0;
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_freeze);
 

@@ -308,13 +308,22 @@ CORE_TEST(gc_full_collection_heuristic)
 CORE_TEST(gc_freeze_unfreeze)
 {
 	struct mheap *heap = test_heap(SZ_1M);
+	u32 count[MHEAP_GENERATIONS];
 	u32 a, b;
 
 	CORE_ASSERT_NOT_NULL(heap);
 	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
+	/* counts of all three generations, which freeze resets as CPython */
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 0L);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
+	mheap_gc_get_count(heap, count);
+	CORE_EXPECT_EQ(count[1] + count[2], 2U);
 	mheap_object_put(heap, a);
 	mheap_object_put(heap, b);
 	mheap_gc_freeze(heap);
+	mheap_gc_get_count(heap, count);
+	CORE_EXPECT_EQ(count[0] + count[1] + count[2], 0U);
 	CORE_EXPECT_EQ(mheap_gc_freeze_count(heap), (u64)2);
 	CORE_EXPECT_EQ(test_gen(heap, a), (u32)MHEAP_GEN_PERMANENT);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
