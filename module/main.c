@@ -34,7 +34,11 @@ module_param_named(total_capacity, mheap_total_capacity, ulong, 0644);
 MODULE_PARM_DESC(total_capacity,
 		 "Bytes of arenas all heaps together may reserve (default 4 GiB); root may change it at run time");
 
-/* Read at each use: any value from 0 is safe; above the cap, the cap. */
+/*
+ * max_spare_arenas: read at each use, so a value from 0 to
+ * MHEAP_SPARE_ARENAS_MAX takes effect at once (heaps free the spares over
+ * it at their next call); any other is refused and changes nothing.
+ */
 static int max_spare_arenas_set(const char *val, const struct kernel_param *kp)
 {
 	unsigned int n;
