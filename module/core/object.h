@@ -150,11 +150,7 @@ unsigned long mheap_object_validate(struct mheap *heap);
  */
 static inline struct mheap_object *mheap_object_ptr(struct mheap *heap, u32 id)
 {
-	/* mheap_space_ptr() with the meta space's shifts as constants */
-	const unsigned int shift = MHEAP_ARENA_SHIFT - MHEAP_META_QSHIFT;
-
-	return (struct mheap_object *)(heap->meta.bases[id >> shift] +
-				       ((id & (BIT(shift) - 1)) << MHEAP_META_QSHIFT));
+	return mheap_block_ptr(&heap->meta, id, MHEAP_META_QSHIFT);
 }
 
 /**

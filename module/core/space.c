@@ -155,27 +155,16 @@ static bool keep_as_spare(struct mheap *heap, struct mheap_space *space)
 	       heap->arena_bytes <= heap->capacity;
 }
 
-/* A block or run is about to be handed out from @arena. */
-static void arena_busy(struct mheap_space *space, struct mheap_arena *arena)
-{
-	if (!arena->nbusy++ && !list_empty(&arena->spare_link)) {
-		list_del_init(&arena->spare_link);
-		space->nspares--;
-	}
-}
-
 /* A pool of @arena emptied or a run went: keep it as a spare, or free it. */
 static void arena_idle(struct mheap *heap, struct mheap_space *space,
 		       struct mheap_arena *arena)
 {
 	if (--arena->nbusy)
 		return;
-	if (keep_as_spare(heap, space)) {
-		list_add(&arena->spare_link, &space->spares);
-		space->nspares++;
-	} else {
+	if (keep_as_spare(heap, space))
+		mheap_arena_spare(space, arena);
+	else
 		arena_release(heap, space, arena);
-	}
 }
 
 /* The space with more spares: the one a trim for room takes from. */
@@ -463,7 +452,7 @@ static int alloc_small(struct mheap *heap, struct mheap_space *space,
 			return err;
 	}
 	if (!pool->nused)
-		arena_busy(space, mheap_pool_arena(space, pool));
+		mheap_arena_busy(space, mheap_pool_arena(pool, space->qshift));
 	for (w = 0; !pool->free[w]; w++)
 		;
 	bit = __ffs64(pool->free[w]);
@@ -513,7 +502,7 @@ static int alloc_run(struct mheap *heap, struct mheap_space *space,
 	err = take_pages(heap, space, npages, &arena, &page);
 	if (err)
 		return err;
-	arena_busy(space, arena);
+	mheap_arena_busy(space, arena);
 	pool = &arena->pools[page];
 	pool->npages = npages;
 	pool->nblocks = 0;

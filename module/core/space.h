@@ -187,6 +187,25 @@ u64 mheap_space_global_bytes(void);
 void mheap_arenas_free(struct list_head *retired);
 
 /**
+ * mheap_block_ptr() - the address of the block at a location, given the step
+ * @space: the space the block was allocated from.
+ * @loc: its location, as mheap_space_alloc() returned it.
+ * @qshift: @space->qshift; a constant where the caller knows the space, so
+ *	that the compiler folds the shifts (the fast paths, object ids).
+ *
+ * Context: heap->lock held; @loc names a block in use.
+ * Return: the block's address.
+ */
+static __always_inline void *mheap_block_ptr(const struct mheap_space *space,
+					     u32 loc, unsigned int qshift)
+{
+	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
+	u32 offset = (loc & ((1U << shift) - 1)) << qshift;
+
+	return space->bases[loc >> shift] + offset;
+}
+
+/**
  * mheap_space_ptr() - the address of the block at a location
  * @space: the space the block was allocated from.
  * @loc: its location, as mheap_space_alloc() returned it.
@@ -196,10 +215,7 @@ void mheap_arenas_free(struct list_head *retired);
  */
 static inline void *mheap_space_ptr(const struct mheap_space *space, u32 loc)
 {
-	unsigned int shift = MHEAP_ARENA_SHIFT - space->qshift;
-	u32 offset = (loc & ((1U << shift) - 1)) << space->qshift;
-
-	return space->bases[loc >> shift] + offset;
+	return mheap_block_ptr(space, loc, space->qshift);
 }
 
 /*
@@ -229,8 +245,8 @@ static inline unsigned int mheap_pool_block(const struct mheap_pool *pool,
 
 /**
  * mheap_pool_arena() - the arena a pool header belongs to
- * @space: the pool's space.
  * @pool: the header, in its arena's pools[].
+ * @qshift: its space's qshift (a constant on the fast path).
  *
  * The headers sit in the arena's own pools[], indexed by page: the arena
  * is found by arithmetic, without the dependent load of a table lookup.
@@ -238,13 +254,43 @@ static inline unsigned int mheap_pool_block(const struct mheap_pool *pool,
  * Context: heap->lock held.
  * Return: the arena.
  */
-static inline struct mheap_arena *
-mheap_pool_arena(const struct mheap_space *space, struct mheap_pool *pool)
+static __always_inline struct mheap_arena *
+mheap_pool_arena(struct mheap_pool *pool, unsigned int qshift)
 {
-	unsigned int page = (pool->loc >> (MHEAP_PAGE_SHIFT - space->qshift)) &
+	unsigned int page = (pool->loc >> (MHEAP_PAGE_SHIFT - qshift)) &
 			    (MHEAP_ARENA_PAGES - 1);
 
 	return container_of(pool - page, struct mheap_arena, pools[0]);
+}
+
+/**
+ * mheap_arena_busy() - a block or run is about to be handed out from @arena
+ * @space: its space.
+ * @arena: the arena; a spare no longer once it has a block in use.
+ *
+ * Context: heap->lock held.
+ */
+static __always_inline void mheap_arena_busy(struct mheap_space *space,
+					     struct mheap_arena *arena)
+{
+	if (!arena->nbusy++ && !list_empty(&arena->spare_link)) {
+		list_del_init(&arena->spare_link);
+		space->nspares--;
+	}
+}
+
+/**
+ * mheap_arena_spare() - keep an arena that went idle as a spare
+ * @space: its space.
+ * @arena: the arena, with no block in use; the caller decided to keep it.
+ *
+ * Context: heap->lock held.
+ */
+static __always_inline void mheap_arena_spare(struct mheap_space *space,
+					      struct mheap_arena *arena)
+{
+	list_add(&arena->spare_link, &space->spares);
+	space->nspares++;
 }
 
 #endif /* MHEAP_SPACE_H */

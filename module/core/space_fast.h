@@ -69,7 +69,6 @@ static __always_inline int mheap_space_alloc(struct mheap *heap,
 					     size_t size, u32 *loc, void **ptr)
 {
 	unsigned int qshift = space_qshift(heap, space);
-	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
 	struct mheap_pool *pool;
 	unsigned int class, w;
 	u32 block;
@@ -82,20 +81,8 @@ static __always_inline int mheap_space_alloc(struct mheap *heap,
 					link);
 	if (unlikely(!pool || pool->nused + 1 >= pool->nblocks))
 		goto slow;
-	if (!pool->nused) {
-		/* mheap_pool_arena(), with the constant step */
-		unsigned int page = (pool->loc >> (MHEAP_PAGE_SHIFT - qshift)) &
-				    (MHEAP_ARENA_PAGES - 1);
-		struct mheap_arena *arena = container_of(pool - page,
-							 struct mheap_arena,
-							 pools[0]);
-
-		/* arena_busy() */
-		if (!arena->nbusy++ && !list_empty(&arena->spare_link)) {
-			list_del_init(&arena->spare_link);
-			space->nspares--;
-		}
-	}
+	if (!pool->nused)
+		mheap_arena_busy(space, mheap_pool_arena(pool, qshift));
 	for (w = 0; !pool->free[w]; w++)
 		;
 	block = w * 64 + __ffs64(pool->free[w]);
@@ -104,8 +91,7 @@ static __always_inline int mheap_space_alloc(struct mheap *heap,
 	*loc = pool->loc + block * (class + 1);
 	space->class_live[class]++;
 	space->bytes_used += (class + 1) << qshift;
-	/* mheap_space_ptr(), with the constant step */
-	*ptr = space->bases[*loc >> shift] + ((*loc & (BIT(shift) - 1)) << qshift);
+	*ptr = mheap_block_ptr(space, *loc, qshift);
 	zero_small(*ptr, (class + 1) << qshift);
 	return 0;
 slow:
@@ -168,10 +154,8 @@ static __always_inline void mheap_space_free(struct mheap *heap,
 	space->class_live[pool->class]--;
 	space->bytes_used -= (pool->class + 1) << qshift;
 	/* arena_idle(), in the cases the test above let through */
-	if (n == 1 && !--arena->nbusy) {
-		list_add(&arena->spare_link, &space->spares);
-		space->nspares++;
-	}
+	if (n == 1 && !--arena->nbusy)
+		mheap_arena_spare(space, arena);
 	return;
 slow:
 	mheap_space_free_slow(heap, space, loc);

@@ -344,37 +344,54 @@ static u64 test_arenas(struct mheap *heap)
 	       mheap_spares(heap);
 }
 
+/* Take @n payload blocks of a page each into @locs; 0 or the error. */
+static int test_fill_pages(struct mheap *heap, u32 *locs, unsigned int n)
+{
+	unsigned int i;
+	void *ptr;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = mheap_space_alloc(heap, &heap->payload, MHEAP_PAGE_SIZE,
+					&locs[i], &ptr);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void test_free_pages(struct mheap *heap, const u32 *locs,
+			    unsigned int n)
+{
+	while (n--)
+		mheap_space_free(heap, &heap->payload, locs[n]);
+}
+
 /*
  * Idle arenas stay as spares, up to mheap_max_spare_arenas per space; beyond,
  * they are freed. A new pool or run takes a spare before a new arena.
  */
 CORE_TEST(space_spares_bounded)
 {
-	unsigned int keep = mheap_max_spare_arenas, i;
+	unsigned int keep = mheap_max_spare_arenas;
 	struct mheap *heap = test_heap(4 * SZ_1M);
 	static u32 locs[3 * MHEAP_ARENA_PAGES];
 	void *ptr;
 
 	CORE_ASSERT_NOT_NULL(heap);
 	mheap_max_spare_arenas = 2;
-	for (i = 0; i < ARRAY_SIZE(locs); i++)
-		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
-						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	CORE_ASSERT_EQ(test_fill_pages(heap, locs, ARRAY_SIZE(locs)), 0);
 	CORE_EXPECT_EQ(test_arenas(heap), (u64)3);
-	for (i = 0; i < ARRAY_SIZE(locs); i++)
-		mheap_space_free(heap, &heap->payload, locs[i]);
+	test_free_pages(heap, locs, ARRAY_SIZE(locs));
 	/* two kept, the third freed */
 	CORE_EXPECT_EQ(test_arenas(heap), (u64)0);
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
 	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
 	/* the spares serve the next two arenas' worth */
-	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
-		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
-						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	CORE_ASSERT_EQ(test_fill_pages(heap, locs, 2 * MHEAP_ARENA_PAGES), 0);
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
 	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
-	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
-		mheap_space_free(heap, &heap->payload, locs[i]);
+	test_free_pages(heap, locs, 2 * MHEAP_ARENA_PAGES);
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
 	/* a lower bound frees the spares over it when the call unlocks */
 	mheap_max_spare_arenas = 0;
@@ -401,18 +418,14 @@ CORE_TEST(space_spares_yield_to_capacity)
 {
 	struct mheap *heap = test_heap(4 * MHEAP_ARENA_SIZE);
 	static u32 locs[4 * MHEAP_ARENA_PAGES];
-	unsigned int i;
 	void *ptr;
 	u32 loc;
 
 	CORE_ASSERT_NOT_NULL(heap);
-	for (i = 0; i < ARRAY_SIZE(locs); i++)
-		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
-						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	CORE_ASSERT_EQ(test_fill_pages(heap, locs, ARRAY_SIZE(locs)), 0);
 	CORE_EXPECT_EQ(mheap_space_alloc(heap, &heap->meta, 24, &loc, &ptr),
 		       -ENOSPC);
-	for (i = 0; i < ARRAY_SIZE(locs); i++)
-		mheap_space_free(heap, &heap->payload, locs[i]);
+	test_free_pages(heap, locs, ARRAY_SIZE(locs));
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)4);
 	/* the meta space's first arena takes a payload spare's place */
 	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->meta, 24, &loc, &ptr), 0);
@@ -425,11 +438,8 @@ CORE_TEST(space_spares_yield_to_capacity)
 		       0);
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
 	mheap_space_free(heap, &heap->payload, locs[0]);
-	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
-		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
-						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
-	for (i = 0; i < 2 * MHEAP_ARENA_PAGES; i++)
-		mheap_space_free(heap, &heap->payload, locs[i]);
+	CORE_ASSERT_EQ(test_fill_pages(heap, locs, 2 * MHEAP_ARENA_PAGES), 0);
+	test_free_pages(heap, locs, 2 * MHEAP_ARENA_PAGES);
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
 	/* a lower capacity frees spares down to it when the call unlocks */
 	CORE_ASSERT_EQ(mheap_set_capacity(heap, 2 * MHEAP_ARENA_SIZE), 0);
@@ -450,19 +460,14 @@ CORE_TEST(space_spares_under_lowered_capacity)
 {
 	struct mheap *heap = test_heap(4 * MHEAP_ARENA_SIZE);
 	static u32 locs[4 * MHEAP_ARENA_PAGES];
-	unsigned int i;
-	void *ptr;
 
 	CORE_ASSERT_NOT_NULL(heap);
-	for (i = 0; i < ARRAY_SIZE(locs); i++)
-		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
-						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
+	CORE_ASSERT_EQ(test_fill_pages(heap, locs, ARRAY_SIZE(locs)), 0);
 	CORE_ASSERT_EQ(mheap_set_capacity(heap, 2 * MHEAP_ARENA_SIZE), 0);
 	mheap_unlock(heap);
 	mheap_lock(heap);
 	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)4 * MHEAP_ARENA_SIZE);
-	for (i = 0; i < ARRAY_SIZE(locs); i++)
-		mheap_space_free(heap, &heap->payload, locs[i]);
+	test_free_pages(heap, locs, ARRAY_SIZE(locs));
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
 	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
 	test_heap_done(heap);
@@ -478,16 +483,11 @@ CORE_TEST(space_spares_undo_under_pressure)
 	struct mheap *heap = test_heap(4 * MHEAP_ARENA_SIZE);
 	static u32 locs[4 * MHEAP_ARENA_PAGES];
 	static struct mheap_stats before;
-	unsigned int i;
-	void *ptr;
 	u32 id;
 
 	CORE_ASSERT_NOT_NULL(heap);
-	for (i = 0; i < ARRAY_SIZE(locs); i++)
-		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
-						 MHEAP_PAGE_SIZE, &locs[i], &ptr), 0);
-	for (i = 0; i < ARRAY_SIZE(locs); i++)
-		mheap_space_free(heap, &heap->payload, locs[i]);
+	CORE_ASSERT_EQ(test_fill_pages(heap, locs, ARRAY_SIZE(locs)), 0);
+	test_free_pages(heap, locs, ARRAY_SIZE(locs));
 	before = test_stats(heap);
 	CORE_EXPECT_EQ(before.spare, (u64)4);
 	/* the header's arena replaces a spare; the payload does not fit */
