@@ -110,6 +110,10 @@ module_param_cb(gc_threshold, &gc_threshold_ops, NULL, 0644);
 MODULE_PARM_DESC(gc_threshold,
 		 "Collector thresholds of new heaps, generations 0,1,2 (default 700,10,10; 0 turns automatic collection off)");
 
+module_param_named(gc_increment, mheap_gc_increment, uint, 0644);
+MODULE_PARM_DESC(gc_increment,
+		 "Work (objects plus slots) in one increment of an automatic collection of generation 1 or 2, between which clients run (default 20000; 0: collections are not incremental)");
+
 module_param_named(debugfs_max_objects, mheap_debugfs_max_objects, uint, 0644);
 MODULE_PARM_DESC(debugfs_max_objects,
 		 "Objects listed by each heap's debugfs objects file (default 1000)");

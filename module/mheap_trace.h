@@ -85,6 +85,26 @@ TRACE_EVENT(mheap_gc_end,
 		      __entry->collected, __entry->uncollectable,
 		      __entry->pause_ns));
 
+TRACE_EVENT(mheap_gc_increment,
+	    TP_PROTO(u32 heap, u32 gen, u32 from, u32 to, u64 work,
+		     u64 pause_ns),
+	    TP_ARGS(heap, gen, from, to, work, pause_ns),
+	    TP_STRUCT__entry(__field(u32, heap)
+			     __field(u32, gen)
+			     __field(u32, from)
+			     __field(u32, to)
+			     __field(u64, work)
+			     __field(u64, pause_ns)),
+	    TP_fast_assign(__entry->heap = heap;
+			   __entry->gen = gen;
+			   __entry->from = from;
+			   __entry->to = to;
+			   __entry->work = work;
+			   __entry->pause_ns = pause_ns;),
+	    TP_printk("heap=%u gen=%u from=%u to=%u work=%llu pause_ns=%llu",
+		      __entry->heap, __entry->gen, __entry->from, __entry->to,
+		      __entry->work, __entry->pause_ns));
+
 DECLARE_EVENT_CLASS(mheap_arena,
 		    TP_PROTO(u32 heap, bool payload, u32 index, u64 size,
 			     u64 arena_bytes),

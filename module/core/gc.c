@@ -117,6 +117,14 @@ unsigned int mheap_gc_default_threshold[MHEAP_GENERATIONS] = {
 };
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_default_threshold);
 
+/*
+ * Units of work (an object or a slot each) in one increment of an
+ * automatic collection (module parameter gc_increment); 0 makes every
+ * collection atomic. Read at each increment.
+ */
+unsigned int mheap_gc_increment = MHEAP_GC_INCREMENT;
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_increment);
+
 /**
  * mheap_gc_init() - set up a new heap's collector
  * @heap: the heap, not yet in use.
@@ -165,8 +173,7 @@ void mheap_gc_track(struct mheap *heap, u32 id, struct mheap_object *obj)
 	obj->gen = 0;
 	gc_list_append(heap, &heap->gens[0], id, obj);
 	gc->count[0]++;
-	if (gc->enabled && gc->threshold[0] && gc->count[0] > gc->threshold[0] &&
-	    !gc->collecting)
+	if (gc->enabled && gc->threshold[0] && gc->count[0] > gc->threshold[0])
 		mheap_prim_work_queue(&gc->work);
 }
 
@@ -400,65 +407,521 @@ static u64 release_unreachable(struct mheap *heap,
 }
 
 /*
- * Collect generation @gen and all younger ones, by the work item when
- * @automatic; returns the objects found unreachable.
+ * Collect the objects of @young (generation @gen and younger), with
+ * nothing else running: survivors to generation @next_gen, unreachable
+ * objects freed, or in save-all mode kept as generation @garbage_gen.
+ * Returns how many were unreachable; *@survived, how many survived.
  */
-static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
+static u64 collect_list(struct mheap *heap, struct mheap_gc_list *young,
+			unsigned int gen, unsigned int next_gen,
+			unsigned int garbage_gen, u64 *survived)
 {
 	struct mheap_gc *gc = &heap->gc;
-	struct mheap_gc_list *young = &heap->gens[gen];
 	struct mheap_gc_list survivors, unreachable;
-	struct mheap_gen_stats *st = &gc->stats[gen];
-	unsigned int next_gen = gen + 1 < MHEAP_GENERATIONS ? gen + 1 : gen;
-	u64 start = mheap_prim_now_ns(), examined, found;
-	unsigned int i;
-
-	gc->collecting = true;
-	if (gen + 1 < MHEAP_GENERATIONS)
-		gc->count[gen + 1]++;
-	for (i = 0; i <= gen; i++)
-		gc->count[i] = 0;
-	/* partition() sets every object's gen: no need to walk them here */
-	for (i = 0; i < gen; i++)
-		gc_list_splice(heap, &heap->gens[i], young);
-	examined = young->count;
-	st->examined += examined;
-	trace_mheap_gc_start(heap->id, gen, examined, automatic);
+	u64 found;
 
 	gc_list_init(&survivors);
 	gc_list_init(&unreachable);
 	subtract_refs(heap, young, gen);
 	mark_reachable(heap, young);
 	partition(heap, young, &survivors, &unreachable, next_gen);
-	if (gen == 1)
-		gc->long_lived_pending += survivors.count;
+	*survived = survivors.count;
 	gc_list_splice(heap, &survivors, &heap->gens[next_gen]);
+	found = unreachable.count;
+	gc->releasing = true;
+	if (gc->save_all)
+		save_garbage(heap, &unreachable, garbage_gen);
+	else
+		release_unreachable(heap, &unreachable);
+	gc->releasing = false;
+	return found;
+}
+
+/* A collection of @gen begins: CPython's count bookkeeping. */
+static void count_collection(struct mheap_gc *gc, unsigned int gen)
+{
+	unsigned int i;
+
+	if (gen + 1 < MHEAP_GENERATIONS)
+		gc->count[gen + 1]++;
+	for (i = 0; i <= gen; i++)
+		gc->count[i] = 0;
+}
+
+/* A collection of @gen ended: statistics and the long-lived counts. */
+static void account_collection(struct mheap *heap, unsigned int gen,
+			       u64 examined, u64 found, u64 pause_max_ns,
+			       u64 pause_sum_ns)
+{
+	struct mheap_gc *gc = &heap->gc;
+	struct mheap_gen_stats *st = &gc->stats[gen];
+
 	if (gen == MHEAP_GENERATIONS - 1) {
 		gc->long_lived_total = heap->gens[gen].count;
 		gc->long_lived_pending = 0;
 	}
-
 	/*
 	 * CPython's count: what was found unreachable is "collected", freed
 	 * or, in save-all mode, kept on the garbage list; "uncollectable"
 	 * stays 0 (CPython's legacy finalizers have no counterpart here).
 	 */
-	found = unreachable.count;
-	if (gc->save_all)
-		save_garbage(heap, &unreachable, next_gen);
-	else
-		release_unreachable(heap, &unreachable);
+	st->examined += examined;
 	st->collected += found;
 	st->collections++;
 	mheap_global_count_collection(found);
-	st->pause_last_ns = mheap_prim_now_ns() - start;
-	st->pause_total_ns += st->pause_last_ns;
-	gc->collecting = false;
-	trace_mheap_gc_end(heap->id, gen, examined, found, 0,
-			   st->pause_last_ns);
+	st->pause_last_ns = pause_max_ns;
+	st->pause_total_ns += pause_sum_ns;
+	trace_mheap_gc_end(heap->id, gen, examined, found, 0, pause_max_ns);
 	mheap_object_validate(heap);
+}
+
+/*
+ * Collect generation @gen and all younger ones at once, by the work item
+ * when @automatic; returns the objects found unreachable.
+ */
+static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
+{
+	struct mheap_gc *gc = &heap->gc;
+	struct mheap_gc_list *young = &heap->gens[gen];
+	unsigned int next_gen = gen + 1 < MHEAP_GENERATIONS ? gen + 1 : gen;
+	u64 start = mheap_prim_now_ns(), examined, found, survived, pause;
+	unsigned int i;
+
+	count_collection(gc, gen);
+	/* partition() sets every object's gen: no need to walk them here */
+	for (i = 0; i < gen; i++)
+		gc_list_splice(heap, &heap->gens[i], young);
+	examined = young->count;
+	trace_mheap_gc_start(heap->id, gen, examined, automatic);
+	found = collect_list(heap, young, gen, next_gen, next_gen, &survived);
+	if (gen == 1)
+		gc->long_lived_pending += survived;
+	pause = mheap_prim_now_ns() - start;
+	account_collection(heap, gen, examined, found, pause, pause);
 	return found;
 }
+
+/*
+ * Incremental collection (CPython 3.14's idea and PEP 848's: clients run
+ * between increments of old-generation work; here, of any collection of
+ * generation 1 or 2 that the work item runs). Documentation/gc.rst gives
+ * the argument; in short:
+ *
+ * Generation 0 is collected at once first (it holds about threshold 0
+ * objects), its survivors into generation 1. Then the objects of
+ * generations 1 to @gen move to progress->young, and the phases of
+ * collect() run over them in increments of mheap_gc_increment units of
+ * work (an object, or a slot), UPDATE and SUBTRACT as CPython's two
+ * separate passes. Objects allocated meanwhile are generation 0 and never
+ * join. Between increments, clients change the graph; two rules keep the
+ * result sound, so that only objects unreachable when MARK ends are freed:
+ *  - the barrier: a reference taken to an object of the collection
+ *    (COLLECTING) counts as one from outside: before MARK, its gc_refs goes
+ *    up by one; during MARK it is marked REACHABLE and pushed.
+ *  - deferral: an object of the collection whose count reaches zero is not
+ *    freed but stays in the collection (a "zombie"): the lists stay whole.
+ *    PARTITION frees the zombies that were marked, by reference counting;
+ *    the others were unreachable and go with the rest.
+ * From PARTITION on the unreachable set is known; weak references to it
+ * read as dead (mheap_gc_doomed()), as CPython clears them first.
+ */
+
+/* Budget of an increment that has none: the whole collection at once */
+#define GC_UNBOUNDED	U64_MAX
+
+static inline unsigned int next_gen_of(unsigned int gen)
+{
+	return gen + 1 < MHEAP_GENERATIONS ? gen + 1 : gen;
+}
+
+static void inc_start(struct mheap *heap, unsigned int gen)
+{
+	struct mheap_gc *gc = &heap->gc;
+	struct mheap_gc_progress *p = &gc->progress;
+	u64 young0 = heap->gens[0].count, survived;
+	unsigned int i;
+
+	count_collection(gc, gen);
+	p->gen = gen;
+	p->start_ns = mheap_prim_now_ns();
+	p->pause_max_ns = 0;
+	p->pause_sum_ns = 0;
+	p->found = collect_list(heap, &heap->gens[0], 0, 1, next_gen_of(gen),
+				&survived);
+	gc_list_init(&p->young);
+	gc_list_init(&p->unreachable);
+	for (i = 1; i <= gen; i++)
+		gc_list_splice(heap, &heap->gens[i], &p->young);
+	p->examined = young0 + p->young.count;
+	trace_mheap_gc_start(heap->id, gen, p->examined, true);
+	p->cursor = p->young.head;
+	p->top = 0;
+	p->phase = MHEAP_GC_UPDATE;
+}
+
+/* CPython's update_refs: gc_refs := refcnt, COLLECTING set. */
+static u64 inc_update(struct mheap *heap, u64 budget)
+{
+	struct mheap_gc_progress *p = &heap->gc.progress;
+	struct mheap_object *obj;
+	u64 done = 0;
+	u32 id;
+
+	for (id = p->cursor; id && done < budget; id = obj->gc_next, done++) {
+		obj = mheap_object_ptr(heap, id);
+		obj->gc_prev = obj->refcnt;
+		obj->flags = (obj->flags & ~MHEAP_OBJ_REACHABLE) |
+			     MHEAP_OBJ_COLLECTING;
+	}
+	p->cursor = id;
+	if (!id) {
+		p->phase = MHEAP_GC_SUBTRACT;
+		p->cursor = p->young.head;
+	}
+	return done;
+}
+
+/*
+ * CPython's subtract_refs. A gc_refs saturated by the barrier (U32_MAX)
+ * stays so: the object is a root whatever else holds it.
+ */
+static u64 inc_subtract(struct mheap *heap, u64 budget)
+{
+	struct mheap_gc_progress *p = &heap->gc.progress;
+	struct mheap_object *obj, *t;
+	u32 id, i, j, target;
+	u64 done = 0;
+
+	for (id = p->cursor; id && done < budget; id = obj->gc_next) {
+		obj = mheap_object_ptr(heap, id);
+		done += 1 + obj->nrefs;
+		for (i = 0; i < obj->nrefs; i = j) {
+			target = obj->slots[i];
+			for (j = i + 1; j < obj->nrefs && obj->slots[j] == target; j++)
+				;
+			if (!target)
+				continue;
+			t = mheap_object_ptr(heap, target);
+			if (!(t->flags & MHEAP_OBJ_COLLECTING) ||
+			    t->gc_prev == U32_MAX)
+				continue;
+			if (!WARN_ON_ONCE(t->gc_prev < j - i))
+				t->gc_prev -= j - i;
+		}
+	}
+	p->cursor = id;
+	if (!id) {
+		p->phase = MHEAP_GC_MARK;
+		p->cursor = p->young.head;
+	}
+	return done;
+}
+
+/* Push @id (COLLECTING, not yet REACHABLE) on the marking stack. */
+static inline void inc_push(struct mheap_gc_progress *p, u32 id,
+			    struct mheap_object *obj)
+{
+	obj->flags |= MHEAP_OBJ_REACHABLE;
+	obj->gc_prev = p->top;
+	p->top = id;
+}
+
+/*
+ * mark_reachable(), resumable: the stack and the list's cursor persist
+ * between increments, and the barrier pushes onto the same stack.
+ */
+static u64 inc_mark(struct mheap *heap, u64 budget)
+{
+	struct mheap_gc_progress *p = &heap->gc.progress;
+	struct mheap_object *obj, *t;
+	u32 i, target;
+	u64 done = 0;
+
+	while (done < budget) {
+		if (p->top) {
+			obj = mheap_object_ptr(heap, p->top);
+			p->top = obj->gc_prev;
+			done += 1 + obj->nrefs;
+			for (i = 0; i < obj->nrefs; i++) {
+				target = obj->slots[i];
+				if (!target || (i && target == obj->slots[i - 1]))
+					continue;
+				t = mheap_object_ptr(heap, target);
+				if ((t->flags & (MHEAP_OBJ_COLLECTING |
+						 MHEAP_OBJ_REACHABLE)) ==
+				    MHEAP_OBJ_COLLECTING)
+					inc_push(p, target, t);
+			}
+			continue;
+		}
+		if (!p->cursor) {
+			p->phase = MHEAP_GC_PARTITION;
+			p->cursor = p->young.head;
+			break;
+		}
+		obj = mheap_object_ptr(heap, p->cursor);
+		if (!(obj->flags & MHEAP_OBJ_REACHABLE) && obj->gc_prev)
+			inc_push(p, p->cursor, obj);
+		p->cursor = obj->gc_next;
+		done++;
+	}
+	return done;
+}
+
+/*
+ * partition(), resumable; survivors go straight onto their new generation's
+ * list, where clients may free them as any other object. A survivor whose
+ * count reached zero meanwhile (a zombie) is freed now, by reference
+ * counting.
+ */
+static u64 inc_partition(struct mheap *heap, u64 budget)
+{
+	struct mheap_gc *gc = &heap->gc;
+	struct mheap_gc_progress *p = &gc->progress;
+	unsigned int next_gen = next_gen_of(p->gen);
+	struct mheap_object *obj;
+	u64 done = 0;
+	u32 id, next;
+
+	for (id = p->cursor; id && done < budget; id = next, done++) {
+		obj = mheap_object_ptr(heap, id);
+		next = obj->gc_next;
+		if (!(obj->flags & MHEAP_OBJ_REACHABLE)) {
+			gc_list_append(heap, &p->unreachable, id, obj);
+			continue;
+		}
+		obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_REACHABLE);
+		obj->gen = next_gen;
+		gc_list_append(heap, &heap->gens[next_gen], id, obj);
+		if (p->gen == 1)
+			gc->long_lived_pending++;
+		if (!obj->refcnt)
+			mheap_object_release(heap, id);
+	}
+	p->cursor = id;
+	if (!id) {
+		gc_list_init(&p->young);
+		p->found += p->unreachable.count;
+		p->save_all = gc->save_all;
+		p->phase = p->save_all ? MHEAP_GC_FREE : MHEAP_GC_CLEAR;
+		p->cursor = p->unreachable.head;
+	}
+	return done;
+}
+
+/* release_unreachable()'s first pass, resumable. */
+static u64 inc_clear(struct mheap *heap, u64 budget)
+{
+	struct mheap_gc_progress *p = &heap->gc.progress;
+	struct mheap_object *obj, *t;
+	u32 id, i, target;
+	u64 done = 0;
+
+	for (id = p->cursor; id && done < budget; id = obj->gc_next) {
+		obj = mheap_object_ptr(heap, id);
+		done += 1 + obj->nrefs;
+		for (i = 0; i < obj->nrefs; i++) {
+			target = obj->slots[i];
+			if (!target)
+				continue;
+			obj->slots[i] = 0;
+			t = mheap_object_ptr(heap, target);
+			if (t->flags & MHEAP_OBJ_COLLECTING)
+				t->refcnt--;
+			else
+				mheap_object_put(heap, target);
+		}
+	}
+	p->cursor = id;
+	if (!id)
+		p->phase = MHEAP_GC_FREE;
+	return done;
+}
+
+/*
+ * release_unreachable()'s second pass, or save_garbage(), resumable; ends
+ * the collection.
+ */
+static u64 inc_free(struct mheap *heap, u64 budget)
+{
+	struct mheap_gc_progress *p = &heap->gc.progress;
+	struct mheap_gc_list one;
+	struct mheap_object *obj;
+	u64 done = 0;
+	u32 id;
+
+	while ((id = p->unreachable.head) && done < budget) {
+		obj = mheap_object_ptr(heap, id);
+		gc_list_remove(heap, &p->unreachable, obj);
+		done++;
+		if (p->save_all) {
+			gc_list_init(&one);
+			gc_list_append(heap, &one, id, obj);
+			save_garbage(heap, &one, next_gen_of(p->gen));
+			continue;
+		}
+		WARN_ON_ONCE(obj->refcnt);
+		if (heap->gc.count[0])
+			heap->gc.count[0]--;
+		mheap_object_free(heap, id);
+	}
+	if (!id)
+		p->phase = MHEAP_GC_IDLE;
+	return done;
+}
+
+/* Run one phase's part of an increment; returns the work done. */
+static u64 inc_phase(struct mheap *heap, u64 budget)
+{
+	switch (heap->gc.progress.phase) {
+	case MHEAP_GC_UPDATE:
+		return inc_update(heap, budget);
+	case MHEAP_GC_SUBTRACT:
+		return inc_subtract(heap, budget);
+	case MHEAP_GC_MARK:
+		return inc_mark(heap, budget);
+	case MHEAP_GC_PARTITION:
+		return inc_partition(heap, budget);
+	case MHEAP_GC_CLEAR:
+		return inc_clear(heap, budget);
+	default:
+		return inc_free(heap, budget);
+	}
+}
+
+/*
+ * One increment: run the collection in progress for @budget units of work
+ * (an object, or a slot, each), or to its end for GC_UNBOUNDED. An
+ * increment stops at the first object past its budget, so one object of
+ * MHEAP_MAX_REFS slots can take it that far. Its time counts as one pause.
+ */
+static void inc_run(struct mheap *heap, u64 start, u64 budget)
+{
+	struct mheap_gc *gc = &heap->gc;
+	struct mheap_gc_progress *p = &gc->progress;
+	unsigned int from = p->phase;
+	u64 done = 0, pause;
+
+	while (p->phase != MHEAP_GC_IDLE && done < budget) {
+		gc->releasing = p->phase >= MHEAP_GC_CLEAR;
+		done += inc_phase(heap, budget - done);
+		gc->releasing = false;
+		mheap_prim_cond_resched();
+	}
+	pause = mheap_prim_now_ns() - start;
+	p->pause_max_ns = max(p->pause_max_ns, pause);
+	p->pause_sum_ns += pause;
+	gc->increments++;
+	trace_mheap_gc_increment(heap->id, p->gen, from, p->phase, done, pause);
+	if (p->phase == MHEAP_GC_IDLE)
+		account_collection(heap, p->gen, p->examined, p->found,
+				   p->pause_max_ns, p->pause_sum_ns);
+}
+
+/**
+ * mheap_gc_finish() - end the collection in progress, at once
+ * @heap: the heap.
+ *
+ * For the calls that need the generations whole (an explicit collection,
+ * freeze, unfreeze, get_referrers, listing the garbage, releasing it):
+ * runs the automatic collection in progress, if any, to its end as one
+ * increment.
+ *
+ * Context: heap->lock held; may sleep.
+ */
+void mheap_gc_finish(struct mheap *heap)
+{
+	mheap_prim_assert_held(&heap->lock);
+	if (heap->gc.progress.phase != MHEAP_GC_IDLE)
+		inc_run(heap, mheap_prim_now_ns(), GC_UNBOUNDED);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_finish);
+
+/**
+ * mheap_gc_barrier() - a reference was taken to an object being collected
+ * @heap: the heap.
+ * @id: the object.
+ * @obj: its header: MHEAP_OBJ_COLLECTING, refcnt already raised.
+ *
+ * The write barrier of incremental collection: the new reference counts
+ * as one from outside the collection (before MARK), or the object is
+ * marked reachable (during MARK). After MARK only reachable objects can
+ * be referred to.
+ *
+ * Context: heap->lock held, between two increments.
+ */
+void mheap_gc_barrier(struct mheap *heap, u32 id, struct mheap_object *obj)
+{
+	struct mheap_gc_progress *p = &heap->gc.progress;
+
+	switch (p->phase) {
+	case MHEAP_GC_IDLE:
+		break;
+	case MHEAP_GC_UPDATE:
+	case MHEAP_GC_SUBTRACT:
+		if (obj->gc_prev != U32_MAX)
+			obj->gc_prev++;
+		break;
+	case MHEAP_GC_MARK:
+		if (!(obj->flags & MHEAP_OBJ_REACHABLE))
+			inc_push(p, id, obj);
+		break;
+	default:
+		WARN_ON_ONCE(!(obj->flags & MHEAP_OBJ_REACHABLE));
+		break;
+	}
+}
+
+/**
+ * mheap_gc_defers_free() - whether an object whose count reached zero
+ *	must stay, for the collection in progress
+ * @heap: the heap.
+ * @obj: the object.
+ *
+ * Objects of the collection stay on its list until PARTITION (see above);
+ * before UPDATE has flagged them all, they are known by their generation
+ * (1 to the collected one: generation 0 is not in an incremental one).
+ *
+ * Context: heap->lock held, a collection in progress.
+ * Return: true when the object must not be freed now.
+ */
+bool mheap_gc_defers_free(const struct mheap *heap,
+			  const struct mheap_object *obj)
+{
+	const struct mheap_gc_progress *p = &heap->gc.progress;
+
+	if (obj->flags & MHEAP_OBJ_COLLECTING)
+		return true;
+	return p->phase == MHEAP_GC_UPDATE &&
+	       (obj->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE)) ==
+	       MHEAP_OBJ_TRACKED && obj->gen >= 1 && obj->gen <= p->gen;
+}
+
+/**
+ * mheap_gc_doomed() - whether an object is dead for the collection in
+ *	progress, though not freed yet
+ * @heap: the heap.
+ * @id: an object not yet freed.
+ *
+ * Either the collection found it unreachable (from PARTITION on), or its
+ * count reached zero and the collection keeps it (a zombie). A later
+ * increment frees it; a weak reference to it reads as dead from now on, as
+ * CPython clears weak references to garbage before it frees any.
+ *
+ * Context: heap->lock held.
+ * Return: true when it is doomed.
+ */
+bool mheap_gc_doomed(struct mheap *heap, u32 id)
+{
+	const struct mheap_object *obj = mheap_object_ptr(heap, id);
+
+	if (!obj->refcnt)
+		return true;
+	return heap->gc.progress.phase >= MHEAP_GC_PARTITION &&
+	       (obj->flags & (MHEAP_OBJ_COLLECTING | MHEAP_OBJ_REACHABLE)) ==
+	       MHEAP_OBJ_COLLECTING;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_doomed);
 
 /*
  * The oldest generation whose count crossed its threshold, as CPython
@@ -481,16 +944,35 @@ static int generation_due(struct mheap_gc *gc)
 	return -1;
 }
 
+/*
+ * The work item: the next increment of the collection in progress, or the
+ * collection due. Generation 0 alone, or any generation when
+ * mheap_gc_increment is 0, is collected at once. The lock goes to whoever
+ * waits for it before the next increment or collection takes it again.
+ */
 static void gc_work(struct mheap_prim_work *work)
 {
 	struct mheap *heap = container_of(work, struct mheap, gc.work);
+	struct mheap_gc *gc = &heap->gc;
+	u64 budget = READ_ONCE(mheap_gc_increment), start;
 	int gen;
 
 	mheap_lock(heap);
-	gen = generation_due(&heap->gc);
-	if (heap->gc.enabled && heap->gc.threshold[0] && gen >= 0)
-		collect(heap, gen, true);
-	mheap_unlock(heap);
+	start = mheap_prim_now_ns();
+	if (gc->progress.phase == MHEAP_GC_IDLE) {
+		gen = generation_due(gc);
+		if (!gc->enabled || !gc->threshold[0])
+			gen = -1;
+		if (gen == 0 || (gen > 0 && !budget))
+			collect(heap, gen, true);
+		else if (gen > 0)
+			inc_start(heap, gen);
+	}
+	if (gc->progress.phase != MHEAP_GC_IDLE)
+		inc_run(heap, start, budget ? budget : GC_UNBOUNDED);
+	if (gc->progress.phase != MHEAP_GC_IDLE)
+		mheap_prim_work_queue(&gc->work);
+	mheap_unlock_handoff(heap);
 }
 
 /**
@@ -512,6 +994,7 @@ long mheap_gc_collect(struct mheap *heap, unsigned int gen)
 	mheap_prim_assert_held(&heap->lock);
 	if (gen >= MHEAP_GENERATIONS)
 		return -EINVAL;
+	mheap_gc_finish(heap);
 	found = collect(heap, gen, false);
 	/*
 	 * Unlike CPython, which looks at its counts only when an allocation
@@ -628,6 +1111,7 @@ void mheap_gc_freeze(struct mheap *heap)
 	unsigned int gen;
 
 	mheap_prim_assert_held(&heap->lock);
+	mheap_gc_finish(heap);
 	for (gen = 0; gen < MHEAP_GENERATIONS; gen++) {
 		gc_list_merge(heap, &heap->gens[gen],
 			      &heap->gens[MHEAP_GEN_PERMANENT],
@@ -646,6 +1130,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_freeze);
 void mheap_gc_unfreeze(struct mheap *heap)
 {
 	mheap_prim_assert_held(&heap->lock);
+	mheap_gc_finish(heap);
 	gc_list_merge(heap, &heap->gens[MHEAP_GEN_PERMANENT],
 		      &heap->gens[MHEAP_GENERATIONS - 1], MHEAP_GENERATIONS - 1);
 }
@@ -742,6 +1227,7 @@ size_t mheap_gc_referrers(struct mheap *heap, u32 id, u32 *buf, size_t len)
 	size_t n = 0;
 
 	mheap_prim_assert_held(&heap->lock);
+	mheap_gc_finish(heap);
 	for (l = 0; l < MHEAP_GENERATIONS; l++)
 		lists[l] = &heap->gens[l];
 	lists[MHEAP_GENERATIONS] = &heap->gc.garbage;
@@ -789,6 +1275,9 @@ size_t mheap_gc_garbage(struct mheap *heap, u32 *buf, size_t len)
 	u32 id;
 
 	mheap_prim_assert_held(&heap->lock);
+	if (!len)
+		return heap->gc.garbage.count;
+	mheap_gc_finish(heap);
 	for (id = heap->gc.garbage.head; id;
 	     id = mheap_object_ptr(heap, id)->gc_next) {
 		if (n < len)
@@ -820,6 +1309,7 @@ u64 mheap_gc_release_garbage(struct mheap *heap)
 	u32 id;
 
 	mheap_prim_assert_held(&heap->lock);
+	mheap_gc_finish(heap);
 	while ((id = garbage->head)) {
 		obj = mheap_object_ptr(heap, id);
 		gc_list_remove(heap, garbage, obj);

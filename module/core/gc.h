@@ -40,8 +40,11 @@ struct mheap_gc_list {
  * @uncollectable: always 0 (CPython's legacy finalizers have no
  *	counterpart); kept for gc.get_stats()' shape.
  * @examined: objects looked at.
- * @pause_total_ns: time spent collecting, in total.
- * @pause_last_ns: time the last collection took.
+ * @pause_total_ns: time spent collecting with the heap lock held, in
+ *	total.
+ * @pause_last_ns: the longest the last collection held the heap lock at a
+ *	stretch: its whole time when atomic, its longest increment when
+ *	incremental.
  */
 struct mheap_gen_stats {
 	u64 collections;
@@ -52,12 +55,58 @@ struct mheap_gen_stats {
 	u64 pause_last_ns;
 };
 
+/*
+ * Phases of an incremental collection (gc.c), in order; IDLE when none is
+ * in progress. Clients run between two increments, in any phase.
+ */
+enum mheap_gc_phase {
+	MHEAP_GC_IDLE,
+	MHEAP_GC_UPDATE,	/* gc_refs := refcnt, COLLECTING set */
+	MHEAP_GC_SUBTRACT,	/* gc_refs -= references from inside */
+	MHEAP_GC_MARK,		/* REACHABLE from the roots */
+	MHEAP_GC_PARTITION,	/* survivors to the next generation */
+	MHEAP_GC_CLEAR,		/* empty the unreachable objects' slots */
+	MHEAP_GC_FREE,		/* free them, or keep them in save-all mode */
+};
+
+/**
+ * struct mheap_gc_progress - an incremental collection in progress
+ * @phase: MHEAP_GC_*, IDLE when there is none.
+ * @gen: the generation collected (with the younger ones).
+ * @save_all: save-all mode, as it was when the unreachable set was known.
+ * @cursor: the next object of @young (or of @unreachable) the phase visits.
+ * @top: the marking stack, threaded through gc_prev (MARK).
+ * @young: the objects being collected; 0 never joins it.
+ * @unreachable: what MARK left unreached, from PARTITION on.
+ * @examined: objects in the collection.
+ * @found: unreachable objects found so far.
+ * @start_ns: when the collection began.
+ * @pause_max_ns: the longest increment so far.
+ * @pause_sum_ns: the increments' time, in total.
+ */
+struct mheap_gc_progress {
+	u8 phase;
+	u8 gen;
+	bool save_all;
+	u32 cursor;
+	u32 top;
+	struct mheap_gc_list young;
+	struct mheap_gc_list unreachable;
+	u64 examined;
+	u64 found;
+	u64 start_ns;
+	u64 pause_max_ns;
+	u64 pause_sum_ns;
+};
+
 /**
  * struct mheap_gc - the cycle collector's state in a heap (see gc.c)
- * @work: runs a collection when generation 0 crosses its threshold.
+ * @work: runs a collection when generation 0 crosses its threshold, or the
+ *	next increment of one in progress.
  * @enabled: whether crossing a threshold queues a collection.
  * @save_all: unreachable objects go to @garbage instead of being freed.
- * @collecting: a collection is running.
+ * @releasing: the collector itself is freeing objects (their reclaim
+ *	events say MHEAP_EVENT_COLLECTOR); only inside a collector's call.
  * @threshold: per generation: for 0, tracked allocations minus
  *	deallocations; for 1 and 2, collections of the next younger one.
  * @count: the same quantities, counted since the generation was last
@@ -69,18 +118,22 @@ struct mheap_gen_stats {
  * @garbage: unreachable objects kept by save-all mode, each holding one
  *	extra reference from the list.
  * @stats: per generation.
+ * @increments: increments run, in total (an atomic collection is none).
+ * @progress: the automatic collection in progress, if any.
  */
 struct mheap_gc {
 	struct mheap_prim_work work;
 	bool enabled;
 	bool save_all;
-	bool collecting;
+	bool releasing;
 	u32 threshold[MHEAP_GENERATIONS];
 	u32 count[MHEAP_GENERATIONS];
 	u64 long_lived_total;
 	u64 long_lived_pending;
 	struct mheap_gc_list garbage;
 	struct mheap_gen_stats stats[MHEAP_GENERATIONS];
+	u64 increments;
+	struct mheap_gc_progress progress;
 };
 
 /* Defaults, as CPython's */
@@ -89,6 +142,10 @@ struct mheap_gc {
 #define MHEAP_GC_THRESHOLD2	10
 
 extern unsigned int mheap_gc_default_threshold[MHEAP_GENERATIONS];
+extern unsigned int mheap_gc_increment;
+
+/* The default of mheap_gc_increment (module parameter gc_increment) */
+#define MHEAP_GC_INCREMENT	20000
 
 void mheap_gc_init(struct mheap *heap);
 void mheap_gc_fini(struct mheap *heap);
@@ -115,5 +172,12 @@ u64 mheap_gc_release_garbage(struct mheap *heap);
 /* For object.c: a tracked object was allocated or is being freed. */
 void mheap_gc_track(struct mheap *heap, u32 id, struct mheap_object *obj);
 void mheap_gc_untrack(struct mheap *heap, struct mheap_object *obj);
+
+/* For object.c and handle.c, between two increments; see gc.c. */
+void mheap_gc_barrier(struct mheap *heap, u32 id, struct mheap_object *obj);
+bool mheap_gc_defers_free(const struct mheap *heap,
+			  const struct mheap_object *obj);
+bool mheap_gc_doomed(struct mheap *heap, u32 id);
+void mheap_gc_finish(struct mheap *heap);
 
 #endif /* MHEAP_GC_H */

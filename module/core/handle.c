@@ -110,6 +110,10 @@ static inline int lookup(struct mheap_client *client, u32 handle, u32 *id)
 		return 0;
 	}
 	*id = mheap_weak_deref(&client->heap->weak, h->obj);
+	/* dead already for the collection in progress (gc.c) */
+	if (*id && unlikely(client->heap->gc.progress.phase != MHEAP_GC_IDLE) &&
+	    mheap_gc_doomed(client->heap, *id))
+		*id = 0;
 	return *id ? 0 : -ESTALE;
 }
 

@@ -240,7 +240,7 @@ static inline bool mheap_spares_over(const struct mheap *heap)
  * heap back as it was, keeps them. A debug build (MHEAP_DEBUG) first
  * checks the heap's invariants (validate.c), at a bounded cost per unlock.
  */
-static inline void mheap_unlock(struct mheap *heap)
+static inline void mheap_unlock_common(struct mheap *heap, bool handoff)
 {
 	LIST_HEAD(retired);
 
@@ -248,9 +248,28 @@ static inline void mheap_unlock(struct mheap *heap)
 		mheap_space_trim(heap, 0);
 	mheap_validate_amortized(heap);
 	list_splice_init(&heap->retired, &retired);
-	mheap_prim_mutex_unlock(&heap->lock);
+	if (handoff)
+		mheap_prim_mutex_unlock_handoff(&heap->lock);
+	else
+		mheap_prim_mutex_unlock(&heap->lock);
 	if (!list_empty(&retired))
 		mheap_arenas_free(&retired);
+}
+
+static inline void mheap_unlock(struct mheap *heap)
+{
+	mheap_unlock_common(heap, false);
+}
+
+/*
+ * mheap_unlock(), then wait until every task that was waiting for the lock
+ * has had it (or given up): for the collector between two increments and
+ * after a collection, so that it never takes the lock back first.
+ * Context: process context; returns with no lock held.
+ */
+static inline void mheap_unlock_handoff(struct mheap *heap)
+{
+	mheap_unlock_common(heap, true);
 }
 
 #endif /* MHEAP_HEAP_H */

@@ -250,6 +250,8 @@ int mheap_object_get(struct mheap *heap, u32 id)
 	if (obj->refcnt == MHEAP_OBJECT_MAX_REFCNT)
 		return -EOVERFLOW;
 	obj->refcnt++;
+	if (unlikely(obj->flags & MHEAP_OBJ_COLLECTING))
+		mheap_gc_barrier(heap, id, obj);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_get);
@@ -269,7 +271,7 @@ void mheap_object_free(struct mheap *heap, u32 id)
 	if (obj->flags & MHEAP_OBJ_COOKIE && tail_ptr(obj)->subscriber &&
 	    heap->reclaim)
 		heap->reclaim(heap, tail_ptr(obj)->subscriber, tail_ptr(obj)->cookie,
-			      heap->gc.collecting ? MHEAP_EVENT_COLLECTOR :
+			      heap->gc.releasing ? MHEAP_EVENT_COLLECTOR :
 						    MHEAP_EVENT_REFCOUNT,
 			      obj->flags & MHEAP_OBJ_TRACKED ? obj->gen :
 							       MHEAP_EVENT_NO_GEN);
@@ -284,8 +286,19 @@ void mheap_object_free(struct mheap *heap, u32 id)
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
 
 /*
+ * Whether an object whose count reached zero must stay for the collection
+ * in progress (gc.c: deferral); with none in progress, never.
+ */
+static inline bool defers_free(struct mheap *heap, struct mheap_object *obj)
+{
+	return unlikely(heap->gc.progress.phase != MHEAP_GC_IDLE) &&
+	       mheap_gc_defers_free(heap, obj);
+}
+
+/*
  * Free @id, whose count just reached zero, and every object that only it
- * kept alive.
+ * kept alive; an object the collection in progress defers stays, with a
+ * count of zero, for the collector to free.
  *
  * Invariant of the loop: every object on the stack starting at @next has
  * refcnt 0, is off its generation list, and still holds its slots' counts.
@@ -296,6 +309,8 @@ static void release(struct mheap *heap, u32 id)
 	unsigned long freed = 0;
 	u32 next, i;
 
+	if (defers_free(heap, obj))
+		return;
 	if (obj->flags & MHEAP_OBJ_TRACKED)
 		mheap_gc_untrack(heap, obj);
 	next = id;
@@ -310,7 +325,8 @@ static void release(struct mheap *heap, u32 id)
 			if (!target)
 				continue;
 			t = mheap_object_ptr(heap, target);
-			if (WARN_ON_ONCE(!t->refcnt) || --t->refcnt)
+			if (WARN_ON_ONCE(!t->refcnt) || --t->refcnt ||
+			    defers_free(heap, t))
 				continue;
 			if (t->flags & MHEAP_OBJ_TRACKED)
 				mheap_gc_untrack(heap, t);
@@ -321,6 +337,23 @@ static void release(struct mheap *heap, u32 id)
 		if (++freed % RELEASE_BATCH == 0)
 			mheap_prim_cond_resched();
 	}
+}
+
+/**
+ * mheap_object_release() - free an object whose count is already zero
+ * @heap: the heap.
+ * @id: the object, which a collection kept when its count reached zero
+ *	(gc.c: deferral) and has since put back on its generation's list.
+ *
+ * Frees it, and what only it kept alive, as mheap_object_put() would have.
+ *
+ * Context: heap->lock held; may sleep.
+ */
+void mheap_object_release(struct mheap *heap, u32 id)
+{
+	mheap_prim_assert_held(&heap->lock);
+	if (!WARN_ON_ONCE(mheap_object_ptr(heap, id)->refcnt))
+		release(heap, id);
 }
 
 /* mheap_object_put(), inline for the hot paths of this file */

@@ -27,7 +27,7 @@
 /* flags */
 #define MHEAP_OBJ_TRACKED	0x1	/* has slots: on a generation list */
 #define MHEAP_OBJ_COOKIE	0x2	/* a tail (cookie, subscriber) follows the slots */
-#define MHEAP_OBJ_COLLECTING	0x4	/* in the set being collected */
+#define MHEAP_OBJ_COLLECTING	0x4	/* in the set being collected (gc.c) */
 #define MHEAP_OBJ_REACHABLE	0x8	/* reached from a root */
 #define MHEAP_OBJ_GARBAGE	0x10	/* on the save-all garbage list */
 #define MHEAP_OBJ_WEAKREF	0x20	/* weak references name it (weak.h) */
@@ -111,6 +111,7 @@ void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares);
 int mheap_object_get(struct mheap *heap, u32 id);
 void mheap_object_put(struct mheap *heap, u32 id);
 void mheap_object_free(struct mheap *heap, u32 id);
+void mheap_object_release(struct mheap *heap, u32 id);
 int mheap_object_set_slot(struct mheap *heap, u32 id, size_t index, u32 target);
 int mheap_object_get_slot(struct mheap *heap, u32 id, size_t index,
 			  u32 *target);

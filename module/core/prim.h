@@ -19,7 +19,9 @@
  *   mheap_prim_cond_resched()	a point where a long loop may yield the CPU.
  *   struct mheap_prim_mutex	the heap lock: mheap_prim_mutex_init, _lock,
  *				_lock_killable (0 or -EINTR),
- *				_unlock, _destroy, mheap_prim_assert_held().
+ *				_unlock, _unlock_handoff (unlock, then
+ *				wait until the tasks waiting for it have
+ *				had it), _destroy, mheap_prim_assert_held().
  *   struct mheap_prim_work	a work item on the collector's workqueue:
  *				mheap_prim_work_init(work, fn),
  *				mheap_prim_work_queue(work),
@@ -67,10 +69,12 @@ enum mheap_limit {
 #include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/types.h>
 #include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 /*
@@ -114,15 +118,107 @@ static inline void mheap_prim_cond_resched(void)
 	cond_resched();
 }
 
+/*
+ * The heap lock, with the bookkeeping of a handoff: every task that begins
+ * to take it "arrives", and "settles" once it holds it or gives up.
+ * mheap_prim_mutex_unlock_handoff() lets go and then waits until every task
+ * that had arrived by then has settled, so that its caller (the collector,
+ * between two increments) never takes the lock back before them. The
+ * kernel's own mutex hands off to a waiter only once it has been starved
+ * (MUTEX_FLAG_HANDOFF); this is that promise made from the first time.
+ */
 struct mheap_prim_mutex {
 	struct mutex mutex;	/* the heap lock; see heap.h */
+	spinlock_t handoff_lock;	/* protects the four counts below */
+	u64 arrived;		/* tasks that began to take @mutex */
+	u64 settled;		/* of those, ones that took it or gave up */
+	u64 handoff_upto;	/* the last arrival the handoff waits for */
+	u64 handoff_left;	/* arrivals up to @handoff_upto not settled */
+	wait_queue_head_t handoff_wq;	/* the handoff's waiter */
 };
 
-#define mheap_prim_mutex_init(m)	mutex_init(&(m)->mutex)
+static inline void mheap_prim_mutex_init(struct mheap_prim_mutex *m)
+{
+	mutex_init(&m->mutex);
+	spin_lock_init(&m->handoff_lock);
+	m->arrived = 0;
+	m->settled = 0;
+	m->handoff_upto = 0;
+	m->handoff_left = 0;
+	init_waitqueue_head(&m->handoff_wq);
+}
+
 #define mheap_prim_mutex_destroy(m)	mutex_destroy(&(m)->mutex)
-#define mheap_prim_mutex_lock(m)	mutex_lock(&(m)->mutex)
-#define mheap_prim_mutex_lock_killable(m) mutex_lock_killable(&(m)->mutex)
+
+static inline u64 mheap_prim_mutex_arrive(struct mheap_prim_mutex *m)
+{
+	u64 ticket;
+
+	spin_lock(&m->handoff_lock);
+	ticket = ++m->arrived;
+	spin_unlock(&m->handoff_lock);
+	return ticket;
+}
+
+static inline void mheap_prim_mutex_settle(struct mheap_prim_mutex *m,
+					   u64 ticket)
+{
+	spin_lock(&m->handoff_lock);
+	m->settled++;
+	if (ticket <= m->handoff_upto && m->handoff_left &&
+	    !--m->handoff_left)
+		wake_up(&m->handoff_wq);
+	spin_unlock(&m->handoff_lock);
+}
+
+static inline void mheap_prim_mutex_lock(struct mheap_prim_mutex *m)
+{
+	u64 ticket = mheap_prim_mutex_arrive(m);
+
+	mutex_lock(&m->mutex);
+	mheap_prim_mutex_settle(m, ticket);
+}
+
+static inline int __must_check
+mheap_prim_mutex_lock_killable(struct mheap_prim_mutex *m)
+{
+	u64 ticket = mheap_prim_mutex_arrive(m);
+	int err = mutex_lock_killable(&m->mutex);
+
+	mheap_prim_mutex_settle(m, ticket);
+	return err;
+}
+
 #define mheap_prim_mutex_unlock(m)	mutex_unlock(&(m)->mutex)
+
+static inline bool mheap_prim_handoff_done(struct mheap_prim_mutex *m)
+{
+	bool done;
+
+	spin_lock(&m->handoff_lock);
+	done = !m->handoff_left;
+	spin_unlock(&m->handoff_lock);
+	return done;
+}
+
+/*
+ * Unlock, then wait (TASK_IDLE: not a hung task) until each task that was
+ * waiting for the lock has taken it or given up. Caller holds no lock.
+ */
+static inline void mheap_prim_mutex_unlock_handoff(struct mheap_prim_mutex *m)
+{
+	bool wait;
+
+	spin_lock(&m->handoff_lock);
+	m->handoff_upto = m->arrived;
+	m->handoff_left = m->arrived - m->settled;
+	wait = m->handoff_left;
+	spin_unlock(&m->handoff_lock);
+	mutex_unlock(&m->mutex);
+	if (wait)
+		wait_event_idle(m->handoff_wq, mheap_prim_handoff_done(m));
+}
+
 #define mheap_prim_assert_held(m)	lockdep_assert_held(&(m)->mutex)
 
 /* The collector's workqueue: unbound, created by module init (main.c). */

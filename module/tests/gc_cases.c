@@ -557,6 +557,342 @@ CORE_TEST(gc_million_object_cycle)
 }
 
 /*
+ * Incremental collection (gc.c): the work item collects generations 1 and
+ * 2 in increments of mheap_gc_increment units of work, and clients change
+ * the graph between increments.
+ */
+
+/* Make generation @gen due, and let the work item start collecting it. */
+static inline void gc_inc_start(struct mheap *heap, unsigned int gen)
+{
+	heap->gc.count[gen] = heap->gc.threshold[gen] + 1;
+	if (gen == MHEAP_GENERATIONS - 1)
+		heap->gc.long_lived_pending = heap->gc.long_lived_total;
+	mheap_prim_work_queue(&heap->gc.work);
+	gc_work_run(heap);
+}
+
+/*
+ * Run increments until the collection in progress reaches @phase, or ends
+ * (MHEAP_GC_IDLE); returns how many ran.
+ */
+static inline unsigned int gc_inc_run_to(struct mheap *heap,
+					 unsigned int phase)
+{
+	unsigned int n = 0;
+
+	while (heap->gc.progress.phase != MHEAP_GC_IDLE &&
+	       (phase == MHEAP_GC_IDLE || heap->gc.progress.phase < phase) &&
+	       n < 1000000) {
+		mheap_prim_work_queue(&heap->gc.work);
+		gc_work_run(heap);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * @n two-object cycles, chained (a's second slot holds the next cycle's
+ * a), moved to generation 1 with everything else in generation 0, then
+ * let go: 2 * @n objects that nothing outside holds.
+ */
+static inline bool gc_old_cycles(struct mheap *heap, unsigned int n)
+{
+	u32 root = gc_obj(heap, 1), prev = root, a = 0, b = 0;
+	unsigned int i;
+	bool ok = root;
+
+	for (i = 0; ok && i < n; i++) {
+		ok = gc_cycle2(heap, 2, &a, &b) &&
+		     !mheap_object_set_slot(heap, prev, prev == root ? 0 : 1, a);
+		if (a)
+			mheap_object_put(heap, a);
+		if (b)
+			mheap_object_put(heap, b);
+		prev = a;
+	}
+	ok = ok && mheap_gc_collect(heap, 0) >= 0;
+	if (root)
+		mheap_object_put(heap, root);
+	return ok;
+}
+
+/* Cycles dropped before a collection begins go, in many increments. */
+CORE_TEST(gc_incremental_collects_cycles)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	unsigned int saved = mheap_gc_increment, steps;
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
+	u64 increments;
+	u32 keep;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_gc_increment = 4;
+	keep = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(keep && gc_old_cycles(heap, 50));
+	increments = heap->gc.increments;
+	gc_inc_start(heap, 1);
+	CORE_EXPECT_NE(heap->gc.progress.phase, MHEAP_GC_IDLE);
+	/* nothing is freed before MARK has ended */
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)101);
+	steps = gc_inc_run_to(heap, MHEAP_GC_IDLE);
+	CORE_EXPECT_GT(steps, 50U);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1);
+	CORE_EXPECT_EQ(test_gen(heap, keep), 2U);
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_EQ(st[1].collections, (u64)1);
+	CORE_EXPECT_EQ(st[1].collected, (u64)100);
+	CORE_EXPECT_EQ(st[1].examined, (u64)101);
+	CORE_EXPECT_LE(st[1].pause_last_ns, st[1].pause_total_ns);
+	CORE_EXPECT_GE(heap->gc.increments - increments, (u64)steps);
+
+	/* 0: the same collection at once */
+	mheap_gc_increment = 0;
+	CORE_ASSERT_TRUE(gc_old_cycles(heap, 10));
+	increments = heap->gc.increments;
+	gc_inc_start(heap, 1);
+	CORE_EXPECT_EQ(heap->gc.progress.phase, MHEAP_GC_IDLE);
+	CORE_EXPECT_EQ(heap->gc.increments, increments);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1);
+	mheap_object_put(heap, keep);
+	mheap_gc_increment = saved;
+	test_heap_done(heap);
+}
+
+/*
+ * The barrier: in each phase before the unreachable set is known, the only
+ * reference to a cycle moves from a handle to a slot (of an object outside
+ * the collection, or of one inside it already visited). The cycle must
+ * survive; the dropped cycles around it must not.
+ */
+CORE_TEST(gc_incremental_barrier)
+{
+	static const unsigned int phases[] = {
+		MHEAP_GC_UPDATE, MHEAP_GC_SUBTRACT, MHEAP_GC_MARK,
+	};
+	struct mheap *heap = test_heap(SZ_1M);
+	unsigned int saved = mheap_gc_increment, i, inside;
+	u32 a, b, holder, before;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_gc_increment = 3;
+	for (i = 0; i < ARRAY_SIZE(phases); i++) {
+		for (inside = 0; inside < 2; inside++) {
+			/* the holder first: visited before the cycle */
+			holder = inside ? gc_obj(heap, 1) : 0;
+			CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
+			mheap_object_put(heap, b);
+			CORE_ASSERT_TRUE(gc_old_cycles(heap, 20));
+			before = mheap_objects_live(heap);
+			gc_inc_start(heap, 1);
+			gc_inc_run_to(heap, phases[i]);
+			gc_inc_run_to(heap, phases[i] + 1);
+			CORE_EXPECT_EQ(heap->gc.progress.phase, phases[i] + 1);
+			if (!inside)
+				holder = gc_obj(heap, 1);
+			CORE_ASSERT_TRUE(holder);
+			CORE_EXPECT_EQ(mheap_object_set_slot(heap, holder, 0, a), 0);
+			mheap_object_put(heap, a);
+			gc_inc_run_to(heap, MHEAP_GC_IDLE);
+			CORE_EXPECT_EQ(mheap_objects_live(heap),
+				       (u64)before - 40 + !inside);
+			CORE_EXPECT_EQ(test_refcnt(heap, a), 2U);
+			mheap_object_put(heap, holder);
+			CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
+			CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+		}
+	}
+	mheap_gc_increment = saved;
+	test_heap_done(heap);
+}
+
+/*
+ * The barrier, where it is needed: a cycle T <-> Y that nothing else
+ * holds, but a weak handle on T. Between two increments the client takes
+ * a strong handle on T from the weak one. gc_refs were counted before, so
+ * without the barrier the cycle would look unreachable and go, under the
+ * new handle. In UPDATE, T is visited and Y not yet; Y's handle is the
+ * one that made the strong one, and it goes before Y is visited.
+ */
+CORE_TEST(gc_incremental_barrier_resurrection)
+{
+	struct test_client t;
+	unsigned int saved = mheap_gc_increment, phase;
+	u32 ht, hy, w, h, id, ty;
+
+	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
+	mheap_gc_increment = 1;
+	for (phase = MHEAP_GC_UPDATE; phase <= MHEAP_GC_MARK; phase++) {
+		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &ht), 0);
+		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hy), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, ht, 0, hy), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hy, 0, ht), 0);
+		CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, ht, &w), 0);
+		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, hy, &ty), 0);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, ht), 0);
+		/* T, then Y, head generation 1; cycles behind them */
+		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
+		if (phase != MHEAP_GC_UPDATE)
+			CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
+		gc_inc_start(t.heap, 1);
+		gc_inc_run_to(t.heap, phase);
+		if (phase == MHEAP_GC_UPDATE) {
+			/* one unit of UPDATE: T is visited, Y is next */
+			CORE_EXPECT_EQ(t.heap->gc.progress.phase, MHEAP_GC_UPDATE);
+			CORE_EXPECT_EQ(t.heap->gc.progress.cursor, ty);
+			CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h), 0);
+			CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
+		} else {
+			CORE_EXPECT_EQ(t.heap->gc.progress.phase, phase);
+			CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h), 0);
+		}
+		gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
+		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)2);
+		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, h, &id), 0);
+		CORE_EXPECT_EQ(test_refcnt(t.heap, id), 2U);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, h), 0);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, w), 0);
+		CORE_EXPECT_EQ(mheap_gc_collect(t.heap, 2), 2L);
+		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)0);
+	}
+	mheap_gc_increment = saved;
+	test_client_close(&t);
+}
+
+/*
+ * An object of the collection whose count drops to zero between two
+ * increments stays until the collection lets it go (the lists stay
+ * whole); it reads as dead at once, and nothing leaks, whatever the phase.
+ */
+CORE_TEST(gc_incremental_zombies)
+{
+	struct test_client t;
+	unsigned int saved = mheap_gc_increment, phase;
+	u32 x, y, hx, hy, wx, id;
+	u64 live;
+
+	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
+	mheap_gc_increment = 2;
+	for (phase = MHEAP_GC_UPDATE; phase <= MHEAP_GC_PARTITION; phase++) {
+		/* x holds y; the client holds x, and x weakly */
+		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hx), 0);
+		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hy), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hx, 0, hy), 0);
+		CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, hx, &wx), 0);
+		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, hx, &x), 0);
+		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, hy, &y), 0);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
+		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
+		gc_inc_start(t.heap, 1);
+		gc_inc_run_to(t.heap, phase);
+		live = mheap_objects_live(t.heap);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, hx), 0);
+		if (mheap_objects_live(t.heap) == live)
+			CORE_EXPECT_TRUE(mheap_gc_doomed(t.heap, x));
+		CORE_EXPECT_EQ(mheap_handle_lookup(t.client, wx, &id), -ESTALE);
+		gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
+		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)0);
+		CORE_EXPECT_EQ(mheap_handle_lookup(t.client, wx, &id), -ESTALE);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, wx), 0);
+	}
+	mheap_gc_increment = saved;
+	test_client_close(&t);
+}
+
+/*
+ * Once MARK has ended, a weak reference to what it left unreached reads
+ * as dead, before the increments that free it (CPython clears weak
+ * references to garbage first); in save-all mode the objects then go to
+ * the garbage list, whole.
+ */
+CORE_TEST(gc_incremental_doomed_reads_dead)
+{
+	struct test_client t;
+	unsigned int saved = mheap_gc_increment, save_all;
+	u32 ha, hb, wa, id;
+
+	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
+	mheap_gc_increment = 1;
+	for (save_all = 0; save_all < 2; save_all++) {
+		mheap_gc_set_save_all(t.heap, save_all);
+		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &ha), 0);
+		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hb), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, ha, 0, hb), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hb, 0, ha), 0);
+		CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, ha, &wa), 0);
+		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, ha, &id), 0);
+		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, ha), 0);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, hb), 0);
+		gc_inc_start(t.heap, 1);
+		gc_inc_run_to(t.heap, MHEAP_GC_MARK);
+		CORE_EXPECT_EQ(mheap_handle_lookup(t.client, wa, &id), 0);
+		gc_inc_run_to(t.heap, MHEAP_GC_PARTITION);
+		CORE_EXPECT_EQ(t.heap->gc.progress.phase, MHEAP_GC_PARTITION);
+		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)22);
+		CORE_EXPECT_EQ(mheap_handle_lookup(t.client, wa, &id), -ESTALE);
+		CORE_EXPECT_EQ(mheap_handle_dup(t.client, wa, &id), -ESTALE);
+		gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
+		CORE_EXPECT_EQ(mheap_handle_lookup(t.client, wa, &id), -ESTALE);
+		CORE_EXPECT_EQ(mheap_objects_live(t.heap),
+			       (u64)(save_all ? 22 : 0));
+		CORE_EXPECT_EQ(mheap_gc_garbage(t.heap, NULL, 0),
+			       (size_t)(save_all ? 22 : 0));
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, wa), 0);
+		mheap_gc_set_save_all(t.heap, false);
+		mheap_gc_release_garbage(t.heap);
+		CORE_EXPECT_EQ(mheap_gc_collect(t.heap, 2), (long)(save_all ? 22 : 0));
+	}
+	mheap_gc_increment = saved;
+	test_client_close(&t);
+}
+
+/*
+ * The calls that need the generations whole end the collection in
+ * progress first: an explicit collection then counts only what it finds
+ * itself, and the statistics count both.
+ */
+CORE_TEST(gc_incremental_explicit_finishes_first)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
+	unsigned int saved = mheap_gc_increment;
+	u32 a, b;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_gc_increment = 5;
+	CORE_ASSERT_TRUE(gc_old_cycles(heap, 20));
+	gc_inc_start(heap, 1);
+	CORE_EXPECT_NE(heap->gc.progress.phase, MHEAP_GC_IDLE);
+	/* a cycle dropped during it: in generation 0, not in the collection */
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
+	CORE_EXPECT_EQ(heap->gc.progress.phase, MHEAP_GC_IDLE);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_EQ(st[1].collections, (u64)1);
+	CORE_EXPECT_EQ(st[1].collected, (u64)40);
+	CORE_EXPECT_EQ(st[2].collections, (u64)1);
+	CORE_EXPECT_EQ(st[2].collected, (u64)2);
+
+	/* freeze, too: nothing of the collection is left behind */
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
+	CORE_ASSERT_TRUE(gc_old_cycles(heap, 5));
+	gc_inc_start(heap, 1);
+	mheap_gc_freeze(heap);
+	CORE_EXPECT_EQ(heap->gc.progress.phase, MHEAP_GC_IDLE);
+	CORE_EXPECT_EQ(mheap_gc_freeze_count(heap), (u64)2);
+	mheap_gc_unfreeze(heap);
+	mheap_object_put(heap, a);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
+	mheap_gc_increment = saved;
+	test_heap_done(heap);
+}
+
+/*
  * Random graphs against an oracle: random allocations, slot writes, handle
  * drops and dups, and collections of random generations. After every
  * collection a plain mark from the handles (the oracle) must agree with
@@ -769,6 +1105,59 @@ CORE_TEST(gc_random_graphs_against_oracle)
 	core_free(s);
 }
 
+/*
+ * The same random graphs, with automatic collections in increments of 7
+ * units of work running between the steps: after each increment every
+ * object the oracle reaches is alive and intact; at the end, a full
+ * collection (which ends the one in progress first) empties the heap.
+ */
+CORE_TEST(gc_random_graphs_incremental)
+{
+	static const u32 th[MHEAP_GENERATIONS] = { 20, 2, 2 };
+	struct oracle *s = core_calloc(1, sizeof(*s));
+	unsigned int saved = mheap_gc_increment;
+	u64 seed, increments = 0;
+
+	CORE_ASSERT_NOT_NULL(s);
+	mheap_gc_increment = 7;
+	for (seed = 1; seed <= ORACLE_SEEDS; seed++) {
+		u64 rnd = seed * 0x9e3779b97f4a7c15ULL;
+		struct test_client t;
+		int step, err = 0;
+
+		memset(s, 0, sizeof(*s));
+		CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M * 4));
+		mheap_gc_set_threshold(t.heap, th);
+		for (step = 0; step < ORACLE_STEPS && !err; step++) {
+			err = oracle_step(s, t.client, &rnd);
+			if (err || core_rand(&rnd) % 2)
+				continue;
+			mheap_prim_work_queue(&t.heap->gc.work);
+			gc_work_run(t.heap);
+			err = oracle_check(s, t.heap, 0);
+		}
+		if (!err) {
+			while (s->nhandles && !err)
+				err = mheap_handle_close(t.client,
+							 s->handles[--s->nhandles]);
+			if (!err)
+				err = mheap_gc_collect(t.heap, 2) < 0 ? -EIO : 0;
+			if (!err && mheap_objects_live(t.heap))
+				err = -EEXIST;
+		}
+		if (err)
+			CORE_LOG("seed %llu: step %d: error %d",
+				 (unsigned long long)seed, step, err);
+		CORE_EXPECT_EQ(err, 0);
+		increments += t.heap->gc.increments;
+		test_client_close(&t);
+	}
+	CORE_LOG("%llu increments checked", (unsigned long long)increments);
+	CORE_EXPECT_GT(increments, (u64)ORACLE_SEEDS * 10);
+	mheap_gc_increment = saved;
+	core_free(s);
+}
+
 #ifdef __KERNEL__
 /*
  * The KUnit suite: the cases above, in order (the host build registers
@@ -791,8 +1180,15 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_referrers_skip_frozen),
 	KUNIT_CASE(gc_explicit_collections_keep_schedule),
 	KUNIT_CASE(gc_introspection),
+	KUNIT_CASE(gc_incremental_collects_cycles),
+	KUNIT_CASE(gc_incremental_barrier),
+	KUNIT_CASE(gc_incremental_barrier_resurrection),
+	KUNIT_CASE(gc_incremental_zombies),
+	KUNIT_CASE(gc_incremental_doomed_reads_dead),
+	KUNIT_CASE(gc_incremental_explicit_finishes_first),
 	KUNIT_CASE_SLOW(gc_million_object_cycle),
 	KUNIT_CASE_SLOW(gc_random_graphs_against_oracle),
+	KUNIT_CASE_SLOW(gc_random_graphs_incremental),
 	{}
 };
 

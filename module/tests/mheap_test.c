@@ -147,8 +147,13 @@ static u64 race_mark(struct mheap *heap, struct mheap_client **clients,
 	return n;
 }
 
-static void gc_races_with_mutators(struct kunit *test)
+/*
+ * The race, with @explicit collections from this thread besides the
+ * workqueue's, and automatic collections in increments of @increment.
+ */
+static void race_run(struct kunit *test, bool explicit, unsigned int increment)
 {
+	unsigned int saved = mheap_gc_increment;
 	static const u32 th[MHEAP_GENERATIONS] = { 50, 5, 5 };
 	struct mheap_client *clients[2];
 	struct race_thread *r;
@@ -158,6 +163,7 @@ static void gc_races_with_mutators(struct kunit *test)
 	unsigned int i;
 	u32 *stack;
 
+	mheap_gc_increment = increment;
 	r = kunit_kcalloc(test, 2, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	atomic_set(&race_overlaps, 0);
@@ -178,10 +184,12 @@ static void gc_races_with_mutators(struct kunit *test)
 	while (!READ_ONCE(r[0].done) || !READ_ONCE(r[1].done)) {
 		unsigned int gen = core_rand(&rnd) % MHEAP_GENERATIONS;
 
-		mheap_lock(heap);
-		KUNIT_EXPECT_GE(test, mheap_gc_collect(heap, gen), 0L);
-		mheap_unlock(heap);
-		collections++;
+		if (explicit) {
+			mheap_lock(heap);
+			KUNIT_EXPECT_GE(test, mheap_gc_collect(heap, gen), 0L);
+			mheap_unlock(heap);
+			collections++;
+		}
 		usleep_range(1000, 2000);
 	}
 	for (i = 0; i < 2; i++) {
@@ -197,9 +205,15 @@ static void gc_races_with_mutators(struct kunit *test)
 	reachable = race_mark(heap, clients, 2, stack);
 	kvfree(stack);
 	KUNIT_EXPECT_EQ(test, reachable, mheap_objects_live(heap));
-	kunit_info(test, "%llu explicit and %llu total collections",
+	kunit_info(test, "%llu explicit and %llu total collections, %llu increments",
 		   collections, heap->gc.stats[0].collections +
-		   heap->gc.stats[1].collections + heap->gc.stats[2].collections);
+		   heap->gc.stats[1].collections + heap->gc.stats[2].collections,
+		   heap->gc.increments);
+	/* without explicit ones, old generations went in many increments */
+	if (!explicit)
+		KUNIT_EXPECT_GT(test, heap->gc.increments,
+				2 * (heap->gc.stats[1].collections +
+				     heap->gc.stats[2].collections));
 	kunit_info(test, "mutators overlapped %d times, on %d CPU(s)",
 		   atomic_read(&race_overlaps), (int)hweight_long(race_cpus));
 	KUNIT_EXPECT_GT(test, atomic_read(&race_overlaps), 0);
@@ -212,10 +226,26 @@ static void gc_races_with_mutators(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mheap_objects_live(heap), 0);
 	mheap_unlock(heap);
 	mheap_destroy(heap);
+	mheap_gc_increment = saved;
+}
+
+static void gc_races_with_mutators(struct kunit *test)
+{
+	race_run(test, true, MHEAP_GC_INCREMENT);
+}
+
+/*
+ * Increments race with the mutators: nothing but the workqueue collects,
+ * in increments of 64 units of work, between which both mutators run.
+ */
+static void gc_increments_race_with_mutators(struct kunit *test)
+{
+	race_run(test, false, 64);
 }
 
 static struct kunit_case mheap_gc_race_cases[] = {
 	KUNIT_CASE_SLOW(gc_races_with_mutators),
+	KUNIT_CASE_SLOW(gc_increments_race_with_mutators),
 	{}
 };
 

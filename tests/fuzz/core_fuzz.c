@@ -22,6 +22,12 @@
  * The model observes which objects the core freed through a weak handle
  * per object ("watches"), which the operations never see.
  *
+ * Automatic collections are incremental (a small gc_increment, varied by
+ * the threshold operation), so operations run between increments. An
+ * object that dies meanwhile may stay in the core until the collection
+ * lets it go, holding its slots: the model learns which from the
+ * collection's lists (white-box) and counts their slots as the core does.
+ *
  * A mismatch aborts with a message; libFuzzer saves the input.
  */
 #include <stdio.h>
@@ -46,6 +52,8 @@ struct model_obj {
 	u32 watch;		/* weak handle watching it; 0 once retired */
 	u32 id;			/* the core's id, unique while it lives */
 	bool weak_cleared;	/* save-all kept it: weak handles died */
+	bool dying;		/* died during the collection in progress */
+	bool held;		/* dying, and the collection still holds it */
 };
 
 struct model_handle {
@@ -82,15 +90,79 @@ static struct {
 static u32 id_of(int o)
 {
 	u32 id = 0;
-	int err = mheap_handle_lookup(m.client, m.objs[o].watch, &id);
+	int err;
+
+	/* dead, held by the collection: its watch reads dead already */
+	if (m.objs[o].held)
+		return m.objs[o].id;
+	err = mheap_handle_lookup(m.client, m.objs[o].watch, &id);
 
 	CHECK(!err, "object %d: watch lookup gave %d", o, err);
 	return id;
 }
 
-/* The model's refcounts: strong handles, slots of live objects, garbage. */
+static bool in_progress(void)
+{
+	return m.heap->gc.progress.phase != MHEAP_GC_IDLE;
+}
+
+/* Whether @id is on the core's list that starts at @head (white-box). */
+static bool core_list_has(u32 head, u32 id)
+{
+	u32 o;
+	int n = 0;
+
+	for (o = head; o; o = mheap_object_ptr(m.heap, o)->gc_next) {
+		CHECK(++n <= 4 * MAX_OBJS, "a collector list loops");
+		if (o == id)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the collection in progress still holds @id (white-box). */
+static bool core_holds(u32 id)
+{
+	const struct mheap_gc_progress *p = &m.heap->gc.progress;
+
+	if (p->phase == MHEAP_GC_IDLE)
+		return false;
+	if (p->phase < MHEAP_GC_PARTITION &&
+	    core_list_has(p->young.head, id))
+		return true;
+	if (p->phase == MHEAP_GC_PARTITION && core_list_has(p->cursor, id))
+		return true;
+	return core_list_has(p->unreachable.head, id);
+}
+
+/* The model object the core's @id names: alive, or held by a collection. */
+static int model_of(u32 id)
+{
+	int i;
+
+	for (i = 0; i < m.nobjs; i++)
+		if ((m.objs[i].alive || m.objs[i].held) && m.objs[i].id == id)
+			return i;
+	CHECK(0, "id %u names no object", id);
+	return -1;
+}
+
+/* Object @i dies in the model. */
+static void kill(int i)
+{
+	m.objs[i].alive = false;
+	m.objs[i].dying = in_progress();
+	m.objs[i].held = m.objs[i].dying && core_holds(m.objs[i].id);
+}
+
+/*
+ * The model's refcounts: strong handles, slots of live objects, garbage,
+ * and the slots of dead objects a collection still holds, as the core has
+ * them (the collection empties them as it goes).
+ */
 static void model_refcnts(u32 *ref)
 {
+	struct mheap_object *co;
 	int i, s;
 
 	memset(ref, 0, sizeof(*ref) * MAX_OBJS);
@@ -98,6 +170,13 @@ static void model_refcnts(u32 *ref)
 		if (!m.handles[i].weak)
 			ref[m.handles[i].obj]++;
 	for (i = 0; i < m.nobjs; i++) {
+		if (m.objs[i].held) {
+			co = mheap_object_ptr(m.heap, m.objs[i].id);
+			for (s = 0; s < (int)co->nrefs; s++)
+				if (co->slots[s])
+					ref[model_of(co->slots[s])]++;
+			continue;
+		}
 		if (!m.objs[i].alive)
 			continue;
 		if (m.objs[i].garbage)
@@ -120,7 +199,7 @@ static void model_cascade(void)
 		model_refcnts(ref);
 		for (i = 0; i < m.nobjs; i++) {
 			if (m.objs[i].alive && !ref[i]) {
-				m.objs[i].alive = false;
+				kill(i);
 				changed = true;
 			}
 		}
@@ -172,9 +251,11 @@ static int live_count(void)
 	int i, n = 0;
 
 	for (i = 0; i < m.nobjs; i++)
-		n += m.objs[i].alive;
+		n += m.objs[i].alive || m.objs[i].held;
 	return n;
 }
+
+static void sync_progress(void);
 
 /* The core and the model agree on everything observable. */
 static void check_agree(void)
@@ -183,6 +264,7 @@ static void check_agree(void)
 	u32 ref[MAX_OBJS], id, tid;
 	int i, s, err;
 
+	sync_progress();
 	model_refcnts(ref);
 	for (i = 0; i < m.nobjs; i++) {
 		struct model_obj *o = &m.objs[i];
@@ -264,6 +346,7 @@ static bool heap_open(void)
 	}
 	/* automatic collections only where an input turns them on */
 	mheap_gc_enable(m.heap, false);
+	mheap_gc_increment = 3;
 	m.nobjs = m.nhandles = 0;
 	m.closed = 0;
 	m.save_all = false;
@@ -446,10 +529,61 @@ static void rewatch(int i)
 	struct model_obj *o = &m.objs[i];
 	u32 h;
 
-	CHECK(!mheap_handle_close(m.client, o->watch), "closing watch %d", i);
+	CHECK(!o->watch || !mheap_handle_close(m.client, o->watch),
+	      "closing watch %d", i);
 	CHECK(!mheap_handle_install_ref(m.client, o->id, &h), "rewatch %d", i);
 	CHECK(!mheap_handle_dup_weak(m.client, h, &o->watch), "rewatch %d", i);
 	CHECK(!mheap_handle_close(m.client, h), "rewatch %d", i);
+}
+
+/*
+ * The garbage list's ids, read from the core's list (white-box): listing
+ * it through mheap_gc_garbage() would end the collection in progress.
+ */
+static size_t garbage_ids(u32 *ids)
+{
+	size_t n = 0;
+	u32 o;
+
+	for (o = m.heap->gc.garbage.head; o;
+	     o = mheap_object_ptr(m.heap, o)->gc_next) {
+		CHECK(n < MAX_OBJS, "more than %d on the garbage list", MAX_OBJS);
+		ids[n++] = o;
+	}
+	return n;
+}
+
+/*
+ * The collection in progress let go of dying objects it held: freed, or
+ * in save-all mode, moved to the garbage list (then they live again, as
+ * garbage); once it ends, nothing is dying any more.
+ */
+static void sync_progress(void)
+{
+	u32 ids[MAX_OBJS];
+	size_t n = garbage_ids(ids);
+	bool was;
+	int i;
+
+	for (i = 0; i < m.nobjs; i++) {
+		struct model_obj *o = &m.objs[i];
+
+		if (!o->dying)
+			continue;
+		was = o->held;
+		o->held = was && core_holds(o->id);
+		o->dying = in_progress();
+		/* held until now: its id is still its own */
+		if (was && !o->held && on_list(ids, n, o->id)) {
+			CHECK(!o->garbage, "object %d saved twice", i);
+			o->alive = true;
+			o->garbage = true;
+			o->weak_cleared = true;
+			o->dying = false;
+			rewatch(i);
+		}
+	}
+	model_cascade();
 }
 
 static void sync_collection(bool *reached, int gen, long found)
@@ -459,8 +593,8 @@ static void sync_collection(bool *reached, int gen, long found)
 	long newly = 0;
 	int i;
 
-	n = mheap_gc_garbage(m.heap, ids, MAX_OBJS);
-	CHECK(n <= MAX_OBJS, "%zu on the garbage list", n);
+	sync_progress();
+	n = garbage_ids(ids);
 	for (i = 0; i < m.nobjs; i++) {
 		struct model_obj *o = &m.objs[i];
 
@@ -470,7 +604,8 @@ static void sync_collection(bool *reached, int gen, long found)
 		CHECK(!reached[i], "collected reachable object %d", i);
 		/* ids are unique among the objects alive before this */
 		if (on_list(ids, n, o->id)) {
-			CHECK(m.save_all && !o->garbage,
+			CHECK((m.save_all || m.heap->gc.progress.save_all) &&
+			      !o->garbage,
 			      "object %d went to the garbage list", i);
 			o->garbage = true;
 			o->weak_cleared = true;
@@ -478,7 +613,7 @@ static void sync_collection(bool *reached, int gen, long found)
 			newly++;
 			continue;
 		}
-		o->alive = false;
+		kill(i);
 		/* frozen ones die only as their referrers do */
 		newly += o->nrefs && !o->frozen;
 	}
@@ -509,18 +644,38 @@ static void sync_collection(bool *reached, int gen, long found)
 	}
 }
 
+/*
+ * What the core does first for the calls that need the generations whole
+ * (mheap_gc_finish()): end the collection in progress, and learn what it
+ * freed, before the call's own effect is checked.
+ */
+static void finish_sync(void)
+{
+	bool reached[MAX_OBJS];
+
+	if (!in_progress())
+		return;
+	model_reach(reached, false);
+	mheap_gc_finish(m.heap);
+	CHECK(!in_progress(), "mheap_gc_finish() left a collection running");
+	sync_collection(reached, -1, 0);
+}
+
 static void op_collect(int gen)
 {
 	bool reached[MAX_OBJS];
 	long found = 0;
 
+	if (gen >= 0)
+		finish_sync();
 	model_reach(reached, false);
 	if (gen >= 0) {
 		found = mheap_gc_collect(m.heap, gen);
 		CHECK(found >= 0, "collect(%d): %ld", gen, found);
 	} else {
-		/* the work item takes the lock itself */
+		/* the work item takes the lock itself; it may run at any time */
 		mheap_unlock(m.heap);
+		mheap_prim_work_queue(&m.heap->gc.work);
 		mheap_prim_work_run(&m.heap->gc.work);
 		mheap_lock(m.heap);
 	}
@@ -531,6 +686,7 @@ static void op_freeze(bool freeze)
 {
 	int i;
 
+	finish_sync();
 	if (freeze)
 		mheap_gc_freeze(m.heap);
 	else
@@ -542,9 +698,11 @@ static void op_freeze(bool freeze)
 
 static void op_release_garbage(void)
 {
-	u64 n = mheap_gc_release_garbage(m.heap), want = 0;
+	u64 n, want = 0;
 	int i;
 
+	finish_sync();
+	n = mheap_gc_release_garbage(m.heap);
 	for (i = 0; i < m.nobjs; i++) {
 		want += m.objs[i].alive && m.objs[i].garbage;
 		m.objs[i].garbage = false;
@@ -559,6 +717,8 @@ static void op_threshold(void)
 	u32 t[MHEAP_GENERATIONS] = { m.arg[0] % 8, m.arg[1] % 4, m.arg[2] % 4 };
 
 	mheap_gc_set_threshold(m.heap, t);
+	/* increments of 1 to 7 units of work, or 0: not incremental */
+	mheap_gc_increment = (m.arg[0] >> 3) % 8;
 }
 
 enum {

@@ -171,9 +171,99 @@ def automatic_collections():
     return s
 
 
+def incremental_with_mutations():
+    """An incremental collection of generation 1, one unit of work per
+    increment, with the graph changing between increments."""
+    s = Seed()
+    s.op(ENABLE, 1)
+    s.op(THRESHOLD, 1 | 1 << 3, 0, 3)   # increments of 1 unit
+    s.alloc('a', 2)
+    s.alloc('b', 1)
+    s.alloc('c', 1)
+    s.alloc('leaf', 0)
+    s.set_slot('a', 0, 'b')
+    s.set_slot('a', 1, 'leaf')
+    s.set_slot('b', 0, 'a')
+    s.set_slot('c', 0, 'a')
+    s.dup('a', 'wa', weak=True)
+    s.dup('c', 'wc', weak=True)
+    s.op(AUTO)                        # generation 0: all to generation 1
+    s.alloc('d', 1)
+    s.op(AUTO)                        # generation 1 begins
+    s.close('a')
+    s.close('b')
+    s.op(AUTO)
+    s.close('c')                      # c: count 0 inside the collection
+    s.op(AUTO)
+    s.op(DUP, s.idx('wc'))            # ESTALE: dead for the collection
+    s.set_slot('d', 0, 'leaf')
+    for _ in range(4):
+        s.op(AUTO)
+    s.get_slot('d', 0, 'leaf2')
+    s.op(DUP, s.idx('wa'))
+    s.handles.append('a2')
+    for _ in range(12):
+        s.op(AUTO)
+    s.collect(2)
+    return s
+
+
+def incremental_save_all():
+    s = Seed()
+    s.op(ENABLE, 1)
+    s.op(SAVE_ALL, 1)
+    s.op(THRESHOLD, 1 | 2 << 3, 0, 3)   # increments of 2 units
+    s.alloc('a', 1)
+    s.alloc('b', 1)
+    s.alloc('x', 1)
+    s.set_slot('a', 0, 'b')
+    s.set_slot('b', 0, 'a')
+    s.op(AUTO)
+    s.alloc('y', 1)
+    s.set_slot('b', 0, 'y')
+    s.set_slot('b', 0, 'a')
+    s.op(AUTO)
+    s.close('a')
+    s.close('b')
+    s.close('x')
+    for _ in range(12):
+        s.op(AUTO)
+    s.op(RELEASE)
+    s.collect(2)
+    return s
+
+
+def incremental_resurrection():
+    """A dropped cycle, taken back from a weak handle after k increments of
+    the collection that examines it, k = 1..12 (the barrier)."""
+    s = Seed()
+    s.op(ENABLE, 1)
+    s.op(THRESHOLD, 1 | 1 << 3, 0, 3)   # increments of 1 unit
+    for k in range(1, 13):
+        s.alloc('a', 1)
+        s.alloc('b', 1)
+        s.set_slot('a', 0, 'b')
+        s.set_slot('b', 0, 'a')
+        s.dup('a', 'wa', weak=True)
+        s.op(AUTO)                    # generation 0: to generation 1
+        s.close('a')
+        s.close('b')
+        for _ in range(k):
+            s.op(AUTO)
+        s.dup('wa', 'a2')
+        for _ in range(16):
+            s.op(AUTO)
+        s.close('a2')
+        s.close('wa')
+        s.collect(2)
+    return s
+
+
 SEEDS = [cycle_with_repeated_slots, chain_freed_by_refcount,
          weak_handles_and_a_cycle, save_all_then_release, frozen_cycle,
-         injected_failures, automatic_collections]
+         injected_failures, automatic_collections,
+         incremental_with_mutations, incremental_save_all,
+         incremental_resurrection]
 
 
 def main():

@@ -108,6 +108,8 @@ void mheap_prim_warnf(const char *file, int line, const char *fmt, ...)
 /* a host process is never killed while it waits: always 0 */
 #define mheap_prim_mutex_lock_killable(m) (mheap_prim_mutex_lock(m), 0)
 #define mheap_prim_mutex_unlock(m)	(WARN_ON_ONCE(!(m)->held), (m)->held = 0)
+/* nobody else can be waiting for it here */
+#define mheap_prim_mutex_unlock_handoff(m) mheap_prim_mutex_unlock(m)
 /* The kernel's static_assert(), whose message is optional */
 #define __static_assert(expr, msg, ...)	_Static_assert(expr, msg)
 #define static_assert(expr, ...)	__static_assert(expr, ##__VA_ARGS__, #expr)
@@ -127,6 +129,9 @@ struct mheap_prim_trace_log {
 	u32 gen;			/* of the last gc_start or gc_end */
 	bool automatic;			/* of the last gc_start */
 	u64 examined, collected, uncollectable, pause_ns; /* last gc_end */
+	long gc_increment;		/* increments traced */
+	u32 from_phase, to_phase;	/* of the last increment */
+	u64 work;			/* of the last increment */
 	bool payload;			/* of the last arena event */
 	u32 index;
 	u64 arena_bytes;		/* of the last arena event */
@@ -175,6 +180,18 @@ static inline void trace_mheap_gc_end(u32 heap, u32 gen, u64 examined,
 	mheap_prim_trace.examined = examined;
 	mheap_prim_trace.collected = collected;
 	mheap_prim_trace.uncollectable = uncollectable;
+	mheap_prim_trace.pause_ns = pause_ns;
+}
+
+static inline void trace_mheap_gc_increment(u32 heap, u32 gen, u32 from,
+					    u32 to, u64 work, u64 pause_ns)
+{
+	mheap_prim_trace.gc_increment++;
+	mheap_prim_trace.heap = heap;
+	mheap_prim_trace.gen = gen;
+	mheap_prim_trace.from_phase = from;
+	mheap_prim_trace.to_phase = to;
+	mheap_prim_trace.work = work;
 	mheap_prim_trace.pause_ns = pause_ns;
 }
 
@@ -249,6 +266,7 @@ static inline size_t array_size(size_t n, size_t size)
 #define struct_size(p, member, n) \
 	(sizeof(*(p)) + sizeof((p)->member[0]) * (n))
 #define U32_MAX			((u32)~0U)
+#define U64_MAX			((u64)~0ULL)
 #define SZ_1M			0x100000
 #define SZ_64M			0x4000000
 #define SZ_1G			0x40000000
