@@ -149,7 +149,8 @@ SELFTESTS_32 := mheap_selftest mheap_table_selftest mheap_batch_selftest \
 	mheap_mmap_selftest
 SELFTEST_HDR := $(wildcard tests/selftests/*.h)
 VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl $(SELFTESTS) \
-	$(addsuffix _32,$(SELFTESTS_32)) mheap_inject_selftest ops_bench)
+	$(addsuffix _32,$(SELFTESTS_32)) mheap_inject_selftest ops_bench \
+	pause_bench)
 vm-progs: $(VM_PROGS)
 
 # Real heaps (Documentation/snapshot.rst): a small snapshot for the VMs,
@@ -173,6 +174,11 @@ $(BUILD)/vm/progs/mheapctl: $(TOOL_SRC) $(TOOL_HDR) $(LIB_SRC) $(LIB_HDR)
 $(BUILD)/vm/progs/ops_bench: tests/bench/ops_bench.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -o $@ $< $(LIB_SRC)
+
+# issue 20's pause table (make bench)
+$(BUILD)/vm/progs/pause_bench: tests/bench/pause_bench.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(USER_CPPFLAGS) -static -pthread -o $@ $< $(LIB_SRC)
 
 $(BUILD)/vm/progs/%: tests/selftests/%.c $(SELFTEST_HDR) $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)

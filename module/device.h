@@ -17,6 +17,11 @@
  *	arena's pages (map.c) inside heap->lock.
  *   a client's f->wait queue lock: taken by the wake-ups of events.c
  *	inside heap->lock.
+ *   heap->lock's handoff_lock (core/prim.h), a spinlock: the counts of
+ *	tasks waiting for heap->lock; taken as one starts waiting (no lock
+ *	held), and inside heap->lock as it gets it or as the collector lets
+ *	it go (mheap_unlock_handoff()). Only its wait queue's lock is
+ *	taken inside it, by the wake-up of the collector that waits.
  *
  * The orders that exist (outermost first; lockdep checks each under
  * PROVE_LOCKING):
@@ -24,7 +29,8 @@
  *   2. heap->lock -> i_mmap lock (an arena's zap);
  *   3. heap->lock -> f->wait's lock (a reclamation event, an unsubscribe);
  *   4. heap->lock -> the allocators' own locks (every allocation of the
- *	core; arenas are vfree()d after unlocking, mheap_unlock()).
+ *	core; arenas are vfree()d after unlocking, mheap_unlock());
+ *   5. heap->lock -> heap->lock's handoff_lock.
  * Nothing takes heap->lock inside the i_mmap or wait queue locks, and
  * nothing takes a page fault with heap->lock held: results are written
  * under it with page faults disabled (copy_to_user_nofault()), and

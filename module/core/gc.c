@@ -25,9 +25,13 @@
  *                   they held outside the list), then free them
  * Nothing here recurses, and nothing allocates: a collection cannot fail.
  *
- * Locking: heap->lock held throughout, by every function here but
- * mheap_gc_fini() (which must not hold it) and the work item (which takes
- * it itself).
+ * An automatic collection of generation 1 or 2 runs these phases in
+ * increments, clients running between them (see "Incremental collection"
+ * below, and in gc.rst).
+ *
+ * Locking: heap->lock held, by every function here but mheap_gc_fini()
+ * (which must not hold it) and the work item (which takes it itself, and
+ * lets it go between two increments).
  */
 #include "object.h"
 #include "gc.h"

@@ -39,12 +39,20 @@ static inline bool gc_work_queued(struct mheap *heap)
 #endif
 }
 
-/* Let the queued work item run, as the workqueue would; heap locked. */
+/*
+ * Let the queued work item run once, as the workqueue would; heap locked.
+ * In the kernel it runs here, synchronously, and the run it queues for
+ * the next increment is cancelled: each call is exactly one run, as on
+ * the host, whatever the workqueue would have done meanwhile.
+ */
 static inline void gc_work_run(struct mheap *heap)
 {
 	mheap_unlock(heap);
 #ifdef __KERNEL__
-	flush_work(&heap->gc.work.work);
+	if (cancel_work_sync(&heap->gc.work.work)) {
+		heap->gc.work.fn(&heap->gc.work);
+		cancel_work_sync(&heap->gc.work.work);
+	}
 #else
 	mheap_prim_work_run(&heap->gc.work);
 #endif

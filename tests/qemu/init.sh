@@ -371,6 +371,10 @@ run_bench() {
 			$MODDIR/libmheap.so.1) >&3 2>&1 3>&- ||
 			error "python_bench.py failed"
 	fi
+	# issue 20's pause table: a client's waits while collections run
+	echo >&3
+	pause_bench ${MHEAP_PAUSE_SIZES:-1 10} >&3 2>&1 3>&- ||
+		error "pause_bench failed"
 	# real heaps through the ioctls (those within the handle limit)
 	for f in $MODDIR/snapshots/*.mhs $MODDIR/bench/*.mhs*; do
 		[ -f "$f" ] || continue

@@ -420,6 +420,86 @@ TEST_F(admin, gc_threshold_param)
 }
 
 /*
+ * gc_increment: 20000 by default, root's to change; with increments of 16
+ * units, an automatic collection of generation 1 runs in many increments
+ * (the mheap_gc_increment tracepoint counts them) and frees exactly the
+ * dropped cycles; the statistics say its longest increment.
+ */
+TEST_F(admin, gc_increment_param)
+{
+	static const uint32_t th[3] = { 5, 1, 10 };
+	struct mheap_gc_stats st;
+	uint64_t collected;
+	char old[64], *trace = self->buf;
+	const char *p;
+	uint32_t h[100], keep[12];
+	struct mheap *mh;
+	int i, increments = 0;
+	long id;
+
+	ASSERT_EQ(0, read_file(PARAMS "/gc_increment", old, sizeof(old)));
+	EXPECT_STREQ("20000\n", old);
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "/gc_increment", "lots"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "/gc_increment", "-1"));
+	ASSERT_EQ(0, write_file(PARAMS "/gc_increment", "16"));
+	if (access(TRACEFS "/events", F_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable",
+				"1"));
+
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	id = newest_heap();
+	ASSERT_EQ(0, mheap_set_threshold(mh, th));
+	ASSERT_EQ(0, mheap_gc_enable(mh, 0));
+	/* 100 cycles, held, into generation 1; then dropped */
+	for (i = 0; i < 100; i++) {
+		uint32_t b;
+
+		ASSERT_EQ(0, mheap_alloc(mh, 0, 1, 0, &h[i]));
+		ASSERT_EQ(0, mheap_alloc(mh, 0, 1, 0, &b));
+		ASSERT_EQ(0, mheap_set_slot(mh, h[i], 0, b));
+		ASSERT_EQ(0, mheap_set_slot(mh, b, 0, h[i]));
+		ASSERT_EQ(0, mheap_release(mh, b));
+	}
+	ASSERT_EQ(0, mheap_collect(mh, 0, &collected));
+	EXPECT_EQ(0, collected);
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(0, mheap_release(mh, h[i]));
+	ASSERT_EQ(0, mheap_gc_enable(mh, 1));
+	/* allocations past threshold 0, twice: generation 1 becomes due */
+	for (i = 0; i < 12; i++) {
+		ASSERT_EQ(0, mheap_alloc(mh, 0, 1, 0, &keep[i]));
+		if (i == 5)
+			usleep(100 * 1000);
+	}
+	for (i = 0; i < 200; i++) {
+		ASSERT_EQ(0, mheap_gc_stats(mh, &st));
+		if (st.gen[1].collections)
+			break;
+		usleep(10 * 1000);
+	}
+	EXPECT_EQ(1, st.gen[1].collections);
+	EXPECT_EQ(200, st.gen[1].collected);
+	EXPECT_GE(st.gen[1].pause_total_ns, st.gen[1].pause_last_ns);
+	EXPECT_LT(0, st.gen[1].pause_last_ns);
+
+	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable",
+				"0"));
+	ASSERT_EQ(0, write_file(PARAMS "/gc_increment", "20000"));
+	ASSERT_EQ(0, read_file(TRACEFS "/trace", trace, 1 << 20));
+	for (p = trace_find(trace, "mheap_gc_increment", id, "gen=1"); p;
+	     p = trace_find(p + 1, "mheap_gc_increment", id, "gen=1"))
+		increments++;
+	/* 200 objects and 200 slots: over 1,000 units, 16 at a time */
+	EXPECT_LE(50, increments) TH_LOG("%d increments in:\n%s", increments,
+					 trace);
+	for (i = 0; i < 12; i++)
+		ASSERT_EQ(0, mheap_release(mh, keep[i]));
+	ASSERT_EQ(0, mheap_close(mh));
+}
+
+/*
  * Run /bin/mheapctl with @args as @uid (-1: as is), its stdout and stderr
  * into @out; returns its exit status, or -1.
  */

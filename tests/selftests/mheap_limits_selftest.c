@@ -409,6 +409,7 @@ TEST_F(limits, params_root_only)
 		{ "heap_capacity", 0444 },
 		{ "heap_capacity_max", 0444 },
 		{ "gc_threshold", 0644 },
+		{ "gc_increment", 0644 },
 		{ "debugfs_max_objects", 0644 },
 	};
 	unsigned int i, n = 0;

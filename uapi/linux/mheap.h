@@ -408,8 +408,10 @@ enum mheap_gc_op {
  * @uncollectable: always 0 (mheap has no legacy finalizers, CPython's only
  *                 uncollectable objects); kept for gc.get_stats()' shape.
  * @examined:      objects examined.
- * @pause_total_ns: total time spent, nanoseconds.
- * @pause_last_ns: the last collection's time, nanoseconds.
+ * @pause_total_ns: total time spent with the heap lock held, nanoseconds.
+ * @pause_last_ns: the longest the last collection held the heap lock at a
+ *                 stretch, nanoseconds: its whole time, or, for an
+ *                 automatic one in increments, its longest increment.
  */
 struct mheap_gc_gen_stats {
 	__u64 collections;
