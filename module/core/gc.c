@@ -265,7 +265,11 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 /*
  * Pre: gc_refs as subtract_refs() left them.
  * Post: REACHABLE is set on exactly the young objects reachable from an
- * object with gc_refs > 0; gc_prev is meaningless.
+ * object with gc_refs > 0; gc_prev is meaningless. Young objects are those
+ * COLLECTING of generation @gen or younger: an incremental collection in
+ * progress has COLLECTING objects of its own, in generations 1 and 2, and
+ * a collection of generation 0 between two of its increments leaves them
+ * alone.
  *
  * One pass over the list: an object not yet reached whose gc_refs is above
  * zero is a root; it is pushed and the stack drained. An object's gc_refs
@@ -275,7 +279,8 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
  * still to be scanned; every other REACHABLE object has been scanned. Each
  * object is pushed at most once.
  */
-static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young)
+static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young,
+			   unsigned int gen)
 {
 	struct mheap_object *obj, *o, *t;
 	u32 id, top, i, target, visited = 0;
@@ -296,8 +301,9 @@ static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young)
 				if (!target || (i && target == o->slots[i - 1]))
 					continue;
 				t = mheap_object_ptr(heap, target);
-				if (!(t->flags & MHEAP_OBJ_COLLECTING) ||
-				    t->flags & MHEAP_OBJ_REACHABLE)
+				if ((t->flags & (MHEAP_OBJ_COLLECTING |
+						 MHEAP_OBJ_REACHABLE)) !=
+				    MHEAP_OBJ_COLLECTING || t->gen > gen)
 					continue;
 				t->flags |= MHEAP_OBJ_REACHABLE;
 				t->gc_prev = top;
@@ -371,10 +377,13 @@ static void save_garbage(struct mheap *heap, struct mheap_gc_list *unreachable,
  * Post: the objects of @unreachable are freed, and what they held outside
  * it was released (possibly freeing more, by plain reference counting:
  * such cascades never reach an unreachable object, as nothing outside the
- * list refers to one). Returns how many were freed.
+ * list refers to one). Returns how many were freed. The unreachable
+ * objects are COLLECTING, of generation @gen or younger (see
+ * mark_reachable()).
  */
 static u64 release_unreachable(struct mheap *heap,
-			       struct mheap_gc_list *unreachable)
+			       struct mheap_gc_list *unreachable,
+			       unsigned int gen)
 {
 	struct mheap_object *obj, *t;
 	u32 id, next, i, visited = 0;
@@ -390,7 +399,7 @@ static u64 release_unreachable(struct mheap *heap,
 				continue;
 			obj->slots[i] = 0;
 			t = mheap_object_ptr(heap, target);
-			if (t->flags & MHEAP_OBJ_COLLECTING)
+			if (t->flags & MHEAP_OBJ_COLLECTING && t->gen <= gen)
 				t->refcnt--;
 			else
 				mheap_object_put(heap, target);
@@ -410,6 +419,8 @@ static u64 release_unreachable(struct mheap *heap,
 	return freed;
 }
 
+static void inc_adopt(struct mheap *heap, struct mheap_gc_list *survivors);
+
 /*
  * Collect the objects of @young (generation @gen and younger), with
  * nothing else running: survivors to generation @next_gen, unreachable
@@ -427,16 +438,20 @@ static u64 collect_list(struct mheap *heap, struct mheap_gc_list *young,
 	gc_list_init(&survivors);
 	gc_list_init(&unreachable);
 	subtract_refs(heap, young, gen);
-	mark_reachable(heap, young);
+	mark_reachable(heap, young, gen);
 	partition(heap, young, &survivors, &unreachable, next_gen);
 	*survived = survivors.count;
-	gc_list_splice(heap, &survivors, &heap->gens[next_gen]);
+	if (gc->progress.phase >= MHEAP_GC_UPDATE &&
+	    gc->progress.phase <= MHEAP_GC_MARK)
+		inc_adopt(heap, &survivors);
+	else
+		gc_list_splice(heap, &survivors, &heap->gens[next_gen]);
 	found = unreachable.count;
 	gc->releasing = true;
 	if (gc->save_all)
 		save_garbage(heap, &unreachable, garbage_gen);
 	else
-		release_unreachable(heap, &unreachable);
+		release_unreachable(heap, &unreachable, gen);
 	gc->releasing = false;
 	return found;
 }
@@ -550,6 +565,7 @@ static void inc_start(struct mheap *heap, unsigned int gen)
 	p->start_ns = mheap_prim_now_ns();
 	p->pause_max_ns = 0;
 	p->pause_sum_ns = 0;
+	p->debt = 0;
 	p->found = collect_list(heap, &heap->gens[0], 0, 1, next_gen_of(gen),
 				&survived);
 	gc_list_init(&p->young);
@@ -628,6 +644,41 @@ static inline void inc_push(struct mheap_gc_progress *p, u32 id,
 	obj->flags |= MHEAP_OBJ_REACHABLE;
 	obj->gc_prev = p->top;
 	p->top = id;
+}
+
+/*
+ * A collection of generation 0 ran between two increments, before PARTITION:
+ * its survivors, now generation 1, join the collection in progress rather
+ * than generation 1's list, where UPDATE could not tell them from objects
+ * of the collection it has not visited yet (mheap_gc_defers_free()). They
+ * join as what they are, objects referred to from outside: before UPDATE
+ * visits them, as any; after, with gc_refs saturated; in MARK, marked. The
+ * work they add is owed (progress->debt): the next increment does it on
+ * top of its budget, so that clients allocating fast cannot keep the
+ * collection from ending.
+ */
+static void inc_adopt(struct mheap *heap, struct mheap_gc_list *survivors)
+{
+	struct mheap_gc_progress *p = &heap->gc.progress;
+	struct mheap_object *obj;
+	u32 id, next;
+
+	for (id = survivors->head; id; id = next) {
+		obj = mheap_object_ptr(heap, id);
+		next = obj->gc_next;
+		gc_list_append(heap, &p->young, id, obj);
+		p->examined++;
+		/* the most it adds: UPDATE to FREE, see gc.rst's bounds */
+		p->debt += 7 + 3 * (u64)obj->nrefs;
+		if (p->phase == MHEAP_GC_UPDATE)
+			continue;
+		obj->flags = (obj->flags & ~MHEAP_OBJ_REACHABLE) |
+			     MHEAP_OBJ_COLLECTING;
+		obj->gc_prev = U32_MAX;
+		if (p->phase == MHEAP_GC_MARK)
+			inc_push(p, id, obj);
+	}
+	gc_list_init(survivors);
 }
 
 /*
@@ -949,7 +1000,21 @@ static int generation_due(struct mheap_gc *gc)
 }
 
 /*
- * The work item: the next increment of the collection in progress, or the
+ * Whether generation 0 is due while a collection is in progress: then a
+ * collection of generation 0 runs between two increments, as CPython 3.14
+ * alternates young collections with increments of the old generation, so
+ * that generation 0 stays about threshold 0 objects however long the
+ * collection in progress takes.
+ */
+static bool young_due(const struct mheap_gc *gc)
+{
+	return gc->enabled && gc->threshold[0] &&
+	       gc->count[0] > gc->threshold[0];
+}
+
+/*
+ * The work item: the next increment of the collection in progress (or a
+ * collection of generation 0, when due, between two increments), or the
  * collection due. Generation 0 alone, or any generation when
  * mheap_gc_increment is 0, is collected at once. The lock goes to whoever
  * waits for it before the next increment or collection takes it again.
@@ -959,6 +1024,7 @@ static void gc_work(struct mheap_prim_work *work)
 	struct mheap *heap = container_of(work, struct mheap, gc.work);
 	struct mheap_gc *gc = &heap->gc;
 	u64 budget = READ_ONCE(mheap_gc_increment), start;
+	bool young = false;
 	int gen;
 
 	mheap_lock(heap);
@@ -971,9 +1037,16 @@ static void gc_work(struct mheap_prim_work *work)
 			collect(heap, gen, true);
 		else if (gen > 0)
 			inc_start(heap, gen);
+	} else if (young_due(gc)) {
+		collect(heap, 0, true);
+		young = true;
 	}
-	if (gc->progress.phase != MHEAP_GC_IDLE)
-		inc_run(heap, start, budget ? budget : GC_UNBOUNDED);
+	if (gc->progress.phase != MHEAP_GC_IDLE && !young) {
+		/* and the work that young survivors added: never overtaken */
+		inc_run(heap, start, budget ? budget + gc->progress.debt :
+					      GC_UNBOUNDED);
+		gc->progress.debt = 0;
+	}
 	if (gc->progress.phase != MHEAP_GC_IDLE)
 		mheap_prim_work_queue(&gc->work);
 	mheap_unlock_handoff(heap);

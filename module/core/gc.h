@@ -83,6 +83,8 @@ enum mheap_gc_phase {
  * @start_ns: when the collection began.
  * @pause_max_ns: the longest increment so far.
  * @pause_sum_ns: the increments' time, in total.
+ * @debt: work that young survivors joining the collection added since the
+ *	last increment; the next one does it besides its budget.
  */
 struct mheap_gc_progress {
 	u8 phase;
@@ -97,6 +99,7 @@ struct mheap_gc_progress {
 	u64 start_ns;
 	u64 pause_max_ns;
 	u64 pause_sum_ns;
+	u64 debt;
 };
 
 /**

@@ -768,6 +768,55 @@ CORE_TEST(gc_incremental_barrier_resurrection)
 }
 
 /*
+ * Generation 0 is collected between two increments when it is due, so it
+ * stays small however long the collection in progress takes. Before
+ * PARTITION its survivors join the collection in progress; dropped
+ * between two increments (a survivor during UPDATE is deferred as any
+ * object of the collection), they go; held, they stay.
+ */
+CORE_TEST(gc_incremental_young_between)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
+	unsigned int saved = mheap_gc_increment, phase;
+	u32 keep, drop, a, b;
+	u64 young;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_gc_increment = 2;
+	for (phase = MHEAP_GC_UPDATE; phase <= MHEAP_GC_FREE; phase++) {
+		CORE_ASSERT_TRUE(gc_old_cycles(heap, 10));
+		gc_inc_start(heap, 1);
+		gc_inc_run_to(heap, phase);
+		CORE_EXPECT_EQ(heap->gc.progress.phase, phase);
+		keep = gc_obj(heap, 1);
+		drop = gc_obj(heap, 1);
+		CORE_ASSERT_TRUE(keep && drop && gc_cycle2(heap, 1, &a, &b));
+		CORE_EXPECT_EQ(mheap_object_set_slot(heap, keep, 0, drop), 0);
+		mheap_object_put(heap, a);
+		mheap_object_put(heap, b);
+		mheap_object_put(heap, drop);
+		mheap_gc_get_stats(heap, st);
+		young = st[0].collections;
+		heap->gc.count[0] = heap->gc.threshold[0] + 1;
+		mheap_prim_work_queue(&heap->gc.work);
+		gc_work_run(heap);
+		mheap_gc_get_stats(heap, st);
+		CORE_EXPECT_EQ(st[0].collections, young + 1);
+		CORE_EXPECT_EQ(st[0].collected, (u64)2 * (phase - MHEAP_GC_UPDATE + 1));
+		CORE_EXPECT_EQ(test_gen(heap, keep), 1U);
+		/* keep lets go of drop between two increments */
+		CORE_EXPECT_EQ(mheap_object_set_slot(heap, keep, 0, 0), 0);
+		gc_inc_run_to(heap, MHEAP_GC_IDLE);
+		CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)1);
+		mheap_object_put(heap, keep);
+		CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	}
+	mheap_gc_increment = saved;
+	test_heap_done(heap);
+}
+
+/*
  * An object of the collection whose count drops to zero between two
  * increments stays until the collection lets it go (the lists stay
  * whole); it reads as dead at once, and nothing leaks, whatever the phase.
@@ -1191,6 +1240,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_incremental_collects_cycles),
 	KUNIT_CASE(gc_incremental_barrier),
 	KUNIT_CASE(gc_incremental_barrier_resurrection),
+	KUNIT_CASE(gc_incremental_young_between),
 	KUNIT_CASE(gc_incremental_zombies),
 	KUNIT_CASE(gc_incremental_doomed_reads_dead),
 	KUNIT_CASE(gc_incremental_explicit_finishes_first),
