@@ -190,7 +190,11 @@ static int gc_list_validate(struct mheap *heap,
  * pool lists, the live counts) and the collector's lists (gc.h): costs
  * time in the number of arenas and tracked objects.
  *
- * Context: heap->lock held; no collection in progress.
+ * An incremental collection may be in progress (this runs between two of
+ * its increments): its own lists, whose links hold gc_refs and the marking
+ * stack, are not walked, and are empty once it is over.
+ *
+ * Context: heap->lock held; not inside a collection's own work.
  * Return: 0, or -EUCLEAN after a WARNING that names the broken invariant.
  */
 int mheap_validate(struct mheap *heap)
@@ -205,6 +209,9 @@ int mheap_validate(struct mheap *heap)
 		err = gc_list_validate(heap, &heap->gens[gen], gen);
 	if (!err)
 		err = gc_list_validate(heap, &heap->gc.garbage, -1);
+	if (!err && heap->gc.progress.phase == MHEAP_GC_IDLE &&
+	    (heap->gc.progress.young.count || heap->gc.progress.unreachable.count))
+		err = invariant_broken("no collection, no collection's lists");
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_validate);
@@ -221,7 +228,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_validate);
  * heap's size: the debug kernel took seven minutes to replay a real heap
  * of 40,000 objects (mheapctl replay), 93 s of it building.
  *
- * Context: heap->lock held; no collection in progress.
+ * Context: heap->lock held; not inside a collection's own work.
  * Return: 0, or mheap_validate()'s -EUCLEAN.
  */
 int mheap_validate_amortized(struct mheap *heap)
