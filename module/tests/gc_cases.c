@@ -1237,6 +1237,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_referrers_skip_frozen),
 	KUNIT_CASE(gc_explicit_collections_keep_schedule),
 	KUNIT_CASE(gc_introspection),
+	KUNIT_CASE_SLOW(gc_million_object_cycle),
 	KUNIT_CASE(gc_incremental_collects_cycles),
 	KUNIT_CASE(gc_incremental_barrier),
 	KUNIT_CASE(gc_incremental_barrier_resurrection),
@@ -1244,7 +1245,6 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_incremental_zombies),
 	KUNIT_CASE(gc_incremental_doomed_reads_dead),
 	KUNIT_CASE(gc_incremental_explicit_finishes_first),
-	KUNIT_CASE_SLOW(gc_million_object_cycle),
 	KUNIT_CASE_SLOW(gc_random_graphs_against_oracle),
 	KUNIT_CASE_SLOW(gc_random_graphs_incremental),
 	{}
