@@ -282,6 +282,8 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young,
 			   unsigned int gen)
 {
+	/* only then are there COLLECTING objects of older generations */
+	bool nested = heap->gc.progress.phase != MHEAP_GC_IDLE;
 	struct mheap_object *obj, *o, *t;
 	u32 id, top, i, target, visited = 0;
 
@@ -303,7 +305,7 @@ static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young,
 				t = mheap_object_ptr(heap, target);
 				if ((t->flags & (MHEAP_OBJ_COLLECTING |
 						 MHEAP_OBJ_REACHABLE)) !=
-				    MHEAP_OBJ_COLLECTING || t->gen > gen)
+				    MHEAP_OBJ_COLLECTING || (nested && t->gen > gen))
 					continue;
 				t->flags |= MHEAP_OBJ_REACHABLE;
 				t->gc_prev = top;
