@@ -541,7 +541,8 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
  *    up by one; during MARK it is marked REACHABLE and pushed.
  *  - deferral: an object of the collection whose count reaches zero is not
  *    freed but stays in the collection (a "zombie"): the lists stay whole.
- *    PARTITION frees the zombies, by reference counting.
+ *    PARTITION frees the zombies that were marked, by reference counting;
+ *    the others were unreachable and go with the rest.
  * From PARTITION on the unreachable set is known; weak references to it
  * read as dead (mheap_gc_doomed()), as CPython clears them first.
  */
@@ -726,12 +727,9 @@ static u64 inc_mark(struct mheap *heap, u64 budget)
 
 /*
  * partition(), resumable; survivors go straight onto their new generation's
- * list, where clients may free them as any other object. An object whose
- * count reached zero meanwhile (a zombie), marked or not, is freed now, by
- * reference counting, as it would have been without the collection: not
- * counted as found, not kept in save-all mode. What it holds drops by
- * one; an object of the unreachable set that this brings to zero stays in
- * it (deferred), and goes with it.
+ * list, where clients may free them as any other object. A survivor whose
+ * count reached zero meanwhile (a zombie) is freed now, by reference
+ * counting.
  */
 static u64 inc_partition(struct mheap *heap, u64 budget)
 {
@@ -745,18 +743,17 @@ static u64 inc_partition(struct mheap *heap, u64 budget)
 	for (id = p->cursor; id && done < budget; id = next, done++) {
 		obj = mheap_object_ptr(heap, id);
 		next = obj->gc_next;
-		/* a zombie is no garbage, marked or not: nothing refers to it */
-		if (!(obj->flags & MHEAP_OBJ_REACHABLE) && obj->refcnt) {
+		if (!(obj->flags & MHEAP_OBJ_REACHABLE)) {
 			gc_list_append(heap, &p->unreachable, id, obj);
 			continue;
 		}
 		obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_REACHABLE);
 		obj->gen = next_gen;
 		gc_list_append(heap, &heap->gens[next_gen], id, obj);
+		if (p->gen == 1)
+			gc->long_lived_pending++;
 		if (!obj->refcnt)
 			mheap_object_release(heap, id);
-		else if (p->gen == 1)
-			gc->long_lived_pending++;
 	}
 	p->cursor = id;
 	if (!id) {

@@ -857,43 +857,6 @@ CORE_TEST(gc_incremental_zombies)
 }
 
 /*
- * A zombie is no garbage: an object of the collection whose count drops to
- * zero before UPDATE visits it (so nothing marks it) is freed by reference
- * counting at PARTITION, not found by the collection nor, in save-all
- * mode, kept on the garbage list with the cycles.
- */
-CORE_TEST(gc_incremental_zombie_not_garbage)
-{
-	struct mheap *heap = test_heap(SZ_1M);
-	struct mheap_gen_stats st[MHEAP_GENERATIONS];
-	unsigned int saved = mheap_gc_increment;
-	u32 z;
-
-	CORE_ASSERT_NOT_NULL(heap);
-	mheap_gc_increment = 1;
-	mheap_gc_set_save_all(heap, true);
-	CORE_ASSERT_TRUE(gc_old_cycles(heap, 5));
-	/* z last in generation 1: UPDATE visits it last */
-	z = gc_obj(heap, 1);
-	CORE_ASSERT_TRUE(z);
-	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 0L);
-	gc_inc_start(heap, 1);
-	CORE_EXPECT_EQ(heap->gc.progress.phase, MHEAP_GC_UPDATE);
-	mheap_object_put(heap, z);
-	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)11);
-	gc_inc_run_to(heap, MHEAP_GC_IDLE);
-	mheap_gc_get_stats(heap, st);
-	CORE_EXPECT_EQ(st[1].collected, (u64)10);
-	CORE_EXPECT_EQ(mheap_gc_garbage(heap, NULL, 0), (size_t)10);
-	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)10);
-	mheap_gc_set_save_all(heap, false);
-	CORE_EXPECT_EQ(mheap_gc_release_garbage(heap), (u64)10);
-	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 10L);
-	mheap_gc_increment = saved;
-	test_heap_done(heap);
-}
-
-/*
  * Once MARK has ended, a weak reference to what it left unreached reads
  * as dead, before the increments that free it (CPython clears weak
  * references to garbage first); in save-all mode the objects then go to
@@ -1280,7 +1243,6 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_incremental_barrier_resurrection),
 	KUNIT_CASE(gc_incremental_young_between),
 	KUNIT_CASE(gc_incremental_zombies),
-	KUNIT_CASE(gc_incremental_zombie_not_garbage),
 	KUNIT_CASE(gc_incremental_doomed_reads_dead),
 	KUNIT_CASE(gc_incremental_explicit_finishes_first),
 	KUNIT_CASE_SLOW(gc_random_graphs_against_oracle),
