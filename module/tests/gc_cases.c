@@ -745,9 +745,14 @@ CORE_TEST(gc_incremental_barrier_resurrection)
 		gc_inc_start(t.heap, 1);
 		gc_inc_run_to(t.heap, phase);
 		if (phase == MHEAP_GC_UPDATE) {
-			/* one unit of UPDATE: T is visited, Y is next */
+#ifndef __KERNEL__
+			/*
+			 * One unit of UPDATE: T is visited, Y is next. In the
+			 * kernel the workqueue may have run one more increment.
+			 */
 			CORE_EXPECT_EQ(t.heap->gc.progress.phase, MHEAP_GC_UPDATE);
 			CORE_EXPECT_EQ(t.heap->gc.progress.cursor, ty);
+#endif
 			CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h), 0);
 			CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
 		} else {
