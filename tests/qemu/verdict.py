@@ -98,6 +98,23 @@ def parse_ktap(kunit_py, text):
     return cases, errors
 
 
+def case_log(text, case, most=12):
+    """The diagnostic lines a failed case printed before its result line
+    (its last most), so that a CI log says why without the VM's files."""
+    last = re.escape(case.rsplit('.', 1)[-1])
+    result = re.compile(r'^\s*(not )?ok \d+ ')
+    mine = re.compile(r'^\s*not ok \d+ (\S*\.)?%s\b' % last)
+    lines = []
+    for line in text.splitlines():
+        if mine.match(line):
+            return lines[-most:]
+        if result.match(line):
+            lines = []
+        elif line.strip():
+            lines.append(line.strip()[:200])
+    return []
+
+
 class Verdict:
     def __init__(self, label):
         self.label, self.passed, self.failed, self.notes = label, 0, 0, []
@@ -106,12 +123,14 @@ class Verdict:
         self.failed += 1
         print('FAIL %s: %s' % (cause, detail))
 
-    def suite(self, kind, name, cases, errors):
+    def suite(self, kind, name, cases, errors, text=''):
         ok = [c for c in cases if c[1] == 'PASS']
         bad = [c for c in cases if c[1] != 'PASS']
         self.passed += len(ok)
         for case, status in bad:
             self.fail('%s failure' % kind, '%s %s: %s' % (name, case, status))
+            for line in case_log(text, case):
+                print('    ' + line)
         for err in errors:
             self.fail('parse error', '%s: %s' % (name, err))
         if not cases and not errors:
@@ -176,7 +195,7 @@ def judge(args):
         kind = name.split(':')[0]
         if kind in ('kunit', 'selftest'):
             cases, errors = parse_ktap(kunit_py, text)
-            v.suite(kind, name.split(':', 1)[1], cases, errors)
+            v.suite(kind, name.split(':', 1)[1], cases, errors, text)
         elif kind == 'demo':
             v.notes.append('demo ran')
         elif kind == 'kmemleak' and 'unreferenced object' in text:
@@ -192,7 +211,8 @@ def judge_ktap(args):
     v = Verdict(args.label)
     cases, errors = parse_ktap(os.path.join(
         args.src, 'tools/testing/kunit/kunit.py'), read(args.ktap))
-    v.suite('host', os.path.basename(args.ktap), cases, errors)
+    v.suite('host', os.path.basename(args.ktap), cases, errors,
+            read(args.ktap))
     return v.finish(args.tally)
 
 

@@ -73,6 +73,27 @@ static long long cg_stat(const char *file, const char *key)
 	return -1;
 }
 
+/*
+ * memory.stat's vmalloc, once it is at least @least (or, with @exact, equal
+ * to it): the kernel folds per-CPU counts into memory.stat lazily (its rstat
+ * flush waits for enough pending updates, or for the flusher that runs
+ * every 2 s), so a read just after a change may still show the old value.
+ * Gives the last value read after at most about 5 s.
+ */
+static long long cg_vmalloc_settled(long long least, bool exact)
+{
+	long long v = -1;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		v = cg_stat("memory.stat", "vmalloc");
+		if (v >= 0 && (exact ? v == least : v >= least))
+			break;
+		usleep(100 * 1000);
+	}
+	return v;
+}
+
 static uint64_t arena_bytes(struct mheap *mh)
 {
 	struct mheap_module_stats s;
@@ -480,9 +501,11 @@ static void cg_child(int wfd)
 				break;
 			r.objects++;
 		}
-		r.vmalloc_full = cg_stat("memory.stat", "vmalloc");
+		r.vmalloc_full = cg_vmalloc_settled(r.vmalloc_base +
+						    (long long)r.objects * MIB,
+						    false);
 		mheap_close(mh);
-		r.vmalloc_after = cg_stat("memory.stat", "vmalloc");
+		r.vmalloc_after = cg_vmalloc_settled(r.vmalloc_base, true);
 	}
 	if (write(wfd, &r, sizeof(r)) != sizeof(r))
 		_exit(1);
