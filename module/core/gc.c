@@ -539,10 +539,12 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
  *  - the barrier: a reference taken to an object of the collection
  *    (COLLECTING) counts as one from outside: before MARK, its gc_refs goes
  *    up by one; during MARK it is marked REACHABLE and pushed.
- *  - deferral: an object of the collection whose count reaches zero is not
- *    freed but stays in the collection (a "zombie"): the lists stay whole.
- *    PARTITION frees the zombies that were marked, by reference counting;
- *    the others were unreachable and go with the rest.
+ *  - deferral: an object of the collection whose count reaches zero keeps
+ *    its header on the collection's list (a "zombie"), so that the lists
+ *    and the stack stay whole; all else of it is freed at once, its slots
+ *    released (object.c: zombify()). PARTITION returns the zombies'
+ *    headers, marked or not: they died by reference counting, and are
+ *    not counted as found.
  * From PARTITION on the unreachable set is known; weak references to it
  * read as dead (mheap_gc_doomed()), as CPython clears them first.
  */
@@ -727,9 +729,9 @@ static u64 inc_mark(struct mheap *heap, u64 budget)
 
 /*
  * partition(), resumable; survivors go straight onto their new generation's
- * list, where clients may free them as any other object. A survivor whose
- * count reached zero meanwhile (a zombie) is freed now, by reference
- * counting.
+ * list, where clients may free them as any other object. An object whose
+ * count reached zero meanwhile (a zombie, marked or not) holds nothing and
+ * was counted freed when it died: only its header is left to return.
  */
 static u64 inc_partition(struct mheap *heap, u64 budget)
 {
@@ -743,6 +745,10 @@ static u64 inc_partition(struct mheap *heap, u64 budget)
 	for (id = p->cursor; id && done < budget; id = next, done++) {
 		obj = mheap_object_ptr(heap, id);
 		next = obj->gc_next;
+		if (!obj->refcnt) {
+			mheap_object_free_zombie(heap, id);
+			continue;
+		}
 		if (!(obj->flags & MHEAP_OBJ_REACHABLE)) {
 			gc_list_append(heap, &p->unreachable, id, obj);
 			continue;
@@ -752,8 +758,6 @@ static u64 inc_partition(struct mheap *heap, u64 budget)
 		gc_list_append(heap, &heap->gens[next_gen], id, obj);
 		if (p->gen == 1)
 			gc->long_lived_pending++;
-		if (!obj->refcnt)
-			mheap_object_release(heap, id);
 	}
 	p->cursor = id;
 	if (!id) {
@@ -931,16 +935,17 @@ void mheap_gc_barrier(struct mheap *heap, u32 id, struct mheap_object *obj)
 
 /**
  * mheap_gc_defers_free() - whether an object whose count reached zero
- *	must stay, for the collection in progress
+ *	must leave its header, for the collection in progress
  * @heap: the heap.
  * @obj: the object.
  *
- * Objects of the collection stay on its list until PARTITION (see above);
- * before UPDATE has flagged them all, they are known by their generation
- * (1 to the collected one: generation 0 is not in an incremental one).
+ * Objects of the collection keep their headers on its list until PARTITION
+ * (zombies, see above); before UPDATE has flagged them all, they are known
+ * by their generation (1 to the collected one: generation 0 is not in an
+ * incremental one).
  *
  * Context: heap->lock held, a collection in progress.
- * Return: true when the object must not be freed now.
+ * Return: true when the object's header must not be freed now.
  */
 bool mheap_gc_defers_free(const struct mheap *heap,
 			  const struct mheap_object *obj)
@@ -961,9 +966,10 @@ bool mheap_gc_defers_free(const struct mheap *heap,
  * @id: an object not yet freed.
  *
  * Either the collection found it unreachable (from PARTITION on), or its
- * count reached zero and the collection keeps it (a zombie). A later
- * increment frees it; a weak reference to it reads as dead from now on, as
- * CPython clears weak references to garbage before it frees any.
+ * count reached zero and the collection keeps its header (a zombie, whose
+ * weak references died with it). A later increment frees it; a weak
+ * reference to it reads as dead from now on, as CPython clears weak
+ * references to garbage before it frees any.
  *
  * Context: heap->lock held.
  * Return: true when it is doomed.

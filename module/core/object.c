@@ -6,7 +6,9 @@
  * Releasing an object whose count dropped to zero releases what its slots
  * held, and so on: that walk is shaped by userspace, so it never recurses.
  * The objects waiting to be freed form a stack threaded through their own
- * gc_next fields (free once they left their generation list), so the walk
+ * gc_next fields (free once they left their generation list), and those a
+ * collection in progress keeps (zombies, which stay on its list) one
+ * threaded through their counts (zero, and read by nobody), so the walk
  * needs no memory of its own and cannot fail.
  *
  * Locking: heap->lock for everything.
@@ -256,18 +258,13 @@ int mheap_object_get(struct mheap *heap, u32 id)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_get);
 
-/**
- * mheap_object_free() - free an object's memory
- * @heap: the heap.
- * @id: an object no longer on any list, whose slots were released.
- *
- * Context: heap->lock held.
+/*
+ * All of freeing @id but returning its header: the subscriber hears of it,
+ * weak references to it die, its payload goes back. Its slots were
+ * released already.
  */
-void mheap_object_free(struct mheap *heap, u32 id)
+static void object_end(struct mheap *heap, u32 id, struct mheap_object *obj)
 {
-	struct mheap_object *obj = mheap_object_ptr(heap, id);
-
-	guard_check(heap, id, NULL);
 	if (obj->flags & MHEAP_OBJ_COOKIE && tail_ptr(obj)->subscriber &&
 	    heap->reclaim)
 		heap->reclaim(heap, tail_ptr(obj)->subscriber, tail_ptr(obj)->cookie,
@@ -281,9 +278,58 @@ void mheap_object_free(struct mheap *heap, u32 id)
 	heap->payload_bytes -= obj->size;
 	if (obj->size)
 		mheap_space_free(heap, &heap->payload, obj->payload);
+}
+
+/**
+ * mheap_object_free() - free an object's memory
+ * @heap: the heap.
+ * @id: an object no longer on any list, whose slots were released.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_object_free(struct mheap *heap, u32 id)
+{
+	guard_check(heap, id, NULL);
+	object_end(heap, id, mheap_object_ptr(heap, id));
 	mheap_space_free(heap, &heap->meta, id);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
+
+/*
+ * A zombie: @id's count reached zero, but the collection in progress keeps
+ * its header on its list (gc.c: deferral). Everything else ends now, as if
+ * it were freed: its payload, its weak references, its subscriber's event,
+ * the counts; its slots were released. It holds nothing, and nothing holds
+ * it, until mheap_object_free_zombie() returns the header.
+ */
+static void zombify(struct mheap *heap, u32 id, struct mheap_object *obj)
+{
+	guard_check(heap, id, NULL);
+	object_end(heap, id, obj);
+	obj->size = 0;
+	obj->payload = 0;
+	obj->flags &= ~MHEAP_OBJ_WEAKREF;
+	if (obj->flags & MHEAP_OBJ_COOKIE)
+		tail_ptr(obj)->subscriber = 0;
+	if (heap->gc.count[0])
+		heap->gc.count[0]--;
+	memset(obj->slots, 0, obj->nrefs * sizeof(u32));
+}
+
+/**
+ * mheap_object_free_zombie() - return a zombie's header
+ * @heap: the heap.
+ * @id: an object that died while a collection kept it (count zero, slots
+ *	empty, no payload), now off the collection's lists.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_object_free_zombie(struct mheap *heap, u32 id)
+{
+	WARN_ON_ONCE(mheap_object_ptr(heap, id)->refcnt);
+	guard_check(heap, id, NULL);
+	mheap_space_free(heap, &heap->meta, id);
+}
 
 /*
  * Whether an object whose count reached zero must stay for the collection
@@ -296,28 +342,54 @@ static inline bool defers_free(struct mheap *heap, struct mheap_object *obj)
 }
 
 /*
+ * @id's count just reached zero: onto the stack of objects to free, or,
+ * when the collection in progress keeps it, onto the stack of zombies to be.
+ * That stack is threaded through the count fields: nothing refers to its
+ * objects, and each gets its zero back when it leaves the stack.
+ */
+static inline void release_push(struct mheap *heap, u32 id,
+				struct mheap_object *obj, u32 *next,
+				u32 *zombies)
+{
+	if (defers_free(heap, obj)) {
+		obj->refcnt = *zombies;
+		*zombies = id;
+		return;
+	}
+	if (obj->flags & MHEAP_OBJ_TRACKED)
+		mheap_gc_untrack(heap, obj);
+	obj->gc_next = *next;
+	*next = id;
+}
+
+/*
  * Free @id, whose count just reached zero, and every object that only it
- * kept alive; an object the collection in progress defers stays, with a
- * count of zero, for the collector to free.
+ * kept alive. An object the collection in progress keeps becomes a zombie
+ * instead (zombify()): it lets go of its slots all the same, so what only
+ * it held goes at once, as without a collection.
  *
- * Invariant of the loop: every object on the stack starting at @next has
- * refcnt 0, is off its generation list, and still holds its slots' counts.
+ * Invariant of the loop: every object on either stack has a count of zero
+ * (its link aside), is off its generation list unless it is to be a
+ * zombie, and still holds its slots' counts.
  */
 static void release(struct mheap *heap, u32 id)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 	unsigned long freed = 0;
-	u32 next, i;
+	u32 next = 0, zombies = 0, i;
+	bool zombie;
 
-	if (defers_free(heap, obj))
-		return;
-	if (obj->flags & MHEAP_OBJ_TRACKED)
-		mheap_gc_untrack(heap, obj);
-	next = id;
-	while (next) {
-		id = next;
+	release_push(heap, id, obj, &next, &zombies);
+	while (next || zombies) {
+		zombie = !next;
+		id = zombie ? zombies : next;
 		obj = mheap_object_ptr(heap, id);
-		next = obj->gc_next;
+		if (zombie) {
+			zombies = obj->refcnt;
+			obj->refcnt = 0;
+		} else {
+			next = obj->gc_next;
+		}
 		for (i = 0; i < obj->nrefs; i++) {
 			u32 target = obj->slots[i];
 			struct mheap_object *t;
@@ -325,35 +397,17 @@ static void release(struct mheap *heap, u32 id)
 			if (!target)
 				continue;
 			t = mheap_object_ptr(heap, target);
-			if (WARN_ON_ONCE(!t->refcnt) || --t->refcnt ||
-			    defers_free(heap, t))
+			if (WARN_ON_ONCE(!t->refcnt) || --t->refcnt)
 				continue;
-			if (t->flags & MHEAP_OBJ_TRACKED)
-				mheap_gc_untrack(heap, t);
-			t->gc_next = next;
-			next = target;
+			release_push(heap, target, t, &next, &zombies);
 		}
-		mheap_object_free(heap, id);
+		if (zombie)
+			zombify(heap, id, obj);
+		else
+			mheap_object_free(heap, id);
 		if (++freed % RELEASE_BATCH == 0)
 			mheap_prim_cond_resched();
 	}
-}
-
-/**
- * mheap_object_release() - free an object whose count is already zero
- * @heap: the heap.
- * @id: the object, which a collection kept when its count reached zero
- *	(gc.c: deferral) and has since put back on its generation's list.
- *
- * Frees it, and what only it kept alive, as mheap_object_put() would have.
- *
- * Context: heap->lock held; may sleep.
- */
-void mheap_object_release(struct mheap *heap, u32 id)
-{
-	mheap_prim_assert_held(&heap->lock);
-	if (!WARN_ON_ONCE(mheap_object_ptr(heap, id)->refcnt))
-		release(heap, id);
 }
 
 /* mheap_object_put(), inline for the hot paths of this file */

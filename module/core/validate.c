@@ -153,6 +153,54 @@ static int space_validate(const struct mheap_space *space)
 }
 
 /* One list of tracked objects: its links both ways, its count, and gen. */
+/* Whether @id can be read: it names an arena of the meta space. */
+static bool id_names_meta(struct mheap *heap, u32 id)
+{
+	u32 arena = id >> (MHEAP_ARENA_SHIFT - MHEAP_META_QSHIFT);
+
+	return arena < heap->meta.narenas && heap->meta.bases[arena];
+}
+
+/*
+ * The collection in progress (gc.c): until PARTITION has passed them, its
+ * objects are on its own list, linked by gc_next alone (gc_prev holds
+ * gc_refs or the marking stack), and a zombie there (count zero) holds
+ * nothing: no slot, no payload (object.c: zombify()).
+ */
+static int progress_validate(struct mheap *heap)
+{
+	const struct mheap_gc_progress *p = &heap->gc.progress;
+	struct mheap_object *obj;
+	u32 id, i;
+	u64 n = 0;
+
+	if (p->phase == MHEAP_GC_IDLE) {
+		if (p->young.count || p->unreachable.count)
+			return invariant_broken("no collection, no collection's lists");
+		return 0;
+	}
+	if (p->phase > MHEAP_GC_PARTITION)
+		return 0;
+	id = p->phase == MHEAP_GC_PARTITION ? p->cursor : p->young.head;
+	for (; id; id = obj->gc_next) {
+		if (!id_names_meta(heap, id))
+			return invariant_broken("gc list ids name meta arenas");
+		if (n++ >= p->young.count)
+			return invariant_broken("a gc list is no longer than its count");
+		obj = mheap_object_ptr(heap, id);
+		if (obj->refcnt)
+			continue;
+		if (obj->size)
+			return invariant_broken("a zombie has no payload");
+		for (i = 0; i < obj->nrefs; i++)
+			if (obj->slots[i])
+				return invariant_broken("a zombie holds nothing");
+	}
+	if (p->phase < MHEAP_GC_PARTITION && n != p->young.count)
+		return invariant_broken("n == young.count");
+	return 0;
+}
+
 static int gc_list_validate(struct mheap *heap,
 			    const struct mheap_gc_list *list, int gen)
 {
@@ -162,10 +210,7 @@ static int gc_list_validate(struct mheap *heap,
 
 	for (id = list->head; id; prev = id, id = obj->gc_next) {
 		/* an id must name an arena of the meta space before use */
-		if (id >> (MHEAP_ARENA_SHIFT - MHEAP_META_QSHIFT) >=
-		    heap->meta.narenas ||
-		    !heap->meta.bases[id >> (MHEAP_ARENA_SHIFT -
-					      MHEAP_META_QSHIFT)])
+		if (!id_names_meta(heap, id))
 			return invariant_broken("gc list ids name meta arenas");
 		if (n++ >= list->count)
 			return invariant_broken("a gc list is no longer than its count");
@@ -191,8 +236,9 @@ static int gc_list_validate(struct mheap *heap,
  * time in the number of arenas and tracked objects.
  *
  * An incremental collection may be in progress (this runs between two of
- * its increments): its own lists, whose links hold gc_refs and the marking
- * stack, are not walked, and are empty once it is over.
+ * its increments): its own list is walked by its next links only (the
+ * others hold gc_refs and the marking stack), for its zombies, and its
+ * lists are empty once it is over.
  *
  * Context: heap->lock held; not inside a collection's own work.
  * Return: 0, or -EUCLEAN after a WARNING that names the broken invariant.
@@ -209,9 +255,8 @@ int mheap_validate(struct mheap *heap)
 		err = gc_list_validate(heap, &heap->gens[gen], gen);
 	if (!err)
 		err = gc_list_validate(heap, &heap->gc.garbage, -1);
-	if (!err && heap->gc.progress.phase == MHEAP_GC_IDLE &&
-	    (heap->gc.progress.young.count || heap->gc.progress.unreachable.count))
-		err = invariant_broken("no collection, no collection's lists");
+	if (!err)
+		err = progress_validate(heap);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_validate);

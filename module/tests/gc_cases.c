@@ -821,42 +821,102 @@ CORE_TEST(gc_incremental_young_between)
 	test_heap_done(heap);
 }
 
+/* Reclaim events heard, by reason, for gc_incremental_zombies */
+static unsigned int gc_reclaimed[MHEAP_EVENT_COLLECTOR + 1];
+
+static void gc_count_reclaim(struct mheap *heap __always_unused,
+			     u32 subscriber __always_unused,
+			     u64 cookie __always_unused, u32 reason,
+			     u32 gen __always_unused)
+{
+	gc_reclaimed[min_t(u32, reason, MHEAP_EVENT_COLLECTOR)]++;
+}
+
+/* An object with a payload, @nrefs slots and a subscriber, and its handle */
+static inline bool gc_subscribed(struct test_client *t, size_t nrefs,
+				 u32 *handle)
+{
+	u32 id;
+
+	if (mheap_object_alloc_subscribed(t->heap, 64, nrefs, 0, 1, &id))
+		return false;
+	if (!mheap_handle_install(t->client, id, handle))
+		return true;
+	mheap_object_put(t->heap, id);
+	return false;
+}
+
 /*
  * An object of the collection whose count drops to zero between two
- * increments stays until the collection lets it go (the lists stay
- * whole); it reads as dead at once, and nothing leaks, whatever the phase.
+ * increments dies then, as it would with no collection running: what only
+ * it held goes with it, so do its payload and its weak references, and its
+ * event says reference counting. Only its header stays on the
+ * collection's list until PARTITION (a zombie). It is not counted as
+ * found, nor kept on the garbage list in save-all mode, whatever the phase;
+ * the dropped cycles around it are.
  */
 CORE_TEST(gc_incremental_zombies)
 {
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
+	unsigned int saved = mheap_gc_increment, phase, save_all;
+	u64 live, collected;
 	struct test_client t;
-	unsigned int saved = mheap_gc_increment, phase;
-	u32 x, y, hx, hy, wx, id;
-	u64 live;
+	u32 hx, hy, wx, wy, id;
+	size_t bytes;
 
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
+	t.heap->reclaim = gc_count_reclaim;
 	mheap_gc_increment = 2;
-	for (phase = MHEAP_GC_UPDATE; phase <= MHEAP_GC_PARTITION; phase++) {
-		/* x holds y; the client holds x, and x weakly */
-		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hx), 0);
-		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hy), 0);
-		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hx, 0, hy), 0);
-		CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, hx, &wx), 0);
-		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, hx, &x), 0);
-		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, hy, &y), 0);
-		CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
-		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
-		gc_inc_start(t.heap, 1);
-		gc_inc_run_to(t.heap, phase);
-		live = mheap_objects_live(t.heap);
-		CORE_ASSERT_EQ(mheap_handle_close(t.client, hx), 0);
-		if (mheap_objects_live(t.heap) == live)
-			CORE_EXPECT_TRUE(mheap_gc_doomed(t.heap, x));
-		CORE_EXPECT_EQ(mheap_handle_lookup(t.client, wx, &id), -ESTALE);
-		gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
-		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)0);
-		CORE_EXPECT_EQ(mheap_handle_lookup(t.client, wx, &id), -ESTALE);
-		CORE_ASSERT_EQ(mheap_handle_close(t.client, wx), 0);
+	for (save_all = 0; save_all < 2; save_all++) {
+		for (phase = MHEAP_GC_UPDATE; phase <= MHEAP_GC_PARTITION; phase++) {
+			mheap_gc_set_save_all(t.heap, save_all);
+			CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
+			/* x holds y; the client holds x, and both weakly */
+			CORE_ASSERT_TRUE(gc_subscribed(&t, 1, &hx));
+			CORE_ASSERT_TRUE(gc_subscribed(&t, 1, &hy));
+			CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hx, 0, hy), 0);
+			CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, hx, &wx), 0);
+			CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, hy, &wy), 0);
+			CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
+			/* last in generation 1: UPDATE's first increment misses them */
+			CORE_ASSERT_TRUE(mheap_gc_collect(t.heap, 0) >= 0);
+			mheap_gc_get_stats(t.heap, st);
+			collected = st[1].collected;
+			gc_inc_start(t.heap, 1);
+			gc_inc_run_to(t.heap, phase);
+			CORE_EXPECT_EQ(t.heap->gc.progress.phase, phase);
+			live = mheap_objects_live(t.heap);
+			bytes = t.heap->payload_bytes;
+			memset(gc_reclaimed, 0, sizeof(gc_reclaimed));
+
+			CORE_ASSERT_EQ(mheap_handle_close(t.client, hx), 0);
+			CORE_EXPECT_EQ(mheap_objects_live(t.heap), live - 2);
+			CORE_EXPECT_EQ(t.heap->payload_bytes, bytes - 128);
+			CORE_EXPECT_EQ(gc_reclaimed[MHEAP_EVENT_REFCOUNT], 2U);
+			CORE_EXPECT_EQ(mheap_handle_lookup(t.client, wx, &id), -ESTALE);
+			CORE_EXPECT_EQ(mheap_handle_lookup(t.client, wy, &id), -ESTALE);
+
+			gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
+			mheap_gc_get_stats(t.heap, st);
+			CORE_EXPECT_EQ(st[1].collected - collected, (u64)20);
+			CORE_EXPECT_EQ(gc_reclaimed[MHEAP_EVENT_REFCOUNT], 2U);
+			CORE_EXPECT_EQ(gc_reclaimed[MHEAP_EVENT_COLLECTOR], 0U);
+			CORE_EXPECT_EQ(mheap_gc_garbage(t.heap, NULL, 0),
+				       (size_t)(save_all ? 20 : 0));
+			CORE_EXPECT_EQ(mheap_objects_live(t.heap),
+				       (u64)(save_all ? 20 : 0));
+			if (!save_all)
+				CORE_EXPECT_EQ(t.heap->payload_bytes, (size_t)0);
+			CORE_ASSERT_EQ(mheap_handle_close(t.client, wx), 0);
+			CORE_ASSERT_EQ(mheap_handle_close(t.client, wy), 0);
+			mheap_gc_set_save_all(t.heap, false);
+			mheap_gc_release_garbage(t.heap);
+			CORE_EXPECT_EQ(mheap_gc_collect(t.heap, 2),
+				       (long)(save_all ? 20 : 0));
+		}
 	}
+	mheap_gc_set_save_all(t.heap, false);
+	t.heap->reclaim = NULL;
 	mheap_gc_increment = saved;
 	test_client_close(&t);
 }

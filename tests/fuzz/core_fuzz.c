@@ -54,6 +54,7 @@ struct model_obj {
 	bool weak_cleared;	/* save-all kept it: weak handles died */
 	bool dying;		/* died during the collection in progress */
 	bool held;		/* dying, and the collection still holds it */
+	bool zombie;		/* held, though its count reached zero */
 };
 
 struct model_handle {
@@ -147,12 +148,18 @@ static int model_of(u32 id)
 	return -1;
 }
 
-/* Object @i dies in the model. */
-static void kill(int i)
+/*
+ * Object @i dies in the model: its count reached zero (@counted), or a
+ * collection found it unreachable. A collection in progress may hold it
+ * still: a zombie holds nothing and counts as freed (it is only a header);
+ * an unreachable object keeps its slots until the collection frees it.
+ */
+static void kill(int i, bool counted)
 {
 	m.objs[i].alive = false;
 	m.objs[i].dying = in_progress();
 	m.objs[i].held = m.objs[i].dying && core_holds(m.objs[i].id);
+	m.objs[i].zombie = m.objs[i].held && counted;
 }
 
 /*
@@ -172,9 +179,13 @@ static void model_refcnts(u32 *ref)
 	for (i = 0; i < m.nobjs; i++) {
 		if (m.objs[i].held) {
 			co = mheap_object_ptr(m.heap, m.objs[i].id);
-			for (s = 0; s < (int)co->nrefs; s++)
-				if (co->slots[s])
-					ref[model_of(co->slots[s])]++;
+			for (s = 0; s < (int)co->nrefs; s++) {
+				if (!co->slots[s])
+					continue;
+				CHECK(!m.objs[i].zombie,
+				      "zombie %d holds an object", i);
+				ref[model_of(co->slots[s])]++;
+			}
 			continue;
 		}
 		if (!m.objs[i].alive)
@@ -199,7 +210,7 @@ static void model_cascade(void)
 		model_refcnts(ref);
 		for (i = 0; i < m.nobjs; i++) {
 			if (m.objs[i].alive && !ref[i]) {
-				kill(i);
+				kill(i, true);
 				changed = true;
 			}
 		}
@@ -251,7 +262,7 @@ static int live_count(void)
 	int i, n = 0;
 
 	for (i = 0; i < m.nobjs; i++)
-		n += m.objs[i].alive || m.objs[i].held;
+		n += m.objs[i].alive || (m.objs[i].held && !m.objs[i].zombie);
 	return n;
 }
 
@@ -575,6 +586,7 @@ static void sync_progress(void)
 		o->dying = in_progress();
 		/* held until now: its id is still its own */
 		if (was && !o->held && on_list(ids, n, o->id)) {
+			CHECK(!o->zombie, "zombie %d went to the garbage list", i);
 			CHECK(!o->garbage, "object %d saved twice", i);
 			o->alive = true;
 			o->garbage = true;
@@ -613,7 +625,7 @@ static void sync_collection(bool *reached, int gen, long found)
 			newly++;
 			continue;
 		}
-		kill(i);
+		kill(i, false);
 		/* frozen ones die only as their referrers do */
 		newly += o->nrefs && !o->frozen;
 	}

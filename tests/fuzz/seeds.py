@@ -259,11 +259,48 @@ def incremental_resurrection():
     return s
 
 
+def incremental_zombie_chains():
+    """A chain and a chain holding a cycle, of generation 1, let go after k
+    increments of the collection that examines them, k = 0..10, in
+    save-all mode: the chain dies at once by reference counting (zombies,
+    never garbage), the cycle is garbage or survives."""
+    s = Seed()
+    s.op(ENABLE, 1)
+    s.op(SAVE_ALL, 1)
+    s.op(THRESHOLD, 1 | 1 << 3, 0, 3)   # increments of 1 unit
+    for k in range(11):
+        s.alloc('h', 1)
+        s.alloc('m', 2)
+        s.alloc('t', 0)
+        s.alloc('c', 1)
+        s.alloc('d', 1)
+        s.set_slot('h', 0, 'm')
+        s.set_slot('m', 0, 't')
+        s.set_slot('m', 1, 'c')
+        s.set_slot('c', 0, 'd')
+        s.set_slot('d', 0, 'c')
+        s.dup('m', 'wm', weak=True)
+        for name in ('m', 't', 'c', 'd'):
+            s.close(name)
+        s.op(AUTO)                    # generation 0: to generation 1
+        s.op(AUTO)                    # generation 1 begins
+        for _ in range(k):
+            s.op(AUTO)
+        s.close('h')
+        s.op(DUP, s.idx('wm'))        # ESTALE at once
+        for _ in range(16):
+            s.op(AUTO)
+        s.close('wm')
+        s.op(RELEASE)
+        s.collect(2)
+    return s
+
+
 SEEDS = [cycle_with_repeated_slots, chain_freed_by_refcount,
          weak_handles_and_a_cycle, save_all_then_release, frozen_cycle,
          injected_failures, automatic_collections,
          incremental_with_mutations, incremental_save_all,
-         incremental_resurrection]
+         incremental_resurrection, incremental_zombie_chains]
 
 
 def main():
