@@ -138,6 +138,39 @@ TEST_F(heap, batch_interrupted_and_resumed)
 }
 
 /*
+ * A batch progresses however often signals come: with a timer firing
+ * every 10 us, a signal is pending whenever a call has set up a batch of
+ * MHEAP_BATCH_MAX operations (its outcome table alone is 256 KiB), yet each
+ * call runs a group of operations, and the library's resumed calls end the
+ * batch. When a pending signal failed the call before its first
+ * operation, this never ended on the debug kernel.
+ */
+TEST_F(heap, batch_progresses_under_signal_storm)
+{
+	struct itimerval it = { { 0, 10 }, { 0, 10 } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct mheap_batch_buf b;
+	uint32_t obj, target, i;
+	int done;
+
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 8, 0, &obj));
+	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 0, 0, &target));
+	ASSERT_EQ(0, mheap_batch_init(&b, MHEAP_BATCH_MAX));
+	for (i = 0; i < MHEAP_BATCH_MAX; i++)
+		mheap_batch_set_slot(&b, obj, i % 8, i & 1 ? 0 : target);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
+	alarms = 0;
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	done = mheap_batch_run(self->mh, &b, 0);
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	TH_LOG("%d signals handled", (int)alarms);
+	EXPECT_EQ(MHEAP_BATCH_MAX, done);
+	EXPECT_LT(0, alarms);
+	mheap_batch_free(&b);
+}
+
+/*
  * Batch-local references: a list of 100 nodes allocated and linked, walked
  * five steps and its temporaries closed, in one call (uapi: struct
  * mheap_op, MHEAP_FEATURE_BATCH_REFS).

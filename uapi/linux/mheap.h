@@ -619,12 +619,14 @@ enum mheap_op_code {
  * Operations run in order, each as its single-operation ioctl would, each
  * with its own result; a failed operation changes nothing. The batch also
  * stops early, with @done < @count and no failed operation, when a signal
- * is pending: resume it from ops + @done, or, when its operations use
- * batch-local references, with @start advanced by @done. The ioctl itself
- * fails (and processes nothing) for a bad header: EINVAL for @count 0,
- * @start not below @count, or unknown @flags, E2BIG for @count above
- * MHEAP_BATCH_MAX, EFAULT when the first operation cannot be read, EINTR
- * when a signal is pending at the start.
+ * is pending after a group of 16 (never before 256 operations have run, so
+ * that every call makes progress, however often signals come): resume it from
+ * ops + @done, or, when its operations use batch-local references, with
+ * @start advanced by @done. The ioctl itself fails (and processes
+ * nothing) for a bad header: EINVAL for @count 0, @start not below @count,
+ * or unknown @flags, E2BIG for @count above MHEAP_BATCH_MAX, EFAULT when
+ * the first operation cannot be read, EINTR when a fatal signal comes
+ * while it waits for the heap before the first operation.
  * Operations are read 16 at a time, and each operation's @result and @out
  * are written as it runs. Before a group of 16 runs, the results of its
  * operations that cannot be undone (all but ALLOC, DUP and GET_SLOT) are
