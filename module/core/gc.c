@@ -566,7 +566,6 @@ static void inc_start(struct mheap *heap, unsigned int gen)
 
 	count_collection(gc, gen);
 	p->gen = gen;
-	p->start_ns = mheap_prim_now_ns();
 	p->pause_max_ns = 0;
 	p->pause_sum_ns = 0;
 	p->debt = 0;

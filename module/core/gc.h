@@ -80,7 +80,6 @@ enum mheap_gc_phase {
  * @unreachable: what MARK left unreached, from PARTITION on.
  * @examined: objects in the collection.
  * @found: unreachable objects found so far.
- * @start_ns: when the collection began.
  * @pause_max_ns: the longest increment so far.
  * @pause_sum_ns: the increments' time, in total.
  * @debt: work that young survivors joining the collection added since the
@@ -96,7 +95,6 @@ struct mheap_gc_progress {
 	struct mheap_gc_list unreachable;
 	u64 examined;
 	u64 found;
-	u64 start_ns;
 	u64 pause_max_ns;
 	u64 pause_sum_ns;
 	u64 debt;
