@@ -305,23 +305,29 @@ run_check() {
 	kmemleak_report
 }
 
-# The harness self-check (mheap_mode=harness): one injected fault, with
-# mheap loaded, and only what is needed to show the fault (its KUnit suite,
-# its selftest, or the kernel's own checkers); every other suite is left to
-# mode check.
+# The harness self-check (mheap_mode=harness): the injected faults (a
+# comma-separated list, one after another), with mheap loaded, and only
+# what is needed to show each (its KUnit suite, its selftest, the kernel's
+# own checkers, or a kmemleak scan after a leak); every other suite is
+# left to mode check. A WARN or a hang panics the kernel: it comes last.
 run_harness() {
+	faults=$(echo "$INJECT" | tr , ' ')
 	forget_boot_leaks
 	insmod $MODDIR/mheap.ko || error "insmod mheap.ko failed"
-	case $INJECT in
-	kunit)
-		kunit_module mheap_inject $MODDIR/mheap_inject.ko fault=kunit ;;
-	selftest)
-		selftest mheap_inject_selftest ;;
-	*)
-		inject_fault ;;
-	esac
-	unload mheap_inject mheap
-	[ "$INJECT" = leak ] && kmemleak_report
+	for INJECT in $faults; do
+		case $INJECT in
+		kunit)
+			kunit_module mheap_inject $MODDIR/mheap_inject.ko \
+				fault=kunit ;;
+		selftest)
+			selftest mheap_inject_selftest ;;
+		*)
+			inject_fault ;;
+		esac
+		unload mheap_inject
+		[ "$INJECT" = leak ] && kmemleak_report
+	done
+	unload mheap
 }
 
 run_demo() {

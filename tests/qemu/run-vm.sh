@@ -131,10 +131,11 @@ case $mode in
 demo) expect=(--expect demo) ;;
 bench) expect=(--expect bench) ;;
 harness)
-	case $inject in
-	kunit) expect=(--expect kunit:mheap_inject) ;;
-	selftest) expect=(--expect selftest:mheap_inject_selftest) ;;
-	*) expect=() ;;
+	# FAULT may be a comma-separated list, injected one after another
+	expect=()
+	case ,$inject, in *,kunit,*) expect+=(--expect kunit:mheap_inject) ;; esac
+	case ,$inject, in
+	*,selftest,*) expect+=(--expect selftest:mheap_inject_selftest) ;;
 	esac ;;
 *) expect=()
    for p in "$TOP"/build/vm/progs/*_selftest_32; do
