@@ -235,12 +235,18 @@ $(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/prim_host.c \
 		tests/host/prim_host.c $(CORE_SRC) -ldl
 
 # Boehm GC (Debian's libgc) on the same shapes, the collector's reference.
-$(BUILD)/bench/boehm_bench: tests/bench/boehm_bench.c
+$(BUILD)/bench/boehm_bench: tests/bench/boehm_bench.c tests/bench/bench_util.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lgc
 
 $(BUILD)/bench/gc_bench: tests/bench/gc_bench.c tests/host/prim_host.c \
-		tests/host/prim_host.h $(CORE_SRC) $(CORE_HDR)
+		tests/host/prim_host.h tests/bench/bench_util.h tests/bench/bench_core.h $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DNDEBUG -Imodule/core -Itests/host -Iuapi -o $@ $< \
+		tests/host/prim_host.c $(CORE_SRC)
+
+$(BUILD)/bench/pause_core: tests/bench/pause_core.c tests/host/prim_host.c \
+		tests/host/prim_host.h tests/bench/bench_util.h tests/bench/bench_core.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DNDEBUG -Imodule/core -Itests/host -Iuapi -o $@ $< \
 		tests/host/prim_host.c $(CORE_SRC)
@@ -248,12 +254,14 @@ $(BUILD)/bench/gc_bench: tests/bench/gc_bench.c tests/host/prim_host.c \
 bench:
 	tests/deps.sh --quiet
 	$(MAKE) -s $(BUILD)/bench/alloc_bench $(BUILD)/bench/gc_bench \
-		$(BUILD)/bench/boehm_bench
+		$(BUILD)/bench/boehm_bench $(BUILD)/bench/pause_core
 	$(BUILD)/bench/alloc_bench
 	@echo
 	/usr/bin/python3 tests/bench/gc_bench.py >$(BUILD)/bench/cpython.txt
 	$(BUILD)/bench/boehm_bench >$(BUILD)/bench/boehm.txt
 	$(BUILD)/bench/gc_bench $(BUILD)/bench/cpython.txt $(BUILD)/bench/boehm.txt
+	@echo
+	$(BUILD)/bench/pause_core
 	@echo
 	$(MAKE) -s $(BUILD)/realheap/replay_core
 	for run in 1 2 3; do \

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #define ROUNDS		5
 #define LEVELS		1000
 #define CYCLE_LEN	21
@@ -28,21 +30,6 @@ struct node {
 
 /* in the data segment, which Boehm scans as a root */
 static void **roots;
-
-static uint64_t now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
 
 static uint64_t median(uint64_t *t)
 {

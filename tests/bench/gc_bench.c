@@ -27,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_core.h"
+#include "bench_util.h"
 #include "object.h"
 #include "gc.h"
 
@@ -34,42 +36,10 @@
 #define LEVELS		1000
 #define CYCLE_LEN	21
 
-static struct mheap *heap;
-
-static u64 now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return (x > y) - (x < y);
-}
-
 static u64 median(u64 *t)
 {
 	qsort(t, ROUNDS, sizeof(*t), cmp_u64);
 	return t[ROUNDS / 2];
-}
-
-static u32 obj(size_t nrefs)
-{
-	u32 id;
-
-	if (mheap_object_alloc(heap, 0, nrefs, 0, &id))
-		abort();
-	return id;
-}
-
-static void set(u32 id, size_t slot, u32 target)
-{
-	if (mheap_object_set_slot(heap, id, slot, target))
-		abort();
 }
 
 static u64 collect_ns(unsigned int gen)
