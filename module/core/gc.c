@@ -443,7 +443,7 @@ static u64 collect_list(struct mheap *heap, struct mheap_gc_list *young,
 	mark_reachable(heap, young, gen);
 	partition(heap, young, &survivors, &unreachable, next_gen);
 	*survived = survivors.count;
-	if (gc->progress.phase >= MHEAP_GC_UPDATE &&
+	if (gc->progress.phase >= MHEAP_GC_SUBTRACT &&
 	    gc->progress.phase <= MHEAP_GC_MARK)
 		inc_adopt(heap, &survivors);
 	else
@@ -532,9 +532,9 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
  * objects), its survivors into generation 1. Then the objects of
  * generations 1 to @gen move to progress->young, and the phases of
  * collect() run over them in increments of mheap_gc_increment units of
- * work (an object, or a slot), UPDATE and SUBTRACT as CPython's two
- * separate passes. Objects allocated meanwhile are generation 0 and never
- * join. Between increments, clients change the graph; two rules keep the
+ * work (an object, or a slot), CPython's update_refs and subtract_refs
+ * fused into SUBTRACT as collect() fuses them. Objects allocated meanwhile
+ * are generation 0 and never join. Between increments, clients change the graph; two rules keep the
  * result sound, so that only objects unreachable when MARK ends are freed:
  *  - the barrier: a reference taken to an object of the collection
  *    (COLLECTING) counts as one from outside: before MARK, its gc_refs goes
@@ -579,34 +579,32 @@ static void inc_start(struct mheap *heap, unsigned int gen)
 	trace_mheap_gc_start(heap->id, gen, p->examined, true);
 	p->cursor = p->young.head;
 	p->top = 0;
-	p->phase = MHEAP_GC_UPDATE;
-}
-
-/* CPython's update_refs: gc_refs := refcnt, COLLECTING set. */
-static u64 inc_update(struct mheap *heap, u64 budget)
-{
-	struct mheap_gc_progress *p = &heap->gc.progress;
-	struct mheap_object *obj;
-	u64 done = 0;
-	u32 id;
-
-	for (id = p->cursor; id && done < budget; id = obj->gc_next, done++) {
-		obj = mheap_object_ptr(heap, id);
-		obj->gc_prev = obj->refcnt;
-		obj->flags = (obj->flags & ~MHEAP_OBJ_REACHABLE) |
-			     MHEAP_OBJ_COLLECTING;
-	}
-	p->cursor = id;
-	if (!id) {
-		p->phase = MHEAP_GC_SUBTRACT;
-		p->cursor = p->young.head;
-	}
-	return done;
+	p->phase = MHEAP_GC_SUBTRACT;
 }
 
 /*
- * CPython's subtract_refs. A gc_refs saturated by the barrier (U32_MAX)
- * stays so: the object is a root whatever else holds it.
+ * Whether @obj is an object of the collection in progress that SUBTRACT has
+ * not met yet: not COLLECTING, but of generation 1 to the collected one
+ * (generation 0 is not in an incremental collection; its lists hold
+ * nothing else while SUBTRACT runs, see inc_adopt()).
+ */
+static inline bool unmet(const struct mheap_gc_progress *p,
+			 const struct mheap_object *obj)
+{
+	return (obj->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE |
+			      MHEAP_OBJ_COLLECTING)) == MHEAP_OBJ_TRACKED &&
+	       obj->gen >= 1 && obj->gen <= p->gen;
+}
+
+/*
+ * subtract_refs(), resumable: CPython's update_refs and subtract_refs in
+ * one pass, as the atomic collection fuses them. An object's gc_refs is
+ * read from its count when the pass first meets it, in the list or as a
+ * slot's target, and only then decremented. Until it is met, an object
+ * has only its count, which every reference taken or dropped meanwhile
+ * changes; once met, the barrier counts the references taken, and those
+ * dropped are not subtracted (gc.rst). A gc_refs saturated by the barrier
+ * (U32_MAX) stays so: the object is a root whatever else holds it.
  */
 static u64 inc_subtract(struct mheap *heap, u64 budget)
 {
@@ -617,6 +615,7 @@ static u64 inc_subtract(struct mheap *heap, u64 budget)
 
 	for (id = p->cursor; id && done < budget; id = obj->gc_next) {
 		obj = mheap_object_ptr(heap, id);
+		update_ref(obj);
 		done += 1 + obj->nrefs;
 		for (i = 0; i < obj->nrefs; i = j) {
 			target = obj->slots[i];
@@ -625,8 +624,11 @@ static u64 inc_subtract(struct mheap *heap, u64 budget)
 			if (!target)
 				continue;
 			t = mheap_object_ptr(heap, target);
-			if (!(t->flags & MHEAP_OBJ_COLLECTING) ||
-			    t->gc_prev == U32_MAX)
+			if (unmet(p, t))
+				update_ref(t);
+			else if (!(t->flags & MHEAP_OBJ_COLLECTING))
+				continue;
+			if (t->gc_prev == U32_MAX)
 				continue;
 			if (!WARN_ON_ONCE(t->gc_prev < j - i))
 				t->gc_prev -= j - i;
@@ -652,10 +654,10 @@ static inline void inc_push(struct mheap_gc_progress *p, u32 id,
 /*
  * A collection of generation 0 ran between two increments, before PARTITION:
  * its survivors, now generation 1, join the collection in progress rather
- * than generation 1's list, where UPDATE could not tell them from objects
- * of the collection it has not visited yet (mheap_gc_defers_free()). They
- * join as what they are, objects referred to from outside: before UPDATE
- * visits them, as any; after, with gc_refs saturated; in MARK, marked. The
+ * than generation 1's list, where SUBTRACT could not tell them from objects
+ * of the collection it has not met yet (unmet()). They join as what they
+ * are, objects referred to from outside: in SUBTRACT, at the end of the
+ * list, to be met as any; in MARK, marked. The
  * work they add is owed (progress->debt): the next increment does it on
  * top of its budget, so that clients allocating fast cannot keep the
  * collection from ending.
@@ -671,9 +673,9 @@ static void inc_adopt(struct mheap *heap, struct mheap_gc_list *survivors)
 		next = obj->gc_next;
 		gc_list_append(heap, &p->young, id, obj);
 		p->examined++;
-		/* the most it adds: UPDATE to FREE, see gc.rst's bounds */
-		p->debt += 7 + 3 * (u64)obj->nrefs;
-		if (p->phase == MHEAP_GC_UPDATE)
+		/* the most it adds: SUBTRACT to FREE, see gc.rst's bounds */
+		p->debt += 6 + 3 * (u64)obj->nrefs;
+		if (p->phase == MHEAP_GC_SUBTRACT)
 			continue;
 		obj->flags = (obj->flags & ~MHEAP_OBJ_REACHABLE) |
 			     MHEAP_OBJ_COLLECTING;
@@ -834,8 +836,6 @@ static u64 inc_free(struct mheap *heap, u64 budget)
 static u64 inc_phase(struct mheap *heap, u64 budget)
 {
 	switch (heap->gc.progress.phase) {
-	case MHEAP_GC_UPDATE:
-		return inc_update(heap, budget);
 	case MHEAP_GC_SUBTRACT:
 		return inc_subtract(heap, budget);
 	case MHEAP_GC_MARK:
@@ -917,7 +917,6 @@ void mheap_gc_barrier(struct mheap *heap, u32 id, struct mheap_object *obj)
 	switch (p->phase) {
 	case MHEAP_GC_IDLE:
 		break;
-	case MHEAP_GC_UPDATE:
 	case MHEAP_GC_SUBTRACT:
 		if (obj->gc_prev != U32_MAX)
 			obj->gc_prev++;
@@ -939,9 +938,8 @@ void mheap_gc_barrier(struct mheap *heap, u32 id, struct mheap_object *obj)
  * @obj: the object.
  *
  * Objects of the collection keep their headers on its list until PARTITION
- * (zombies, see above); before UPDATE has flagged them all, they are known
- * by their generation (1 to the collected one: generation 0 is not in an
- * incremental one).
+ * (zombies, see above); until SUBTRACT has met them all, they are known
+ * by their generation (unmet()).
  *
  * Context: heap->lock held, a collection in progress.
  * Return: true when the object's header must not be freed now.
@@ -953,9 +951,7 @@ bool mheap_gc_defers_free(const struct mheap *heap,
 
 	if (obj->flags & MHEAP_OBJ_COLLECTING)
 		return true;
-	return p->phase == MHEAP_GC_UPDATE &&
-	       (obj->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE)) ==
-	       MHEAP_OBJ_TRACKED && obj->gen >= 1 && obj->gen <= p->gen;
+	return p->phase == MHEAP_GC_SUBTRACT && unmet(p, obj);
 }
 
 /**

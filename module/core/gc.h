@@ -61,8 +61,7 @@ struct mheap_gen_stats {
  */
 enum mheap_gc_phase {
 	MHEAP_GC_IDLE,
-	MHEAP_GC_UPDATE,	/* gc_refs := refcnt, COLLECTING set */
-	MHEAP_GC_SUBTRACT,	/* gc_refs -= references from inside */
+	MHEAP_GC_SUBTRACT,	/* gc_refs := refcnt - references from inside */
 	MHEAP_GC_MARK,		/* REACHABLE from the roots */
 	MHEAP_GC_PARTITION,	/* survivors to the next generation */
 	MHEAP_GC_CLEAR,		/* empty the unreachable objects' slots */

@@ -676,7 +676,7 @@ CORE_TEST(gc_incremental_collects_cycles)
 CORE_TEST(gc_incremental_barrier)
 {
 	static const unsigned int phases[] = {
-		MHEAP_GC_UPDATE, MHEAP_GC_SUBTRACT, MHEAP_GC_MARK,
+		MHEAP_GC_SUBTRACT, MHEAP_GC_MARK,
 	};
 	struct mheap *heap = test_heap(SZ_1M);
 	unsigned int saved = mheap_gc_increment, i, inside;
@@ -719,8 +719,8 @@ CORE_TEST(gc_incremental_barrier)
  * holds, but a weak handle on T. Between two increments the client takes
  * a strong handle on T from the weak one. gc_refs were counted before, so
  * without the barrier the cycle would look unreachable and go, under the
- * new handle. In UPDATE, T is visited and Y not yet; Y's handle is the
- * one that made the strong one, and it goes before Y is visited.
+ * new handle. In SUBTRACT, after one unit, T is visited and Y met through
+ * T's slot, both with gc_refs 0, and Y's own slot not subtracted yet.
  */
 CORE_TEST(gc_incremental_barrier_resurrection)
 {
@@ -730,7 +730,7 @@ CORE_TEST(gc_incremental_barrier_resurrection)
 
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
 	mheap_gc_increment = 1;
-	for (phase = MHEAP_GC_UPDATE; phase <= MHEAP_GC_MARK; phase++) {
+	for (phase = MHEAP_GC_SUBTRACT; phase <= MHEAP_GC_MARK; phase++) {
 		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &ht), 0);
 		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hy), 0);
 		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, ht, 0, hy), 0);
@@ -740,25 +740,16 @@ CORE_TEST(gc_incremental_barrier_resurrection)
 		CORE_ASSERT_EQ(mheap_handle_close(t.client, ht), 0);
 		/* T, then Y, head generation 1; cycles behind them */
 		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
-		if (phase != MHEAP_GC_UPDATE)
-			CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
 		gc_inc_start(t.heap, 1);
 		gc_inc_run_to(t.heap, phase);
-		if (phase == MHEAP_GC_UPDATE) {
+		CORE_EXPECT_EQ(t.heap->gc.progress.phase, phase);
 #ifndef __KERNEL__
-			/*
-			 * One unit of UPDATE: T is visited, Y is next. In the
-			 * kernel the workqueue may have run one more increment.
-			 */
-			CORE_EXPECT_EQ(t.heap->gc.progress.phase, MHEAP_GC_UPDATE);
+		/* the workqueue may have run one more increment in the kernel */
+		if (phase == MHEAP_GC_SUBTRACT)
 			CORE_EXPECT_EQ(t.heap->gc.progress.cursor, ty);
 #endif
-			CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h), 0);
-			CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
-		} else {
-			CORE_EXPECT_EQ(t.heap->gc.progress.phase, phase);
-			CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h), 0);
-		}
+		CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h), 0);
 		gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
 		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)2);
 		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, h, &id), 0);
@@ -776,7 +767,7 @@ CORE_TEST(gc_incremental_barrier_resurrection)
  * Generation 0 is collected between two increments when it is due, so it
  * stays small however long the collection in progress takes. Before
  * PARTITION its survivors join the collection in progress; dropped
- * between two increments (a survivor during UPDATE is deferred as any
+ * between two increments (a survivor during SUBTRACT is deferred as any
  * object of the collection), they go; held, they stay.
  */
 CORE_TEST(gc_incremental_young_between)
@@ -789,7 +780,7 @@ CORE_TEST(gc_incremental_young_between)
 
 	CORE_ASSERT_NOT_NULL(heap);
 	mheap_gc_increment = 2;
-	for (phase = MHEAP_GC_UPDATE; phase <= MHEAP_GC_FREE; phase++) {
+	for (phase = MHEAP_GC_SUBTRACT; phase <= MHEAP_GC_FREE; phase++) {
 		CORE_ASSERT_TRUE(gc_old_cycles(heap, 10));
 		gc_inc_start(heap, 1);
 		gc_inc_run_to(heap, phase);
@@ -808,7 +799,7 @@ CORE_TEST(gc_incremental_young_between)
 		gc_work_run(heap);
 		mheap_gc_get_stats(heap, st);
 		CORE_EXPECT_EQ(st[0].collections, young + 1);
-		CORE_EXPECT_EQ(st[0].collected, (u64)2 * (phase - MHEAP_GC_UPDATE + 1));
+		CORE_EXPECT_EQ(st[0].collected, (u64)2 * (phase - MHEAP_GC_SUBTRACT + 1));
 		CORE_EXPECT_EQ(test_gen(heap, keep), 1U);
 		/* keep lets go of drop between two increments */
 		CORE_EXPECT_EQ(mheap_object_set_slot(heap, keep, 0, 0), 0);
@@ -868,7 +859,7 @@ CORE_TEST(gc_incremental_zombies)
 	t.heap->reclaim = gc_count_reclaim;
 	mheap_gc_increment = 2;
 	for (save_all = 0; save_all < 2; save_all++) {
-		for (phase = MHEAP_GC_UPDATE; phase <= MHEAP_GC_PARTITION; phase++) {
+		for (phase = MHEAP_GC_SUBTRACT; phase <= MHEAP_GC_PARTITION; phase++) {
 			mheap_gc_set_save_all(t.heap, save_all);
 			CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
 			/* x holds y; the client holds x, and both weakly */
@@ -878,7 +869,7 @@ CORE_TEST(gc_incremental_zombies)
 			CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, hx, &wx), 0);
 			CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, hy, &wy), 0);
 			CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
-			/* last in generation 1: UPDATE's first increment misses them */
+			/* last in generation 1: SUBTRACT's first increment misses them */
 			CORE_ASSERT_TRUE(mheap_gc_collect(t.heap, 0) >= 0);
 			mheap_gc_get_stats(t.heap, st);
 			collected = st[1].collected;
