@@ -57,7 +57,8 @@ struct mheap_gen_stats {
 
 /*
  * Phases of an incremental collection (gc.c), in order; IDLE when none is
- * in progress. Clients run between two increments, in any phase.
+ * in progress. Clients run between two increments, in any phase. The
+ * tracepoint mheap_gc_increment reports them by number (gc.rst lists them).
  */
 enum mheap_gc_phase {
 	MHEAP_GC_IDLE,

@@ -309,7 +309,9 @@ TEST_F(heap, batch_refs_across_calls)
 
 /*
  * The library resumes a batch with references over the whole array: the
- * timer fires every 500 us, and the batch takes far longer than that.
+ * timer fires every 500 us, and the batch takes about as long or longer
+ * (on the stock kernel in the VM, 4,096 operations took under 2 ms, and a
+ * batch once saw no signal): two batches must see one.
  */
 TEST_F(heap, batch_refs_interrupted_and_resumed)
 {
@@ -318,7 +320,7 @@ TEST_F(heap, batch_refs_interrupted_and_resumed)
 	const uint32_t n = 4096;
 	struct mheap_batch_buf b;
 	struct mheap_info info;
-	int done, rounds, before;
+	int done, rounds, before, signalled = 0;
 	uint32_t i, last;
 
 	ASSERT_EQ(0, mheap_batch_init(&b, n));
@@ -333,10 +335,11 @@ TEST_F(heap, batch_refs_interrupted_and_resumed)
 	last = mheap_batch_dup(&b, MHEAP_BATCH_REF(0), 0);
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
-	for (rounds = 0; rounds < 2; rounds++) {
+	/* a fast kernel may finish one before the timer fires: until two did */
+	for (rounds = 0; rounds < 50 && signalled < 2; rounds++) {
 		before = alarms;
 		done = mheap_batch_run(self->mh, &b, 0);
-		EXPECT_LT(before, alarms) TH_LOG("no signal during the batch");
+		signalled += alarms > before;
 		ASSERT_EQ((int)n, done);
 		for (i = 0; i < b.count; i++)
 			ASSERT_EQ(0, b.ops[i].result) TH_LOG("operation %u", i);
@@ -348,6 +351,8 @@ TEST_F(heap, batch_refs_interrupted_and_resumed)
 	}
 	memset(&it, 0, sizeof(it));
 	setitimer(ITIMER_REAL, &it, NULL);
+	EXPECT_LE(2, signalled) TH_LOG("%d of %d batches had a signal", signalled,
+				       rounds);
 	mheap_batch_free(&b);
 }
 
