@@ -534,8 +534,9 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
  * collect() run over them in increments of mheap_gc_increment units of
  * work (an object, or a slot), CPython's update_refs and subtract_refs
  * fused into SUBTRACT as collect() fuses them. Objects allocated meanwhile
- * are generation 0 and never join. Between increments, clients change the graph; two rules keep the
- * result sound, so that only objects unreachable when MARK ends are freed:
+ * are generation 0 and never join. Between increments, clients change the
+ * graph; two rules keep the result sound, so that only objects unreachable
+ * when MARK ends are freed:
  *  - the barrier: a reference taken to an object of the collection
  *    (COLLECTING) counts as one from outside: before MARK, its gc_refs goes
  *    up by one; during MARK it is marked REACHABLE and pushed.
