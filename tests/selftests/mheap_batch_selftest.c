@@ -104,20 +104,35 @@ TEST_F(heap, batch_stops_at_unwritable_result)
 	munmap(p, 2 * page_size());
 }
 
+/*
+ * A batch of MHEAP_BATCH_MAX operations that cannot fail: set_slot on one
+ * object of 8 slots, holding another or nothing in turn. Returns 0, or the
+ * error that stopped its set-up.
+ */
+static int full_batch(struct mheap *mh, struct mheap_batch_buf *b)
+{
+	uint32_t obj, target, i;
+	int err;
+
+	err = mheap_alloc(mh, 0, 8, 0, &obj);
+	if (!err)
+		err = mheap_alloc(mh, 0, 0, 0, &target);
+	if (!err)
+		err = mheap_batch_init(b, MHEAP_BATCH_MAX);
+	for (i = 0; !err && i < MHEAP_BATCH_MAX; i++)
+		mheap_batch_set_slot(b, obj, i % 8, i & 1 ? 0 : target);
+	return err;
+}
+
 /* Signals interrupt long batches; the library resumes them. */
 TEST_F(heap, batch_interrupted_and_resumed)
 {
 	struct itimerval it = { { 0, 500 }, { 0, 500 } };
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct mheap_batch_buf b;
-	uint32_t obj, target, i;
 	int interrupted = 0, done = 0, rounds;
 
-	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 8, 0, &obj));
-	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 0, 0, &target));
-	ASSERT_EQ(0, mheap_batch_init(&b, MHEAP_BATCH_MAX));
-	for (i = 0; i < MHEAP_BATCH_MAX; i++)
-		mheap_batch_set_slot(&b, obj, i % 8, i & 1 ? 0 : target);
+	ASSERT_EQ(0, full_batch(self->mh, &b));
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
 	for (rounds = 0; rounds < 20 && !interrupted; rounds++) {
@@ -150,14 +165,9 @@ TEST_F(heap, batch_progresses_under_signal_storm)
 	struct itimerval it = { { 0, 10 }, { 0, 10 } };
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct mheap_batch_buf b;
-	uint32_t obj, target, i;
 	int done;
 
-	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 8, 0, &obj));
-	ASSERT_EQ(0, mheap_alloc(self->mh, 0, 0, 0, &target));
-	ASSERT_EQ(0, mheap_batch_init(&b, MHEAP_BATCH_MAX));
-	for (i = 0; i < MHEAP_BATCH_MAX; i++)
-		mheap_batch_set_slot(&b, obj, i % 8, i & 1 ? 0 : target);
+	ASSERT_EQ(0, full_batch(self->mh, &b));
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));	/* no SA_RESTART */
 	alarms = 0;
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
