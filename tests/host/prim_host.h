@@ -21,6 +21,7 @@ typedef uint64_t u64;
 
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
 #define __always_unused	__attribute__((unused))
+#define __maybe_unused	__attribute__((unused))
 #ifndef __always_inline
 #define __always_inline	inline __attribute__((always_inline))
 #endif
