@@ -3,7 +3,8 @@
 # PID 1 of the test VM. The kernel console is ttyS0; results go to ttyS1 in
 # sections "@@mheap begin NAME" .. "@@mheap end NAME", then "@@mheap done".
 # Kernel command line: mheap_mode=check|harness|demo|bench|shell,
-# mheap_inject=FAULT.
+# mheap_inject=FAULT, mheap_part=N (mode check: only the sections that
+# tests/qemu/parts gives to part N; run-vm.sh --parts).
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox --install -s /bin
@@ -17,10 +18,12 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 
 MODE=check
 INJECT=
+PART=
 for word in $(cat /proc/cmdline); do
 	case $word in
 	mheap_mode=*) MODE=${word#*=} ;;
 	mheap_inject=*) INJECT=${word#*=} ;;
+	mheap_part=*) PART=${word#*=} ;;
 	esac
 done
 
@@ -46,11 +49,21 @@ finish() {
 	reboot -f
 }
 
+# in_part SECTION: whether this boot runs SECTION. A boot split into parts
+# runs the sections that tests/qemu/parts gives its part; a section the
+# file does not name belongs to the last part, 2.
+in_part() {
+	[ -n "$PART" ] || return 0
+	[ "$(awk -v s="$1" '$1 == s { p = $2 } END { print p ? p : 2 }' \
+		$MODDIR/parts)" = "$PART" ]
+}
+
 # Load a module whose KUnit suites run at load; its KTAP goes to a section
 # of its own, so that the parser sees one block per section.
 kunit_module() {
 	name=$1
 	shift
+	in_part "kunit:$name" || return 0
 	dmesg -c >/dev/null
 	begin "kunit:$name"
 	insmod "$@" || error "insmod $name failed"
@@ -60,6 +73,7 @@ kunit_module() {
 
 # selftest PROGRAM [SECTION USER]: run as root, or as USER.
 selftest() {
+	in_part "selftest:${2:-$1}" || return 0
 	begin "selftest:${2:-$1}"
 	if [ -n "${3:-}" ]; then
 		su "$3" -s /bin/sh -c "/bin/$1" >&3 2>&1 3>&-
@@ -73,6 +87,7 @@ selftest() {
 # rebuilt by mheapctl replay, which must free exactly CPython's garbage;
 # one TAP line per snapshot, mheapctl's report as diagnostics.
 replay_snapshots() {
+	in_part selftest:mheap_replay || return 0
 	begin selftest:mheap_replay
 	{
 		set -- $MODDIR/snapshots/*.mhs
@@ -98,6 +113,7 @@ replay_snapshots() {
 # own report as diagnostics.
 # python_tests SECTION [USER]
 python_tests() {
+	in_part "selftest:$1" || return 0
 	tap=/tmp/$1.tap
 	rm -f $tap
 	cmd="cd /tmp && exec /bin/env HOME=/tmp PYTHONDONTWRITEBYTECODE=1"
@@ -134,6 +150,7 @@ readme_example() {
 # In mode check, the example is one TAP test of its own section.
 python_readme() {
 	[ -f $MODDIR/readme_example.py ] || return 0
+	in_part selftest:python_readme || return 0
 	begin selftest:python_readme
 	{
 		echo "TAP version 13"
@@ -295,7 +312,7 @@ run_check() {
 	python_readme
 	# figures only, printed by run-vm.sh and not judged; not on a checking
 	# kernel, whose figures say nothing
-	if [ ! -e /proc/self/fail-nth ]; then
+	if [ ! -e /proc/self/fail-nth ] && in_part bench; then
 		begin bench
 		mheapctl bench --ops 32768 >&3 2>&1 3>&- ||
 			error "mheapctl bench failed"
