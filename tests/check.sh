@@ -50,19 +50,33 @@ run_ktap() {
 }
 
 host_tests() {
-	local c t rc=0
+	local c t rc=0 vg=$TOP/build/host-vg pid
 	src=$(linux_src) || return 1
 	make -s -j"$(nproc)" -C "$TOP" host-build || return 1
+	# valgrind's runs, one CPU's work, beside the rest of the suite
+	: >"$vg/tally"
+	tally=$vg/tally valgrind_tests >"$vg/suite.log" 2>&1 &
+	pid=$!
 	for c in "$TOP"/tests/host/*_test.c; do
 		t=$(basename "$c" .c)
 		run_ktap "host $t" "$TOP/build/host/$t.tap" "$TOP/build/host/$t" ||
 			rc=1
+	done
+	realheap_tests || rc=1
+	python_host_tests || rc=1
+	wait $pid || rc=1
+	cat "$vg/suite.log"
+	cat "$vg/tally" >>"$tally"
+	return $rc
+}
+valgrind_tests() {
+	local c t rc=0
+	for c in "$TOP"/tests/host/*_test.c; do
+		t=$(basename "$c" .c)
 		run_ktap "valgrind $t" "$TOP/build/host-vg/$t.tap" \
 			valgrind -q --error-exitcode=99 --leak-check=no \
 			"$TOP/build/host-vg/$t" || rc=1
 	done
-	realheap_tests || rc=1
-	python_host_tests || rc=1
 	return $rc
 }
 
@@ -156,33 +170,51 @@ snapshot_fuzz() {
 	return 1
 }
 
-# The bounded fuzz run takes one CPU for a minute: it runs beside lint and
-# package, and its suite is judged (and its output shown) after them.
-fuzz_start() {
-	[ -z "$only" ] || [ "$only" = fuzz ] || return 0
-	: >"$TOP/build/fuzz.tally"
-	fuzz_t0=$(date +%s)
-	tally=$TOP/build/fuzz.tally fuzz_tests >"$TOP/build/fuzz-suite.log" 2>&1 &
-	fuzz_pid=$!
+# beside_start NAME WITH FN: run suite NAME's function FN in the
+# background, with a tally and a log of its own, while the suites WITH
+# run; beside_wait NAME then judges it as suite NAME and shows its output.
+# For the suites that leave a CPU of the 2-core machine idle.
+declare -A beside_pid beside_t0 beside_with
+beside_start() {
+	local name=$1
+	[ -z "$only" ] || [ "$only" = "$name" ] || return 0
+	: >"$TOP/build/$name.tally"
+	beside_t0[$name]=$(date +%s)
+	beside_with[$name]=$2
+	tally=$TOP/build/$name.tally $3 >"$TOP/build/$name-suite.log" 2>&1 &
+	beside_pid[$name]=$!
 }
-fuzz_wait() {
-	local rc=0
-	wait "$fuzz_pid" || rc=$?
-	suite_note=" waited; it ran $(($(date +%s) - fuzz_t0)) s, beside lint and package"
-	cat "$TOP/build/fuzz-suite.log"
-	cat "$TOP/build/fuzz.tally" >>"$tally"
+beside_wait() {
+	local name=$1 rc=0
+	wait "${beside_pid[$name]}" || rc=$?
+	suite_note=" waited; it ran $(($(date +%s) - beside_t0[$name])) s, beside ${beside_with[$name]}"
+	cat "$TOP/build/$name-suite.log"
+	cat "$TOP/build/$name.tally" >>"$tally"
 	return $rc
+}
+
+harness_tests() {
+	"$QEMU_DIR/check-harness.sh" --tally "$tally"
 }
 
 start=$(date +%s)
 run_suite host host_tests
-fuzz_start
+# the bounded fuzz runs take one CPU for a minute and a half
+beside_start fuzz "lint and package" fuzz_tests
 run_suite lint "$TOP/tests/lint.sh" --tally "$tally"
 run_suite package "$TOP/tests/package.sh" --tally "$tally"
-run_suite fuzz fuzz_wait
-run_suite vm "$QEMU_DIR/run-vm.sh" --kernel debug --tally "$tally"
+run_suite fuzz beside_wait fuzz
+# the debug kernel's run in two boots side by side (run-vm.sh --parts)
+run_suite vm "$QEMU_DIR/run-vm.sh" --kernel debug --parts 2 --tally "$tally"
+# the harness's boots and the stock kernel's, side by side; what both
+# build is built first, so that two makes never race on one target
+if [ -z "$only" ]; then
+	make -s -C "$TOP" vm-progs vm-snapshots python userspace ||
+		broken+=("vm-progs")
+fi
+beside_start harness stock harness_tests
 run_suite stock "$QEMU_DIR/run-vm.sh" --kernel stock --tally "$tally"
-run_suite harness "$QEMU_DIR/check-harness.sh" --tally "$tally"
+run_suite harness beside_wait harness
 
 echo
 echo "per suite (passed failed):"
