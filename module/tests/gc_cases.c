@@ -1278,6 +1278,7 @@ CORE_TEST(gc_random_graphs_incremental)
 
 		memset(s, 0, sizeof(*s));
 		CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M * 4));
+		gc_manual(t.heap);
 		mheap_gc_set_threshold(t.heap, th);
 		for (step = 0; step < ORACLE_STEPS && !err; step++) {
 			err = oracle_step(s, t.client, &rnd);
@@ -1301,6 +1302,7 @@ CORE_TEST(gc_random_graphs_incremental)
 				 (unsigned long long)seed, step, err);
 		CORE_EXPECT_EQ(err, 0);
 		increments += t.heap->gc.increments;
+		gc_manual_end();
 		test_client_close(&t);
 	}
 	CORE_LOG("%llu increments checked", (unsigned long long)increments);
