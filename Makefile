@@ -199,23 +199,42 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,\
 SNAPSHOT_SRC := userspace/tools/snapshot.c
 SNAPSHOT_DEPS := $(SNAPSHOT_SRC) userspace/tools/snapshot.h tests/realheap/replay_core.c
 
-$(BUILD)/host/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
-		$(CORE_SRC) $(CORE_HDR) $(SNAPSHOT_DEPS)
+# The core, the seam's host side and the snapshot parser are compiled once
+# per flavour, and every test links them: a test's own file is the only
+# one compiled for it.
+HOST_LIB_SRC := $(CORE_SRC) tests/host/prim_host.c $(SNAPSHOT_SRC)
+HOST_LIB_HDR := $(wildcard module/core/*.h) uapi/linux/mheap.h \
+	tests/host/prim_host.h userspace/tools/snapshot.h
+HOST_CPPFLAGS := -Imodule/core -Imodule/tests -Itests/host -Iuapi -Iuserspace/tools
+HOST_OBJ := $(patsubst %.c,$(BUILD)/host-obj/%.o,$(HOST_LIB_SRC))
+VG_OBJ := $(patsubst %.c,$(BUILD)/host-vg-obj/%.o,$(HOST_LIB_SRC))
+# kept, not deleted as intermediate files once the tests are linked
+.SECONDARY: $(HOST_OBJ) $(VG_OBJ)
+
+$(BUILD)/host-obj/%.o: %.c $(HOST_LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -DMHEAP_DEBUG -Imodule/core -Imodule/tests \
-		-Itests/host -Iuapi -Iuserspace/tools $(KSFT) -o $@ $< tests/host/prim_host.c \
-		$(CORE_SRC) $(SNAPSHOT_SRC)
+	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -DMHEAP_DEBUG \
+		$(HOST_CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/host/%: tests/host/%.c $(HOST_OBJ) $(HOST_LIB_HDR) $(CORE_HDR) \
+		$(SNAPSHOT_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 $(SANITIZE) -DMHEAP_GUARD -DMHEAP_DEBUG $(HOST_CPPFLAGS) \
+		$(KSFT) -o $@ $< $(HOST_OBJ)
 
 # The same tests without sanitizers, for valgrind (memcheck; leaks are the
 # tests' own business: the seam counts live allocations).
 VG_TESTS := $(patsubst $(BUILD)/host/%,$(BUILD)/host-vg/%,$(HOST_TESTS))
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=no
 
-$(BUILD)/host-vg/%: tests/host/%.c tests/host/prim_host.c tests/host/prim_host.h \
-		$(CORE_SRC) $(CORE_HDR) $(SNAPSHOT_DEPS)
+$(BUILD)/host-vg-obj/%.o: %.c $(HOST_LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 -DMHEAP_DEBUG -Imodule/core -Imodule/tests -Itests/host -Iuapi \
-		-Iuserspace/tools $(KSFT) -o $@ $< tests/host/prim_host.c $(CORE_SRC) $(SNAPSHOT_SRC)
+	$(CC) $(CFLAGS) -O1 -DMHEAP_DEBUG $(HOST_CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/host-vg/%: tests/host/%.c $(VG_OBJ) $(HOST_LIB_HDR) $(CORE_HDR) \
+		$(SNAPSHOT_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 -DMHEAP_DEBUG $(HOST_CPPFLAGS) $(KSFT) -o $@ $< $(VG_OBJ)
 
 # Real heaps on the host core: mheap-snapshot files replayed, compared
 # with CPython's garbage (make check) and timed beside it (make bench).
