@@ -50,15 +50,22 @@ static struct work_struct *gc_manual_work;
  * it, and gc_work_run() runs it itself. Otherwise a kworker could run an
  * increment between two of the test's steps (a collection in progress
  * queues its next increment), as it did on a loaded machine. The host's
- * work item only ever runs in gc_work_run(). Until the heap is destroyed
- * (each call disables it once more); each gc_work_run() must then follow a
- * mheap_prim_work_queue(), and the test end with gc_manual_end().
+ * work item only ever runs in gc_work_run(). Until the heap is destroyed;
+ * each gc_work_run() must then follow a mheap_prim_work_queue(), and the
+ * test end with gc_manual_end(). Heap locked; the lock is dropped while a
+ * kworker already running the item finishes (it waits for the lock).
  */
 static inline void gc_manual(struct mheap *heap __maybe_unused)
 {
 #ifdef __KERNEL__
-	disable_work_sync(&heap->gc.work.work);
-	gc_manual_work = &heap->gc.work.work;
+	struct work_struct *work = &heap->gc.work.work;
+
+	if (gc_manual_work == work)
+		return;
+	mheap_unlock(heap);
+	disable_work_sync(work);
+	mheap_lock(heap);
+	gc_manual_work = work;
 #endif
 }
 

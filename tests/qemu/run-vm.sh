@@ -137,18 +137,18 @@ fi
 # kernel under TCG: an int3 oops while the kernel patched its own text at
 # boot ("sched_clock: Marking stable").
 boot() {
-	local dir=$1 what=$2 boot rc
+	local dir=$1 what=$2 try rc
 	mkdir -p "$dir"
 	rm -f "$dir"/*.log "$dir/timed-out"
 	say "booting: $what (logs in $dir)"
-	for boot in 1 2; do
+	for try in 1 2; do
 		rc=0
 		timeout -k 10 "$timeout" "${qemu[@]}" -append "$3" \
 			-display none -monitor none \
 			-serial "file:$dir/console.log" \
 			-serial "file:$dir/results.log" </dev/null || rc=$?
 		[ $rc -ne 124 ] && [ ! -s "$dir/results.log" ] &&
-			[ $boot -eq 1 ] || break
+			[ $try -eq 1 ] || break
 		mv "$dir/console.log" "$dir/console-first-boot.log"
 		say "$what: the kernel died before init ran; booting again" \
 			"(first console: $dir/console-first-boot.log)"
@@ -157,8 +157,8 @@ boot() {
 	return 0
 }
 
-# The sections a check run must show: the selftests three ways each (as
-# root, unprivileged, 32-bit), and the rest.
+# The sections each mode must show; in mode check, the selftests three ways
+# each (as root, unprivileged, 32-bit), and the rest.
 case $mode in
 demo) expect=(demo) ;;
 bench) expect=(bench) ;;
