@@ -154,6 +154,10 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_set_capacity);
  * @heap: the heap.
  * @stats: filled in.
  *
+ * Cached blocks go back to their pools first (mheap_space_flush()), so
+ * that the arena and spare counts are what they would be without the
+ * cache.
+ *
  * Context: heap->lock held.
  */
 void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats)
@@ -162,6 +166,7 @@ void mheap_heap_stats(struct mheap *heap, struct mheap_stats *stats)
 	unsigned int i;
 
 	mheap_prim_assert_held(&heap->lock);
+	mheap_space_flush(heap);
 	memset(stats, 0, sizeof(*stats));
 	stats->capacity = heap->capacity;
 	stats->arena_bytes = heap->arena_bytes;

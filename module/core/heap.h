@@ -234,7 +234,8 @@ static inline bool mheap_spares_over(const struct mheap *heap)
 }
 
 /*
- * Drop the heap lock, then free the arenas the holder retired: no vfree()
+ * Give the cached blocks back to their pools (struct mheap_block_cache),
+ * drop the heap lock, then free the arenas the holder retired: no vfree()
  * under the lock. Spares over the bounds go first (mheap_space_trim()):
  * here, when the call is over, so that a failed call, which has put the
  * heap back as it was, keeps them. A debug build (MHEAP_DEBUG) first
@@ -244,6 +245,7 @@ static inline void mheap_unlock_common(struct mheap *heap, bool handoff)
 {
 	LIST_HEAD(retired);
 
+	mheap_space_flush(heap);
 	if (unlikely(mheap_spares_over(heap)))
 		mheap_space_trim(heap, 0);
 	mheap_validate_amortized(heap);

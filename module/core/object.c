@@ -116,6 +116,78 @@ static struct mheap_object_tail *tail_ptr(struct mheap_object *obj)
 	return (struct mheap_object_tail *)((char *)obj + off);
 }
 
+/*
+ * Give back the header block of an allocation whose payload failed: to
+ * the cache it came from (@from_cache), where it was, or else as an undo
+ * (mheap_undo_begin()), so that the failed call changes nothing.
+ */
+static noinline void meta_undo(struct mheap *heap, u32 loc, size_t meta_size,
+			       bool from_cache, unsigned int spares)
+{
+	if (from_cache) {
+		mheap_space_free_small(heap, &heap->meta, loc, meta_size);
+		return;
+	}
+	mheap_undo_begin(heap, spares);
+	mheap_space_free(heap, &heap->meta, loc);
+	mheap_undo_end(heap);
+}
+
+/* mheap_object_alloc_subscribed(), inline in both entry points */
+static __always_inline int object_alloc(struct mheap *heap, size_t size,
+					size_t nrefs, u64 cookie,
+					u32 subscriber, u32 *id)
+{
+	unsigned int spares = mheap_spares(heap);
+	u32 loc, ploc = 0, cached = heap->meta.ncached;
+	struct mheap_object *obj;
+	bool from_cache;
+	void *meta, *payload;
+	size_t meta_size;
+	int err;
+
+	mheap_prim_assert_held(&heap->lock);
+	if (size > MHEAP_MAX_SIZE || nrefs > MHEAP_MAX_REFS)
+		return -EINVAL;
+	meta_size = mheap_object_meta_size(nrefs, cookie || subscriber) +
+		    MHEAP_GUARD_BYTES;
+	err = mheap_space_alloc(heap, &heap->meta, meta_size, &loc, &meta);
+	if (err)
+		return err;
+	if (size) {
+		/* before the payload's allocation, which may flush the caches */
+		from_cache = heap->meta.ncached < cached;
+		err = mheap_space_alloc(heap, &heap->payload,
+					size + MHEAP_GUARD_BYTES, &ploc,
+					&payload);
+		if (err) {
+			meta_undo(heap, loc, meta_size, from_cache, spares);
+			return err;
+		}
+		guard_set((u8 *)payload + size);
+	}
+	meta_size -= MHEAP_GUARD_BYTES;
+	guard_set((u8 *)meta + meta_size);
+	obj = meta;
+	obj->refcnt = 1;
+	obj->payload = ploc;
+	obj->size = size;
+	obj->nrefs = nrefs;
+	if (cookie || subscriber) {
+		obj->flags |= MHEAP_OBJ_COOKIE;
+		tail_ptr(obj)->cookie = cookie;
+		tail_ptr(obj)->subscriber = subscriber;
+	}
+	if (nrefs) {
+		obj->flags |= MHEAP_OBJ_TRACKED;
+		mheap_gc_track(heap, loc, obj);
+	}
+	heap->objects_allocated++;
+	heap->payload_bytes += size;
+	*id = loc;
+	return 0;
+}
+
 /**
  * mheap_object_alloc() - allocate an object
  * @heap: the heap.
@@ -132,7 +204,7 @@ static struct mheap_object_tail *tail_ptr(struct mheap_object *obj)
 int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 		       u64 cookie, u32 *id)
 {
-	return mheap_object_alloc_subscribed(heap, size, nrefs, cookie, 0, id);
+	return object_alloc(heap, size, nrefs, cookie, 0, id);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc);
 
@@ -156,52 +228,7 @@ int mheap_object_alloc_subscribed(struct mheap *heap, size_t size,
 				  size_t nrefs, u64 cookie, u32 subscriber,
 				  u32 *id)
 {
-	unsigned int spares = mheap_spares(heap);
-	struct mheap_object *obj;
-	void *meta, *payload;
-	u32 loc, ploc = 0;
-	size_t meta_size;
-	int err;
-
-	mheap_prim_assert_held(&heap->lock);
-	if (size > MHEAP_MAX_SIZE || nrefs > MHEAP_MAX_REFS)
-		return -EINVAL;
-	meta_size = mheap_object_meta_size(nrefs, cookie || subscriber);
-	err = mheap_space_alloc(heap, &heap->meta,
-				meta_size + MHEAP_GUARD_BYTES, &loc, &meta);
-	if (err)
-		return err;
-	if (size) {
-		err = mheap_space_alloc(heap, &heap->payload,
-					size + MHEAP_GUARD_BYTES, &ploc,
-					&payload);
-		if (err) {
-			mheap_undo_begin(heap, spares);
-			mheap_space_free(heap, &heap->meta, loc);
-			mheap_undo_end(heap);
-			return err;
-		}
-		guard_set((u8 *)payload + size);
-	}
-	guard_set((u8 *)meta + meta_size);
-	obj = meta;
-	obj->refcnt = 1;
-	obj->payload = ploc;
-	obj->size = size;
-	obj->nrefs = nrefs;
-	if (cookie || subscriber) {
-		obj->flags |= MHEAP_OBJ_COOKIE;
-		tail_ptr(obj)->cookie = cookie;
-		tail_ptr(obj)->subscriber = subscriber;
-	}
-	if (nrefs) {
-		obj->flags |= MHEAP_OBJ_TRACKED;
-		mheap_gc_track(heap, loc, obj);
-	}
-	heap->objects_allocated++;
-	heap->payload_bytes += size;
-	*id = loc;
-	return 0;
+	return object_alloc(heap, size, nrefs, cookie, subscriber, id);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc_subscribed);
 
@@ -277,7 +304,8 @@ static void object_end(struct mheap *heap, u32 id, struct mheap_object *obj)
 	heap->objects_freed++;
 	heap->payload_bytes -= obj->size;
 	if (obj->size)
-		mheap_space_free(heap, &heap->payload, obj->payload);
+		mheap_space_free_small(heap, &heap->payload, obj->payload,
+				       obj->size + MHEAP_GUARD_BYTES);
 }
 
 /**
@@ -289,9 +317,14 @@ static void object_end(struct mheap *heap, u32 id, struct mheap_object *obj)
  */
 void mheap_object_free(struct mheap *heap, u32 id)
 {
+	struct mheap_object *obj = mheap_object_ptr(heap, id);
+	size_t meta_size = mheap_object_meta_size(obj->nrefs,
+						  obj->flags & MHEAP_OBJ_COOKIE);
+
 	guard_check(heap, id, NULL);
-	object_end(heap, id, mheap_object_ptr(heap, id));
-	mheap_space_free(heap, &heap->meta, id);
+	object_end(heap, id, obj);
+	mheap_space_free_small(heap, &heap->meta, id,
+			       meta_size + MHEAP_GUARD_BYTES);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
 
@@ -410,14 +443,24 @@ static void release(struct mheap *heap, u32 id)
 	}
 }
 
-/* mheap_object_put(), inline for the hot paths of this file */
+/*
+ * mheap_object_put(), inline for the hot paths of this file. An object
+ * with no slots holds nothing and is on no generation list: with no
+ * collection in progress to keep it (defers_free()), it is freed here,
+ * without release()'s stacks.
+ */
 static inline void put(struct mheap *heap, u32 id)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
 
 	if (WARN_ON_ONCE(!obj->refcnt))
 		return;
-	if (!--obj->refcnt)
+	if (--obj->refcnt)
+		return;
+	if (!obj->nrefs && !(obj->flags & MHEAP_OBJ_TRACKED) &&
+	    likely(heap->gc.progress.phase == MHEAP_GC_IDLE))
+		mheap_object_free(heap, id);
+	else
 		release(heap, id);
 }
 

@@ -528,30 +528,13 @@ static int alloc_jumbo(struct mheap *heap, struct mheap_space *space,
 	return 0;
 }
 
-/**
- * mheap_space_alloc_slow() - allocate a zeroed block, whatever its size
- * @heap: the heap.
- * @space: &heap->meta or &heap->payload.
- * @size: bytes, at least 1; the caller bounds it.
- * @loc: set to the block's location.
- * @ptr: set to the block's address.
- *
- * Small blocks come from the pools of their size class, mid-sized ones
- * take a run of pages, big ones a jumbo arena. The whole block is zeroed,
- * not only @size bytes of it. mheap_space_alloc() (space_fast.h) comes here
- * for all but its common case.
- *
- * Context: heap->lock held; may sleep.
- * Return: 0, -ENOSPC when the heap's capacity would be exceeded or its
- * arena table is full, or -ENOMEM. On error nothing changed.
- */
-int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
-			   size_t size, u32 *loc, void **ptr)
+/* mheap_space_alloc_slow(), without its retry */
+static int alloc_block(struct mheap *heap, struct mheap_space *space,
+		       size_t size, u32 *loc, void **ptr)
 {
 	size_t zero;
 	int err;
 
-	mheap_prim_assert_held(&heap->lock);
 	size = max_t(size_t, size, MHEAP_BLOCK_MIN);
 	if (size <= MHEAP_SMALL_MAX) {
 		err = alloc_small(heap, space, size, loc);
@@ -569,6 +552,40 @@ int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
 	*ptr = mheap_space_ptr(space, *loc);
 	memset(*ptr, 0, zero);
 	return 0;
+}
+
+/**
+ * mheap_space_alloc_slow() - allocate a zeroed block, whatever its size
+ * @heap: the heap.
+ * @space: &heap->meta or &heap->payload.
+ * @size: bytes, at least 1; the caller bounds it.
+ * @loc: set to the block's location.
+ * @ptr: set to the block's address.
+ *
+ * Small blocks come from the pools of their size class, mid-sized ones
+ * take a run of pages, big ones a jumbo arena. The whole block is zeroed,
+ * not only @size bytes of it. mheap_space_alloc() (space_fast.h) comes here
+ * for all but its common case. When that fails while blocks are cached,
+ * they go back to their pools (mheap_space_flush()), which may let an
+ * arena go, and the allocation is tried once more: the cache never makes
+ * an allocation fail that would succeed without it.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: 0, -ENOSPC when the heap's capacity would be exceeded or its
+ * arena table is full, or -ENOMEM. On error nothing changed.
+ */
+int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
+			   size_t size, u32 *loc, void **ptr)
+{
+	int err;
+
+	mheap_prim_assert_held(&heap->lock);
+	err = alloc_block(heap, space, size, loc, ptr);
+	if (err && (heap->meta.ncached || heap->payload.ncached)) {
+		mheap_space_flush(heap);
+		err = alloc_block(heap, space, size, loc, ptr);
+	}
+	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_space_alloc_slow);
 
@@ -619,6 +636,94 @@ void mheap_space_free_slow(struct mheap *heap, struct mheap_space *space,
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_space_free_slow);
 
+/**
+ * mheap_space_flush() - give every cached block back to its pool
+ * @heap: the heap.
+ *
+ * Empties both spaces' caches (struct mheap_block_cache) through
+ * mheap_space_free_slow(): pools and arenas end as if each block had been
+ * freed there and then. For mheap_unlock(), before it drops the lock, and
+ * for whatever needs the pools to say exactly which blocks are in use:
+ * a walk, the statistics, an allocation that failed.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_space_flush(struct mheap *heap)
+{
+	struct mheap_space *spaces[] = { &heap->meta, &heap->payload };
+	struct mheap_block_cache *cache;
+	unsigned int i, class;
+
+	if (!heap->meta.ncached && !heap->payload.ncached)
+		return;
+	mheap_prim_assert_held(&heap->lock);
+	for (i = 0; i < ARRAY_SIZE(spaces); i++) {
+		struct mheap_space *space = spaces[i];
+
+		for (class = 0; space->ncached && class < space->nclasses;
+		     class++) {
+			cache = &space->cache[class];
+			while (cache->count) {
+				space->ncached--;
+				space->class_live[class]++;
+				space->bytes_used += class_size(space, class);
+				mheap_space_free_slow(heap, space,
+						      cache->loc[--cache->count]);
+			}
+		}
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_flush);
+
+#ifdef MHEAP_DEBUG
+/**
+ * mheap_space_cache_check() - whether a block may go into a class's cache
+ * @space: its space.
+ * @loc: the block, about to be cached by mheap_space_free_small().
+ * @class: the class its caller's size gives.
+ *
+ * Context: heap->lock held.
+ * Return: true when @loc is a block of a pool of @class, in use, and not
+ * cached already; false, with a WARNING, when not. The caller then frees
+ * it through mheap_space_free(), which reports what it finds; a block
+ * freed twice leaves the cache first, so that it is freed once.
+ */
+bool mheap_space_cache_check(struct mheap_space *space, u32 loc,
+			     unsigned int class)
+{
+	unsigned int shift = loc_shift(space), block, i;
+	u32 offset = (loc & ((1U << shift) - 1)) << space->qshift;
+	struct mheap_block_cache *cache = &space->cache[class];
+	struct mheap_arena *arena;
+	struct mheap_pool *pool;
+
+	if (WARN_ON_ONCE(loc >> shift >= space->narenas))
+		return false;
+	arena = space->arenas[loc >> shift];
+	if (WARN_ON_ONCE(!arena || arena->jumbo))
+		return false;
+	pool = &arena->pools[offset >> MHEAP_PAGE_SHIFT];
+	if (WARN_ON_ONCE(!pool->nblocks || pool->class != class))
+		return false;
+	block = mheap_pool_block(pool, loc);
+	if (WARN_ON_ONCE(block >= pool->nblocks ||
+			 (pool->free[block / 64] & BIT_ULL(block % 64))))
+		return false;
+	for (i = 0; i < cache->count; i++) {
+		if (WARN_ON_ONCE(cache->loc[i] == loc)) {
+			/* freed twice: out of the cache, to be freed once */
+			cache->loc[i] = cache->loc[--cache->count];
+			space->ncached--;
+			space->class_live[class]++;
+			space->bytes_used += class_size(space, class);
+			return false;
+		}
+	}
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_cache_check);
+#endif
+
 /* Visit the blocks in use in one page of @arena; see mheap_space_walk(). */
 static unsigned long walk_page(struct mheap *heap, struct mheap_space *space,
 			       struct mheap_arena *arena, unsigned int page,
@@ -650,6 +755,9 @@ static unsigned long walk_page(struct mheap *heap, struct mheap_space *space,
  *	free blocks.
  * @data: for @fn.
  *
+ * Cached blocks are given back to their pools first (mheap_space_flush()):
+ * the walk sees only blocks in use.
+ *
  * Context: heap->lock held.
  * Return: the sum of what @fn returned.
  */
@@ -661,6 +769,7 @@ unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
 	u32 index;
 
 	mheap_prim_assert_held(&heap->lock);
+	mheap_space_flush(heap);
 	for (index = 1; index < space->narenas; index++) {
 		struct mheap_arena *arena = space->arenas[index];
 

@@ -45,6 +45,8 @@ struct mheap;
 #define MHEAP_POOL_WORDS	4
 #define MHEAP_BLOCK_MIN		16
 #define MHEAP_CLASSES_MAX	(MHEAP_SMALL_MAX / 8)
+/* Freed small blocks a space keeps per class for reuse (struct mheap_space) */
+#define MHEAP_CACHE_SLOTS	8
 /* Class steps (log2): 8 bytes in the meta space, 16 in the payload space */
 #define MHEAP_META_QSHIFT	3
 #define MHEAP_PAYLOAD_QSHIFT	4
@@ -111,6 +113,25 @@ struct mheap_arena {
 };
 
 /**
+ * struct mheap_block_cache - freed blocks of one size class, kept for reuse
+ * @count: blocks in @loc.
+ * @loc: their locations, the last freed at @loc[@count - 1].
+ *
+ * A cached block is free to the heap (not in the class's live count or
+ * the space's bytes used) but still in use to its pool (its bit clear,
+ * counted in nused), so that freeing and allocating it again touch
+ * neither the bitmap nor the pool and arena lists: the pair costs a push
+ * and a pop, as with glibc's tcache and jemalloc's tcache bins. The cache
+ * lasts one hold of the heap lock: mheap_unlock() gives every cached
+ * block back to its pool (mheap_space_flush()), so that between calls
+ * the heap is exactly as it would be without it.
+ */
+struct mheap_block_cache {
+	u32 count;
+	u32 loc[MHEAP_CACHE_SLOTS];
+};
+
+/**
  * struct mheap_space - the arenas of one kind of memory in a heap
  * @arenas: table of arenas by index; entry 0 is never used, so that no
  *	location is 0.
@@ -126,7 +147,7 @@ struct mheap_arena {
  *	used arenas can empty and be released (obmalloc's usable_arenas).
  * @pools: pools with a free block, per size class. A pool that empties
  *	gives its page back unless it is the last one on its list.
- * @bytes_used: bytes in blocks handed out.
+ * @bytes_used: bytes in blocks handed out, cached ones not included.
  * @arenas_used: arenas in the table, spares included.
  * @spares: arenas with no block in use, kept rather than freed, so that
  *	a heap that frees and allocates again does not free and create
@@ -135,7 +156,10 @@ struct mheap_arena {
  *	the lists while it has empty pools or some free pages. At most
  *	mheap_max_spare_arenas per space, fewer under capacity pressure.
  * @nspares: arenas on @spares.
- * @class_live: blocks in use per size class.
+ * @class_live: blocks in use per size class, cached ones not included.
+ * @cache: freed blocks kept for reuse, per size class (struct
+ *	mheap_block_cache).
+ * @ncached: blocks in @cache, all classes together.
  * @runs_live: page runs in use.
  * @jumbo_live: jumbo arenas in use.
  */
@@ -154,6 +178,8 @@ struct mheap_space {
 	struct list_head spares;
 	unsigned int nspares;
 	u64 class_live[MHEAP_CLASSES_MAX];
+	struct mheap_block_cache cache[MHEAP_CLASSES_MAX];
+	u32 ncached;
 	u64 runs_live;
 	u64 jumbo_live;
 };
@@ -168,6 +194,19 @@ int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
 			   size_t size, u32 *loc, void **ptr);
 void mheap_space_free_slow(struct mheap *heap, struct mheap_space *space,
 			   u32 loc);
+void mheap_space_flush(struct mheap *heap);
+#ifdef MHEAP_DEBUG
+bool mheap_space_cache_check(struct mheap_space *space, u32 loc,
+			     unsigned int class);
+#else
+static inline bool mheap_space_cache_check(struct mheap_space *space
+					   __always_unused,
+					   u32 loc __always_unused,
+					   unsigned int class __always_unused)
+{
+	return true;
+}
+#endif
 void *mheap_payload_page(struct mheap *heap, u64 offset);
 u64 mheap_payload_map_offset(const struct mheap *heap, u32 loc);
 u64 mheap_payload_map_size(const struct mheap *heap);

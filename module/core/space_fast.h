@@ -57,8 +57,9 @@ static __always_inline void zero_small(void *ptr, unsigned int bytes)
  * @loc: set to the block's location.
  * @ptr: set to the block's address.
  *
- * The fast path serves a small block from the first pool of its class
- * when that pool does not fill; mheap_space_alloc_slow() does the rest.
+ * The fast path serves a small block from its class's cache (struct
+ * mheap_block_cache), else from the first pool of its class when that
+ * pool does not fill; mheap_space_alloc_slow() does the rest.
  *
  * Context: heap->lock held; may sleep.
  * Return: 0, -ENOSPC when the heap's capacity would be exceeded or its
@@ -69,6 +70,7 @@ static __always_inline int mheap_space_alloc(struct mheap *heap,
 					     size_t size, u32 *loc, void **ptr)
 {
 	unsigned int qshift = space_qshift(heap, space);
+	struct mheap_block_cache *cache;
 	struct mheap_pool *pool;
 	unsigned int class, w;
 	u32 block;
@@ -77,6 +79,12 @@ static __always_inline int mheap_space_alloc(struct mheap *heap,
 	if (unlikely(size > MHEAP_SMALL_MAX))
 		goto slow;
 	class = (max_t(size_t, size, MHEAP_BLOCK_MIN) - 1) >> qshift;
+	cache = &space->cache[class];
+	if (likely(cache->count)) {
+		*loc = cache->loc[--cache->count];
+		space->ncached--;
+		goto found;
+	}
 	pool = list_first_entry_or_null(&space->pools[class], struct mheap_pool,
 					link);
 	if (unlikely(!pool || pool->nused + 1 >= pool->nblocks))
@@ -89,6 +97,7 @@ static __always_inline int mheap_space_alloc(struct mheap *heap,
 	pool->free[w] &= pool->free[w] - 1;
 	pool->nused++;
 	*loc = pool->loc + block * (class + 1);
+found:
 	space->class_live[class]++;
 	space->bytes_used += (class + 1) << qshift;
 	*ptr = mheap_block_ptr(space, *loc, qshift);
@@ -159,6 +168,46 @@ static __always_inline void mheap_space_free(struct mheap *heap,
 	return;
 slow:
 	mheap_space_free_slow(heap, space, loc);
+}
+
+/**
+ * mheap_space_free_small() - free a block whose size the caller knows
+ * @heap: the heap.
+ * @space: the space it came from.
+ * @loc: its location.
+ * @size: the size it was allocated with, as passed to mheap_space_alloc().
+ *
+ * A small block goes to its class's cache (struct mheap_block_cache) when
+ * there is room, and no failed call is being undone (an undo must leave
+ * the pools and arenas as they were: mheap_undo_begin()); anything else
+ * to mheap_space_free(). A debug build (MHEAP_DEBUG) checks that @size
+ * matches the block's pool and that the block is in use.
+ *
+ * Context: heap->lock held.
+ */
+static __always_inline void mheap_space_free_small(struct mheap *heap,
+						   struct mheap_space *space,
+						   u32 loc, size_t size)
+{
+	unsigned int qshift = space_qshift(heap, space);
+	struct mheap_block_cache *cache;
+	unsigned int class;
+
+	mheap_prim_assert_held(&heap->lock);
+	if (unlikely(size > MHEAP_SMALL_MAX || heap->undo))
+		goto free;
+	class = (max_t(size_t, size, MHEAP_BLOCK_MIN) - 1) >> qshift;
+	cache = &space->cache[class];
+	if (unlikely(cache->count == MHEAP_CACHE_SLOTS ||
+		     !mheap_space_cache_check(space, loc, class)))
+		goto free;
+	cache->loc[cache->count++] = loc;
+	space->ncached++;
+	space->class_live[class]--;
+	space->bytes_used -= (class + 1) << qshift;
+	return;
+free:
+	mheap_space_free(heap, space, loc);
 }
 
 #endif /* MHEAP_SPACE_FAST_H */

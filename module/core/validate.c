@@ -111,7 +111,7 @@ static int space_validate(const struct mheap_space *space)
 	u64 class_live[MHEAP_CLASSES_MAX] = { 0 };
 	u64 runs = 0, jumbo = 0;
 	const struct mheap_arena *arena;
-	u32 i, arenas = 0, spares = 0;
+	u32 i, arenas = 0, spares = 0, cached = 0;
 	int err;
 
 	for (i = 1; i < space->narenas; i++) {
@@ -146,9 +146,16 @@ static int space_validate(const struct mheap_space *space)
 		return invariant_broken("runs == space->runs_live");
 	if (spares != space->nspares || spares != list_length(&space->spares))
 		return invariant_broken("nspares == length of space->spares");
-	for (i = 0; i < space->nclasses; i++)
-		if (class_live[i] != space->class_live[i])
-			return invariant_broken("class_live[i] == space->class_live[i]");
+	for (i = 0; i < space->nclasses; i++) {
+		if (space->cache[i].count > MHEAP_CACHE_SLOTS)
+			return invariant_broken("cache[i].count <= MHEAP_CACHE_SLOTS");
+		/* a cached block is in use to its pool, free to the heap */
+		if (class_live[i] != space->class_live[i] + space->cache[i].count)
+			return invariant_broken("pools' live == class_live[i] + cache[i].count");
+		cached += space->cache[i].count;
+	}
+	if (cached != space->ncached)
+		return invariant_broken("ncached == sum of cache[i].count");
 	return space_lists_validate(space);
 }
 

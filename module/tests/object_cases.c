@@ -402,6 +402,129 @@ CORE_TEST(object_reclaim_hook)
 	test_heap_done(heap);
 }
 
+/* The class of a block of @size bytes in @space (space_fast.h's rule) */
+static unsigned int test_class(const struct mheap_space *space, size_t size)
+{
+	return (max_t(size_t, size, MHEAP_BLOCK_MIN) - 1) >> space->qshift;
+}
+
+/*
+ * A freed object's blocks go to their classes' caches for the rest of
+ * the lock's hold (struct mheap_block_cache): free to the statistics at
+ * once, taken back first by the next object of the same sizes, zeroed
+ * again; mheap_unlock() gives them back to their pools, so that between
+ * two holds the heap is as it would be without the cache.
+ */
+CORE_TEST(object_blocks_cached_for_one_hold)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	size_t meta = mheap_object_meta_size(2, false) + MHEAP_GUARD_BYTES;
+	unsigned int mclass = test_class(&heap->meta, meta);
+	unsigned int pclass = test_class(&heap->payload,
+					 64 + MHEAP_GUARD_BYTES);
+	struct mheap_stats stats;
+	unsigned char *payload;
+	u32 a, b, target = 1;
+	unsigned int i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 64, 2, 0, &a), 0);
+	payload = mheap_object_payload(heap, mheap_object_ptr(heap, a));
+	memset(payload, 0xa5, 64);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, a), 0);
+	mheap_object_put(heap, a);	/* a cycle of one: still live */
+	CORE_EXPECT_EQ(heap->meta.ncached, 0U);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, a, 1, 0), 0);
+	CORE_EXPECT_EQ(heap->meta.ncached, 1U);
+	CORE_EXPECT_EQ(heap->payload.ncached, 1U);
+	CORE_EXPECT_EQ(heap->meta.cache[mclass].loc[0], a);
+	CORE_EXPECT_EQ(heap->meta.class_live[mclass], (u64)0);
+	CORE_EXPECT_EQ(heap->payload.class_live[pclass], (u64)0);
+	CORE_EXPECT_EQ(heap->meta.bytes_used + heap->payload.bytes_used,
+		       (size_t)0);
+
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 64, 2, 0, &b), 0);
+	CORE_EXPECT_EQ(b, a);
+	CORE_EXPECT_TRUE(mheap_object_payload(heap, mheap_object_ptr(heap, b)) ==
+			 (void *)payload);
+	CORE_EXPECT_EQ(heap->meta.ncached + heap->payload.ncached, 0U);
+	for (i = 0; i < 64 && !payload[i]; i++)
+		;
+	CORE_EXPECT_EQ(i, 64U);	/* zeroed again */
+	CORE_EXPECT_EQ(mheap_object_get_slot(heap, b, 1, &target), 0);
+	CORE_EXPECT_EQ(target, 0U);
+	CORE_EXPECT_EQ(mheap_object_ptr(heap, b)->refcnt, 1U);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(heap->meta.ncached + heap->payload.ncached, 2U);
+
+	mheap_unlock(heap);
+	mheap_lock(heap);
+	CORE_EXPECT_EQ(heap->meta.ncached + heap->payload.ncached, 0U);
+	CORE_EXPECT_EQ(heap->meta.cache[mclass].count, 0U);
+	stats = test_stats(heap);
+	CORE_EXPECT_EQ(stats.used, (u64)0);
+	CORE_EXPECT_EQ(stats.arenas, (u64)0);
+	CORE_EXPECT_EQ(stats.spare, (u64)2);
+	test_heap_done(heap);
+}
+
+/*
+ * The cache never makes an allocation fail that would succeed without
+ * it: at capacity, an arena held only by cached blocks is let go when an
+ * allocation needs its room. And a failed allocation whose header came
+ * from the cache puts it back there: nothing changed.
+ */
+CORE_TEST(object_cache_yields_to_capacity)
+{
+	struct mheap *heap = test_heap(MHEAP_CAPACITY_MIN);
+	size_t meta = mheap_object_meta_size(0, false) + MHEAP_GUARD_BYTES;
+	unsigned int mclass = test_class(&heap->meta, meta);
+	u32 a, b;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 16, 0, 0, &a), 0);
+	CORE_EXPECT_EQ(heap->arena_bytes, (size_t)MHEAP_CAPACITY_MIN);
+	mheap_object_put(heap, a);
+	CORE_EXPECT_EQ(heap->meta.ncached + heap->payload.ncached, 2U);
+
+	/* too big for any room: fails, and a's header is cached again */
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_CAPACITY_MIN, 0, 0, &b),
+		       -ENOSPC);
+	CORE_EXPECT_EQ(heap->meta.ncached, 1U);
+	CORE_EXPECT_EQ(heap->meta.cache[mclass].loc[0], a);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	CORE_EXPECT_EQ(heap->meta.bytes_used, (size_t)0);
+
+	/* a jumbo payload fits once the payload arena is let go */
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 200 * 1024, 0, 0, &b), 0);
+	CORE_EXPECT_EQ(b, a);
+	CORE_EXPECT_EQ(heap->payload.jumbo_live, (u64)1);
+	CORE_EXPECT_LE(heap->arena_bytes, (size_t)MHEAP_CAPACITY_MIN);
+	mheap_object_put(heap, b);
+	test_heap_done(heap);
+}
+
+/*
+ * An undo frees past the cache (mheap_undo_begin()): the pools and
+ * arenas end as they were, not with a block held by a cache.
+ */
+CORE_TEST(object_discard_skips_the_cache)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_stats before, after;
+	u32 a;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	before = test_stats(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 32, 1, 0, &a), 0);
+	mheap_object_discard(heap, a, mheap_spares(heap));
+	CORE_EXPECT_EQ(heap->meta.ncached + heap->payload.ncached, 0U);
+	after = test_stats(heap);
+	CORE_EXPECT_EQ(after.used, before.used);
+	CORE_EXPECT_EQ(after.objects_allocated, before.objects_allocated);
+	test_heap_done(heap);
+}
+
 #ifdef __KERNEL__
 /*
  * The KUnit suite: the cases above, in order (the host build registers
@@ -419,6 +542,9 @@ static struct kunit_case mheap_object_cases[] = {
 	KUNIT_CASE(object_alloc_every_failure),
 	KUNIT_CASE(object_guard_catches_overrun),
 	KUNIT_CASE(object_reclaim_hook),
+	KUNIT_CASE(object_blocks_cached_for_one_hold),
+	KUNIT_CASE(object_cache_yields_to_capacity),
+	KUNIT_CASE(object_discard_skips_the_cache),
 	{}
 };
 

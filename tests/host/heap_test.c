@@ -4,6 +4,7 @@
  * cases of module/tests/heap_cases.c, plus those only the host can run.
  */
 #include "heap_cases.c"
+#include "space_fast.h"
 
 /* Every allocation create makes can fail: NULL, and nothing leaked. */
 TEST_F(core, heap_create_every_allocation_fails)
@@ -41,6 +42,41 @@ TEST_F(core, core_requires_the_lock)
 }
 
 /*
+ * MHEAP_DEBUG: a block offered to the wrong class's cache, or offered
+ * twice, is refused with a WARNING, and ends freed exactly once.
+ */
+TEST_F(core, cache_refuses_wrong_class_and_double_free)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_space *space;
+	long warnings;
+	void *ptr;
+	u32 loc;
+
+	ASSERT_NE(NULL, heap);
+	space = &heap->payload;
+	ASSERT_EQ(0, mheap_space_alloc(heap, space, 64, &loc, &ptr));
+	warnings = mheap_prim_warnings();
+	mheap_space_free_small(heap, space, loc, 16);
+	EXPECT_EQ(warnings + 1, mheap_prim_warnings());
+	EXPECT_EQ(0U, space->ncached);
+	EXPECT_EQ(0ULL, space->class_live[3]);
+	EXPECT_EQ(0, mheap_validate(heap));
+
+	ASSERT_EQ(0, mheap_space_alloc(heap, space, 64, &loc, &ptr));
+	mheap_space_free_small(heap, space, loc, 64);
+	EXPECT_EQ(1U, space->ncached);
+	mheap_space_free_small(heap, space, loc, 64);
+	EXPECT_EQ(warnings + 2, mheap_prim_warnings());
+	EXPECT_EQ(0U, space->ncached);
+	EXPECT_EQ(0ULL, space->class_live[3]);
+	EXPECT_EQ((size_t)0, space->bytes_used);
+	EXPECT_EQ(0, mheap_validate(heap));
+	test_heap_done(heap);
+	self->warnings_before = mheap_prim_warnings();
+}
+
+/*
  * The validators (MHEAP_DEBUG) see each kind of broken invariant: one
  * corrupted field at a time gives -EUCLEAN (and a WARNING), and putting it
  * back gives 0.
@@ -70,6 +106,10 @@ TEST_F(core, validators_catch_broken_invariants)
 	BREAKS(mheap_validate(heap), arena->nbusy, 1);
 	BREAKS(mheap_validate(heap), arena->pools[0].nused, 1);
 	BREAKS(mheap_validate(heap), heap->meta.class_live[0], 1);
+	BREAKS(mheap_validate(heap), heap->meta.ncached, 1);
+	BREAKS(mheap_validate(heap), heap->payload.cache[0].count, 1);
+	BREAKS(mheap_validate(heap), heap->payload.cache[1].count,
+	       MHEAP_CACHE_SLOTS + 1);
 	BREAKS(mheap_validate(heap), heap->meta.usable_mask, 1);
 	BREAKS(mheap_validate(heap), heap->gens[0].count, 1);
 	BREAKS(mheap_validate(heap), mheap_object_ptr(heap, id)->gc_prev, 1);

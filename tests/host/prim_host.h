@@ -22,6 +22,7 @@ typedef uint64_t u64;
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
 #define __always_unused	__attribute__((unused))
 #define __maybe_unused	__attribute__((unused))
+#define noinline	__attribute__((__noinline__))
 #ifndef __always_inline
 #define __always_inline	inline __attribute__((always_inline))
 #endif
@@ -115,7 +116,15 @@ void mheap_prim_warnf(const char *file, int line, const char *fmt, ...)
 #define __static_assert(expr, msg, ...)	_Static_assert(expr, msg)
 #define static_assert(expr, ...)	__static_assert(expr, ##__VA_ARGS__, #expr)
 
+/*
+ * lockdep_assert_held() costs nothing in a kernel built without lockdep:
+ * the benchmarks (built with NDEBUG) leave the check out likewise.
+ */
+#ifdef NDEBUG
+#define mheap_prim_assert_held(m)	((void)(m))
+#else
 #define mheap_prim_assert_held(m)	WARN_ON_ONCE(!(m)->held)
+#endif
 
 /*
  * The tracepoints (module/mheap_trace.h): counted and their last
