@@ -290,7 +290,8 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_object_get);
  * weak references to it die, its payload goes back. Its slots were
  * released already.
  */
-static void object_end(struct mheap *heap, u32 id, struct mheap_object *obj)
+static __always_inline void object_end(struct mheap *heap, u32 id,
+				       struct mheap_object *obj)
 {
 	if (obj->flags & MHEAP_OBJ_COOKIE && tail_ptr(obj)->subscriber &&
 	    heap->reclaim)
@@ -308,6 +309,19 @@ static void object_end(struct mheap *heap, u32 id, struct mheap_object *obj)
 				       obj->size + MHEAP_GUARD_BYTES);
 }
 
+/* mheap_object_free(), inline in put() */
+static __always_inline void object_free(struct mheap *heap, u32 id,
+					struct mheap_object *obj)
+{
+	size_t meta_size = mheap_object_meta_size(obj->nrefs,
+						  obj->flags & MHEAP_OBJ_COOKIE);
+
+	guard_check(heap, id, NULL);
+	object_end(heap, id, obj);
+	mheap_space_free_small(heap, &heap->meta, id,
+			       meta_size + MHEAP_GUARD_BYTES);
+}
+
 /**
  * mheap_object_free() - free an object's memory
  * @heap: the heap.
@@ -317,14 +331,7 @@ static void object_end(struct mheap *heap, u32 id, struct mheap_object *obj)
  */
 void mheap_object_free(struct mheap *heap, u32 id)
 {
-	struct mheap_object *obj = mheap_object_ptr(heap, id);
-	size_t meta_size = mheap_object_meta_size(obj->nrefs,
-						  obj->flags & MHEAP_OBJ_COOKIE);
-
-	guard_check(heap, id, NULL);
-	object_end(heap, id, obj);
-	mheap_space_free_small(heap, &heap->meta, id,
-			       meta_size + MHEAP_GUARD_BYTES);
+	object_free(heap, id, mheap_object_ptr(heap, id));
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
 
@@ -459,7 +466,7 @@ static inline void put(struct mheap *heap, u32 id)
 		return;
 	if (!obj->nrefs && !(obj->flags & MHEAP_OBJ_TRACKED) &&
 	    likely(heap->gc.progress.phase == MHEAP_GC_IDLE))
-		mheap_object_free(heap, id);
+		object_free(heap, id, obj);
 	else
 		release(heap, id);
 }
