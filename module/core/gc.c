@@ -222,6 +222,36 @@ static inline void update_ref(struct mheap_object *obj)
 }
 
 /*
+ * The end of the run of equal slots that starts at @i: the first index
+ * after @i whose slot differs from slots[@i], or @n. Four slots at a time,
+ * as two 8-byte compares against the target doubled, then one at a time:
+ * a slot array of n copies of one object (common, and pyperformance's
+ * gc_traversal shape) is scanned at close to the speed of a plain array
+ * pass, where comparing each slot with the one before took a compare and
+ * a branch per slot. Slots are u32 in a block aligned to 8 bytes; the
+ * 8-byte loads go through memcpy(), which compiles to one load.
+ */
+static inline u32 run_end(const u32 *slots, u32 i, u32 n)
+{
+	u32 target = slots[i], j = i + 1;
+	u64 twice, a, b;
+
+	if (j == n || slots[j] != target)
+		return j;	/* no run: the common case */
+	twice = (u64)target << 32 | target;
+	while (j + 4 <= n) {
+		memcpy(&a, &slots[j], sizeof(a));
+		memcpy(&b, &slots[j + 2], sizeof(b));
+		if ((a ^ twice) | (b ^ twice))
+			break;
+		j += 4;
+	}
+	while (j < n && slots[j] == target)
+		j++;
+	return j;
+}
+
+/*
  * CPython's update_refs and subtract_refs, fused into one pass over the
  * list: an object's gc_refs is set from its refcount when it is first met,
  * whether in the list or as a target, and only then decremented, so the
@@ -248,8 +278,7 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 		update_ref(obj);
 		for (i = 0; i < obj->nrefs; i = j) {
 			target = obj->slots[i];
-			for (j = i + 1; j < obj->nrefs && obj->slots[j] == target; j++)
-				;
+			j = run_end(obj->slots, i, obj->nrefs);
 			if (!target)
 				continue;
 			t = mheap_object_ptr(heap, target);
@@ -285,7 +314,7 @@ static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young,
 	/* only then are there COLLECTING objects of older generations */
 	bool nested = heap->gc.progress.phase != MHEAP_GC_IDLE;
 	struct mheap_object *obj, *o, *t;
-	u32 id, top, i, target, visited = 0;
+	u32 id, top, i, j, target, visited = 0;
 
 	for (id = young->head; id; id = obj->gc_next) {
 		gc_resched(&visited);
@@ -298,9 +327,10 @@ static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young,
 		while (top) {
 			o = mheap_object_ptr(heap, top);
 			top = o->gc_prev;
-			for (i = 0; i < o->nrefs; i++) {
+			for (i = 0; i < o->nrefs; i = j) {
 				target = o->slots[i];
-				if (!target || (i && target == o->slots[i - 1]))
+				j = run_end(o->slots, i, o->nrefs);
+				if (!target)
 					continue;
 				t = mheap_object_ptr(heap, target);
 				if ((t->flags & (MHEAP_OBJ_COLLECTING |
@@ -620,8 +650,7 @@ static u64 inc_subtract(struct mheap *heap, u64 budget)
 		done += 1 + obj->nrefs;
 		for (i = 0; i < obj->nrefs; i = j) {
 			target = obj->slots[i];
-			for (j = i + 1; j < obj->nrefs && obj->slots[j] == target; j++)
-				;
+			j = run_end(obj->slots, i, obj->nrefs);
 			if (!target)
 				continue;
 			t = mheap_object_ptr(heap, target);
@@ -695,7 +724,7 @@ static u64 inc_mark(struct mheap *heap, u64 budget)
 {
 	struct mheap_gc_progress *p = &heap->gc.progress;
 	struct mheap_object *obj, *t;
-	u32 i, target;
+	u32 i, j, target;
 	u64 done = 0;
 
 	while (done < budget) {
@@ -703,9 +732,10 @@ static u64 inc_mark(struct mheap *heap, u64 budget)
 			obj = mheap_object_ptr(heap, p->top);
 			p->top = obj->gc_prev;
 			done += 1 + obj->nrefs;
-			for (i = 0; i < obj->nrefs; i++) {
+			for (i = 0; i < obj->nrefs; i = j) {
 				target = obj->slots[i];
-				if (!target || (i && target == obj->slots[i - 1]))
+				j = run_end(obj->slots, i, obj->nrefs);
+				if (!target)
 					continue;
 				t = mheap_object_ptr(heap, target);
 				if ((t->flags & (MHEAP_OBJ_COLLECTING |

@@ -132,6 +132,41 @@ CORE_TEST(gc_self_cycle)
 	test_heap_done(heap);
 }
 
+/*
+ * Runs of slots that hold one object, of every length from 1 to 12 and at
+ * every offset from 0 to 3 (gc.c's run_end() compares four slots at a
+ * time): each copy counts once. x, held by the run and at first by the
+ * caller, and c, held only by x, make a cycle. It survives while the
+ * caller holds x, and goes with y once the caller lets go.
+ */
+CORE_TEST(gc_slot_runs_counted_exactly)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 off, len, i, c, x, y;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (off = 0; off < 4; off++) {
+		for (len = 1; len <= 12; len++) {
+			c = gc_obj(heap, off + len + 1);
+			x = gc_obj(heap, 1);
+			y = gc_obj(heap, 1);
+			CORE_ASSERT_TRUE(c && x && y);
+			for (i = 0; i < off + len + 1; i++)
+				CORE_ASSERT_EQ(mheap_object_set_slot(heap, c, i,
+					i >= off && i < off + len ? x : y), 0);
+			CORE_ASSERT_EQ(mheap_object_set_slot(heap, x, 0, c), 0);
+			mheap_object_put(heap, c);
+			mheap_object_put(heap, y);
+			CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 0L);
+			CORE_EXPECT_EQ(test_refcnt(heap, x), len + 1);
+			mheap_object_put(heap, x);
+			CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 3L);
+			CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+		}
+	}
+	test_heap_done(heap);
+}
+
 /* A cycle hanging from a live object survives, counts untouched. */
 CORE_TEST(gc_cycle_reachable_survives)
 {
@@ -1326,6 +1361,7 @@ CORE_TEST(gc_random_graphs_incremental)
 static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_two_cycle),
 	KUNIT_CASE(gc_self_cycle),
+	KUNIT_CASE(gc_slot_runs_counted_exactly),
 	KUNIT_CASE(gc_cycle_reachable_survives),
 	KUNIT_CASE(gc_cycle_holding_live_object),
 	KUNIT_CASE(gc_cycle_spanning_generations),
