@@ -142,7 +142,7 @@ CORE_TEST(gc_self_cycle)
 CORE_TEST(gc_slot_runs_counted_exactly)
 {
 	struct mheap *heap = test_heap(SZ_1M);
-	u32 off, len, i, c, x, y;
+	u32 off, len, i, c, x, y, target;
 
 	CORE_ASSERT_NOT_NULL(heap);
 	for (off = 0; off < 4; off++) {
@@ -151,9 +151,11 @@ CORE_TEST(gc_slot_runs_counted_exactly)
 			x = gc_obj(heap, 1);
 			y = gc_obj(heap, 1);
 			CORE_ASSERT_TRUE(c && x && y);
-			for (i = 0; i < off + len + 1; i++)
+			for (i = 0; i < off + len + 1; i++) {
+				target = i >= off && i < off + len ? x : y;
 				CORE_ASSERT_EQ(mheap_object_set_slot(heap, c, i,
-					i >= off && i < off + len ? x : y), 0);
+								     target), 0);
+			}
 			CORE_ASSERT_EQ(mheap_object_set_slot(heap, x, 0, c), 0);
 			mheap_object_put(heap, c);
 			mheap_object_put(heap, y);
