@@ -437,17 +437,21 @@ static u64 release_unreachable(struct mheap *heap,
 				mheap_object_put(heap, target);
 		}
 	}
+	/*
+	 * The list goes as a whole: its objects are freed in order, their
+	 * links read before, never unlinked one by one (nothing reads the
+	 * list meanwhile; the lock is held throughout).
+	 */
 	for (id = unreachable->head; id; id = next) {
 		obj = mheap_object_ptr(heap, id);
 		next = obj->gc_next;
 		WARN_ON_ONCE(obj->refcnt);
-		gc_list_remove(heap, unreachable, obj);
-		if (heap->gc.count[0])
-			heap->gc.count[0]--;
 		mheap_object_free(heap, id);
 		if (++freed % 1024 == 0)
 			mheap_prim_cond_resched();
 	}
+	gc_list_init(unreachable);
+	heap->gc.count[0] -= min_t(u64, heap->gc.count[0], freed);
 	return freed;
 }
 
