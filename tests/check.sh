@@ -120,7 +120,7 @@ realheap_tests() {
 FUZZ_RUNS=200000 FUZZ_SECONDS=60
 fuzz_tests() {
 	local f=$TOP/build/fuzz bin=$TOP/build/fuzz/core_fuzz inputs n rc=0
-	make -s -C "$TOP" build/fuzz/core_fuzz || return 1
+	make -s -C "$TOP" build/fuzz/core_fuzz build/fuzz/snapshot_fuzz || return 1
 	inputs=("$TOP"/tests/fuzz/corpus/* "$TOP"/tests/fuzz/regress/*)
 	inputs=($(ls -d "${inputs[@]}" 2>/dev/null))
 	if "$bin" "${inputs[@]}" >"$f/replay.log" 2>&1; then
@@ -199,13 +199,16 @@ harness_tests() {
 
 start=$(date +%s)
 run_suite host host_tests
-# the bounded fuzz runs take one CPU for a minute and a half
-beside_start fuzz "lint and package" fuzz_tests
+# the bounded fuzz runs take one CPU for a minute and a half: beside lint
+# and package, then into the debug VM's run rather than keeping a CPU idle
+# until they end (both fuzz targets are built first: no two makes ever
+# build one target)
+beside_start fuzz "lint, package and vm" fuzz_tests
 run_suite lint "$TOP/tests/lint.sh" --tally "$tally"
 run_suite package "$TOP/tests/package.sh" --tally "$tally"
-run_suite fuzz beside_wait fuzz
 # the debug kernel's run in two boots side by side (run-vm.sh --parts)
 run_suite vm "$QEMU_DIR/run-vm.sh" --kernel debug --parts 2 --tally "$tally"
+run_suite fuzz beside_wait fuzz
 # the harness's boots and the stock kernel's, side by side; what both
 # build is built first, so that two makes never race on one target
 if [ -z "$only" ]; then
