@@ -139,7 +139,8 @@ static __always_inline int object_alloc(struct mheap *heap, size_t size,
 					u32 subscriber, u32 *id)
 {
 	unsigned int spares = mheap_spares(heap);
-	u32 loc, ploc = 0, cached = heap->meta.ncached;
+	u32 cached = heap->meta.ncached, flushes = heap->meta.nflushes;
+	u32 loc, ploc = 0;
 	struct mheap_object *obj;
 	bool from_cache;
 	void *meta, *payload;
@@ -155,8 +156,12 @@ static __always_inline int object_alloc(struct mheap *heap, size_t size,
 	if (err)
 		return err;
 	if (size) {
-		/* before the payload's allocation, which may flush the caches */
-		from_cache = heap->meta.ncached < cached;
+		/*
+		 * Popped from the cache, not given by a flush and a retry;
+		 * read before the payload's allocation, which may flush too.
+		 */
+		from_cache = heap->meta.ncached < cached &&
+			     heap->meta.nflushes == flushes;
 		err = mheap_space_alloc(heap, &heap->payload,
 					size + MHEAP_GUARD_BYTES, &ploc,
 					&payload);

@@ -660,6 +660,8 @@ void mheap_space_flush(struct mheap *heap)
 	for (i = 0; i < ARRAY_SIZE(spaces); i++) {
 		struct mheap_space *space = spaces[i];
 
+		if (space->ncached)
+			space->nflushes++;
 		for (class = 0; space->ncached && class < space->nclasses;
 		     class++) {
 			cache = &space->cache[class];

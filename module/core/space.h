@@ -160,6 +160,9 @@ struct mheap_block_cache {
  * @cache: freed blocks kept for reuse, per size class (struct
  *	mheap_block_cache).
  * @ncached: blocks in @cache, all classes together.
+ * @nflushes: times mheap_space_flush() emptied @cache (it wraps): how a
+ *	caller tells a block popped from the cache from one a flush and a
+ *	retry gave (object.c: meta_undo()).
  * @runs_live: page runs in use.
  * @jumbo_live: jumbo arenas in use.
  */
@@ -180,6 +183,7 @@ struct mheap_space {
 	u64 class_live[MHEAP_CLASSES_MAX];
 	struct mheap_block_cache cache[MHEAP_CLASSES_MAX];
 	u32 ncached;
+	u32 nflushes;
 	u64 runs_live;
 	u64 jumbo_live;
 };
