@@ -17,10 +17,11 @@
  *                   gc_prev; then -= 1 for each slot of a young object
  *                   holding it (CPython's update_refs and subtract_refs,
  *                   fused into one pass)
- *   mark_reachable  objects with gc_refs > 0 are roots; mark what they
- *                   reach, with an explicit stack threaded through gc_prev
- *   partition       survivors to the next generation, the rest to the
- *                   unreachable list; both lists doubly linked again
+ *   move_unreachable  objects with gc_refs > 0 are roots; mark what they
+ *                   reach, with an explicit stack threaded through gc_prev,
+ *                   and move survivors to the next generation, the rest to
+ *                   the unreachable list, in the same walk; both lists
+ *                   doubly linked again
  *   release         empty the unreachable objects' slots (dropping what
  *                   they held outside the list), then free them
  * Nothing here recurses, and nothing allocates: a collection cannot fail.
@@ -269,19 +270,21 @@ static inline u32 run_end(const u32 *slots, u32 i, u32 n)
 static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 			  unsigned int gen)
 {
+	char *const *bases = heap->meta.bases;
 	struct mheap_object *obj, *t;
-	u32 id, i, j, target, visited = 0;
+	u32 id, i, j, n, target, visited = 0;
 
 	for (id = young->head; id; id = obj->gc_next) {
 		gc_resched(&visited);
-		obj = mheap_object_ptr(heap, id);
+		obj = mheap_object_at(bases, id);
 		update_ref(obj);
-		for (i = 0; i < obj->nrefs; i = j) {
+		n = obj->nrefs;
+		for (i = 0; i < n; i = j) {
 			target = obj->slots[i];
-			j = run_end(obj->slots, i, obj->nrefs);
+			j = run_end(obj->slots, i, n);
 			if (!target)
 				continue;
-			t = mheap_object_ptr(heap, target);
+			t = mheap_object_at(bases, target);
 			if (!in_young(t, gen))
 				continue;
 			update_ref(t);
@@ -292,85 +295,142 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 }
 
 /*
- * Pre: gc_refs as subtract_refs() left them.
- * Post: REACHABLE is set on exactly the young objects reachable from an
- * object with gc_refs > 0; gc_prev is meaningless. Young objects are those
- * COLLECTING of generation @gen or younger: an incremental collection in
- * progress has COLLECTING objects of its own, in generations 1 and 2, and
- * a collection of generation 0 between two of its increments leaves them
- * alone.
- *
- * One pass over the list: an object not yet reached whose gc_refs is above
- * zero is a root; it is pushed and the stack drained. An object's gc_refs
- * is overwritten (by the stack link) only once it is REACHABLE, and then it
- * is never read again.
- * Loop invariant: every object on the stack is REACHABLE and its slots are
- * still to be scanned; every other REACHABLE object has been scanned. Each
- * object is pushed at most once.
+ * Append @obj (@id) to @list, whose tail's header is *@tail (NULL when
+ * @list is empty): gc_list_append() without decoding the tail's id, for a
+ * list built in one walk.
  */
-static void mark_reachable(struct mheap *heap, struct mheap_gc_list *young,
-			   unsigned int gen)
+static inline void gc_list_append_at(struct mheap_gc_list *list,
+				     struct mheap_object **tail, u32 id,
+				     struct mheap_object *obj)
 {
-	/* only then are there COLLECTING objects of older generations */
-	bool nested = heap->gc.progress.phase != MHEAP_GC_IDLE;
-	struct mheap_object *obj, *o, *t;
-	u32 id, top, i, j, target, visited = 0;
+	obj->gc_prev = list->tail;
+	obj->gc_next = 0;
+	if (*tail)
+		(*tail)->gc_next = id;
+	else
+		list->head = id;
+	list->tail = id;
+	list->count++;
+	*tail = obj;
+}
 
-	for (id = young->head; id; id = obj->gc_next) {
-		gc_resched(&visited);
-		obj = mheap_object_ptr(heap, id);
-		if (obj->flags & MHEAP_OBJ_REACHABLE || !obj->gc_prev)
-			continue;
-		obj->flags |= MHEAP_OBJ_REACHABLE;
-		obj->gc_prev = 0;
-		top = id;
-		while (top) {
-			o = mheap_object_ptr(heap, top);
-			top = o->gc_prev;
-			for (i = 0; i < o->nrefs; i = j) {
-				target = o->slots[i];
-				j = run_end(o->slots, i, o->nrefs);
-				if (!target)
-					continue;
-				t = mheap_object_ptr(heap, target);
-				if ((t->flags & (MHEAP_OBJ_COLLECTING |
-						 MHEAP_OBJ_REACHABLE)) !=
-				    MHEAP_OBJ_COLLECTING || (nested && t->gen > gen))
-					continue;
-				t->flags |= MHEAP_OBJ_REACHABLE;
-				t->gc_prev = top;
-				top = target;
-			}
+/*
+ * Drain the marking stack that starts at @top: every object on it is
+ * REACHABLE and still to be scanned; each young object (COLLECTING, of
+ * generation @gen or younger when @nested, see move_unreachable()) that a
+ * scanned object's slots hold and that is not yet REACHABLE is flagged and
+ * pushed, the stack threaded through gc_prev.
+ * Post: every REACHABLE object has been scanned. Each object is pushed at
+ * most once.
+ */
+static inline void mark_from(char *const *bases, u32 top, unsigned int gen,
+			     bool nested)
+{
+	struct mheap_object *o, *t;
+	u32 i, j, n, target;
+
+	while (top) {
+		o = mheap_object_at(bases, top);
+		top = o->gc_prev;
+		n = o->nrefs;
+		for (i = 0; i < n; i = j) {
+			target = o->slots[i];
+			j = run_end(o->slots, i, n);
+			if (!target)
+				continue;
+			t = mheap_object_at(bases, target);
+			if ((t->flags & (MHEAP_OBJ_COLLECTING |
+					 MHEAP_OBJ_REACHABLE)) !=
+			    MHEAP_OBJ_COLLECTING || (nested && t->gen > gen))
+				continue;
+			t->flags |= MHEAP_OBJ_REACHABLE;
+			t->gc_prev = top;
+			top = target;
 		}
 	}
 }
 
-/*
- * Post: @young is empty; its reachable objects, flags cleared, are on
- * @survivors as generation @gen; the others, still COLLECTING, are on
- * @unreachable. Both lists are doubly linked.
- */
-static void partition(struct mheap *heap, struct mheap_gc_list *young,
-		      struct mheap_gc_list *survivors,
-		      struct mheap_gc_list *unreachable, unsigned int gen)
+/* A reachable object leaves the collection, as generation @gen. */
+static inline void survive(struct mheap_gc_list *survivors,
+			   struct mheap_object **tail, u32 id,
+			   struct mheap_object *obj, unsigned int gen)
 {
-	struct mheap_object *obj;
-	u32 id, next, visited = 0;
+	obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_REACHABLE);
+	obj->gen = gen;
+	gc_list_append_at(survivors, tail, id, obj);
+}
+
+/*
+ * CPython's move_unreachable: mark what the roots reach and partition the
+ * young list, in one walk of it and a second walk of what the first could
+ * not decide.
+ *
+ * Pre: gc_refs as subtract_refs() left them; @survivors and @unreachable
+ * empty. Young objects are those COLLECTING of generation @gen or younger:
+ * an incremental collection in progress has COLLECTING objects of its own,
+ * in generations 1 and 2, and a collection of generation 0 between two of
+ * its increments leaves them alone.
+ * Post: @young is empty; the objects reachable from one with gc_refs > 0
+ * are on @survivors, flags cleared, as generation @next_gen; the others,
+ * still COLLECTING, are on @unreachable. Both lists are doubly linked.
+ *
+ * The walk meets each object in list order:
+ *  - already REACHABLE: it was reached from an earlier root and scanned
+ *    (the stack is drained before the walk goes on); it survives;
+ *  - not yet reached, gc_refs > 0: a root; it is flagged, pushed and the
+ *    stack drained (mark_from()); it survives;
+ *  - not yet reached, gc_refs 0: it may still be reached from a root
+ *    further down the list. It goes onto a tentative list, linked forward
+ *    only (its gc_prev may yet become a stack link), which the second
+ *    walk divides into survivors and unreachable.
+ * A survivor leaves with COLLECTING clear, so marking never looks at it
+ * again. An object's gc_refs is overwritten (by the stack link) only once
+ * it is REACHABLE, and then never read again. CPython moves a tentative
+ * object to the unreachable list and back when it is reached; here it is
+ * moved once, when the walks are over (Documentation/gc.rst).
+ */
+static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
+			     struct mheap_gc_list *survivors,
+			     struct mheap_gc_list *unreachable,
+			     unsigned int gen, unsigned int next_gen)
+{
+	/* only then are there COLLECTING objects of older generations */
+	bool nested = heap->gc.progress.phase != MHEAP_GC_IDLE;
+	char *const *bases = heap->meta.bases;
+	struct mheap_object *obj, *stail = NULL, *utail = NULL, *last = NULL;
+	u32 id, next, tentative = 0, visited = 0;
 
 	id = young->head;
 	gc_list_init(young);
 	for (; id; id = next) {
 		gc_resched(&visited);
-		obj = mheap_object_ptr(heap, id);
+		obj = mheap_object_at(bases, id);
 		next = obj->gc_next;
-		if (obj->flags & MHEAP_OBJ_REACHABLE) {
-			obj->flags &= ~(MHEAP_OBJ_COLLECTING |
-					MHEAP_OBJ_REACHABLE);
-			obj->gen = gen;
-			gc_list_append(heap, survivors, id, obj);
-		} else {
-			gc_list_append(heap, unreachable, id, obj);
+		if (!(obj->flags & MHEAP_OBJ_REACHABLE)) {
+			if (!obj->gc_prev) {
+				if (last)
+					last->gc_next = id;
+				else
+					tentative = id;
+				last = obj;
+				continue;
+			}
+			obj->flags |= MHEAP_OBJ_REACHABLE;
+			obj->gc_prev = 0;
+			mark_from(bases, id, gen, nested);
 		}
+		survive(survivors, &stail, id, obj, next_gen);
+	}
+	if (last)
+		last->gc_next = 0;
+	for (id = tentative; id; id = next) {
+		gc_resched(&visited);
+		obj = mheap_object_at(bases, id);
+		next = obj->gc_next;
+		if (obj->flags & MHEAP_OBJ_REACHABLE)
+			survive(survivors, &stail, id, obj, next_gen);
+		else
+			gc_list_append_at(unreachable, &utail, id, obj);
 	}
 }
 
@@ -411,7 +471,7 @@ static void save_garbage(struct mheap *heap, struct mheap_gc_list *unreachable,
  * such cascades never reach an unreachable object, as nothing outside the
  * list refers to one). Returns how many were freed. The unreachable
  * objects are COLLECTING, of generation @gen or younger (see
- * mark_reachable()).
+ * move_unreachable()).
  */
 static u64 release_unreachable(struct mheap *heap,
 			       struct mheap_gc_list *unreachable,
@@ -474,8 +534,7 @@ static u64 collect_list(struct mheap *heap, struct mheap_gc_list *young,
 	gc_list_init(&survivors);
 	gc_list_init(&unreachable);
 	subtract_refs(heap, young, gen);
-	mark_reachable(heap, young, gen);
-	partition(heap, young, &survivors, &unreachable, next_gen);
+	move_unreachable(heap, young, &survivors, &unreachable, gen, next_gen);
 	*survived = survivors.count;
 	if (gc->progress.phase >= MHEAP_GC_SUBTRACT &&
 	    gc->progress.phase <= MHEAP_GC_MARK)
@@ -543,7 +602,7 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 	unsigned int i;
 
 	count_collection(gc, gen);
-	/* partition() sets every object's gen: no need to walk them here */
+	/* move_unreachable() sets every object's gen: no need to walk them here */
 	for (i = 0; i < gen; i++)
 		gc_list_splice(heap, &heap->gens[i], young);
 	examined = young->count;
@@ -721,8 +780,11 @@ static void inc_adopt(struct mheap *heap, struct mheap_gc_list *survivors)
 }
 
 /*
- * mark_reachable(), resumable: the stack and the list's cursor persist
- * between increments, and the barrier pushes onto the same stack.
+ * The marking of move_unreachable(), resumable: the stack and the list's
+ * cursor persist between increments, and the barrier pushes onto the same
+ * stack. Incrementally, marking and partitioning stay two phases: every
+ * object stays on the collection's list until marking is over, the one
+ * list that the barrier and deferral know.
  */
 static u64 inc_mark(struct mheap *heap, u64 budget)
 {
@@ -764,7 +826,7 @@ static u64 inc_mark(struct mheap *heap, u64 budget)
 }
 
 /*
- * partition(), resumable; survivors go straight onto their new generation's
+ * The partition of move_unreachable(), resumable; survivors go straight onto their new generation's
  * list, where clients may free them as any other object. An object whose
  * count reached zero meanwhile (a zombie, marked or not) holds nothing and
  * was counted freed when it died: only its header is left to return.

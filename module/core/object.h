@@ -48,6 +48,12 @@
  *
  * Invariant: refcnt == (handles naming it) + (slots holding its id), and
  * refcnt > 0 for every object in the heap.
+ *
+ * @gen and @flags each fill the top byte of a word (@size and @nrefs need
+ * 24 bits: MHEAP_MAX_SIZE is 2^23, MHEAP_MAX_REFS 2^20), so that the
+ * collector reads and writes them as single bytes; as 2- and 6-bit fields
+ * of one word, each test of an edge's target took shifts and masks
+ * (Documentation/gc.rst, "The header's layout").
  */
 struct mheap_object {
 	u32 gc_prev;
@@ -55,11 +61,13 @@ struct mheap_object {
 	u32 refcnt;
 	u32 payload;
 	u32 size : 24;
-	u32 gen : 2;
-	u32 flags : 6;
-	u32 nrefs;
+	u32 gen : 8;
+	u32 nrefs : 24;
+	u32 flags : 8;
 	u32 slots[];
 };
+
+static_assert(MHEAP_MAX_SIZE < BIT(24) && MHEAP_MAX_REFS < BIT(24));
 
 /**
  * struct mheap_object_tail - what follows the slots of an object with
@@ -152,6 +160,19 @@ unsigned long mheap_object_validate(struct mheap *heap);
 static inline struct mheap_object *mheap_object_ptr(struct mheap *heap, u32 id)
 {
 	return mheap_block_ptr(&heap->meta, id, MHEAP_META_QSHIFT);
+}
+
+/**
+ * mheap_object_at() - mheap_object_ptr(), given the meta space's bases
+ * @bases: heap->meta.bases, read once for a pass that allocates nothing.
+ * @id: the object's id.
+ *
+ * Context: heap->lock held; @id names a live object.
+ * Return: the header.
+ */
+static inline struct mheap_object *mheap_object_at(char *const *bases, u32 id)
+{
+	return mheap_bases_ptr(bases, id, MHEAP_META_QSHIFT);
 }
 
 /**

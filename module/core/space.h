@@ -230,6 +230,25 @@ u64 mheap_space_global_bytes(void);
 void mheap_arenas_free(struct list_head *retired);
 
 /**
+ * mheap_bases_ptr() - mheap_block_ptr(), given the space's table of bases
+ * @bases: the space's @bases, read once by a caller that decodes many
+ *	locations while nothing allocates (the table moves only as it grows).
+ * @loc: a block's location, as mheap_space_alloc() returned it.
+ * @qshift: the space's @qshift, a constant.
+ *
+ * Context: heap->lock held; @loc names a block in use.
+ * Return: the block's address.
+ */
+static __always_inline void *mheap_bases_ptr(char *const *bases, u32 loc,
+					     unsigned int qshift)
+{
+	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
+	u32 offset = (loc & ((1U << shift) - 1)) << qshift;
+
+	return bases[loc >> shift] + offset;
+}
+
+/**
  * mheap_block_ptr() - the address of the block at a location, given the step
  * @space: the space the block was allocated from.
  * @loc: its location, as mheap_space_alloc() returned it.
@@ -242,10 +261,7 @@ void mheap_arenas_free(struct list_head *retired);
 static __always_inline void *mheap_block_ptr(const struct mheap_space *space,
 					     u32 loc, unsigned int qshift)
 {
-	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
-	u32 offset = (loc & ((1U << shift) - 1)) << qshift;
-
-	return space->bases[loc >> shift] + offset;
+	return mheap_bases_ptr(space->bases, loc, qshift);
 }
 
 /**

@@ -4,6 +4,7 @@
  * host tests (see core_test.h).
  */
 #include "../core/gc.h"
+#include "../core/validate.h"
 #include "../core/weak.h"
 #include "core_util.h"
 
@@ -193,6 +194,53 @@ CORE_TEST(gc_cycle_reachable_survives)
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 2L);
 	mheap_object_put(heap, live);
 	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	test_heap_done(heap);
+}
+
+/*
+ * Objects that the marking walk passes before anything reaches them (their
+ * gc_refs are 0: only objects of the young list hold them), reached from a
+ * root further down the list: they survive into the next generation with
+ * exact counts, and the dead cycle between them and the root goes. Then
+ * the same with the root first, where nothing is passed over.
+ */
+CORE_TEST(gc_reached_after_the_walk_passed)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 a, b, p, q, root;
+	bool root_last;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (root_last = true; ; root_last = false) {
+		root = root_last ? 0 : gc_obj(heap, 1);
+		CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &a, &b));
+		CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &p, &q));
+		if (root_last)
+			root = gc_obj(heap, 1);
+		CORE_ASSERT_TRUE(root);
+		CORE_EXPECT_EQ(mheap_object_set_slot(heap, root, 0, b), 0);
+		mheap_object_put(heap, a);
+		mheap_object_put(heap, b);
+		mheap_object_put(heap, p);
+		mheap_object_put(heap, q);
+		CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
+		CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)3);
+		CORE_EXPECT_EQ(mheap_validate(heap), 0);
+		CORE_EXPECT_EQ(heap->gens[0].count, (u64)0);
+		CORE_EXPECT_EQ(heap->gens[1].count, (u64)3);
+		CORE_EXPECT_EQ(test_gen(heap, a), 1U);
+		CORE_EXPECT_EQ(test_gen(heap, b), 1U);
+		CORE_EXPECT_EQ(test_gen(heap, root), 1U);
+		CORE_EXPECT_EQ(test_refcnt(heap, a), 1U);
+		CORE_EXPECT_EQ(test_refcnt(heap, b), 2U);
+		CORE_EXPECT_EQ(test_refcnt(heap, root), 1U);
+		/* nothing is left flagged: the next collection finds the rest */
+		mheap_object_put(heap, root);
+		CORE_EXPECT_EQ(mheap_gc_collect(heap, 1), 2L);
+		CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+		if (!root_last)
+			break;
+	}
 	test_heap_done(heap);
 }
 
@@ -817,10 +865,14 @@ CORE_TEST(gc_incremental_barrier_resurrection)
 		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hy, 0, ht), 0);
 		CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, ht, &w), 0);
 		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, hy, &ty), 0);
-		CORE_ASSERT_EQ(mheap_handle_close(t.client, ht), 0);
-		/* T, then Y, head generation 1; cycles behind them */
-		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
 		CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
+		/*
+		 * T, then Y, head generation 1; cycles behind them. T is the
+		 * root that generation 0's collection finds first, so Y, met
+		 * through it, survives after it.
+		 */
+		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, ht), 0);
 		gc_inc_start(t.heap, 1);
 		gc_inc_run_to(t.heap, phase);
 		CORE_EXPECT_EQ(t.heap->gc.progress.phase, phase);
@@ -1365,6 +1417,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_self_cycle),
 	KUNIT_CASE(gc_slot_runs_counted_exactly),
 	KUNIT_CASE(gc_cycle_reachable_survives),
+	KUNIT_CASE(gc_reached_after_the_walk_passed),
 	KUNIT_CASE(gc_cycle_holding_live_object),
 	KUNIT_CASE(gc_cycle_spanning_generations),
 	KUNIT_CASE(gc_cascade_during_collection),
