@@ -272,24 +272,33 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 {
 	char *const *bases = heap->meta.bases;
 	struct mheap_object *obj, *t;
-	u32 id, i, j, n, target, visited = 0;
+	u32 id, i, j, n, target, refs, visited = 0;
+	const u32 *slots;
+	u8 flags;
 
 	for (id = young->head; id; id = obj->gc_next) {
 		gc_resched(&visited);
 		obj = mheap_object_at(bases, id);
 		update_ref(obj);
+		slots = obj->slots;
 		n = obj->nrefs;
 		for (i = 0; i < n; i = j) {
-			target = obj->slots[i];
-			j = run_end(obj->slots, i, n);
+			target = slots[i];
+			j = run_end(slots, i, n);
 			if (!target)
 				continue;
 			t = mheap_object_at(bases, target);
-			if (!in_young(t, gen))
+			/* in_young() and update_ref(), from one read of flags */
+			flags = t->flags;
+			if ((flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE)) !=
+			    MHEAP_OBJ_TRACKED || t->gen > gen)
 				continue;
-			update_ref(t);
-			if (!WARN_ON_ONCE(t->gc_prev < j - i))
-				t->gc_prev -= j - i;
+			refs = flags & MHEAP_OBJ_COLLECTING ? t->gc_prev : t->refcnt;
+			t->flags = (flags & ~MHEAP_OBJ_REACHABLE) |
+				   MHEAP_OBJ_COLLECTING;
+			if (!WARN_ON_ONCE(refs < j - i))
+				refs -= j - i;
+			t->gc_prev = refs;
 		}
 	}
 }
