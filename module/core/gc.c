@@ -197,18 +197,6 @@ void mheap_gc_untrack(struct mheap *heap, struct mheap_object *obj)
 }
 
 /*
- * Whether @obj is in the young set of a collection of generation @gen:
- * tracked, not on the garbage list, of generation @gen or younger (the
- * younger ones were spliced in with their gen unchanged; frozen objects
- * are MHEAP_GEN_PERMANENT, older than any).
- */
-static inline bool in_young(const struct mheap_object *obj, unsigned int gen)
-{
-	return (obj->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE)) ==
-	       MHEAP_OBJ_TRACKED && obj->gen <= gen;
-}
-
-/*
  * CPython's update_refs for one young object, the first time the fused
  * pass meets it, as a list member or as a slot's target: gc_refs (in
  * gc_prev) := refcount, COLLECTING set, REACHABLE clear. COLLECTING is
@@ -288,7 +276,16 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 			if (!target)
 				continue;
 			t = mheap_object_at(bases, target);
-			/* in_young() and update_ref(), from one read of flags */
+			/*
+			 * Whether t is young: tracked, not on the garbage
+			 * list, of generation @gen or younger (the younger
+			 * ones were spliced in with their gen unchanged;
+			 * frozen objects are MHEAP_GEN_PERMANENT, older than
+			 * any). Then update_ref() and the decrement, all from
+			 * one read of flags. Open-coded: through a helper
+			 * (in_young() before), gcc 12 made 6 to 7% more
+			 * instructions of the collection (callgrind).
+			 */
 			flags = t->flags;
 			if ((flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE)) !=
 			    MHEAP_OBJ_TRACKED || t->gen > gen)
