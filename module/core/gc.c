@@ -321,23 +321,26 @@ static inline void gc_list_append_at(struct mheap_gc_list *list,
 }
 
 /*
- * Drain the marking stack that starts at @top: every object on it is
+ * Drain the marking stack whose top is @o: every object on it is
  * REACHABLE and still to be scanned; each young object (COLLECTING, of
  * generation @gen or younger when @nested, see move_unreachable()) that a
  * scanned object's slots hold and that is not yet REACHABLE is flagged and
- * pushed, the stack threaded through gc_prev.
+ * pushed, the stack threaded through gc_prev (ids; 0 ends it).
  * Post: every REACHABLE object has been scanned. Each object is pushed at
  * most once.
+ *
+ * The next object popped is the last one pushed, when a scan pushed any:
+ * its header is at hand, and only the others are decoded from their ids.
  */
-static inline void mark_from(char *const *bases, u32 top, unsigned int gen,
-			     bool nested)
+static inline void mark_from(char *const *bases, struct mheap_object *o,
+			     unsigned int gen, bool nested)
 {
-	struct mheap_object *o, *t;
-	u32 i, j, n, target;
+	struct mheap_object *t, *pushed;
+	u32 i, j, n, target, top;
 
-	while (top) {
-		o = mheap_object_at(bases, top);
+	while (o) {
 		top = o->gc_prev;
+		pushed = NULL;
 		n = o->nrefs;
 		for (i = 0; i < n; i = j) {
 			target = o->slots[i];
@@ -352,7 +355,9 @@ static inline void mark_from(char *const *bases, u32 top, unsigned int gen,
 			t->flags |= MHEAP_OBJ_REACHABLE;
 			t->gc_prev = top;
 			top = target;
+			pushed = t;
 		}
+		o = pushed ?: top ? mheap_object_at(bases, top) : NULL;
 	}
 }
 
@@ -405,6 +410,8 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 	char *const *bases = heap->meta.bases;
 	struct mheap_object *obj, *stail = NULL, *utail = NULL, *last = NULL;
 	u32 id, next, tentative = 0, visited = 0;
+	/* built here, not through the pointers, which stores could alias */
+	struct mheap_gc_list surv = *survivors, unr = *unreachable;
 
 	id = young->head;
 	gc_list_init(young);
@@ -423,9 +430,9 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 			}
 			obj->flags |= MHEAP_OBJ_REACHABLE;
 			obj->gc_prev = 0;
-			mark_from(bases, id, gen, nested);
+			mark_from(bases, obj, gen, nested);
 		}
-		survive(survivors, &stail, id, obj, next_gen);
+		survive(&surv, &stail, id, obj, next_gen);
 	}
 	if (last)
 		last->gc_next = 0;
@@ -434,10 +441,12 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 		obj = mheap_object_at(bases, id);
 		next = obj->gc_next;
 		if (obj->flags & MHEAP_OBJ_REACHABLE)
-			survive(survivors, &stail, id, obj, next_gen);
+			survive(&surv, &stail, id, obj, next_gen);
 		else
-			gc_list_append_at(unreachable, &utail, id, obj);
+			gc_list_append_at(&unr, &utail, id, obj);
 	}
+	*survivors = surv;
+	*unreachable = unr;
 }
 
 /*
