@@ -34,7 +34,7 @@ static const struct file_operations mheap_fops;
 
 /* A new client of @inst: the file's state. ERR_PTR(-ENOMEM or -EINTR). */
 static struct mheap_file *file_create(struct mheap_instance *inst,
-				      bool writable)
+				      bool writable, bool readable)
 {
 	struct mheap_file *f = kzalloc(sizeof(*f), MHEAP_PRIM_GFP);
 
@@ -47,6 +47,7 @@ static struct mheap_file *file_create(struct mheap_instance *inst,
 	}
 	f->inst = inst;
 	f->writable = writable;
+	f->readable = readable;
 	mheap_events_file_init(f);
 	if (mheap_lock_killable(inst->heap)) {
 		/* the empty table's teardown needs the lock all the same */
@@ -156,7 +157,8 @@ static int dev_open(struct inode *inode, struct file *file)
 	inst = instance_create();
 	if (IS_ERR(inst))
 		return PTR_ERR(inst);
-	f = file_create(inst, file->f_mode & FMODE_WRITE);
+	f = file_create(inst, file->f_mode & FMODE_WRITE,
+			file->f_mode & FMODE_READ);
 	if (IS_ERR(f)) {
 		instance_destroy(inst);
 		return PTR_ERR(f);
@@ -204,6 +206,9 @@ static const struct file_operations mheap_fops = {
  * mheap_device_new_file() - a new client of a heap, as an anonymous file
  * @inst: the heap.
  * @writable: opened for writing; else read-only.
+ * @readable: open for reading (mapping, read(2)). Without it the file has
+ *	neither FMODE_READ nor FMODE_CAN_READ, as one opened O_WRONLY, or,
+ *	read-only as well, with neither right: ioctls only.
  * @filep: set to the new file, not yet installed at any descriptor.
  *
  * For MHEAP_IOC_NEW_CLIENT, which installs the file only once its result
@@ -213,9 +218,9 @@ static const struct file_operations mheap_fops = {
  * Return: 0, -ENOMEM, -EINTR, or the errno of anon_inode_getfile().
  */
 int mheap_device_new_file(struct mheap_instance *inst, bool writable,
-			  struct file **filep)
+			  bool readable, struct file **filep)
 {
-	struct mheap_file *f = file_create(inst, writable);
+	struct mheap_file *f = file_create(inst, writable, readable);
 	struct file *file;
 
 	if (IS_ERR(f))
@@ -227,6 +232,8 @@ int mheap_device_new_file(struct mheap_instance *inst, bool writable,
 		return PTR_ERR(file);
 	}
 	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+	if (!readable)
+		file->f_mode &= ~(FMODE_READ | FMODE_CAN_READ);
 	file->f_mapping = inst->mapping;
 	*filep = file;
 	return 0;

@@ -103,6 +103,9 @@ struct mheap_instance {
  * @client: this file's handle table.
  * @writable: opened for writing; else read-only (uapi: "What a read-only
  *	client may do"). Set at creation, never changed.
+ * @readable: opened for reading (FMODE_READ: it may be mapped, and read(2)
+ *	gives events); not for a file opened O_WRONLY, nor for a client made
+ *	from one. Set at creation, never changed.
  * @events: the reclamation event queue while subscribed, else NULL.
  *	L: heap->lock
  * @wait: where readers and pollers wait for events.
@@ -112,6 +115,7 @@ struct mheap_file {
 	struct mheap_instance *inst;
 	struct mheap_client *client;
 	bool writable;
+	bool readable;
 	struct mheap_event_queue *events;
 	wait_queue_head_t wait;
 	unsigned int seq;
@@ -172,7 +176,7 @@ void mheap_sysfs_exit(void);
 int mheap_dev_register(size_t heap_capacity, size_t heap_capacity_max);
 void mheap_dev_unregister(void);
 int mheap_device_new_file(struct mheap_instance *inst, bool writable,
-			  struct file **filep);
+			  bool readable, struct file **filep);
 void mheap_device_capacity(size_t *capacity, size_t *capacity_max);
 
 #endif /* MHEAP_DEVICE_H */

@@ -475,8 +475,10 @@ static long ioc_new_client(struct mheap_ioc_ctx *ctx, void *arg)
 	fd = get_unused_fd_flags(nc->flags & MHEAP_CLIENT_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0)
 		return fd;
+	/* rights never grow: no read (mapping, events) from an O_WRONLY file */
 	err = mheap_device_new_file(ctx->file->inst,
-				    !(nc->flags & MHEAP_CLIENT_RDONLY), &file);
+				    !(nc->flags & MHEAP_CLIENT_RDONLY),
+				    ctx->file->readable, &file);
 	if (err) {
 		put_unused_fd(fd);
 		return err;

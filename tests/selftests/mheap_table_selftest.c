@@ -958,6 +958,39 @@ TEST(write_only_open)
 	EXPECT_EQ(0, mheap_close(mh));
 }
 
+/*
+ * Rights never grow from a write-only file either: a client made from one
+ * by NEW_CLIENT cannot be mapped or read(2) for events (read-write: it
+ * writes and reads through ioctls; read-only: it has only the ioctls that
+ * do not write). Before, both came back open for reading.
+ */
+TEST(write_only_rights_never_grow)
+{
+	static const uint32_t flags[] = { 0, MHEAP_CLIENT_RDONLY };
+	struct mheap *mh, *nc;
+	uint32_t h, h2;
+	void *addr;
+	char buf[64];
+	unsigned int i;
+	int fd = open("/dev/mheap", O_WRONLY | O_CLOEXEC), c;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mheap_from_fd(fd, &mh));
+	ASSERT_EQ(0, mheap_alloc(mh, 8, 1, 0, &h));
+	for (i = 0; i < 2; i++) {
+		c = mheap_new_client(mh, flags[i] | MHEAP_CLIENT_CLOEXEC);
+		ASSERT_LE(0, c);
+		ASSERT_EQ(0, mheap_from_fd(c, &nc));
+		EXPECT_EQ(-EACCES, mheap_map(nc, page_size(), 0, &addr));
+		EXPECT_EQ(-1, read(c, buf, sizeof(buf)));
+		EXPECT_EQ(EBADF, errno);
+		EXPECT_EQ(flags[i] ? -EBADF : 0,
+			  mheap_alloc(nc, 8, 0, 0, &h2));
+		EXPECT_EQ(0, mheap_close(nc));
+	}
+	EXPECT_EQ(0, mheap_close(mh));
+}
+
 /* ------------------------------------------------------------------------
  * What a call only writes is ignored on input (uapi: "Input and output
  * fields"): one variant per out field, each passing garbage (or a
