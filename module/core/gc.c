@@ -841,10 +841,11 @@ static u64 inc_mark(struct mheap *heap, u64 budget)
 }
 
 /*
- * The partition of move_unreachable(), resumable; survivors go straight onto their new generation's
- * list, where clients may free them as any other object. An object whose
- * count reached zero meanwhile (a zombie, marked or not) holds nothing and
- * was counted freed when it died: only its header is left to return.
+ * The partition of move_unreachable(), resumable; survivors go straight
+ * onto their new generation's list, where clients may free them as any
+ * other object. An object whose count reached zero meanwhile (a zombie,
+ * marked or not) holds nothing and was counted freed when it died: only
+ * its header is left to return.
  */
 static u64 inc_partition(struct mheap *heap, u64 budget)
 {

@@ -982,6 +982,8 @@ TEST(write_only_rights_never_grow)
 		ASSERT_LE(0, c);
 		ASSERT_EQ(0, mheap_from_fd(c, &nc));
 		EXPECT_EQ(-EACCES, mheap_map(nc, page_size(), 0, &addr));
+		/* non-blocking: a readable file would wait for an event */
+		ASSERT_EQ(0, fcntl(c, F_SETFL, O_NONBLOCK));
 		EXPECT_EQ(-1, read(c, buf, sizeof(buf)));
 		EXPECT_EQ(EBADF, errno);
 		EXPECT_EQ(flags[i] ? -EBADF : 0,
