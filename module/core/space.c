@@ -269,14 +269,51 @@ static int table_slot(struct mheap_space *space, u32 *index)
 }
 
 /*
+ * Reserve @size bytes under the module-wide ceiling, mheap_total_capacity,
+ * for an arena of @heap. The count only ever moves to a value within the
+ * ceiling (a compare-and-exchange, not an add then a check), so neither a
+ * reader of mheap_space_global_bytes() nor a racing heap ever sees a
+ * reservation that fails. When only this heap's spares stand in the way,
+ * they are freed first, one at a time, and their bytes leave the count
+ * before the new arena's join it; other heaps' spares are under their own
+ * locks. -ENOSPC when the spares cannot make room; then they are kept.
+ */
+static int reserve_global(struct mheap *heap, size_t size)
+{
+	unsigned long total = READ_ONCE(mheap_total_capacity);
+	long old = atomic_long_read(&global_arena_bytes);
+	unsigned long spare_bytes, want;
+	bool overflow;
+
+	for (;;) {
+		overflow = check_add_overflow((unsigned long)old, size, &want);
+		if (!overflow && want <= total) {
+			if (atomic_long_try_cmpxchg(&global_arena_bytes, &old,
+						    want))
+				return 0;
+			continue;
+		}
+		spare_bytes = (unsigned long)mheap_spares(heap) *
+			      MHEAP_ARENA_SIZE;
+		if (overflow || want - total > spare_bytes) {
+			trace_mheap_limit(heap->id, MHEAP_LIMIT_TOTAL_CAPACITY,
+					  total);
+			return -ENOSPC;
+		}
+		release_spare(heap, fuller_space(heap));
+		old = atomic_long_read(&global_arena_bytes);
+	}
+}
+
+/*
  * A new arena for @space, not on any list: a jumbo arena of @size bytes
  * for one block, or a standard one. Either must fit in the heap's
- * capacity.
+ * capacity and under the module-wide ceiling.
  */
 static int arena_create(struct mheap *heap, struct mheap_space *space,
 			bool jumbo, size_t size, struct mheap_arena **out)
 {
-	unsigned long total, global, spare_bytes;
+	unsigned long spare_bytes;
 	struct mheap_arena *arena;
 	size_t want;
 	u32 index;
@@ -292,18 +329,9 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	err = table_slot(space, &index);
 	if (err)
 		return err;
-	/*
-	 * The module-wide ceiling: reserve first, so that racing heaps
-	 * agree. This heap's spares yield to it as well (other heaps' are
-	 * under their own locks).
-	 */
-	total = READ_ONCE(mheap_total_capacity);
-	global = atomic_long_add_return(size, &global_arena_bytes);
-	if (global > total && global - total > spare_bytes) {
-		trace_mheap_limit(heap->id, MHEAP_LIMIT_TOTAL_CAPACITY, total);
-		err = -ENOSPC;
-		goto err_uncount;
-	}
+	err = reserve_global(heap, size);
+	if (err)
+		return err;
 	err = -ENOMEM;
 	arena = mheap_prim_zalloc(struct_size(arena, pools,
 					      jumbo ? 0 : MHEAP_ARENA_PAGES));
@@ -317,9 +345,6 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	INIT_LIST_HEAD(&arena->link);
 	INIT_LIST_HEAD(&arena->spare_link);
 	mheap_space_trim(heap, size);
-	while (mheap_spares(heap) &&
-	       (unsigned long)atomic_long_read(&global_arena_bytes) > total)
-		release_spare(heap, fuller_space(heap));
 	arena->size = size;
 	arena->jumbo = jumbo;
 	arena->nfree = MHEAP_ARENA_PAGES;

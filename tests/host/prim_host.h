@@ -301,6 +301,14 @@ static inline long atomic_long_add_return(long i, atomic_long_t *v)
 	return __atomic_add_fetch(&v->counter, i, __ATOMIC_RELAXED);
 }
 
+/* true, and *@v = @new, when *@v was *@old; else *@old = *@v */
+static inline bool atomic_long_try_cmpxchg(atomic_long_t *v, long *old,
+					   long new)
+{
+	return __atomic_compare_exchange_n(&v->counter, old, new, false,
+					   __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 static inline void atomic_long_sub(long i, atomic_long_t *v)
 {
 	__atomic_sub_fetch(&v->counter, i, __ATOMIC_RELAXED);

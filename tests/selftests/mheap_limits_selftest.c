@@ -4,7 +4,8 @@
  * reaches one limit and checks the documented errno, that the failed call
  * changed nothing, and that room made below the limit is usable again:
  *
- *   total_capacity      module-wide ceiling on arenas (parameter, ENOSPC);
+ *   total_capacity      module-wide ceiling on arenas (parameter, ENOSPC),
+ *                       never read over while heaps race for it;
  *   max_heaps_per_user  heaps one uid holds (parameter, EMFILE at open);
  *   MHEAP_MAX_HANDLES   handles per client (EMFILE);
  *   memory.max          a cgroup v2 limit gives ENOMEM, not the OOM killer,
@@ -287,6 +288,86 @@ TEST_F(limits, spares_yield_to_total_capacity)
 	EXPECT_EQ(-ENOSPC, mheap_alloc(mh, 6 * MIB, 0, 0, &big));
 	ASSERT_EQ(0, param_set("total_capacity", self->total_capacity));
 	mheap_close(mh);
+}
+
+/* What the racing children of total_capacity_holds_under_races share. */
+struct race {
+	volatile int stop;
+	volatile unsigned long ok, enospc;
+};
+
+/* One heap's loop: spares made, then a 2 MiB jumbo that they must yield to. */
+static void race_child(struct race *r)
+{
+	struct mheap *mh;
+	uint32_t big;
+	int err;
+
+	if (mheap_open(NULL, &mh))
+		_exit(1);
+	while (!r->stop) {
+		make_spares(mh, 8);
+		err = mheap_alloc(mh, 2 * MIB, 0, 0, &big);
+		if (!err) {
+			__atomic_add_fetch(&r->ok, 1, __ATOMIC_RELAXED);
+			mheap_release(mh, big);
+		} else if (err == -ENOSPC) {
+			__atomic_add_fetch(&r->enospc, 1, __ATOMIC_RELAXED);
+		} else {
+			_exit(2);
+		}
+	}
+	mheap_close(mh);
+	_exit(0);
+}
+
+/*
+ * The module-wide count never reads above total_capacity, even while
+ * heaps race for the last room: a reservation that fails is never
+ * counted, and spares that must yield leave the count before the new
+ * arena joins it. Three processes, each with its own heap, allocate 2 MiB
+ * jumbos over their spares where only one fits at a time, while this one
+ * reads the count.
+ */
+TEST_F(limits, total_capacity_holds_under_races)
+{
+	unsigned long long total, v, over = 0, samples = 0;
+	struct race *r;
+	pid_t pid[3];
+	struct mheap *mh;
+	int i, status;
+
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	total = arena_bytes(mh) + 3 * MIB;
+	ASSERT_EQ(0, param_set("total_capacity", total));
+	for (i = 0; i < 3; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i])
+			race_child(r);
+	}
+	while (samples < 20000 || r->ok < 10 || r->enospc < 10) {
+		v = arena_bytes(mh);
+		ASSERT_NE(~0ULL, v);
+		over += v > total;
+		if (++samples > 2000000)
+			break;
+	}
+	r->stop = 1;
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		EXPECT_EQ(0, status);
+	}
+	EXPECT_EQ(0, over) TH_LOG("%llu of %llu reads over %llu", over,
+				  samples, total);
+	EXPECT_LE(10, r->ok);
+	EXPECT_LE(10, r->enospc);
+	ASSERT_EQ(0, param_set("total_capacity", self->total_capacity));
+	mheap_close(mh);
+	munmap(r, sizeof(*r));
 }
 
 /* Open @n heaps into @mh[]; returns how many opened, or -errno of the next. */
