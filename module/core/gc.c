@@ -493,8 +493,8 @@ static u64 release_unreachable(struct mheap *heap,
 			       unsigned int gen)
 {
 	struct mheap_object *obj, *t;
-	u32 id, next, i, visited = 0;
-	u64 freed = 0;
+	u32 id, i, visited = 0;
+	u64 freed;
 
 	for (id = unreachable->head; id; id = obj->gc_next) {
 		gc_resched(&visited);
@@ -517,14 +517,7 @@ static u64 release_unreachable(struct mheap *heap,
 	 * links read before, never unlinked one by one (nothing reads the
 	 * list meanwhile; the lock is held throughout).
 	 */
-	for (id = unreachable->head; id; id = next) {
-		obj = mheap_object_ptr(heap, id);
-		next = obj->gc_next;
-		WARN_ON_ONCE(obj->refcnt);
-		mheap_object_free(heap, id);
-		if (++freed % 1024 == 0)
-			mheap_prim_cond_resched();
-	}
+	freed = mheap_object_free_list(heap, unreachable->head);
 	gc_list_init(unreachable);
 	heap->gc.count[0] -= min_t(u64, heap->gc.count[0], freed);
 	return freed;

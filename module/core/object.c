@@ -340,6 +340,43 @@ void mheap_object_free(struct mheap *heap, u32 id)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
 
+/**
+ * mheap_object_free_list() - free a chain of objects
+ * @heap: the heap.
+ * @head: the first object of a chain linked by gc_next (0 ends it), such
+ *	as a collection's unreachable list: each off every other list, with
+ *	a count of zero and its slots released.
+ *
+ * mheap_object_free() of each in turn, each link read before its object
+ * goes, with the free inline: for the collector, which frees whole lists
+ * (a call per object cost a sixth of a dropped collection's freeing).
+ * Headers go back by the pool (mheap_space_free_many()), not through the
+ * block cache. Reschedules every 1024 objects.
+ *
+ * Context: heap->lock held; may sleep.
+ * Return: how many objects were freed.
+ */
+u64 mheap_object_free_list(struct mheap *heap, u32 head)
+{
+	struct mheap_pool *last = NULL;
+	struct mheap_object *obj;
+	u64 freed = 0;
+	u32 id, next;
+
+	for (id = head; id; id = next) {
+		obj = mheap_object_ptr(heap, id);
+		next = obj->gc_next;
+		WARN_ON_ONCE(obj->refcnt);
+		guard_check(heap, id, NULL);
+		object_end(heap, id, obj);
+		mheap_space_free_many(heap, &heap->meta, &last, id);
+		if (++freed % 1024 == 0)
+			mheap_prim_cond_resched();
+	}
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_free_list);
+
 /*
  * A zombie: @id's count reached zero, but the collection in progress keeps
  * its header on its list (gc.c: deferral). Everything else ends now, as if

@@ -210,4 +210,68 @@ free:
 	mheap_space_free(heap, space, loc);
 }
 
+/**
+ * mheap_space_free_many() - free one of many blocks, by the pool
+ * @heap: the heap.
+ * @space: the space they came from.
+ * @last: the pool of the block freed before, NULL at first; updated.
+ * @loc: the block's location.
+ *
+ * mheap_space_free() for a caller that frees many blocks in a row, most of
+ * them next to the one before, as the collector frees an unreachable list
+ * (allocated together, they sit together): while @loc falls in *@last,
+ * the block goes straight back to that pool's bitmap, with no arena
+ * lookup and no cache (it would only fill). Whatever the fast path does
+ * not take (a pool that fills, empties or changes list, a jumbo or a run,
+ * a doubtful block) goes to mheap_space_free(), after which *@last is
+ * NULL, because an emptied pool's arena may be gone. This is the "free by
+ * the page" of obmalloc's and mimalloc's bulk frees, kept outside the
+ * blocks.
+ *
+ * Context: heap->lock held.
+ */
+static __always_inline void mheap_space_free_many(struct mheap *heap,
+						  struct mheap_space *space,
+						  struct mheap_pool **last,
+						  u32 loc)
+{
+	unsigned int qshift = space_qshift(heap, space);
+	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
+	struct mheap_pool *pool = *last;
+	struct mheap_arena *arena;
+	unsigned int block, n;
+	u64 *word, bit;
+
+	if (!pool || loc - pool->loc >= MHEAP_PAGE_SIZE >> qshift) {
+		u32 index = loc >> shift;
+
+		if (unlikely(index >= space->narenas))
+			goto slow;
+		arena = space->arenas[index];
+		if (unlikely(!arena || arena->jumbo))
+			goto slow;
+		pool = &arena->pools[((loc & (BIT(shift) - 1)) << qshift) >>
+				     MHEAP_PAGE_SHIFT];
+		if (unlikely(pool->npages != 1))
+			goto slow;
+		*last = pool;
+	}
+	n = pool->nused;
+	if (unlikely(n <= 1 || n == pool->nblocks))
+		goto slow;
+	block = mheap_pool_block(pool, loc);
+	word = &pool->free[block / 64];
+	bit = BIT_ULL(block % 64);
+	if (unlikely(block >= pool->nblocks || (*word & bit)))
+		goto slow;	/* which warns */
+	*word |= bit;
+	pool->nused = n - 1;
+	space->class_live[pool->class]--;
+	space->bytes_used -= (pool->class + 1) << qshift;
+	return;
+slow:
+	*last = NULL;
+	mheap_space_free(heap, space, loc);
+}
+
 #endif /* MHEAP_SPACE_FAST_H */

@@ -134,6 +134,53 @@ CORE_TEST(gc_self_cycle)
 }
 
 /*
+ * An unreachable list goes back by the pool (mheap_space_free_many()):
+ * two rings allocated interleaved, so that the garbage ring's headers
+ * share pools with the live ring's. Pools that were full, pools that keep
+ * blocks, pools that empty and headers of two sizes and a run, each in
+ * turn: the counts and the pools' bitmaps stay exact (mheap_validate()),
+ * and once the live ring goes too, nothing is left in use.
+ */
+CORE_TEST(gc_unreachable_freed_by_the_pool)
+{
+	static const size_t nrefs[] = { 2, 2, 2, 9, 2, 1200 };
+	struct mheap *heap = test_heap(4 * SZ_1M);
+	u32 ring[2][600], r, i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (i = 0; i < 600; i++) {
+		for (r = 0; r < 2; r++) {
+			/* the garbage ring ends with a run of 80 of its own */
+			if (r == 1 && i >= 520) {
+				ring[r][i] = 0;
+				continue;
+			}
+			ring[r][i] = gc_obj(heap, nrefs[i % ARRAY_SIZE(nrefs)]);
+			CORE_ASSERT_TRUE(ring[r][i]);
+		}
+	}
+	for (r = 0; r < 2; r++) {
+		u32 n = r ? 520 : 600;
+
+		for (i = 0; i < n; i++)
+			CORE_ASSERT_EQ(mheap_object_set_slot(heap, ring[r][i], 0,
+							     ring[r][(i + 1) % n]),
+				       0);
+	}
+	for (i = 0; i < 600; i++)
+		mheap_object_put(heap, ring[0][i]);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 600L);
+	CORE_EXPECT_EQ(mheap_validate(heap), 0);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)520);
+	for (i = 0; i < 520; i++)
+		mheap_object_put(heap, ring[1][i]);
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 520L);
+	CORE_EXPECT_EQ(mheap_validate(heap), 0);
+	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
+	test_heap_done(heap);
+}
+
+/*
  * Runs of slots that hold one object, of every length from 1 to 12 and at
  * every offset from 0 to 3 (gc.c's run_end() compares four slots at a
  * time): each copy counts once. x, held by the run and at first by the
@@ -1415,6 +1462,7 @@ CORE_TEST(gc_random_graphs_incremental)
 static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_two_cycle),
 	KUNIT_CASE(gc_self_cycle),
+	KUNIT_CASE(gc_unreachable_freed_by_the_pool),
 	KUNIT_CASE(gc_slot_runs_counted_exactly),
 	KUNIT_CASE(gc_cycle_reachable_survives),
 	KUNIT_CASE(gc_reached_after_the_walk_passed),
