@@ -145,35 +145,35 @@ CORE_TEST(gc_unreachable_freed_by_the_pool)
 {
 	static const size_t nrefs[] = { 2, 2, 2, 9, 2, 1200 };
 	struct mheap *heap = test_heap(4 * SZ_1M);
-	u32 ring[2][600], r, i;
+	u32 first[2], prev[2], next, r, i;
 
 	CORE_ASSERT_NOT_NULL(heap);
 	for (i = 0; i < 600; i++) {
 		for (r = 0; r < 2; r++) {
-			/* the garbage ring ends with a run of 80 of its own */
-			if (r == 1 && i >= 520) {
-				ring[r][i] = 0;
+			/* the garbage ring ends with 80 of its own */
+			if (r == 1 && i >= 520)
 				continue;
+			next = gc_obj(heap, nrefs[i % ARRAY_SIZE(nrefs)]);
+			CORE_ASSERT_TRUE(next);
+			if (!i) {
+				first[r] = next;
+			} else {
+				CORE_ASSERT_EQ(mheap_object_set_slot(heap, prev[r],
+								     0, next),
+					       0);
+				mheap_object_put(heap, next);
 			}
-			ring[r][i] = gc_obj(heap, nrefs[i % ARRAY_SIZE(nrefs)]);
-			CORE_ASSERT_TRUE(ring[r][i]);
+			prev[r] = next;
 		}
 	}
-	for (r = 0; r < 2; r++) {
-		u32 n = r ? 520 : 600;
-
-		for (i = 0; i < n; i++)
-			CORE_ASSERT_EQ(mheap_object_set_slot(heap, ring[r][i], 0,
-							     ring[r][(i + 1) % n]),
-				       0);
-	}
-	for (i = 0; i < 600; i++)
-		mheap_object_put(heap, ring[0][i]);
+	for (r = 0; r < 2; r++)
+		CORE_ASSERT_EQ(mheap_object_set_slot(heap, prev[r], 0,
+						     first[r]), 0);
+	mheap_object_put(heap, first[0]);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 600L);
 	CORE_EXPECT_EQ(mheap_validate(heap), 0);
 	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)520);
-	for (i = 0; i < 520; i++)
-		mheap_object_put(heap, ring[1][i]);
+	mheap_object_put(heap, first[1]);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 520L);
 	CORE_EXPECT_EQ(mheap_validate(heap), 0);
 	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
