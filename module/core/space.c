@@ -276,7 +276,8 @@ static int table_slot(struct mheap_space *space, u32 *index)
  * reservation that fails. When only this heap's spares stand in the way,
  * they are freed first, one at a time, and their bytes leave the count
  * before the new arena's join it; other heaps' spares are under their own
- * locks. -ENOSPC when the spares cannot make room; then they are kept.
+ * locks. -ENOSPC when the spares cannot make room: then none is freed,
+ * unless a racing heap took the room that freeing some had made.
  */
 static int reserve_global(struct mheap *heap, size_t size)
 {
