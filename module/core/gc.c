@@ -517,7 +517,8 @@ static u64 release_unreachable(struct mheap *heap,
 	 * links read before, never unlinked one by one (nothing reads the
 	 * list meanwhile; the lock is held throughout).
 	 */
-	freed = mheap_object_free_list(heap, unreachable->head);
+	id = unreachable->head;
+	freed = mheap_object_free_list(heap, &id, U64_MAX);
 	gc_list_init(unreachable);
 	heap->gc.count[0] -= min_t(u64, heap->gc.count[0], freed);
 	return freed;
@@ -913,27 +914,34 @@ static u64 inc_clear(struct mheap *heap, u64 budget)
 static u64 inc_free(struct mheap *heap, u64 budget)
 {
 	struct mheap_gc_progress *p = &heap->gc.progress;
+	struct mheap_gc_list *list = &p->unreachable;
 	struct mheap_gc_list one;
 	struct mheap_object *obj;
 	u64 done = 0;
 	u32 id;
 
-	while ((id = p->unreachable.head) && done < budget) {
-		obj = mheap_object_ptr(heap, id);
-		gc_list_remove(heap, &p->unreachable, obj);
-		done++;
-		if (p->save_all) {
+	if (!p->save_all) {
+		/* the first @budget go as in release_unreachable() */
+		id = list->head;
+		done = mheap_object_free_list(heap, &id, budget);
+		list->head = id;
+		if (id)
+			mheap_object_ptr(heap, id)->gc_prev = 0;
+		else
+			list->tail = 0;
+		list->count -= done;
+		heap->gc.count[0] -= min_t(u64, heap->gc.count[0], done);
+	} else {
+		while ((id = list->head) && done < budget) {
+			obj = mheap_object_ptr(heap, id);
+			gc_list_remove(heap, list, obj);
+			done++;
 			gc_list_init(&one);
 			gc_list_append(heap, &one, id, obj);
 			save_garbage(heap, &one, next_gen_of(p->gen));
-			continue;
 		}
-		WARN_ON_ONCE(obj->refcnt);
-		if (heap->gc.count[0])
-			heap->gc.count[0]--;
-		mheap_object_free(heap, id);
 	}
-	if (!id)
+	if (!list->head)
 		p->phase = MHEAP_GC_IDLE;
 	return done;
 }

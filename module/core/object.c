@@ -341,11 +341,13 @@ void mheap_object_free(struct mheap *heap, u32 id)
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
 
 /**
- * mheap_object_free_list() - free a chain of objects
+ * mheap_object_free_list() - free the first objects of a chain
  * @heap: the heap.
  * @head: the first object of a chain linked by gc_next (0 ends it), such
  *	as a collection's unreachable list: each off every other list, with
- *	a count of zero and its slots released.
+ *	a count of zero and its slots released. Set to the first object not
+ *	freed, 0 when the chain is gone.
+ * @max: the most objects to free.
  *
  * mheap_object_free() of each in turn, each link read before its object
  * goes, with the free inline: for the collector, which frees whole lists
@@ -356,14 +358,14 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
  * Context: heap->lock held; may sleep.
  * Return: how many objects were freed.
  */
-u64 mheap_object_free_list(struct mheap *heap, u32 head)
+u64 mheap_object_free_list(struct mheap *heap, u32 *head, u64 max)
 {
 	struct mheap_pool *last = NULL;
 	struct mheap_object *obj;
 	u64 freed = 0;
 	u32 id, next;
 
-	for (id = head; id; id = next) {
+	for (id = *head; id && freed < max; id = next) {
 		obj = mheap_object_ptr(heap, id);
 		next = obj->gc_next;
 		WARN_ON_ONCE(obj->refcnt);
@@ -373,6 +375,7 @@ u64 mheap_object_free_list(struct mheap *heap, u32 head)
 		if (++freed % 1024 == 0)
 			mheap_prim_cond_resched();
 	}
+	*head = id;
 	return freed;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free_list);

@@ -119,7 +119,7 @@ void mheap_object_discard(struct mheap *heap, u32 id, unsigned int spares);
 int mheap_object_get(struct mheap *heap, u32 id);
 void mheap_object_put(struct mheap *heap, u32 id);
 void mheap_object_free(struct mheap *heap, u32 id);
-u64 mheap_object_free_list(struct mheap *heap, u32 head);
+u64 mheap_object_free_list(struct mheap *heap, u32 *head, u64 max);
 void mheap_object_free_zombie(struct mheap *heap, u32 id);
 int mheap_object_set_slot(struct mheap *heap, u32 id, size_t index, u32 target);
 int mheap_object_get_slot(struct mheap *heap, u32 id, size_t index,
