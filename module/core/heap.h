@@ -176,11 +176,13 @@ static inline unsigned int mheap_spares(const struct mheap *heap)
  * Until mheap_undo_end(), an arena that empties is kept as a spare only
  * while the heap has fewer spares than it had before, so that the heap's
  * reservation is what it was: an error changes nothing, the statistics
- * included. (An arena the call created under capacity pressure replaced
- * a spare that mheap_space_trim() freed; it takes that spare's place,
- * perhaps in the other space. A jumbo arena is never a spare: a call
- * that created one by freeing spares and then failed leaves fewer spares
- * behind, and less memory held.)
+ * included. (An arena the call created under capacity pressure did not
+ * free the spares whose room it took: they go when the call unlocks, if
+ * the heap still holds more than its capacity, so a failed call that
+ * freed the arena keeps them, a jumbo arena's included. The exception:
+ * spares freed to fit under the module-wide ceiling, total_capacity,
+ * went at once, and are not brought back; another heap may have taken
+ * the room.)
  *
  * Context: heap->lock held.
  */

@@ -208,10 +208,11 @@ static void release_spare(struct mheap *heap, struct mheap_space *space)
  * Frees spares until each space has at most mheap_max_spare_arenas and
  * @heap->arena_bytes + @room <= @heap->capacity, or no spare is left:
  * spares are a cache, and yield to arenas in use, of either space.
- * arena_create() calls it for the arena it adds; mheap_unlock() calls it
- * when the capacity or the bound was lowered under the spares, once the
- * call is over (a failed call restores the capacity before it unlocks, so
- * its spares stay).
+ * mheap_unlock() calls it once the call is over, when the heap holds more
+ * than its capacity or a space more spares than the bound: an arena the
+ * call added took room the spares held, or the capacity or the bound was
+ * lowered under them. A failed call frees what it added, and puts the
+ * capacity back, before it unlocks: its spares stay.
  *
  * Context: heap->lock held.
  */
@@ -320,7 +321,11 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	u32 index;
 	int err;
 
-	/* spares count, but yield: they are freed below if need be */
+	/*
+	 * Spares count, but yield: to the heap's capacity when the call is
+	 * over (mheap_unlock()), so that a call that fails and frees this
+	 * arena keeps them; to the module's ceiling at once (reserve_global()).
+	 */
 	spare_bytes = (unsigned long)mheap_spares(heap) * MHEAP_ARENA_SIZE;
 	if (check_add_overflow(heap->arena_bytes, size, &want) ||
 	    want - spare_bytes > heap->capacity) {
@@ -345,7 +350,6 @@ static int arena_create(struct mheap *heap, struct mheap_space *space,
 	}
 	INIT_LIST_HEAD(&arena->link);
 	INIT_LIST_HEAD(&arena->spare_link);
-	mheap_space_trim(heap, size);
 	arena->size = size;
 	arena->jumbo = jumbo;
 	arena->nfree = MHEAP_ARENA_PAGES;

@@ -412,7 +412,8 @@ CORE_TEST(space_spares_bounded)
 /*
  * Spares yield to arenas in use: a heap at its capacity whose payload
  * space keeps spares can still grow its meta space, and lowering the
- * capacity frees spares down to it.
+ * capacity frees spares down to it. They go when the call unlocks, not
+ * while it may still fail and free what took their room.
  */
 CORE_TEST(space_spares_yield_to_capacity)
 {
@@ -429,6 +430,9 @@ CORE_TEST(space_spares_yield_to_capacity)
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)4);
 	/* the meta space's first arena takes a payload spare's place */
 	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->meta, 24, &loc, &ptr), 0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)4);
+	mheap_unlock(heap);
+	mheap_lock(heap);
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)3);
 	CORE_EXPECT_EQ(test_arenas(heap), (u64)1);
 	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)4 * MHEAP_ARENA_SIZE);
@@ -436,7 +440,11 @@ CORE_TEST(space_spares_yield_to_capacity)
 	CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->payload,
 					 3 * MHEAP_ARENA_SIZE, &locs[0], &ptr),
 		       0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)3);
+	mheap_unlock(heap);
+	mheap_lock(heap);
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)4 * MHEAP_ARENA_SIZE);
 	mheap_space_free(heap, &heap->payload, locs[0]);
 	CORE_ASSERT_EQ(test_fill_pages(heap, locs, 2 * MHEAP_ARENA_PAGES), 0);
 	test_free_pages(heap, locs, 2 * MHEAP_ARENA_PAGES);
@@ -474,9 +482,12 @@ CORE_TEST(space_spares_under_lowered_capacity)
 }
 
 /*
- * A failed call under capacity pressure changes nothing: the meta arena it
- * created in place of a payload spare becomes a spare when undone, so the
- * heap holds as many arenas and spares as before.
+ * A failed call under capacity pressure changes nothing: the payload
+ * spares whose room the meta arena it created took are still there when
+ * it is undone, and that arena goes, so the heap holds as many arenas and
+ * spares as before. So also when the allocation succeeded, a jumbo arena
+ * included, and what follows fails (EFAULT writing the result, say): the
+ * object is discarded (mheap_object_discard()) and the spares stay.
  */
 CORE_TEST(space_spares_undo_under_pressure)
 {
@@ -494,7 +505,22 @@ CORE_TEST(space_spares_undo_under_pressure)
 	CORE_EXPECT_EQ(mheap_object_alloc(heap, 4 * MHEAP_ARENA_SIZE, 0, 0, &id),
 		       -ENOSPC);
 	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
-	CORE_EXPECT_EQ(heap->meta.nspares, 1U);
+	CORE_EXPECT_EQ(heap->meta.nspares, 0U);
+	/* a jumbo payload of two arenas and more: fits as the spares yield */
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 2 * MHEAP_ARENA_SIZE + 1, 0, 0,
+					  &id), 0);
+	mheap_object_discard(heap, id, before.spare);
+	CORE_EXPECT_TRUE(test_stats_equal(heap, &before));
+	CORE_EXPECT_EQ(heap->payload.nspares, 4U);
+	/* kept, it takes their room when the call is over */
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 2 * MHEAP_ARENA_SIZE + 1, 0, 0,
+					  &id), 0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)4);
+	mheap_unlock(heap);
+	mheap_lock(heap);
+	CORE_EXPECT_LE((u64)heap->arena_bytes, (u64)4 * MHEAP_ARENA_SIZE);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
+	mheap_object_put(heap, id);
 	test_heap_done(heap);
 }
 

@@ -117,7 +117,11 @@
  *   EINTR   a signal arrived before the call changed anything (a fatal
  *           one, while the call waited for the heap, e.g. during a
  *           collection: every ioctl waits killably).
- * An ioctl that fails changes nothing (MHEAP_IOC_BATCH: see there).
+ * An ioctl that fails changes nothing (MHEAP_IOC_BATCH: see there), but
+ * for the idle arenas a heap keeps as a cache (spares, counted in
+ * arena_bytes): those freed to fit under the module parameter
+ * total_capacity, or for an arena whose allocation then failed, are not
+ * brought back (Documentation/heap.rst).
  *
  * Input and output fields: a field a call only writes ("out", for that
  * call or that operation) is ignored on input, so that a structure may be
