@@ -10,6 +10,7 @@ static long live;
 static long fail_countdown;
 static bool fail_fired;
 static long warnings;
+unsigned long mheap_prim_work_cancelled;
 
 /* Every allocator of the seam goes through here: one count, one failure. */
 static bool fail_now(void)

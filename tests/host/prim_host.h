@@ -65,8 +65,12 @@ static inline void mheap_prim_work_queue(struct mheap_prim_work *w)
 	w->queued = true;
 }
 
+/* Queued work items cancelled, for tests that a teardown cancels its work */
+extern unsigned long mheap_prim_work_cancelled;
+
 static inline void mheap_prim_work_cancel_sync(struct mheap_prim_work *w)
 {
+	mheap_prim_work_cancelled += w->queued;
 	w->queued = false;
 }
 

@@ -734,13 +734,15 @@ TEST(random_ioctls)
 		pids[i] = spawn(fd, i, seed + spawned++);
 		ASSERT_LT(0, pids[i]);
 	}
+	/* as above: every worker must still be running, and die of our kill */
 	for (i = 0; i < PROCS; i++) {
-		if (waitpid(pids[i], &status, WNOHANG) == pids[i])
-			ASSERT_TRUE(WIFSIGNALED(status))
-				TH_LOG("worker exited with %d; seed %llu",
-				       WEXITSTATUS(status), seed);
+		ASSERT_EQ(0, waitpid(pids[i], &status, WNOHANG))
+			TH_LOG("worker ended by itself, status %#x; seed %llu",
+			       status, seed);
 		kill(pids[i], SIGKILL);
-		waitpid(pids[i], &status, 0);
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			TH_LOG("worker status %#x; seed %llu", status, seed);
 	}
 	/*
 	 * Every worker's client is gone. Import what tokens are left and drop
