@@ -123,7 +123,12 @@ fuzz_tests() {
 	make -s -C "$TOP" build/fuzz/core_fuzz build/fuzz/snapshot_fuzz || return 1
 	inputs=("$TOP"/tests/fuzz/corpus/* "$TOP"/tests/fuzz/regress/*)
 	inputs=($(ls -d "${inputs[@]}" 2>/dev/null))
-	if "$bin" "${inputs[@]}" >"$f/replay.log" 2>&1; then
+	# with no inputs, libFuzzer would fuzz without end, not replay
+	if [ ${#inputs[@]} -eq 0 ]; then
+		echo "fuzz replay: FAILED (no saved inputs in tests/fuzz/corpus or regress)"
+		echo "fuzz_replay 0 1" >>"$tally"
+		rc=1
+	elif "$bin" "${inputs[@]}" >"$f/replay.log" 2>&1; then
 		echo "fuzz replay: ok (${#inputs[@]} saved inputs)"
 		echo "fuzz_replay ${#inputs[@]} 0" >>"$tally"
 	else

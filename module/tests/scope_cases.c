@@ -149,23 +149,32 @@ CORE_TEST(scope_log_stays_small)
 	test_client_close(&t);
 }
 
-/* Scopes nest MHEAP_SCOPE_MAX deep; closing the client pops them. */
+/*
+ * Scopes nest MHEAP_SCOPE_MAX deep; closing the client pops them, and
+ * closes the handles they logged: each level's object holds the one
+ * before, so that only the handles keep the chain alive.
+ */
 CORE_TEST(scope_depth_limit_and_teardown)
 {
 	struct test_client t;
-	u32 level, h, i;
+	u32 level, h, prev = 0, i;
 
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
 	for (i = 1; i <= MHEAP_SCOPE_MAX; i++) {
 		CORE_ASSERT_EQ(mheap_scope_push(t.client, &level), 0);
 		CORE_EXPECT_EQ(level, i);
 		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 0, 1, 0, &h), 0);
-		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h, 0, h), 0);
+		if (prev)
+			CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h, 0,
+							     prev), 0);
+		prev = h;
 	}
 	CORE_EXPECT_EQ(mheap_scope_push(t.client, &level), -ENOSPC);
 	CORE_EXPECT_EQ(t.client->depth, (u32)MHEAP_SCOPE_MAX);
-	/* test_client_close() checks that nothing is left */
-	test_client_close(&t);
+	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)MHEAP_SCOPE_MAX);
+	mheap_client_destroy(t.client);
+	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)0);
+	test_heap_done(t.heap);
 }
 
 /* A handle that cannot be logged is not created, and nothing changes. */

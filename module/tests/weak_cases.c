@@ -23,7 +23,11 @@ CORE_TEST(weak_handle_does_not_keep_alive)
 	CORE_EXPECT_EQ(info.cookie, (u64)7);
 	/* a weak handle can be stored in a slot: the slot holds a reference */
 	CORE_EXPECT_EQ(mheap_handle_set_slot(t.client, a, 0, w), 0);
+	CORE_EXPECT_EQ(mheap_handle_info(t.client, w, &info), 0);
+	CORE_EXPECT_EQ(info.refcnt, 2U);
 	CORE_EXPECT_EQ(mheap_handle_set_slot(t.client, a, 0, 0), 0);
+	CORE_EXPECT_EQ(mheap_handle_info(t.client, w, &info), 0);
+	CORE_EXPECT_EQ(info.refcnt, 1U);
 	CORE_EXPECT_EQ(mheap_handle_close(t.client, a), 0);
 	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)0);
 	CORE_EXPECT_EQ(mheap_handle_lookup(t.client, w, &id), -ESTALE);

@@ -14,10 +14,16 @@ import mheap
 ROUNDS = 200
 
 
-def race(target, closer, rounds=ROUNDS):
-    """Run target in a thread until closer() returns True."""
+def race(target, closer, rounds=ROUNDS, warm=3):
+    """Run target in a thread until closer() returns True.
+
+    closer() is first called once the thread has made warm calls, so that
+    the close meets a thread that is running, not one not yet started.
+    """
     stop = threading.Event()
+    running = threading.Event()
     errors = []
+    calls = [0]
 
     def loop():
         while not stop.is_set():
@@ -28,17 +34,22 @@ def race(target, closer, rounds=ROUNDS):
             except Exception as e:      # anything else is the failure
                 errors.append(e)
                 return
+            calls[0] += 1
+            if calls[0] >= warm:
+                running.set()
 
     t = threading.Thread(target=loop)
     t.start()
     try:
-        for _ in range(rounds):
-            if closer():
-                break
+        if running.wait(30):
+            for _ in range(rounds):
+                if closer():
+                    break
     finally:
         stop.set()
         t.join()
     assert errors == []
+    assert calls[0] >= warm, 'the racing thread never got going'
 
 
 @pytest.mark.parametrize('round', range(5))

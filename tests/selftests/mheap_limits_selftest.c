@@ -450,15 +450,25 @@ static int open_heaps(struct mheap **mh, int n)
  * As user @uid (with a limit of 3): the steps of heaps_per_user. Returns 0,
  * or the number of the step that went wrong.
  */
-static int heaps_as(uid_t uid)
+/*
+ * As @uid: reach the limit of 3 heaps, and stay there until the other
+ * user has too (*@ready counts the users there), so that both counts
+ * are full at once; then see what a heap's end gives back.
+ */
+static int heaps_as(uid_t uid, volatile int *ready)
 {
 	struct mheap *mh[4], *extra;
-	int fd;
+	int fd, i;
 
 	if (setresuid(uid, uid, uid))
 		return 1;
 	if (open_heaps(mh, 3) != 3)
 		return 2;
+	__atomic_add_fetch(ready, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; *ready < 2 && i < 10000; i++)
+		usleep(1000);
+	if (*ready < 2)
+		return 7;
 	if (open_heaps(&mh[3], 1) != -EMFILE)
 		return 3;
 	/* a new client shares its heap: not counted */
@@ -483,6 +493,7 @@ static int heaps_as(uid_t uid)
 TEST_F(limits, heaps_per_user)
 {
 	static const uid_t users[] = { 4243, 4244 };
+	volatile int *ready;
 	struct mheap *mine;
 	int status[2], i;
 	struct stat dev;
@@ -495,11 +506,15 @@ TEST_F(limits, heaps_per_user)
 	ASSERT_EQ(0, stat("/dev/mheap", &dev));
 	ASSERT_EQ(0, chmod("/dev/mheap", 0666));
 	/* both at once: each user has a count of its own */
+	ready = mmap(NULL, sizeof(*ready), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ready);
+	*ready = 0;
 	for (i = 0; i < 2; i++) {
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0)
-			_exit(heaps_as(users[i]));
+			_exit(heaps_as(users[i], ready));
 	}
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(pid[i], waitpid(pid[i], &status[i], 0));
@@ -507,6 +522,7 @@ TEST_F(limits, heaps_per_user)
 		EXPECT_EQ(0, status[i]) TH_LOG("uid %u: status %#x",
 					       users[i], status[i]);
 	}
+	munmap((void *)ready, sizeof(*ready));
 	chmod("/dev/mheap", dev.st_mode & 07777);
 	/* a lower limit leaves open heaps alone */
 	ASSERT_EQ(0, param_set("max_heaps_per_user", 0));
