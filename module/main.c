@@ -60,6 +60,28 @@ module_param_cb(max_spare_arenas, &max_spare_arenas_ops, &mheap_max_spare_arenas
 MODULE_PARM_DESC(max_spare_arenas,
 		 "Idle arenas each space of a heap keeps for reuse (default 16, at most 1024); root may change it at run time");
 
+/* spare_decay_ms: as max_spare_arenas, from 0 to MHEAP_SPARE_DECAY_MS_MAX */
+static int spare_decay_ms_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int err = kstrtouint(val, 0, &n);
+
+	if (err)
+		return err;
+	if (n > MHEAP_SPARE_DECAY_MS_MAX)
+		return -EINVAL;
+	WRITE_ONCE(mheap_spare_decay_ms, n);
+	return 0;
+}
+
+static const struct kernel_param_ops spare_decay_ms_ops = {
+	.set = spare_decay_ms_set,
+	.get = param_get_uint,
+};
+module_param_cb(spare_decay_ms, &spare_decay_ms_ops, &mheap_spare_decay_ms, 0644);
+MODULE_PARM_DESC(spare_decay_ms,
+		 "How long a space keeps idle arenas beyond max_spare_arenas, up to 4 times as many (ms, default 1000, at most 60000; 0: not at all)");
+
 module_param_named(max_heaps_per_user, mheap_max_heaps_per_user, uint, 0644);
 MODULE_PARM_DESC(max_heaps_per_user,
 		 "Heaps one user may hold at a time, root included (default 128); beyond, open() fails with EMFILE");

@@ -37,7 +37,8 @@
  * too: u8..u64, struct list_head and its helpers, container_of,
  * check_add_overflow, size_add, array_size, __ffs64, hweight64,
  * min/max/min_t, likely/unlikely, OPTIMIZER_HIDE_VAR, READ_ONCE, atomic_long_*, WARN_ON_ONCE,
- * WARN_ONCE, __always_unused, __always_inline and EXPORT_SYMBOL_IF_KUNIT.
+ * WARN_ONCE, __always_unused, __always_inline, NSEC_PER_MSEC and
+ * EXPORT_SYMBOL_IF_KUNIT.
  */
 #ifndef MHEAP_PRIM_H
 #define MHEAP_PRIM_H

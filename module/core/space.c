@@ -25,6 +25,16 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_total_capacity);
 unsigned int mheap_max_spare_arenas = MHEAP_SPARE_ARENAS_DEFAULT;
 EXPORT_SYMBOL_IF_KUNIT(mheap_max_spare_arenas);
 
+/*
+ * How long a spare over mheap_max_spare_arenas is kept (module parameter
+ * spare_decay_ms), 0 for not at all; read at each use. jemalloc's
+ * dirty_decay_ms makes the same trade: a program that frees a large
+ * structure and builds it again finds its arenas still there, and a heap
+ * that stops needing them gives them back.
+ */
+unsigned int mheap_spare_decay_ms = MHEAP_SPARE_DECAY_MS_DEFAULT;
+EXPORT_SYMBOL_IF_KUNIT(mheap_spare_decay_ms);
+
 /* A run of @n pages (n < 64) starting at page 0, as a page mask. */
 static inline u64 run_mask(unsigned int n)
 {
@@ -141,18 +151,23 @@ static void arena_release(struct mheap *heap, struct mheap_space *space,
 
 /*
  * Whether an arena that just went idle stays as a spare: its space has
- * fewer than mheap_max_spare_arenas, and the heap holds no more than its
- * capacity (which may have been lowered under arenas in use). While a
+ * fewer than mheap_max_spare_arenas (MHEAP_SPARE_BURST times as many
+ * while spares decay: the ones over the bound go once idle for
+ * mheap_spare_decay_ms, spare_expired()), and the heap holds no more than
+ * its capacity (which may have been lowered under arenas in use). While a
  * failed call is undone, the rule is instead that the heap gets back as
  * many spares as it had when the call began (mheap_undo_begin()), so that
  * it holds the same arena bytes.
  */
 static bool keep_as_spare(struct mheap *heap, struct mheap_space *space)
 {
+	unsigned int max = READ_ONCE(mheap_max_spare_arenas);
+
 	if (heap->undo & MHEAP_UNDO)
 		return mheap_spares(heap) < (heap->undo & MHEAP_UNDO_SPARES);
-	return space->nspares < READ_ONCE(mheap_max_spare_arenas) &&
-	       heap->arena_bytes <= heap->capacity;
+	if (READ_ONCE(mheap_spare_decay_ms))
+		max *= MHEAP_SPARE_BURST;
+	return space->nspares < max && heap->arena_bytes <= heap->capacity;
 }
 
 /* A pool of @arena emptied or a run went: keep it as a spare, or free it. */
@@ -175,17 +190,37 @@ static struct mheap_space *fuller_space(struct mheap *heap)
 }
 
 /*
- * The space a trim takes its next spare from: one over the bound, else,
- * when @room does not fit under the capacity, the one with more; NULL
- * when nothing needs freeing.
+ * Whether @space's oldest spare goes now: the space has more than @max,
+ * and more than MHEAP_SPARE_BURST times @max, or the oldest has been idle
+ * for mheap_spare_decay_ms (always, when that is 0).
+ */
+static bool spare_expired(const struct mheap_space *space, unsigned int max)
+{
+	unsigned int decay_ms = READ_ONCE(mheap_spare_decay_ms);
+	const struct mheap_arena *oldest;
+
+	if (space->nspares <= max)
+		return false;
+	if (!decay_ms || space->nspares > max * MHEAP_SPARE_BURST)
+		return true;
+	oldest = list_last_entry(&space->spares, struct mheap_arena,
+				 spare_link);
+	return mheap_prim_now_ns() - oldest->idle_since >=
+	       (u64)decay_ms * NSEC_PER_MSEC;
+}
+
+/*
+ * The space a trim takes its next spare from: one whose oldest spare
+ * expired, else, when @room does not fit under the capacity, the one with
+ * more; NULL when nothing needs freeing.
  */
 static struct mheap_space *trim_space(struct mheap *heap, size_t room)
 {
 	unsigned int max = READ_ONCE(mheap_max_spare_arenas);
 
-	if (heap->meta.nspares > max)
+	if (spare_expired(&heap->meta, max))
 		return &heap->meta;
-	if (heap->payload.nspares > max)
+	if (spare_expired(&heap->payload, max))
 		return &heap->payload;
 	if (!mheap_spares(heap) || heap->arena_bytes + room <= heap->capacity)
 		return NULL;
@@ -205,7 +240,8 @@ static void release_spare(struct mheap *heap, struct mheap_space *space)
  * @heap: the heap.
  * @room: bytes that must fit under the heap's capacity besides its arenas.
  *
- * Frees spares until each space has at most mheap_max_spare_arenas and
+ * Frees spares until each space has at most mheap_max_spare_arenas (but
+ * for those that have not been idle for mheap_spare_decay_ms) and
  * @heap->arena_bytes + @room <= @heap->capacity, or no spare is left:
  * spares are a cache, and yield to arenas in use, of either space.
  * mheap_unlock() calls it once the call is over, when the heap holds more

@@ -109,6 +109,7 @@ struct mheap_arena {
 	u8 nfree;
 	u8 nbusy;
 	bool jumbo;
+	u64 idle_since;
 	struct mheap_pool pools[];
 };
 
@@ -193,6 +194,14 @@ extern unsigned long mheap_total_capacity;
 #define MHEAP_SPARE_ARENAS_DEFAULT	16
 #define MHEAP_SPARE_ARENAS_MAX		1024
 extern unsigned int mheap_max_spare_arenas;
+/*
+ * With decay on, a space also keeps up to MHEAP_SPARE_BURST times
+ * mheap_max_spare_arenas, for mheap_spare_decay_ms after each went idle.
+ */
+#define MHEAP_SPARE_BURST		4
+#define MHEAP_SPARE_DECAY_MS_DEFAULT	1000
+#define MHEAP_SPARE_DECAY_MS_MAX	60000
+extern unsigned int mheap_spare_decay_ms;
 
 int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
 			   size_t size, u32 *loc, void **ptr);
@@ -350,6 +359,7 @@ static __always_inline void mheap_arena_spare(struct mheap_space *space,
 {
 	list_add(&arena->spare_link, &space->spares);
 	space->nspares++;
+	arena->idle_since = mheap_prim_now_ns();
 }
 
 #endif /* MHEAP_SPACE_H */

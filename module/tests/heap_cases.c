@@ -374,12 +374,14 @@ static void test_free_pages(struct mheap *heap, const u32 *locs,
 CORE_TEST(space_spares_bounded)
 {
 	unsigned int keep = mheap_max_spare_arenas;
+	unsigned int decay = mheap_spare_decay_ms;
 	struct mheap *heap = test_heap(4 * SZ_1M);
 	static u32 locs[3 * MHEAP_ARENA_PAGES];
 	void *ptr;
 
 	CORE_ASSERT_NOT_NULL(heap);
 	mheap_max_spare_arenas = 2;
+	mheap_spare_decay_ms = 0;	/* the bound alone: space_spares_decay */
 	CORE_ASSERT_EQ(test_fill_pages(heap, locs, ARRAY_SIZE(locs)), 0);
 	CORE_EXPECT_EQ(test_arenas(heap), (u64)3);
 	test_free_pages(heap, locs, ARRAY_SIZE(locs));
@@ -406,6 +408,52 @@ CORE_TEST(space_spares_bounded)
 	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
 	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)0);
 	mheap_max_spare_arenas = keep;
+	mheap_spare_decay_ms = decay;
+	test_heap_done(heap);
+}
+
+/*
+ * With decay on, a space keeps up to MHEAP_SPARE_BURST times
+ * max_spare_arenas spares. Those over max_spare_arenas go at an unlock
+ * once idle for spare_decay_ms, and not before; the rest stay.
+ */
+CORE_TEST(space_spares_decay)
+{
+	unsigned int keep = mheap_max_spare_arenas;
+	unsigned int decay = mheap_spare_decay_ms;
+	struct mheap *heap = test_heap(4 * SZ_1M);
+	static u32 locs[10 * MHEAP_ARENA_PAGES];
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_max_spare_arenas = 2;
+	mheap_spare_decay_ms = 60000;
+	CORE_ASSERT_EQ(test_fill_pages(heap, locs, ARRAY_SIZE(locs)), 0);
+	CORE_EXPECT_EQ(test_arenas(heap), (u64)10);
+	test_free_pages(heap, locs, ARRAY_SIZE(locs));
+	/* eight kept (the burst bound), two freed */
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2 * MHEAP_SPARE_BURST);
+	mheap_unlock(heap);
+	mheap_lock(heap);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2 * MHEAP_SPARE_BURST);
+	/* they serve the next arenas' worth, as any spare */
+	CORE_ASSERT_EQ(test_fill_pages(heap, locs, 8 * MHEAP_ARENA_PAGES), 0);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)0);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)8 * MHEAP_ARENA_SIZE);
+	test_free_pages(heap, locs, 8 * MHEAP_ARENA_PAGES);
+	/* once idle for the decay, those over the bound go at an unlock */
+	mheap_spare_decay_ms = 1;
+#ifdef __KERNEL__
+	msleep(20);
+#else
+	usleep(20000);
+#endif
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2 * MHEAP_SPARE_BURST);
+	mheap_unlock(heap);
+	mheap_lock(heap);
+	CORE_EXPECT_EQ((u64)mheap_spares(heap), (u64)2);
+	CORE_EXPECT_EQ((u64)heap->arena_bytes, (u64)2 * MHEAP_ARENA_SIZE);
+	mheap_max_spare_arenas = keep;
+	mheap_spare_decay_ms = decay;
 	test_heap_done(heap);
 }
 
@@ -582,6 +630,7 @@ static struct kunit_case mheap_heap_cases[] = {
 	KUNIT_CASE(space_total_capacity_enospc),
 	KUNIT_CASE(space_prefers_most_used_arena),
 	KUNIT_CASE(space_spares_bounded),
+	KUNIT_CASE(space_spares_decay),
 	KUNIT_CASE(space_spares_yield_to_capacity),
 	KUNIT_CASE(space_spares_under_lowered_capacity),
 	KUNIT_CASE(space_spares_undo_under_pressure),

@@ -284,6 +284,7 @@ static inline size_t array_size(size_t n, size_t size)
 #define SZ_1M			0x100000
 #define SZ_64M			0x4000000
 #define SZ_1G			0x40000000
+#define NSEC_PER_MSEC		1000000L
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 static inline unsigned long __ffs64(u64 word)

@@ -109,6 +109,7 @@ FIXTURE(limits) {
 	unsigned long long total_capacity;
 	unsigned long long max_heaps_per_user;
 	unsigned long long max_spare_arenas;
+	unsigned long long spare_decay_ms;
 };
 
 FIXTURE_SETUP(limits)
@@ -116,7 +117,9 @@ FIXTURE_SETUP(limits)
 	self->total_capacity = param_get("total_capacity");
 	self->max_heaps_per_user = param_get("max_heaps_per_user");
 	self->max_spare_arenas = param_get("max_spare_arenas");
+	self->spare_decay_ms = param_get("spare_decay_ms");
 	ASSERT_NE(~0ULL, self->max_spare_arenas);
+	ASSERT_NE(~0ULL, self->spare_decay_ms);
 	ASSERT_NE(~0ULL, self->total_capacity);
 	ASSERT_NE(~0ULL, self->max_heaps_per_user);
 	ASSERT_EQ(0, geteuid()) TH_LOG("the limits tests run as root");
@@ -127,6 +130,7 @@ FIXTURE_TEARDOWN(limits)
 	param_set("total_capacity", self->total_capacity);
 	param_set("max_heaps_per_user", self->max_heaps_per_user);
 	param_set("max_spare_arenas", self->max_spare_arenas);
+	param_set("spare_decay_ms", self->spare_decay_ms);
 	rmdir(CGROUP);
 }
 
@@ -202,6 +206,44 @@ TEST_F(limits, max_spare_arenas)
 			EXPECT_LE(4ULL * 262144, st.arena_bytes);
 		}
 	}
+	mheap_close(mh);
+}
+
+/*
+ * spare_decay_ms: a space keeps up to four times max_spare_arenas spares,
+ * and those over the bound go at the heap's first call once they have
+ * been idle that long.
+ */
+TEST_F(limits, spare_decay_ms)
+{
+	struct mheap_heap_stats st;
+	uint32_t h[200];
+	struct mheap *mh;
+	int i;
+
+	EXPECT_EQ(1000ULL, self->spare_decay_ms);
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "spare_decay_ms", "60001"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "spare_decay_ms", "some"));
+	EXPECT_EQ(-EINVAL, write_file(PARAMS "spare_decay_ms", "-1"));
+	EXPECT_EQ(1000ULL, param_get("spare_decay_ms"));
+	ASSERT_EQ(0, param_set("max_spare_arenas", 1));
+	ASSERT_EQ(0, param_set("spare_decay_ms", 60000));
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	/* 200 pages of payload: at least four arenas, all kept */
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(0, mheap_alloc(mh, 4096, 0, 0, &h[i]));
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(0, mheap_release(mh, h[i]));
+	ASSERT_EQ(0, mheap_heap_stats(mh, &st));
+	EXPECT_EQ(0ULL, st.arenas);
+	/* the payload space's four, and the meta space's one */
+	EXPECT_EQ(5ULL * 262144, st.arena_bytes);
+	/* idle for the decay: the next call frees those over the bound */
+	ASSERT_EQ(0, param_set("spare_decay_ms", 1));
+	usleep(20 * 1000);
+	ASSERT_EQ(0, mheap_heap_stats(mh, &st));
+	ASSERT_EQ(0, mheap_heap_stats(mh, &st));
+	EXPECT_EQ(2ULL * 262144, st.arena_bytes);
 	mheap_close(mh);
 }
 
@@ -587,6 +629,7 @@ TEST_F(limits, params_root_only)
 		{ "total_capacity", 0644 },
 		{ "max_heaps_per_user", 0644 },
 		{ "max_spare_arenas", 0644 },
+		{ "spare_decay_ms", 0644 },
 		{ "heap_capacity", 0444 },
 		{ "heap_capacity_max", 0444 },
 		{ "gc_threshold", 0644 },

@@ -181,7 +181,8 @@ static const char *const module_stats[] = {
 };
 static const char *const module_params[] = {
 	"heap_capacity", "heap_capacity_max", "total_capacity",
-	"max_heaps_per_user", "max_spare_arenas", "debugfs_max_objects",
+	"max_heaps_per_user", "max_spare_arenas", "spare_decay_ms",
+	"debugfs_max_objects",
 };
 
 static int cmp_heap(const void *a, const void *b)
