@@ -82,6 +82,7 @@ struct mheap *mheap_create(size_t capacity, size_t capacity_max)
 	mheap_space_init(&heap->meta, MHEAP_META_QSHIFT);
 	mheap_space_init(&heap->payload, MHEAP_PAYLOAD_QSHIFT);
 	INIT_LIST_HEAD(&heap->retired);
+	mheap_prim_dwork_init(&heap->decay, mheap_space_decay_work);
 	mheap_gc_init(heap);
 	atomic_long_add(1, &global_heaps);
 	heap->id = (u32)atomic_long_add_return(1, &global_next_id);
@@ -110,6 +111,7 @@ void mheap_destroy(struct mheap *heap)
 	objects = mheap_objects_live(heap);
 	arena_bytes = heap->arena_bytes;
 	mheap_gc_fini(heap);
+	mheap_prim_dwork_cancel_sync(&heap->decay);
 	if (MHEAP_GUARD_BYTES) {
 		mheap_prim_mutex_lock(&heap->lock);
 		mheap_object_validate(heap);

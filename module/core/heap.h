@@ -64,6 +64,10 @@
  *	L: lock
  * @retired: arenas taken out of the heap, their bytes already given back,
  *	to be freed by mheap_unlock() after it drops the lock. L: lock
+ * @decay: frees the spares over mheap_max_spare_arenas once they have
+ *	been idle for mheap_spare_decay_ms, queued by mheap_unlock() for
+ *	that long after each call that leaves some (space.c). L: none (the
+ *	work item takes the lock)
  * @validate_skipped: MHEAP_DEBUG: unlocks since the validators last ran
  *	(mheap_validate_amortized()). L: lock
  */
@@ -92,6 +96,7 @@ struct mheap {
 	bool guard_quiet;
 	bool mapped;
 	struct list_head retired;
+	struct mheap_prim_dwork decay;
 #ifdef MHEAP_DEBUG
 	u64 validate_skipped;
 #endif
@@ -235,21 +240,36 @@ static inline bool mheap_spares_over(const struct mheap *heap)
 		heap->meta.nspares > max || heap->payload.nspares > max);
 }
 
+/* Come back for the spares left over the bound once they may have decayed */
+static inline void mheap_space_decay_queue(struct mheap *heap)
+{
+	mheap_prim_dwork_queue(&heap->decay,
+			       READ_ONCE(mheap_spare_decay_ms) + 1);
+}
+
 /*
  * Give the cached blocks back to their pools (struct mheap_block_cache),
  * drop the heap lock, then free the arenas the holder retired: no vfree()
  * under the lock. Spares over the bounds go first (mheap_space_trim()):
  * here, when the call is over, so that a failed call, which has put the
- * heap back as it was, keeps them. A debug build (MHEAP_DEBUG) first
- * checks the heap's invariants (validate.c), at a bounded cost per unlock.
+ * heap back as it was, keeps them. Those over mheap_max_spare_arenas that
+ * have not been idle for mheap_spare_decay_ms stay, and the heap's decay
+ * work comes back for them that long after the heap's last call, so that
+ * a heap that makes no more calls gives them back as well.
+ * A debug build (MHEAP_DEBUG) first checks the heap's invariants
+ * (validate.c), at a bounded cost per unlock.
  */
 static inline void mheap_unlock_common(struct mheap *heap, bool handoff)
 {
 	LIST_HEAD(retired);
 
 	mheap_space_flush(heap);
-	if (unlikely(mheap_spares_over(heap)))
+	if (unlikely(mheap_spares_over(heap))) {
 		mheap_space_trim(heap, 0);
+		/* what is left over the bound decays: until it expires */
+		if (mheap_spares_over(heap))
+			mheap_space_decay_queue(heap);
+	}
 	mheap_validate_amortized(heap);
 	list_splice_init(&heap->retired, &retired);
 	if (handoff)

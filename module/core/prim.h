@@ -28,6 +28,11 @@
  *				mheap_prim_work_cancel_sync(work); fn runs in
  *				process context, never in the caller of
  *				mheap_prim_work_queue().
+ *   struct mheap_prim_dwork	the same, run @ms milliseconds after the
+ *				last mheap_prim_dwork_queue(work, ms) (a
+ *				call while it is pending sets the time
+ *				again): mheap_prim_dwork_init(),
+ *				_cancel_sync().
  *   mheap_prim_now_ns()	a monotonic clock, for pause times.
  *   trace_mheap_*()		the tracepoints of mheap_trace.h; recorded by
  *				the host shim for its tests.
@@ -254,6 +259,41 @@ static inline void mheap_prim_work_queue(struct mheap_prim_work *w)
 static inline void mheap_prim_work_cancel_sync(struct mheap_prim_work *w)
 {
 	cancel_work_sync(&w->work);
+}
+
+struct mheap_prim_dwork;
+typedef void (*mheap_prim_dwork_fn)(struct mheap_prim_dwork *work);
+
+struct mheap_prim_dwork {
+	struct delayed_work dwork;
+	mheap_prim_dwork_fn fn;
+};
+
+static inline void mheap_prim_dwork_call(struct work_struct *work)
+{
+	struct mheap_prim_dwork *w = container_of(to_delayed_work(work),
+						  struct mheap_prim_dwork,
+						  dwork);
+
+	w->fn(w);
+}
+
+static inline void mheap_prim_dwork_init(struct mheap_prim_dwork *w,
+					 mheap_prim_dwork_fn fn)
+{
+	INIT_DELAYED_WORK(&w->dwork, mheap_prim_dwork_call);
+	w->fn = fn;
+}
+
+static inline void mheap_prim_dwork_queue(struct mheap_prim_dwork *w,
+					  unsigned int ms)
+{
+	mod_delayed_work(mheap_gc_wq, &w->dwork, msecs_to_jiffies(ms));
+}
+
+static inline void mheap_prim_dwork_cancel_sync(struct mheap_prim_dwork *w)
+{
+	cancel_delayed_work_sync(&w->dwork);
 }
 
 static inline u64 mheap_prim_now_ns(void)

@@ -262,6 +262,25 @@ void mheap_space_trim(struct mheap *heap, size_t room)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_space_trim);
 
+/**
+ * mheap_space_decay_work() - the heap's decay work item (heap->decay)
+ * @work: &heap->decay.
+ *
+ * Takes the heap lock and drops it: mheap_unlock() frees the spares over
+ * mheap_max_spare_arenas that have been idle for mheap_spare_decay_ms,
+ * and queues the item again while younger ones are left.
+ *
+ * Context: the collector's workqueue; takes heap->lock.
+ */
+void mheap_space_decay_work(struct mheap_prim_dwork *work)
+{
+	struct mheap *heap = container_of(work, struct mheap, decay);
+
+	mheap_lock(heap);
+	mheap_unlock(heap);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_space_decay_work);
+
 /* Put @arena on the usable list its free page count says, if any. */
 static void arena_relist(struct mheap_space *space, struct mheap_arena *arena)
 {
@@ -634,7 +653,9 @@ static int alloc_block(struct mheap *heap, struct mheap_space *space,
  * for all but its common case. When that fails while blocks are cached,
  * they go back to their pools (mheap_space_flush()), which may let an
  * arena go, and the allocation is tried once more: the cache never makes
- * an allocation fail that would succeed without it.
+ * an allocation fail that would succeed without it. A heap over its
+ * capacity first frees the spares whose room an arena of this call took
+ * (see arena_create()): a spare taken into use again would count twice.
  *
  * Context: heap->lock held; may sleep.
  * Return: 0, -ENOSPC when the heap's capacity would be exceeded or its
@@ -646,6 +667,13 @@ int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
 	int err;
 
 	mheap_prim_assert_held(&heap->lock);
+	/*
+	 * Over the capacity, the spares' room went to an arena this call
+	 * created (arena_create()): they go now, before any could be taken
+	 * into use again, and not at the unlock.
+	 */
+	if (unlikely(heap->arena_bytes > heap->capacity))
+		mheap_space_trim(heap, 0);
 	err = alloc_block(heap, space, size, loc, ptr);
 	if (err && (heap->meta.ncached || heap->payload.ncached)) {
 		mheap_space_flush(heap);

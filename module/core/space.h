@@ -234,6 +234,7 @@ unsigned long mheap_space_walk(struct mheap *heap, struct mheap_space *space,
 
 void mheap_space_init(struct mheap_space *space, unsigned int qshift);
 void mheap_space_trim(struct mheap *heap, size_t room);
+void mheap_space_decay_work(struct mheap_prim_dwork *work);
 void mheap_space_destroy(struct mheap *heap, struct mheap_space *space);
 u64 mheap_space_global_bytes(void);
 void mheap_arenas_free(struct list_head *retired);

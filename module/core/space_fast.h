@@ -89,8 +89,12 @@ static __always_inline int mheap_space_alloc(struct mheap *heap,
 					link);
 	if (unlikely(!pool || pool->nused + 1 >= pool->nblocks))
 		goto slow;
-	if (!pool->nused)
+	if (!pool->nused) {
+		/* its arena may be a spare whose room was taken: see slow */
+		if (unlikely(heap->arena_bytes > heap->capacity))
+			goto slow;
 		mheap_arena_busy(space, mheap_pool_arena(pool, qshift));
+	}
 	for (w = 0; !pool->free[w]; w++)
 		;
 	block = w * 64 + __ffs64(pool->free[w]);

@@ -76,6 +76,27 @@ static inline bool test_client_open(struct test_client *t, size_t capacity)
 	return true;
 }
 
+/* Whether the heap's decay work item is queued (space.c). */
+static inline bool test_decay_queued(struct mheap *heap)
+{
+#ifdef __KERNEL__
+	return delayed_work_pending(&heap->decay.dwork);
+#else
+	return heap->decay.queued;
+#endif
+}
+
+/* Run the heap's queued decay work now, as its timer would; not locked. */
+static inline void test_decay_run(struct mheap *heap)
+{
+#ifdef __KERNEL__
+	mod_delayed_work(mheap_gc_wq, &heap->decay.dwork, 0);
+	flush_delayed_work(&heap->decay.dwork);
+#else
+	mheap_prim_dwork_run(&heap->decay);
+#endif
+}
+
 static inline void test_client_close(struct test_client *t)
 {
 	mheap_client_destroy(t->client);

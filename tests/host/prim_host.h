@@ -74,6 +74,45 @@ static inline void mheap_prim_work_cancel_sync(struct mheap_prim_work *w)
 	w->queued = false;
 }
 
+/* Delayed work items: queued here (the last delay kept), run when told. */
+struct mheap_prim_dwork;
+typedef void (*mheap_prim_dwork_fn)(struct mheap_prim_dwork *work);
+
+struct mheap_prim_dwork {
+	mheap_prim_dwork_fn fn;
+	bool queued;
+	unsigned int ms;
+};
+
+static inline void mheap_prim_dwork_init(struct mheap_prim_dwork *w,
+					 mheap_prim_dwork_fn fn)
+{
+	w->fn = fn;
+	w->queued = false;
+}
+
+static inline void mheap_prim_dwork_queue(struct mheap_prim_dwork *w,
+					  unsigned int ms)
+{
+	w->ms = ms;
+	w->queued = true;
+}
+
+static inline void mheap_prim_dwork_cancel_sync(struct mheap_prim_dwork *w)
+{
+	w->queued = false;
+}
+
+/* Run @w if it is queued, whatever its delay; returns whether it ran. */
+static inline bool mheap_prim_dwork_run(struct mheap_prim_dwork *w)
+{
+	if (!w->queued)
+		return false;
+	w->queued = false;
+	w->fn(w);
+	return true;
+}
+
 /* Run @w if it is queued; returns whether it ran. */
 static inline bool mheap_prim_work_run(struct mheap_prim_work *w)
 {

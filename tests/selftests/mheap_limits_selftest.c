@@ -211,11 +211,12 @@ TEST_F(limits, max_spare_arenas)
 
 /*
  * spare_decay_ms: a space keeps up to four times max_spare_arenas spares,
- * and those over the bound go at the heap's first call once they have
- * been idle that long.
+ * and those over the bound go once they have been idle that long: at the
+ * heap's first call after, or, when it makes none, from its decay work.
  */
 TEST_F(limits, spare_decay_ms)
 {
+	unsigned long long before;
 	struct mheap_heap_stats st;
 	uint32_t h[200];
 	struct mheap *mh;
@@ -244,6 +245,15 @@ TEST_F(limits, spare_decay_ms)
 	ASSERT_EQ(0, mheap_heap_stats(mh, &st));
 	ASSERT_EQ(0, mheap_heap_stats(mh, &st));
 	EXPECT_EQ(2ULL * 262144, st.arena_bytes);
+	/* with no call: the module's count, which takes no heap lock */
+	ASSERT_EQ(0, param_set("spare_decay_ms", 200));
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(0, mheap_alloc(mh, 4096, 0, 0, &h[i]));
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(0, mheap_release(mh, h[i]));
+	before = arena_bytes(mh);
+	usleep(1000 * 1000);
+	EXPECT_EQ(before - 3 * 262144, arena_bytes(mh));
 	mheap_close(mh);
 }
 

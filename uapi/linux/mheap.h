@@ -120,8 +120,11 @@
  * An ioctl that fails changes nothing (MHEAP_IOC_BATCH: see there), but
  * for the idle arenas a heap keeps as a cache (spares, counted in
  * arena_bytes): those freed to fit under the module parameter
- * total_capacity, or for an arena whose allocation then failed, are not
- * brought back (Documentation/heap.rst).
+ * total_capacity, for an arena whose allocation then failed, or because
+ * the call allocated again after an arena took their room, are not
+ * brought back; and spares over the module parameter max_spare_arenas go
+ * once idle for spare_decay_ms, at the end of any call, failed or not
+ * (Documentation/heap.rst).
  *
  * Input and output fields: a field a call only writes ("out", for that
  * call or that operation) is ignored on input, so that a structure may be
