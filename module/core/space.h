@@ -97,6 +97,8 @@ struct mheap_pool {
  *	An arena whose @nbusy drops to 0 becomes one of its space's spares
  *	or is freed; its empty pools go with it.
  * @jumbo: holds one block of @size bytes at offset 0 and has no @pools.
+ * @idle_since: mheap_prim_now_ns() when it last became a spare, for the
+ *	spares' decay (mheap_spare_decay_ms).
  * @pools: one header per page.
  */
 struct mheap_arena {
