@@ -184,10 +184,11 @@ static inline unsigned int mheap_spares(const struct mheap *heap)
  * included. (An arena the call created under capacity pressure did not
  * free the spares whose room it took: they go when the call unlocks, if
  * the heap still holds more than its capacity, so a failed call that
- * freed the arena keeps them, a jumbo arena's included. The exception:
- * spares freed to fit under the module-wide ceiling, total_capacity,
- * went at once, and are not brought back; another heap may have taken
- * the room.)
+ * freed the arena keeps them, a jumbo arena's included. The exceptions,
+ * not brought back: spares freed to fit under the module-wide ceiling,
+ * total_capacity, which went at once (another heap may have taken the
+ * room), and those freed because the call allocated again while over
+ * its capacity (mheap_space_alloc_slow()).)
  *
  * Context: heap->lock held.
  */
