@@ -35,21 +35,14 @@ MODULE_PARM_DESC(total_capacity,
 		 "Bytes of arenas all heaps together may reserve (default 4 GiB); root may change it at run time");
 
 /*
- * max_spare_arenas: read at each use, so a value from 0 to
- * MHEAP_SPARE_ARENAS_MAX takes effect at once (heaps free the spares over
- * it at their next call); any other is refused and changes nothing.
+ * max_spare_arenas and spare_decay_ms: read at each use, so a value in
+ * range takes effect at once (heaps free the spares over the bound at
+ * their next call, or from their decay work); any other is refused and
+ * changes nothing (the kernel's param_set_uint_minmax()).
  */
 static int max_spare_arenas_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned int n;
-	int err = kstrtouint(val, 0, &n);
-
-	if (err)
-		return err;
-	if (n > MHEAP_SPARE_ARENAS_MAX)
-		return -EINVAL;
-	WRITE_ONCE(mheap_max_spare_arenas, n);
-	return 0;
+	return param_set_uint_minmax(val, kp, 0, MHEAP_SPARE_ARENAS_MAX);
 }
 
 static const struct kernel_param_ops max_spare_arenas_ops = {
@@ -60,18 +53,9 @@ module_param_cb(max_spare_arenas, &max_spare_arenas_ops, &mheap_max_spare_arenas
 MODULE_PARM_DESC(max_spare_arenas,
 		 "Idle arenas each space of a heap keeps for reuse (default 16, at most 1024); root may change it at run time");
 
-/* spare_decay_ms: as max_spare_arenas, from 0 to MHEAP_SPARE_DECAY_MS_MAX */
 static int spare_decay_ms_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned int n;
-	int err = kstrtouint(val, 0, &n);
-
-	if (err)
-		return err;
-	if (n > MHEAP_SPARE_DECAY_MS_MAX)
-		return -EINVAL;
-	WRITE_ONCE(mheap_spare_decay_ms, n);
-	return 0;
+	return param_set_uint_minmax(val, kp, 0, MHEAP_SPARE_DECAY_MS_MAX);
 }
 
 static const struct kernel_param_ops spare_decay_ms_ops = {

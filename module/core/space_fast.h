@@ -111,6 +111,30 @@ slow:
 	return mheap_space_alloc_slow(heap, space, size, loc, ptr);
 }
 
+/*
+ * Give block @loc back to @pool's bitmap, @pool holding @n blocks in use
+ * and staying on its list: false, changing nothing, when the block is not
+ * one of @pool's in use (the caller's slow path warns). The common step of
+ * mheap_space_free() and mheap_space_free_many().
+ */
+static __always_inline bool pool_put_block(struct mheap_space *space,
+					   struct mheap_pool *pool,
+					   unsigned int n, u32 loc,
+					   unsigned int qshift)
+{
+	unsigned int block = mheap_pool_block(pool, loc);
+	u64 *word = &pool->free[block / 64];
+	u64 bit = BIT_ULL(block % 64);
+
+	if (unlikely(block >= pool->nblocks || (*word & bit)))
+		return false;
+	*word |= bit;
+	pool->nused = n - 1;
+	space->class_live[pool->class]--;
+	space->bytes_used -= (pool->class + 1) << qshift;
+	return true;
+}
+
 /**
  * mheap_space_free() - free a block
  * @heap: the heap.
@@ -135,8 +159,7 @@ static __always_inline void mheap_space_free(struct mheap *heap,
 	u32 offset = (loc & (BIT(shift) - 1)) << qshift;
 	struct mheap_arena *arena;
 	struct mheap_pool *pool;
-	unsigned int block, n;
-	u64 *word, bit;
+	unsigned int n;
 
 	mheap_prim_assert_held(&heap->lock);
 	if (unlikely(index >= space->narenas))
@@ -157,15 +180,8 @@ static __always_inline void mheap_space_free(struct mheap *heap,
 			(heap->undo || heap->arena_bytes > heap->capacity ||
 			 space->nspares >= READ_ONCE(mheap_max_spare_arenas)))))
 		goto slow;
-	block = mheap_pool_block(pool, loc);
-	word = &pool->free[block / 64];
-	bit = BIT_ULL(block % 64);
-	if (unlikely(block >= pool->nblocks || (*word & bit)))
+	if (unlikely(!pool_put_block(space, pool, n, loc, qshift)))
 		goto slow;	/* which warns */
-	*word |= bit;
-	pool->nused = n - 1;
-	space->class_live[pool->class]--;
-	space->bytes_used -= (pool->class + 1) << qshift;
 	/* arena_idle(), in the cases the test above let through */
 	if (n == 1 && !--arena->nbusy)
 		mheap_arena_spare(space, arena);
@@ -243,8 +259,7 @@ static __always_inline void mheap_space_free_many(struct mheap *heap,
 	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
 	struct mheap_pool *pool = *last;
 	struct mheap_arena *arena;
-	unsigned int block, n;
-	u64 *word, bit;
+	unsigned int n;
 
 	if (!pool || loc - pool->loc >= MHEAP_PAGE_SIZE >> qshift) {
 		u32 index = loc >> shift;
@@ -263,16 +278,8 @@ static __always_inline void mheap_space_free_many(struct mheap *heap,
 	n = pool->nused;
 	if (unlikely(n <= 1 || n == pool->nblocks))
 		goto slow;
-	block = mheap_pool_block(pool, loc);
-	word = &pool->free[block / 64];
-	bit = BIT_ULL(block % 64);
-	if (unlikely(block >= pool->nblocks || (*word & bit)))
-		goto slow;	/* which warns */
-	*word |= bit;
-	pool->nused = n - 1;
-	space->class_live[pool->class]--;
-	space->bytes_used -= (pool->class + 1) << qshift;
-	return;
+	if (likely(pool_put_block(space, pool, n, loc, qshift)))
+		return;
 slow:
 	*last = NULL;
 	mheap_space_free(heap, space, loc);

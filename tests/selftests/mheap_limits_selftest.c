@@ -174,6 +174,26 @@ TEST_F(limits, total_capacity_is_module_wide)
 }
 
 /*
+ * 200 objects of a page of payload (at least four payload arenas, and a
+ * meta arena), then released: their arenas go idle. Returns -errno of the
+ * first call that failed, or 0.
+ */
+static int churn_pages(struct mheap *mh)
+{
+	uint32_t h[200];
+	int i, err = 0;
+
+	for (i = 0; !err && i < 200; i++)
+		err = mheap_alloc(mh, 4096, 0, 0, &h[i]);
+	if (err)
+		i--;
+	while (i-- > 0)
+		if (mheap_release(mh, h[i]) && !err)
+			err = -EIO;
+	return err;
+}
+
+/*
  * max_spare_arenas: with the default, the arenas of freed objects stay for
  * the next ones (counted in arena_bytes, not in arenas); with 0 each arena
  * is freed as it empties. Bad values are refused and change nothing.
@@ -181,9 +201,8 @@ TEST_F(limits, total_capacity_is_module_wide)
 TEST_F(limits, max_spare_arenas)
 {
 	struct mheap_heap_stats st;
-	uint32_t h[200];
 	struct mheap *mh;
-	int round, i;
+	int round;
 
 	EXPECT_EQ(16ULL, self->max_spare_arenas);
 	EXPECT_EQ(-EINVAL, write_file(PARAMS "max_spare_arenas", "1025"));
@@ -194,10 +213,7 @@ TEST_F(limits, max_spare_arenas)
 	for (round = 0; round < 2; round++) {
 		ASSERT_EQ(0, param_set("max_spare_arenas", round ? 0 : 16));
 		/* 200 pages of payload: at least four arenas */
-		for (i = 0; i < 200; i++)
-			ASSERT_EQ(0, mheap_alloc(mh, 4096, 0, 0, &h[i]));
-		for (i = 0; i < 200; i++)
-			ASSERT_EQ(0, mheap_release(mh, h[i]));
+		ASSERT_EQ(0, churn_pages(mh));
 		ASSERT_EQ(0, mheap_heap_stats(mh, &st));
 		EXPECT_EQ(0ULL, st.arenas);
 		if (round) {
@@ -218,9 +234,7 @@ TEST_F(limits, spare_decay_ms)
 {
 	unsigned long long before;
 	struct mheap_heap_stats st;
-	uint32_t h[200];
 	struct mheap *mh;
-	int i;
 
 	EXPECT_EQ(1000ULL, self->spare_decay_ms);
 	EXPECT_EQ(-EINVAL, write_file(PARAMS "spare_decay_ms", "60001"));
@@ -231,10 +245,7 @@ TEST_F(limits, spare_decay_ms)
 	ASSERT_EQ(0, param_set("spare_decay_ms", 60000));
 	ASSERT_EQ(0, mheap_open(NULL, &mh));
 	/* 200 pages of payload: at least four arenas, all kept */
-	for (i = 0; i < 200; i++)
-		ASSERT_EQ(0, mheap_alloc(mh, 4096, 0, 0, &h[i]));
-	for (i = 0; i < 200; i++)
-		ASSERT_EQ(0, mheap_release(mh, h[i]));
+	ASSERT_EQ(0, churn_pages(mh));
 	ASSERT_EQ(0, mheap_heap_stats(mh, &st));
 	EXPECT_EQ(0ULL, st.arenas);
 	/* the payload space's four, and the meta space's one */
@@ -247,10 +258,7 @@ TEST_F(limits, spare_decay_ms)
 	EXPECT_EQ(2ULL * 262144, st.arena_bytes);
 	/* with no call: the module's count, which takes no heap lock */
 	ASSERT_EQ(0, param_set("spare_decay_ms", 200));
-	for (i = 0; i < 200; i++)
-		ASSERT_EQ(0, mheap_alloc(mh, 4096, 0, 0, &h[i]));
-	for (i = 0; i < 200; i++)
-		ASSERT_EQ(0, mheap_release(mh, h[i]));
+	ASSERT_EQ(0, churn_pages(mh));
 	before = arena_bytes(mh);
 	usleep(1000 * 1000);
 	EXPECT_EQ(before - 3 * 262144, arena_bytes(mh));
