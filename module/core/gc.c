@@ -166,10 +166,13 @@ void mheap_gc_fini(struct mheap *heap)
  * @id: the object.
  * @obj: its header.
  *
- * The object joins generation 0. Crossing generation 0's threshold queues
- * the heap's work item; the allocation never collects by itself.
+ * The object joins generation 0. An allocation that finds generation 0
+ * over its threshold makes the collection due, as in CPython; the work
+ * item is queued when the call unlocks (mheap_gc_queue_due()), if the
+ * allocation stood. The allocation never collects by itself.
  *
- * Context: heap->lock held.
+ * Context: heap->lock held; called before heap->objects_allocated counts
+ * the object.
  */
 void mheap_gc_track(struct mheap *heap, u32 id, struct mheap_object *obj)
 {
@@ -178,8 +181,9 @@ void mheap_gc_track(struct mheap *heap, u32 id, struct mheap_object *obj)
 	obj->gen = 0;
 	gc_list_append(heap, &heap->gens[0], id, obj);
 	gc->count[0]++;
-	if (gc->enabled && gc->threshold[0] && gc->count[0] > gc->threshold[0])
-		mheap_prim_work_queue(&gc->work);
+	if (gc->enabled && gc->threshold[0] &&
+	    gc->count[0] > gc->threshold[0] && !gc->due_alloc)
+		gc->due_alloc = heap->objects_allocated + 1;
 }
 
 /**

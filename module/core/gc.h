@@ -121,6 +121,10 @@ struct mheap_gc_progress {
  * @stats: per generation.
  * @increments: increments run, in total (an atomic collection is none).
  * @progress: the automatic collection in progress, if any.
+ * @due_alloc: the number (in heap->objects_allocated) of this hold's first
+ *	allocation that found generation 0 over its threshold, or 0. The
+ *	work item is queued when the call unlocks, unless that allocation
+ *	was undone (mheap_gc_queue_due()): an error changes nothing.
  */
 struct mheap_gc {
 	struct mheap_prim_work work;
@@ -135,6 +139,7 @@ struct mheap_gc {
 	struct mheap_gen_stats stats[MHEAP_GENERATIONS];
 	u64 increments;
 	struct mheap_gc_progress progress;
+	u64 due_alloc;
 };
 
 /* Defaults, as CPython's */

@@ -248,9 +248,34 @@ static inline void mheap_space_decay_queue(struct mheap *heap)
 			       READ_ONCE(mheap_spare_decay_ms) + 1);
 }
 
+/**
+ * mheap_gc_queue_due() - queue the collection that this call made due
+ * @heap: the heap.
+ *
+ * An allocation that found generation 0 over its threshold made a
+ * collection due (mheap_gc_track()). It is queued here, at the end of the
+ * call, unless that allocation was undone since: undos go last in, first
+ * out, so heap->objects_allocated is below its number exactly when it
+ * was. A failed call, whose allocations are undone, queues nothing: an
+ * error changes nothing.
+ *
+ * Context: heap->lock held.
+ */
+static inline void mheap_gc_queue_due(struct mheap *heap)
+{
+	struct mheap_gc *gc = &heap->gc;
+
+	if (likely(!gc->due_alloc))
+		return;
+	if (heap->objects_allocated >= gc->due_alloc)
+		mheap_prim_work_queue(&gc->work);
+	gc->due_alloc = 0;
+}
+
 /*
  * Give the cached blocks back to their pools (struct mheap_block_cache),
- * drop the heap lock, then free the arenas the holder retired: no vfree()
+ * queue the collection the call made due (mheap_gc_queue_due()), drop
+ * the heap lock, then free the arenas the holder retired: no vfree()
  * under the lock. Spares over the bounds go first (mheap_space_trim()):
  * here, when the call is over, so that a failed call, which has put the
  * heap back as it was, keeps them. Those over mheap_max_spare_arenas that
@@ -271,6 +296,7 @@ static inline void mheap_unlock_common(struct mheap *heap, bool handoff)
 		if (mheap_spares_over(heap))
 			mheap_space_decay_queue(heap);
 	}
+	mheap_gc_queue_due(heap);
 	mheap_validate_amortized(heap);
 	list_splice_init(&heap->retired, &retired);
 	if (handoff)

@@ -31,13 +31,24 @@ static inline bool gc_cycle2(struct mheap *heap, size_t nrefs, u32 *a, u32 *b)
 }
 
 /* Whether the collector's work item is queued (or waiting for the lock). */
-static inline bool gc_work_queued(struct mheap *heap)
+static inline bool gc_work_pending(struct mheap *heap)
 {
 #ifdef __KERNEL__
 	return work_busy(&heap->gc.work.work);
 #else
 	return heap->gc.work.queued;
 #endif
+}
+
+/*
+ * The same, once the test's call ends: what the call's unlock queues
+ * (mheap_gc_queue_due()) is queued here, under the same hold, so that no
+ * kworker can run it before the test looks.
+ */
+static inline bool gc_work_queued(struct mheap *heap)
+{
+	mheap_gc_queue_due(heap);
+	return gc_work_pending(heap);
 }
 
 #ifdef __KERNEL__
@@ -431,6 +442,65 @@ CORE_TEST(gc_enable_disable_and_work)
 	for (i = 0; i < 11; i++)
 		mheap_object_put(heap, ids[i]);
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 3), -EINVAL);
+	test_heap_done(heap);
+}
+
+/*
+ * A collection that an allocation made due is queued when the call ends,
+ * unless the allocation was undone: a failed call queues nothing, even
+ * with generation 0 over its threshold already (found by a breaker: an
+ * ALLOC whose result could not be written queued the collection).
+ */
+CORE_TEST(gc_undone_allocation_queues_nothing)
+{
+	static const u32 th[MHEAP_GENERATIONS] = { 5, 10, 10 };
+	struct mheap *heap = test_heap(SZ_1M);
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
+	unsigned int spares, i;
+	u32 ids[8], x, y;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (i = 0; i < 8; i++)
+		ids[i] = gc_obj(heap, 1);
+	CORE_EXPECT_FALSE(gc_work_queued(heap));
+	/* lowered under the count: due at the next allocation, as CPython */
+	mheap_gc_set_threshold(heap, th);
+	CORE_EXPECT_FALSE(gc_work_queued(heap));
+
+	/* an allocation that is undone */
+	spares = mheap_spares(heap);
+	x = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(x);
+	CORE_EXPECT_NE(heap->gc.due_alloc, (u64)0);
+	mheap_object_discard(heap, x, spares);
+	CORE_EXPECT_FALSE(gc_work_queued(heap));
+
+	/* two, the second undone: the first still queues */
+	x = gc_obj(heap, 1);
+	spares = mheap_spares(heap);
+	y = gc_obj(heap, 1);
+	CORE_ASSERT_TRUE(x && y);
+	mheap_object_discard(heap, y, spares);
+	CORE_EXPECT_TRUE(gc_work_queued(heap));
+	gc_work_run(heap);
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_EQ(st[0].collections, (u64)1);
+	CORE_EXPECT_EQ(st[0].examined, (u64)9);
+	CORE_EXPECT_FALSE(gc_work_queued(heap));
+
+	/* and one that stands queues at the call's end, not before */
+	for (i = 0; i < 6; i++)
+		mheap_object_put(heap, ids[i]);
+	for (i = 0; i < 6; i++)
+		ids[i] = gc_obj(heap, 1);
+	CORE_EXPECT_FALSE(gc_work_pending(heap));
+	CORE_EXPECT_TRUE(gc_work_queued(heap));
+	gc_work_run(heap);
+	mheap_gc_get_stats(heap, st);
+	CORE_EXPECT_EQ(st[0].collections, (u64)2);
+	mheap_object_put(heap, x);
+	for (i = 0; i < 8; i++)
+		mheap_object_put(heap, ids[i]);
 	test_heap_done(heap);
 }
 
@@ -1491,6 +1561,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_cycle_spanning_generations),
 	KUNIT_CASE(gc_cascade_during_collection),
 	KUNIT_CASE(gc_enable_disable_and_work),
+	KUNIT_CASE(gc_undone_allocation_queues_nothing),
 	KUNIT_CASE(gc_teardown_cancels_work),
 	KUNIT_CASE(gc_full_collection_heuristic),
 	KUNIT_CASE(gc_freeze_unfreeze),

@@ -413,4 +413,53 @@ TEST_F(heap, gc_explicit_collections_keep_schedule)
 	 */
 }
 
+/*
+ * A failed ALLOC queues no collection, even with generation 0 over its
+ * threshold already (a breaker's case: the work item, queued by the
+ * undone allocation, collected the garbage that was due); the next ALLOC
+ * that stands does, as CPython's next allocation would.
+ */
+TEST_F(heap, gc_failed_alloc_queues_nothing)
+{
+	static const uint32_t th[3] = { 5, 10, 10 };
+	struct mheap_gc_stats st;
+	struct mheap_alloc *ro;
+	uint32_t x;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &x));
+		ASSERT_EQ(0, mheap_set_slot(self->mh, x, 0, x));
+		ASSERT_EQ(0, mheap_release(self->mh, x));
+	}
+	ASSERT_EQ(0, mheap_set_threshold(self->mh, th));
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	memset(ro, 0, sizeof(*ro));
+	ro->size = 8;
+	ro->nrefs = 1;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(mheap_fd(self->mh), MHEAP_IOC_ALLOC, ro));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(ro, 4096);
+	/* the work item runs within milliseconds when it is queued */
+	usleep(300000);
+	ASSERT_EQ(0, mheap_gc_stats(self->mh, &st));
+	EXPECT_EQ(0ULL, st.gen[0].collections);
+	EXPECT_EQ(20ULL, live(self->mh));
+	EXPECT_EQ(20U, st.count[0]);
+
+	ASSERT_EQ(0, mheap_alloc(self->mh, 8, 1, 0, &x));
+	for (i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, mheap_gc_stats(self->mh, &st));
+		if (st.gen[0].collections)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(1ULL, st.gen[0].collections);
+	EXPECT_EQ(20ULL, st.gen[0].collected);
+	EXPECT_EQ(1ULL, live(self->mh));
+}
+
 TEST_HARNESS_MAIN

@@ -443,9 +443,10 @@ struct mheap_gc_gen_stats {
  *                whose count[n] exceeds threshold[n] (for generation 2,
  *                only once the objects moved into it since the last full
  *                collection exceed a quarter of those it held then); it
- *                is looked for when an allocation takes count[0] over
- *                threshold[0], and, unlike CPython, also after every
- *                explicit collection.
+ *                is looked for after a call whose allocation found
+ *                count[0] over threshold[0] (not after a failed call,
+ *                whose allocations are undone), and, unlike CPython, also
+ *                after every explicit collection.
  * @threshold:    out: per generation, as gc.get_threshold().
  * @reserved:     out: zero.
  * @freeze_count: out: objects in the permanent generation.
