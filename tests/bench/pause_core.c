@@ -44,14 +44,20 @@ struct pauses {
 	u64 sum;
 };
 
-/* Let the queued work item run, as a kworker would, and time it. */
+/*
+ * End the client's call, which queues the collection it made due (the
+ * unlock does: mheap_gc_queue_due()), then let the queued work item run,
+ * as a kworker would, and time it.
+ */
 static void run_work(struct pauses *p)
 {
 	u64 start;
 
-	if (!heap->gc.work.queued)
-		return;
 	mheap_unlock(heap);
+	if (!heap->gc.work.queued) {
+		mheap_lock(heap);
+		return;
+	}
 	start = now();
 	mheap_prim_work_run(&heap->gc.work);
 	start = now() - start;
