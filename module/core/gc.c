@@ -690,17 +690,17 @@ static void inc_start(struct mheap *heap, unsigned int gen)
 }
 
 /*
- * Whether @obj is an object of the collection in progress that SUBTRACT has
- * not met yet: not COLLECTING, but of generation 1 to the collected one
- * (generation 0 is not in an incremental collection; its lists hold
- * nothing else while SUBTRACT runs, see inc_adopt()).
+ * Whether @obj is an object of the collection in progress, of generation
+ * @gen, that SUBTRACT has not met yet: not COLLECTING, but of generation 1
+ * to @gen, in one compare (generation 0 wraps to U32_MAX). Generation 0 is
+ * not in an incremental collection; its lists hold nothing else while
+ * SUBTRACT runs, see inc_adopt().
  */
-static inline bool unmet(const struct mheap_gc_progress *p,
-			 const struct mheap_object *obj)
+static inline bool unmet(unsigned int gen, const struct mheap_object *obj)
 {
 	return (obj->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE |
 			      MHEAP_OBJ_COLLECTING)) == MHEAP_OBJ_TRACKED &&
-	       obj->gen >= 1 && obj->gen <= p->gen;
+	       (unsigned int)obj->gen - 1 < gen;
 }
 
 /*
@@ -716,21 +716,27 @@ static inline bool unmet(const struct mheap_gc_progress *p,
 static u64 inc_subtract(struct mheap *heap, u64 budget)
 {
 	struct mheap_gc_progress *p = &heap->gc.progress;
+	/* locals: the stores to headers could alias *p (see subtract_refs()) */
+	char *const *bases = heap->meta.bases;
+	unsigned int gen = p->gen;
 	struct mheap_object *obj, *t;
-	u32 id, i, j, target;
+	u32 id, i, j, n, target;
+	const u32 *slots;
 	u64 done = 0;
 
 	for (id = p->cursor; id && done < budget; id = obj->gc_next) {
-		obj = mheap_object_ptr(heap, id);
+		obj = mheap_object_at(bases, id);
 		update_ref(obj);
-		done += 1 + obj->nrefs;
-		for (i = 0; i < obj->nrefs; i = j) {
-			target = obj->slots[i];
-			j = run_end(obj->slots, i, obj->nrefs);
+		slots = obj->slots;
+		n = obj->nrefs;
+		done += 1 + n;
+		for (i = 0; i < n; i = j) {
+			target = slots[i];
+			j = run_end(slots, i, n);
 			if (!target)
 				continue;
-			t = mheap_object_ptr(heap, target);
-			if (unmet(p, t))
+			t = mheap_object_at(bases, target);
+			if (unmet(gen, t))
 				update_ref(t);
 			else if (!(t->flags & MHEAP_OBJ_COLLECTING))
 				continue;
@@ -802,39 +808,52 @@ static void inc_adopt(struct mheap *heap, struct mheap_gc_list *survivors)
 static u64 inc_mark(struct mheap *heap, u64 budget)
 {
 	struct mheap_gc_progress *p = &heap->gc.progress;
+	/* the stack's top and the cursor in locals, as in inc_subtract() */
+	char *const *bases = heap->meta.bases;
+	u32 i, j, n, target, top = p->top, cursor = p->cursor;
 	struct mheap_object *obj, *t;
-	u32 i, j, target;
+	const u32 *slots;
 	u64 done = 0;
 
 	while (done < budget) {
-		if (p->top) {
-			obj = mheap_object_ptr(heap, p->top);
-			p->top = obj->gc_prev;
-			done += 1 + obj->nrefs;
-			for (i = 0; i < obj->nrefs; i = j) {
-				target = obj->slots[i];
-				j = run_end(obj->slots, i, obj->nrefs);
+		if (top) {
+			obj = mheap_object_at(bases, top);
+			top = obj->gc_prev;
+			slots = obj->slots;
+			n = obj->nrefs;
+			done += 1 + n;
+			for (i = 0; i < n; i = j) {
+				target = slots[i];
+				j = run_end(slots, i, n);
 				if (!target)
 					continue;
-				t = mheap_object_ptr(heap, target);
+				t = mheap_object_at(bases, target);
 				if ((t->flags & (MHEAP_OBJ_COLLECTING |
-						 MHEAP_OBJ_REACHABLE)) ==
+						 MHEAP_OBJ_REACHABLE)) !=
 				    MHEAP_OBJ_COLLECTING)
-					inc_push(p, target, t);
+					continue;
+				t->flags |= MHEAP_OBJ_REACHABLE;
+				t->gc_prev = top;
+				top = target;
 			}
 			continue;
 		}
-		if (!p->cursor) {
+		if (!cursor) {
 			p->phase = MHEAP_GC_PARTITION;
-			p->cursor = p->young.head;
+			cursor = p->young.head;
 			break;
 		}
-		obj = mheap_object_ptr(heap, p->cursor);
-		if (!(obj->flags & MHEAP_OBJ_REACHABLE) && obj->gc_prev)
-			inc_push(p, p->cursor, obj);
-		p->cursor = obj->gc_next;
+		obj = mheap_object_at(bases, cursor);
+		if (!(obj->flags & MHEAP_OBJ_REACHABLE) && obj->gc_prev) {
+			obj->flags |= MHEAP_OBJ_REACHABLE;
+			obj->gc_prev = 0;	/* top is 0 here */
+			top = cursor;
+		}
+		cursor = obj->gc_next;
 		done++;
 	}
+	p->top = top;
+	p->cursor = cursor;
 	return done;
 }
 
@@ -849,11 +868,20 @@ static u64 inc_partition(struct mheap *heap, u64 budget)
 {
 	struct mheap_gc *gc = &heap->gc;
 	struct mheap_gc_progress *p = &gc->progress;
-	unsigned int next_gen = next_gen_of(p->gen);
-	struct mheap_object *obj;
-	u64 done = 0;
+	unsigned int gen = p->gen, next_gen = next_gen_of(gen);
+	/*
+	 * Both lists built in locals, as in move_unreachable(); freeing a
+	 * zombie's header touches no list.
+	 */
+	struct mheap_gc_list surv = heap->gens[next_gen], unr = p->unreachable;
+	struct mheap_object *obj, *stail = NULL, *utail = NULL;
+	u64 done = 0, moved = 0;
 	u32 id, next;
 
+	if (surv.tail)
+		stail = mheap_object_ptr(heap, surv.tail);
+	if (unr.tail)
+		utail = mheap_object_ptr(heap, unr.tail);
 	for (id = p->cursor; id && done < budget; id = next, done++) {
 		obj = mheap_object_ptr(heap, id);
 		next = obj->gc_next;
@@ -862,15 +890,18 @@ static u64 inc_partition(struct mheap *heap, u64 budget)
 			continue;
 		}
 		if (!(obj->flags & MHEAP_OBJ_REACHABLE)) {
-			gc_list_append(heap, &p->unreachable, id, obj);
+			gc_list_append_at(&unr, &utail, id, obj);
 			continue;
 		}
 		obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_REACHABLE);
 		obj->gen = next_gen;
-		gc_list_append(heap, &heap->gens[next_gen], id, obj);
-		if (p->gen == 1)
-			gc->long_lived_pending++;
+		gc_list_append_at(&surv, &stail, id, obj);
+		moved++;
 	}
+	heap->gens[next_gen] = surv;
+	p->unreachable = unr;
+	if (gen == 1)
+		gc->long_lived_pending += moved;
 	p->cursor = id;
 	if (!id) {
 		gc_list_init(&p->young);
@@ -1069,7 +1100,7 @@ bool mheap_gc_defers_free(const struct mheap *heap,
 
 	if (obj->flags & MHEAP_OBJ_COLLECTING)
 		return true;
-	return p->phase == MHEAP_GC_SUBTRACT && unmet(p, obj);
+	return p->phase == MHEAP_GC_SUBTRACT && unmet(p->gen, obj);
 }
 
 /**
