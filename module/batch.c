@@ -454,6 +454,7 @@ static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 			    struct mheap_op *op, bool *locked)
 {
 	struct mheap *heap = f->inst->heap;
+	struct mheap_gc_mark mark;
 	unsigned int spares;
 	u32 out = 0;
 	int err;
@@ -462,13 +463,19 @@ static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 		return -EINTR;
 	*locked = true;
 	spares = mheap_spares(heap);
+	mark = mheap_gc_barrier_mark(heap);
 	err = op_run(f, op, &out);
+	/* a failed operation dropped what it took: so goes the barrier's */
+	if (err)
+		mheap_gc_barrier_undo(heap, mark);
 	op->result = err;
 	op->out = err ? 0 : out;
 	if (!put_result_nofault(uop, op))
 		return 0;
-	if (!err && op_creates(op))
+	if (!err && op_creates(op)) {
 		op_undo(f, op, out, spares);
+		mheap_gc_barrier_undo(heap, mark);
+	}
 	mheap_unlock(heap);
 	*locked = false;
 	if (!err && op_creates(op))

@@ -777,6 +777,7 @@ static long ioc_run(const struct mheap_ioc_desc *desc,
 		    size_t osize)
 {
 	struct mheap *heap = NULL;
+	struct mheap_gc_mark mark = {};
 	bool undone;
 	long ret;
 
@@ -785,8 +786,12 @@ static long ioc_run(const struct mheap_ioc_desc *desc,
 		heap = heap_of(ctx);
 		if (mheap_lock_killable(heap))
 			return -EINTR;
+		mark = mheap_gc_barrier_mark(heap);
 	}
 	ret = desc->fn(ctx, karg);
+	/* a handler that fails has dropped what it took: so goes the barrier's */
+	if (heap && ret < 0)
+		mheap_gc_barrier_undo(heap, mark);
 	if (ret || !osize || (heap && !copy_to_user_nofault(uarg, karg, osize))) {
 		if (!ret && desc->commit)
 			desc->commit(ctx, karg);
@@ -797,6 +802,9 @@ static long ioc_run(const struct mheap_ioc_desc *desc,
 	/* a locked call whose result could not be written without a fault */
 	if (heap && ioc_undoable(desc, karg)) {
 		undone = desc->undo(ctx, karg);
+		/* and what its references made the collection in progress do */
+		if (undone)
+			mheap_gc_barrier_undo(heap, mark);
 		mheap_unlock(heap);
 		if (undone) {
 			ctx->fault_addr = uarg;

@@ -158,6 +158,8 @@ void mheap_gc_init(struct mheap *heap)
 void mheap_gc_fini(struct mheap *heap)
 {
 	mheap_prim_work_cancel_sync(&heap->gc.work);
+	mheap_prim_kvfree(heap->gc.undo_log);
+	heap->gc.undo_log = NULL;
 }
 
 /**
@@ -615,6 +617,7 @@ static u64 collect(struct mheap *heap, unsigned int gen, bool automatic)
 	unsigned int i;
 
 	count_collection(gc, gen);
+	mheap_gc_barrier_forget(heap);
 	/* move_unreachable() sets every object's gen: no need to walk them here */
 	for (i = 0; i < gen; i++)
 		gc_list_splice(heap, &heap->gens[i], young);
@@ -672,6 +675,7 @@ static void inc_start(struct mheap *heap, unsigned int gen)
 	unsigned int i;
 
 	count_collection(gc, gen);
+	mheap_gc_barrier_forget(heap);
 	p->gen = gen;
 	p->pause_max_ns = 0;
 	p->pause_sum_ns = 0;
@@ -723,6 +727,7 @@ static u64 inc_subtract(struct mheap *heap, u64 budget)
 	u32 id, i, j, n, target;
 	const u32 *slots;
 	u64 done = 0;
+	u8 flags;
 
 	for (id = p->cursor; id && done < budget; id = obj->gc_next) {
 		obj = mheap_object_at(bases, id);
@@ -736,10 +741,18 @@ static u64 inc_subtract(struct mheap *heap, u64 budget)
 			if (!target)
 				continue;
 			t = mheap_object_at(bases, target);
-			if (unmet(gen, t))
-				update_ref(t);
-			else if (!(t->flags & MHEAP_OBJ_COLLECTING))
-				continue;
+			/* COLLECTING: met already; else update_ref() if unmet() */
+			flags = t->flags;
+			if (!(flags & MHEAP_OBJ_COLLECTING)) {
+				if ((flags & (MHEAP_OBJ_TRACKED |
+					      MHEAP_OBJ_GARBAGE)) !=
+				    MHEAP_OBJ_TRACKED ||
+				    (unsigned int)t->gen - 1 >= gen)
+					continue;
+				t->flags = (flags & ~MHEAP_OBJ_REACHABLE) |
+					   MHEAP_OBJ_COLLECTING;
+				t->gc_prev = t->refcnt;
+			}
 			if (t->gc_prev == U32_MAX)
 				continue;
 			if (!WARN_ON_ONCE(t->gc_prev < j - i))
@@ -1011,6 +1024,7 @@ static void inc_run(struct mheap *heap, u64 start, u64 budget)
 	unsigned int from = p->phase;
 	u64 done = 0, pause;
 
+	mheap_gc_barrier_forget(heap);
 	while (p->phase != MHEAP_GC_IDLE && done < budget) {
 		gc->releasing = p->phase >= MHEAP_GC_CLEAR;
 		done += inc_phase(heap, budget - done);
@@ -1046,6 +1060,31 @@ void mheap_gc_finish(struct mheap *heap)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_finish);
 
+/*
+ * Log the barrier's change to @id (whose gc_prev was @gc_prev) for
+ * mheap_gc_barrier_undo(). Without memory for the entry, the change stays
+ * unlogged: an undone operation then leaves it, and its object survives
+ * this collection (as if the reference had been taken and dropped).
+ */
+static void barrier_log(struct mheap_gc *gc, u32 id, u32 gc_prev)
+{
+	struct mheap_gc_undo_rec *log;
+	u32 cap;
+
+	if (gc->undo_len == gc->undo_cap) {
+		cap = gc->undo_cap ? 2 * gc->undo_cap : 16;
+		log = mheap_prim_kvzalloc(array_size(cap, sizeof(*log)));
+		if (!log)
+			return;
+		if (gc->undo_len)
+			memcpy(log, gc->undo_log, gc->undo_len * sizeof(*log));
+		mheap_prim_kvfree(gc->undo_log);
+		gc->undo_log = log;
+		gc->undo_cap = cap;
+	}
+	gc->undo_log[gc->undo_len++] = (struct mheap_gc_undo_rec){ id, gc_prev };
+}
+
 /**
  * mheap_gc_barrier() - a reference was taken to an object being collected
  * @heap: the heap.
@@ -1055,9 +1094,11 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_finish);
  * The write barrier of incremental collection: the new reference counts
  * as one from outside the collection (before MARK), or the object is
  * marked reachable (during MARK). After MARK only reachable objects can
- * be referred to.
+ * be referred to. Each change is logged until the lock is dropped, for
+ * an operation that is undone to take it back (mheap_gc_barrier_undo()).
  *
- * Context: heap->lock held, between two increments.
+ * Context: heap->lock held, between two increments; may sleep (the log
+ * grows with GFP_KERNEL).
  */
 void mheap_gc_barrier(struct mheap *heap, u32 id, struct mheap_object *obj)
 {
@@ -1067,18 +1108,83 @@ void mheap_gc_barrier(struct mheap *heap, u32 id, struct mheap_object *obj)
 	case MHEAP_GC_IDLE:
 		break;
 	case MHEAP_GC_SUBTRACT:
-		if (obj->gc_prev != U32_MAX)
-			obj->gc_prev++;
+		if (obj->gc_prev == U32_MAX)
+			break;
+		barrier_log(&heap->gc, id, obj->gc_prev);
+		obj->gc_prev++;
 		break;
 	case MHEAP_GC_MARK:
-		if (!(obj->flags & MHEAP_OBJ_REACHABLE))
-			inc_push(p, id, obj);
+		if (obj->flags & MHEAP_OBJ_REACHABLE)
+			break;
+		barrier_log(&heap->gc, id, obj->gc_prev);
+		inc_push(p, id, obj);
 		break;
 	default:
 		WARN_ON_ONCE(!(obj->flags & MHEAP_OBJ_REACHABLE));
 		break;
 	}
 }
+
+/**
+ * mheap_gc_barrier_undo() - take back the barrier's changes of an operation
+ *	that was undone
+ * @heap: the heap.
+ * @mark: mheap_gc_barrier_mark() from before the operation, under this
+ *	same hold of the lock.
+ *
+ * The operation's references are dropped already; without this, each
+ * object it referred to would count one more reference from outside the
+ * collection, or be marked reachable, and survive the collection in
+ * progress: a failed call would change what it collects. The changes go
+ * back newest first: in SUBTRACT each object's gc_refs as it was; in MARK
+ * each object pushed comes off the top of the stack, flags and gc_refs as
+ * they were. A change that could not be logged, and any older than it
+ * beneath it on the stack, stay (safe: those objects survive). If the
+ * collector stepped since @mark (the log started again), every entry is
+ * the operation's.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_barrier_undo(struct mheap *heap, struct mheap_gc_mark mark)
+{
+	struct mheap_gc *gc = &heap->gc;
+	struct mheap_gc_progress *p = &gc->progress;
+	u32 from = mark.epoch == gc->undo_epoch ? mark.len : 0;
+	struct mheap_gc_undo_rec *rec;
+	struct mheap_object *obj;
+
+	mheap_prim_assert_held(&heap->lock);
+	while (gc->undo_len > from) {
+		rec = &gc->undo_log[gc->undo_len - 1];
+		obj = mheap_object_ptr(heap, rec->id);
+		if (p->phase == MHEAP_GC_MARK) {
+			if (p->top != rec->id)
+				break;
+			p->top = obj->gc_prev;
+			obj->flags &= ~MHEAP_OBJ_REACHABLE;
+		}
+		obj->gc_prev = rec->gc_prev;
+		gc->undo_len--;
+	}
+	gc->undo_len = min(gc->undo_len, from);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_barrier_undo);
+
+/**
+ * mheap_gc_barrier_forget() - start the barrier's log again
+ * @heap: the heap.
+ *
+ * When the lock is dropped and at each of the collector's steps: marks
+ * taken before then no longer apply.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_gc_barrier_forget(struct mheap *heap)
+{
+	heap->gc.undo_len = 0;
+	heap->gc.undo_epoch++;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_gc_barrier_forget);
 
 /**
  * mheap_gc_defers_free() - whether an object whose count reached zero

@@ -101,6 +101,26 @@ struct mheap_gc_progress {
 };
 
 /**
+ * struct mheap_gc_undo_rec - one change of the write barrier, logged
+ * @id: the object.
+ * @gc_prev: its gc_prev before the barrier changed it.
+ */
+struct mheap_gc_undo_rec {
+	u32 id;
+	u32 gc_prev;
+};
+
+/**
+ * struct mheap_gc_mark - where an operation began, in the barrier's log
+ * @epoch: mheap_gc.undo_epoch then.
+ * @len: mheap_gc.undo_len then.
+ */
+struct mheap_gc_mark {
+	u32 epoch;
+	u32 len;
+};
+
+/**
  * struct mheap_gc - the cycle collector's state in a heap (see gc.c)
  * @work: runs a collection when generation 0 crosses its threshold, or the
  *	next increment of one in progress.
@@ -125,6 +145,13 @@ struct mheap_gc_progress {
  *	allocation that found generation 0 over its threshold, or 0. The
  *	work item is queued when the call unlocks, unless that allocation
  *	was undone (mheap_gc_queue_due()): an error changes nothing.
+ * @undo_log: the write barrier's changes during this hold of the lock,
+ *	oldest first, for an operation that is undone to take its own back
+ *	(mheap_gc_barrier_undo()); @undo_len of @undo_cap used.
+ * @undo_len: entries in @undo_log.
+ * @undo_cap: entries allocated.
+ * @undo_epoch: changes whenever the log starts again: at each of the
+ *	collector's steps, and when the lock is dropped.
  */
 struct mheap_gc {
 	struct mheap_prim_work work;
@@ -140,6 +167,10 @@ struct mheap_gc {
 	u64 increments;
 	struct mheap_gc_progress progress;
 	u64 due_alloc;
+	struct mheap_gc_undo_rec *undo_log;
+	u32 undo_len;
+	u32 undo_cap;
+	u32 undo_epoch;
 };
 
 /* Defaults, as CPython's */
@@ -185,5 +216,9 @@ bool mheap_gc_defers_free(const struct mheap *heap,
 			  const struct mheap_object *obj);
 bool mheap_gc_doomed(struct mheap *heap, u32 id);
 void mheap_gc_finish(struct mheap *heap);
+
+/* For the ioctls: an undone operation takes the barrier's changes back. */
+void mheap_gc_barrier_undo(struct mheap *heap, struct mheap_gc_mark mark);
+void mheap_gc_barrier_forget(struct mheap *heap);
 
 #endif /* MHEAP_GC_H */

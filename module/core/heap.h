@@ -249,6 +249,18 @@ static inline void mheap_space_decay_queue(struct mheap *heap)
 }
 
 /**
+ * mheap_gc_barrier_mark() - where the operation about to run begins
+ * @heap: the heap.
+ *
+ * Context: heap->lock held.
+ * Return: the mark to give mheap_gc_barrier_undo() if it is undone.
+ */
+static inline struct mheap_gc_mark mheap_gc_barrier_mark(struct mheap *heap)
+{
+	return (struct mheap_gc_mark){ heap->gc.undo_epoch, heap->gc.undo_len };
+}
+
+/**
  * mheap_gc_queue_due() - queue the collection that this call made due
  * @heap: the heap.
  *
@@ -297,6 +309,9 @@ static inline void mheap_unlock_common(struct mheap *heap, bool handoff)
 			mheap_space_decay_queue(heap);
 	}
 	mheap_gc_queue_due(heap);
+	/* the barrier's log serves one hold (mheap_gc_barrier_undo()) */
+	if (unlikely(heap->gc.undo_len))
+		mheap_gc_barrier_forget(heap);
 	mheap_validate_amortized(heap);
 	list_splice_init(&heap->retired, &retired);
 	if (handoff)

@@ -1032,6 +1032,61 @@ CORE_TEST(gc_incremental_barrier_resurrection)
 }
 
 /*
+ * The same, but the strong handles are taken and then undone, as an ioctl
+ * whose result cannot be written undoes them (mheap_gc_barrier_undo()):
+ * the barrier's changes go with them, and the collection finds the cycle
+ * unreachable, as if the call had never been made. Found by a breaker: a
+ * failing DUP of the weak handle, repeated during the collection, kept
+ * the cycle alive. Two handles each time: in MARK the second finds T
+ * marked already, so one entry is logged for two references.
+ */
+CORE_TEST(gc_incremental_barrier_undone)
+{
+	struct test_client t;
+	unsigned int saved = mheap_gc_increment, phase;
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
+	struct mheap_gc_mark mark;
+	u32 ht, hy, w, h1, h2, id;
+	u64 collected = 0;
+
+	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
+	mheap_gc_increment = 1;
+	for (phase = MHEAP_GC_SUBTRACT; phase <= MHEAP_GC_MARK; phase++) {
+		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &ht), 0);
+		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hy), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, ht, 0, hy), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hy, 0, ht), 0);
+		CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, ht, &w), 0);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
+		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, ht), 0);
+		gc_inc_start(t.heap, 1);
+		gc_inc_run_to(t.heap, phase);
+		CORE_EXPECT_EQ(t.heap->gc.progress.phase, phase);
+		mark = mheap_gc_barrier_mark(t.heap);
+		CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h1), 0);
+		CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h2), 0);
+		CORE_EXPECT_NE(t.heap->gc.undo_len, mark.len);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, h2), 0);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, h1), 0);
+		mheap_gc_barrier_undo(t.heap, mark);
+		CORE_EXPECT_EQ(t.heap->gc.undo_len, mark.len);
+		CORE_EXPECT_EQ(mheap_validate(t.heap), 0);
+		gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
+		/* T and Y went with the ten cycles */
+		mheap_gc_get_stats(t.heap, st);
+		CORE_EXPECT_EQ(st[1].collected - collected, (u64)22);
+		collected = st[1].collected;
+		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)0);
+		CORE_EXPECT_NE(mheap_handle_lookup(t.client, w, &id), 0);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, w), 0);
+	}
+	mheap_gc_increment = saved;
+	gc_manual_end();
+	test_client_close(&t);
+}
+
+/*
  * Generation 0 is collected between two increments when it is due, so it
  * stays small however long the collection in progress takes. Before
  * PARTITION its survivors join the collection in progress; dropped
@@ -1575,6 +1630,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_incremental_collects_cycles),
 	KUNIT_CASE(gc_incremental_barrier),
 	KUNIT_CASE(gc_incremental_barrier_resurrection),
+	KUNIT_CASE(gc_incremental_barrier_undone),
 	KUNIT_CASE(gc_incremental_young_between),
 	KUNIT_CASE(gc_incremental_zombies),
 	KUNIT_CASE(gc_incremental_doomed_reads_dead),
