@@ -419,6 +419,19 @@ static long ioc_refs(struct mheap_ioc_ctx *ctx, void *arg)
 		if (err)
 			return err;
 	}
+	/*
+	 * REFERRERS needs the generations whole: the collection in progress
+	 * ends first, and a weak handle whose object it frees names nothing
+	 * (-ESTALE), as its next lookup would say, rather than an object
+	 * with no referrers.
+	 */
+	if (r->which == MHEAP_REFS_REFERRERS &&
+	    heap->gc.progress.phase != MHEAP_GC_IDLE) {
+		mheap_gc_finish(heap);
+		err = mheap_handle_lookup(f->client, r->handle, &id);
+		if (err)
+			return err;
+	}
 	if (r->which == MHEAP_REFS_REFERENTS)
 		total = mheap_gc_referents(heap, id, ctx->ids, r->count);
 	else if (r->which == MHEAP_REFS_REFERRERS)

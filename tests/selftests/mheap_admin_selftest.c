@@ -120,6 +120,8 @@ FIXTURE_SETUP(admin)
 FIXTURE_TEARDOWN(admin)
 {
 	free(self->buf);
+	/* whatever a failed test left, for the tests after it */
+	write_file(PARAMS "/gc_increment", "20000");
 }
 
 /*
@@ -654,54 +656,71 @@ static void *failing_dups(void *arg)
 }
 
 /*
+ * The scene of the next two tests: a live chain of 1,000 objects held by
+ * *@root and, in generation 1, a dropped cycle A <-> B with a weak handle
+ * *@weak on A, and thresholds such that increments_start() makes the
+ * work item collect generation 1, in increments of 16 units
+ * (gc_increment, which the caller sets back).
+ */
+static int increments_scene(struct mheap *mh, uint32_t *root, uint32_t *weak,
+			    struct mheap_gc_stats *before)
+{
+	static const uint32_t th[3] = { 1, 0, 1000 };
+	uint32_t prev, x, a, b;
+	uint64_t collected;
+	int i;
+
+	if (write_file(PARAMS "/gc_increment", "16") ||
+	    mheap_gc_enable(mh, 0) || mheap_alloc(mh, 0, 1, 0, root))
+		return -1;
+	for (prev = *root, i = 0; i < 1000; i++, prev = x) {
+		if (mheap_alloc(mh, 0, 1, 0, &x) ||
+		    mheap_set_slot(mh, prev, 0, x) ||
+		    (prev != *root && mheap_release(mh, prev)))
+			return -1;
+	}
+	if (mheap_release(mh, prev) ||
+	    mheap_alloc(mh, 0, 1, 0, &a) || mheap_alloc(mh, 0, 1, 0, &b) ||
+	    mheap_set_slot(mh, a, 0, b) || mheap_set_slot(mh, b, 0, a) ||
+	    mheap_dup_weak(mh, a, weak) || mheap_collect(mh, 0, &collected) ||
+	    mheap_release(mh, a) || mheap_release(mh, b) ||
+	    mheap_set_threshold(mh, th) || mheap_gc_enable(mh, 1) ||
+	    mheap_gc_stats(mh, before))
+		return -1;
+	return 0;
+}
+
+/* Generation 0 over its threshold, then 1: the work item starts. */
+static int increments_start(struct mheap *mh)
+{
+	uint32_t a, b;
+
+	return mheap_alloc(mh, 0, 1, 0, &a) || mheap_alloc(mh, 0, 1, 0, &b) ||
+	       mheap_release(mh, a) || mheap_release(mh, b);
+}
+
+/*
  * A call that fails changes nothing, also during an incremental
  * collection: another thread's DUPs that fail (their results cannot be
- * written) must not keep the dropped cycle A <-> B alive through the
- * collection of generation 1, as the write barrier's marks, left behind
- * by the undo, once did (a breaker's case). Increments of 16 units, over
- * a live chain of 1,000 objects: the failing calls land between them.
+ * written) must not keep the dropped cycle alive through the collection
+ * of generation 1, as the write barrier's marks, left behind by the undo,
+ * once did (a breaker's case): the failing calls land between increments.
  */
 TEST_F(admin, failed_calls_leave_increments_alone)
 {
-	static const uint32_t th[3] = { 1, 0, 1000 };
 	struct failing f = { 0 };
 	struct mheap_gc_stats st0, st;
 	struct mheap_info info;
-	uint32_t root, prev, x, a, b;
-	uint64_t collected;
 	struct mheap *mh;
+	uint32_t root;
 	pthread_t t;
 	int i;
 
-	ASSERT_EQ(0, write_file(PARAMS "/gc_increment", "16"));
 	ASSERT_EQ(0, mheap_open(NULL, &mh));
-	ASSERT_EQ(0, mheap_gc_enable(mh, 0));
-	ASSERT_EQ(0, mheap_alloc(mh, 0, 1, 0, &root));
-	for (prev = root, i = 0; i < 1000; i++, prev = x) {
-		ASSERT_EQ(0, mheap_alloc(mh, 0, 1, 0, &x));
-		ASSERT_EQ(0, mheap_set_slot(mh, prev, 0, x));
-		if (prev != root)
-			ASSERT_EQ(0, mheap_release(mh, prev));
-	}
-	ASSERT_EQ(0, mheap_release(mh, prev));
-	ASSERT_EQ(0, mheap_alloc(mh, 0, 1, 0, &a));
-	ASSERT_EQ(0, mheap_alloc(mh, 0, 1, 0, &b));
-	ASSERT_EQ(0, mheap_set_slot(mh, a, 0, b));
-	ASSERT_EQ(0, mheap_set_slot(mh, b, 0, a));
-	ASSERT_EQ(0, mheap_dup_weak(mh, a, &f.weak));
-	ASSERT_EQ(0, mheap_collect(mh, 0, &collected));
-	ASSERT_EQ(0, mheap_release(mh, a));
-	ASSERT_EQ(0, mheap_release(mh, b));
-	ASSERT_EQ(0, mheap_set_threshold(mh, th));
-	ASSERT_EQ(0, mheap_gc_enable(mh, 1));
-	ASSERT_EQ(0, mheap_gc_stats(mh, &st0));
 	f.fd = mheap_fd(mh);
+	ASSERT_EQ(0, increments_scene(mh, &root, &f.weak, &st0));
 	ASSERT_EQ(0, pthread_create(&t, NULL, failing_dups, &f));
-	/* generation 0 over its threshold, then 1: collected in increments */
-	ASSERT_EQ(0, mheap_alloc(mh, 0, 1, 0, &a));
-	ASSERT_EQ(0, mheap_alloc(mh, 0, 1, 0, &b));
-	ASSERT_EQ(0, mheap_release(mh, a));
-	ASSERT_EQ(0, mheap_release(mh, b));
+	ASSERT_EQ(0, increments_start(mh));
 	for (i = 0; i < 3000; i++) {
 		ASSERT_EQ(0, mheap_gc_stats(mh, &st));
 		if (st.gen[1].collections != st0.gen[1].collections)
@@ -717,6 +736,38 @@ TEST_F(admin, failed_calls_leave_increments_alone)
 	EXPECT_EQ(st0.gen[1].collections + 1, st.gen[1].collections);
 	EXPECT_EQ(st0.gen[1].collected + 2, st.gen[1].collected);
 	EXPECT_EQ(-ESTALE, mheap_info(mh, f.weak, &info));
+	ASSERT_EQ(0, mheap_release(mh, root));
+	ASSERT_EQ(0, mheap_close(mh));
+}
+
+/*
+ * REFERRERS through a weak handle while that collection runs: the call
+ * ends the collection first, and when it frees the object the answer is
+ * ESTALE; it once said "no referrers" for the object it had just freed
+ * (a breaker's case). Until the collection runs, B holds A.
+ */
+TEST_F(admin, referrers_through_weak_handle_during_increments)
+{
+	struct mheap_gc_stats st0;
+	uint32_t root, weak, h[2], total;
+	struct mheap *mh;
+	int i, n, live = 0;
+
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	ASSERT_EQ(0, increments_scene(mh, &root, &weak, &st0));
+	ASSERT_EQ(0, increments_start(mh));
+	for (i = 0; i < 100000; i++) {
+		n = mheap_referrers(mh, weak, h, 2, &total);
+		if (n == -ESTALE)
+			break;
+		ASSERT_EQ(1, n);
+		EXPECT_EQ(1, total);
+		ASSERT_EQ(0, mheap_release(mh, h[0]));
+		live++;
+	}
+	ASSERT_EQ(0, write_file(PARAMS "/gc_increment", "20000"));
+	TH_LOG("%d calls while A lived", live);
+	EXPECT_EQ(-ESTALE, n);
 	ASSERT_EQ(0, mheap_release(mh, root));
 	ASSERT_EQ(0, mheap_close(mh));
 }

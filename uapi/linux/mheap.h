@@ -536,8 +536,12 @@ struct mheap_module_stats {
  * @total:  out: how many objects there are.
  *
  * Each handle written is new and must be closed by the caller.
+ * MHEAP_REFS_REFERRERS first completes an automatic collection in
+ * progress, as gc.get_referrers() needs the generations whole; a weak
+ * @handle whose object that collection frees gives ESTALE.
  * Errors: EINVAL for an unknown @which, @count above MHEAP_REFS_MAX or a
- * nonzero @handle with MHEAP_REFS_GARBAGE; EMFILE.
+ * nonzero @handle with MHEAP_REFS_GARBAGE; ENOENT, ESTALE for @handle;
+ * EMFILE.
  */
 struct mheap_refs {
 	__u32 handle;
