@@ -422,9 +422,18 @@ static void op_alloc(bool *fired)
 	add_handle(h, m.nobjs++, false);
 }
 
+/*
+ * DUP, or with arg[1]'s top bit a strong DUP undone at once, as an ioctl
+ * whose result cannot be written is (ioctl.c): the new handle closed and
+ * the write barrier's changes taken back (mheap_gc_barrier_undo()). The
+ * model does not change; the oracle checks that no reachable object is
+ * collected for it.
+ */
 static void op_dup(bool weak, bool *fired)
 {
 	int i = pick_handle(m.arg[0]), err, want;
+	struct mheap_gc_mark mark = mheap_gc_barrier_mark(m.heap);
+	bool undo = !weak && m.arg[1] & 0x80;
 	u32 out;
 
 	if (i < 0 || m.nhandles == MAX_HANDLES)
@@ -440,6 +449,12 @@ static void op_dup(bool weak, bool *fired)
 	}
 	if (err)
 		return check_failure(err, *fired, "dup");
+	if (undo) {
+		err = mheap_handle_close(m.client, out);
+		CHECK(!err, "closing the undone dup %#x: %d", out, err);
+		mheap_gc_barrier_undo(m.heap, mark);
+		return;
+	}
 	add_handle(out, m.handles[i].obj, weak);
 }
 

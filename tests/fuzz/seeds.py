@@ -259,6 +259,33 @@ def incremental_resurrection():
     return s
 
 
+def incremental_undone_dups():
+    """The same, but each strong DUP from the weak handle is undone at once
+    (arg 1's top bit), as an ioctl whose result cannot be written is: the
+    barrier's change goes back too (in SUBTRACT or MARK, by k), and the
+    cycle must go with the collection."""
+    s = Seed()
+    s.op(ENABLE, 1)
+    s.op(THRESHOLD, 1 | 1 << 3, 0, 3)   # increments of 1 unit
+    for k in range(1, 13):
+        s.alloc('a', 1)
+        s.alloc('b', 1)
+        s.set_slot('a', 0, 'b')
+        s.set_slot('b', 0, 'a')
+        s.dup('a', 'wa', weak=True)
+        s.op(AUTO)                    # generation 0: to generation 1
+        s.close('a')
+        s.close('b')
+        for _ in range(k):
+            s.op(AUTO)
+        s.op(DUP, s.idx('wa'), 0x80)  # undone: no new handle
+        for _ in range(16):
+            s.op(AUTO)
+        s.close('wa')
+        s.collect(2)
+    return s
+
+
 def incremental_zombie_chains():
     """A chain and a chain holding a cycle, of generation 1, let go after k
     increments of the collection that examines them, k = 0..10, in
@@ -300,7 +327,8 @@ SEEDS = [cycle_with_repeated_slots, chain_freed_by_refcount,
          weak_handles_and_a_cycle, save_all_then_release, frozen_cycle,
          injected_failures, automatic_collections,
          incremental_with_mutations, incremental_save_all,
-         incremental_resurrection, incremental_zombie_chains]
+         incremental_resurrection, incremental_undone_dups,
+         incremental_zombie_chains]
 
 
 def main():
