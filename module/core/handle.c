@@ -228,13 +228,17 @@ static int install_entry(struct mheap_client *client, u32 value, u32 weak,
  */
 int mheap_handle_install_ref(struct mheap_client *client, u32 id, u32 *handle)
 {
+	struct mheap_gc_mark mark = mheap_gc_barrier_mark(client->heap);
 	int err = mheap_object_get(client->heap, id);
 
 	if (err)
 		return err;
 	err = mheap_handle_install(client, id, handle);
-	if (err)
+	if (err) {
 		mheap_object_put(client->heap, id);
+		/* nothing changed: the barrier's change included */
+		mheap_gc_barrier_undo(client->heap, mark);
+	}
 	return err;
 }
 

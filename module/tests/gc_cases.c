@@ -1087,6 +1087,76 @@ CORE_TEST(gc_incremental_barrier_undone)
 }
 
 /*
+ * When the barrier's log has no memory for an entry, the change stays
+ * applied after the undo (safe): the cycle survives this collection, as
+ * if the reference had been taken and dropped, and goes with the next.
+ * And a DUP that fails (no memory for the handle table) takes its own
+ * change back, logged: nothing changed.
+ */
+CORE_TEST(gc_incremental_barrier_log_fails)
+{
+	struct test_client t;
+	unsigned int saved = mheap_gc_increment, i;
+	struct mheap_gen_stats st[MHEAP_GENERATIONS];
+	struct mheap_gc_mark mark;
+	u32 ht, hy, w, h, id;
+	bool fired;
+	int err = 0;
+
+	CORE_REQUIRE_FAULT_INJECTION();
+	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
+	mheap_gc_increment = 1;
+	CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &ht), 0);
+	CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hy), 0);
+	CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, ht, 0, hy), 0);
+	CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hy, 0, ht), 0);
+	CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, ht, &w), 0);
+	CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
+	CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
+	CORE_ASSERT_EQ(mheap_handle_close(t.client, ht), 0);
+	/* room in the handle table, so that the log's is the first allocation */
+	CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h), 0);
+	CORE_ASSERT_EQ(mheap_handle_close(t.client, h), 0);
+	gc_inc_start(t.heap, 1);
+	gc_inc_run_to(t.heap, MHEAP_GC_MARK);
+	CORE_ASSERT_EQ(t.heap->gc.progress.phase, MHEAP_GC_MARK);
+	CORE_ASSERT_EQ(t.heap->gc.undo_cap, 0U);
+	mark = mheap_gc_barrier_mark(t.heap);
+	core_fail_nth(1);
+	CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h), 0);
+	fired = core_fail_fired();
+	CORE_EXPECT_TRUE(fired);
+	CORE_EXPECT_EQ(t.heap->gc.undo_len, 0U);
+	CORE_ASSERT_EQ(mheap_handle_close(t.client, h), 0);
+	mheap_gc_barrier_undo(t.heap, mark);
+	CORE_EXPECT_EQ(mheap_validate(t.heap), 0);
+	gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
+	mheap_gc_get_stats(t.heap, st);
+	CORE_EXPECT_EQ(st[1].collected, (u64)20);
+	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)2);
+
+	/* a DUP that fails: the handle table cannot grow */
+	gc_inc_start(t.heap, 2);
+	gc_inc_run_to(t.heap, MHEAP_GC_MARK);
+	CORE_ASSERT_EQ(t.heap->gc.progress.phase, MHEAP_GC_MARK);
+	/* a full table: free entries and room all taken */
+	for (i = 0; (t.client->free_head || t.client->used < t.client->size) &&
+		    !err && i < 100000; i++)
+		err = mheap_handle_dup_weak(t.client, w, &h);
+	CORE_ASSERT_EQ(err, 0);
+	core_fail_nth(2);	/* the log's entry, then the table */
+	CORE_EXPECT_EQ(mheap_handle_dup(t.client, w, &h), -ENOMEM);
+	core_fail_nth(0);
+	CORE_EXPECT_EQ(t.heap->gc.undo_len, 0U);
+	gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
+	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)0);
+	CORE_EXPECT_NE(mheap_handle_lookup(t.client, w, &id), 0);
+	mheap_gc_increment = saved;
+	gc_manual_end();
+	test_client_close(&t);
+}
+
+/*
  * Generation 0 is collected between two increments when it is due, so it
  * stays small however long the collection in progress takes. Before
  * PARTITION its survivors join the collection in progress; dropped
@@ -1631,6 +1701,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_incremental_barrier),
 	KUNIT_CASE(gc_incremental_barrier_resurrection),
 	KUNIT_CASE(gc_incremental_barrier_undone),
+	KUNIT_CASE(gc_incremental_barrier_log_fails),
 	KUNIT_CASE(gc_incremental_young_between),
 	KUNIT_CASE(gc_incremental_zombies),
 	KUNIT_CASE(gc_incremental_doomed_reads_dead),
