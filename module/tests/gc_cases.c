@@ -1140,9 +1140,11 @@ CORE_TEST(gc_incremental_barrier_log_fails)
 	gc_inc_run_to(t.heap, MHEAP_GC_MARK);
 	CORE_ASSERT_EQ(t.heap->gc.progress.phase, MHEAP_GC_MARK);
 	/* a full table: free entries and room all taken */
-	for (i = 0; (t.client->free_head || t.client->used < t.client->size) &&
-		    !err && i < 100000; i++)
+	for (i = 0; i < 100000 && !err; i++) {
+		if (!t.client->free_head && t.client->used == t.client->size)
+			break;
 		err = mheap_handle_dup_weak(t.client, w, &h);
+	}
 	CORE_ASSERT_EQ(err, 0);
 	core_fail_nth(2);	/* the log's entry, then the table */
 	CORE_EXPECT_EQ(mheap_handle_dup(t.client, w, &h), -ENOMEM);
