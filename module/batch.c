@@ -470,8 +470,10 @@ static int batch_run_locked(struct mheap_file *f, struct mheap_op __user *uop,
 		mheap_gc_barrier_undo(heap, mark);
 	op->result = err;
 	op->out = err ? 0 : out;
-	if (!put_result_nofault(uop, op))
+	if (!put_result_nofault(uop, op)) {
+		mheap_gc_barrier_commit(heap, mark);
 		return 0;
+	}
 	if (!err && op_creates(op)) {
 		op_undo(f, op, out, spares);
 		mheap_gc_barrier_undo(heap, mark);

@@ -1175,14 +1175,23 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_gc_barrier_undo);
  * @heap: the heap.
  *
  * When the lock is dropped and at each of the collector's steps: marks
- * taken before then no longer apply.
+ * taken before then no longer apply. A log longer than
+ * MHEAP_GC_UNDO_KEEP entries is freed.
  *
  * Context: heap->lock held.
  */
 void mheap_gc_barrier_forget(struct mheap *heap)
 {
-	heap->gc.undo_len = 0;
-	heap->gc.undo_epoch++;
+	struct mheap_gc *gc = &heap->gc;
+
+	gc->undo_len = 0;
+	gc->undo_epoch++;
+	/* a long log served one large operation: not kept for the heap's life */
+	if (gc->undo_cap > MHEAP_GC_UNDO_KEEP) {
+		mheap_prim_kvfree(gc->undo_log);
+		gc->undo_log = NULL;
+		gc->undo_cap = 0;
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_gc_barrier_forget);
 

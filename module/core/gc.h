@@ -110,6 +110,9 @@ struct mheap_gc_undo_rec {
 	u32 gc_prev;
 };
 
+/* Entries of the barrier's log kept allocated between two holds */
+#define MHEAP_GC_UNDO_KEEP	256
+
 /**
  * struct mheap_gc_mark - where an operation began, in the barrier's log
  * @epoch: mheap_gc.undo_epoch then.

@@ -261,6 +261,24 @@ static inline struct mheap_gc_mark mheap_gc_barrier_mark(struct mheap *heap)
 }
 
 /**
+ * mheap_gc_barrier_commit() - an operation stands: its entries in the
+ *	barrier's log will not be taken back
+ * @heap: the heap.
+ * @mark: mheap_gc_barrier_mark() from before the operation.
+ *
+ * For a batch, whose operations run under one hold: the log then holds
+ * one operation's changes at a time.
+ *
+ * Context: heap->lock held.
+ */
+static inline void mheap_gc_barrier_commit(struct mheap *heap,
+					   struct mheap_gc_mark mark)
+{
+	if (mark.epoch == heap->gc.undo_epoch && heap->gc.undo_len > mark.len)
+		heap->gc.undo_len = mark.len;
+}
+
+/**
  * mheap_gc_queue_due() - queue the collection that this call made due
  * @heap: the heap.
  *
