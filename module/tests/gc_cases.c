@@ -1100,6 +1100,7 @@ CORE_TEST(gc_incremental_barrier_log_fails)
 	struct mheap_gen_stats st[MHEAP_GENERATIONS];
 	struct mheap_gc_mark mark;
 	u32 ht, hy, w, h, id;
+	long nth;
 	bool fired;
 	int err = 0;
 
@@ -1135,21 +1136,50 @@ CORE_TEST(gc_incremental_barrier_log_fails)
 	CORE_EXPECT_EQ(st[1].collected, (u64)20);
 	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)2);
 
-	/* a DUP that fails: the handle table cannot grow */
+	/*
+	 * A DUP that fails, the handle table unable to grow, in MARK: with
+	 * the log's memory there already (from a DUP undone in SUBTRACT),
+	 * the n-th allocation of the DUP for n = 1, 2, ... fails until one
+	 * fails it (in the kernel, kvmalloc() may fall back to vmalloc()).
+	 */
+	CORE_ASSERT_EQ(mheap_handle_lookup(t.client, w, &id), 0);
 	gc_inc_start(t.heap, 2);
+	for (i = 0; i < 100000; i++) {
+		if (t.heap->gc.progress.phase != MHEAP_GC_SUBTRACT ||
+		    mheap_object_ptr(t.heap, id)->flags & MHEAP_OBJ_COLLECTING)
+			break;
+		mheap_prim_work_queue(&t.heap->gc.work);
+		gc_work_run(t.heap);
+	}
+	CORE_ASSERT_EQ(t.heap->gc.progress.phase, MHEAP_GC_SUBTRACT);
+	mark = mheap_gc_barrier_mark(t.heap);
+	CORE_ASSERT_EQ(mheap_handle_dup(t.client, w, &h), 0);
+	CORE_ASSERT_EQ(mheap_handle_close(t.client, h), 0);
+	mheap_gc_barrier_undo(t.heap, mark);
+	CORE_ASSERT_TRUE(t.heap->gc.undo_cap != 0);
 	gc_inc_run_to(t.heap, MHEAP_GC_MARK);
 	CORE_ASSERT_EQ(t.heap->gc.progress.phase, MHEAP_GC_MARK);
-	/* a full table: free entries and room all taken */
-	for (i = 0; i < 100000 && !err; i++) {
-		if (!t.client->free_head && t.client->used == t.client->size)
+	for (nth = 1; nth < 64; nth++) {
+		for (i = 0; i < 100000 && !err; i++) {
+			if (!t.client->free_head &&
+			    t.client->used == t.client->size)
+				break;
+			err = mheap_handle_dup_weak(t.client, w, &h);
+		}
+		CORE_ASSERT_EQ(err, 0);
+		mark = mheap_gc_barrier_mark(t.heap);
+		core_fail_nth(nth);
+		err = mheap_handle_dup(t.client, w, &h);
+		core_fail_fired();
+		if (err)
 			break;
-		err = mheap_handle_dup_weak(t.client, w, &h);
+		CORE_ASSERT_EQ(mheap_handle_close(t.client, h), 0);
+		mheap_gc_barrier_undo(t.heap, mark);
 	}
-	CORE_ASSERT_EQ(err, 0);
-	core_fail_nth(2);	/* the log's entry, then the table */
-	CORE_EXPECT_EQ(mheap_handle_dup(t.client, w, &h), -ENOMEM);
-	core_fail_nth(0);
-	CORE_EXPECT_EQ(t.heap->gc.undo_len, 0U);
+	CORE_EXPECT_EQ(err, -ENOMEM);
+	CORE_EXPECT_EQ(t.heap->gc.undo_len, mark.len);
+	CORE_EXPECT_FALSE(mheap_object_ptr(t.heap, id)->flags &
+			  MHEAP_OBJ_REACHABLE);
 	gc_inc_run_to(t.heap, MHEAP_GC_IDLE);
 	CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)0);
 	CORE_EXPECT_NE(mheap_handle_lookup(t.client, w, &id), 0);
