@@ -459,6 +459,28 @@ static long ioc_refs(struct mheap_ioc_ctx *ctx, void *arg)
 	return 0;
 }
 
+/*
+ * REFERRERS and GARBAGE end the collection in progress before they write
+ * @buf, which no undo takes back: @buf is faulted in first, so that an
+ * unwritable one fails the call before that (the rest of the argument is
+ * left to ioc_refs(), whose errors come first when it is wrong). A
+ * concurrent munmap() or mprotect() can still make it fail after.
+ */
+static int refs_prefault(const void *arg)
+{
+	const struct mheap_refs *r = arg;
+
+	if (r->flags || !r->count || r->count > MHEAP_REFS_MAX ||
+	    (r->which != MHEAP_REFS_REFERRERS &&
+	     r->which != MHEAP_REFS_GARBAGE) ||
+	    (r->which == MHEAP_REFS_GARBAGE && r->handle))
+		return 0;
+	if (fault_in_safe_writeable(u64_to_user_ptr(r->buf),
+				    r->count * sizeof(u32)))
+		return -EFAULT;
+	return 0;
+}
+
 static bool undo_refs(struct mheap_ioc_ctx *ctx, void *arg)
 {
 	close_new_handles(ctx->file, ctx->ids, ctx->nids);
@@ -745,7 +767,8 @@ static const struct mheap_ioc_desc mheap_ioctls[] = {
 	IOC(HEAP_STATS, HEAP_STATS, ioc_heap_stats, LOCKED,
 	    .undo = undo_nothing),
 	IOC(MODULE_STATS, MODULE_STATS, ioc_module_stats, .undo = undo_nothing),
-	IOC(REFS, REFS, ioc_refs, LOCKED, .undo = undo_refs),
+	IOC(REFS, REFS, ioc_refs, LOCKED, .undo = undo_refs,
+	    .prefault = refs_prefault),
 	IOC(BATCH, BATCH, ioc_batch),
 	IOC(NEW_CLIENT, NEW_CLIENT, ioc_new_client,
 	    .writes = new_client_writes, .undo = undo_new_client),
@@ -854,7 +877,8 @@ static long ioc_run(const struct mheap_ioc_desc *desc,
  * the result's pages are faulted in with the lock dropped, and the call
  * starts over, argument included. A call that cannot be undone (POP,
  * BIND, COLLECT...) writes the argument back first instead, so that only a
- * concurrent munmap() or mprotect() can make its result unwritable.
+ * concurrent munmap() or mprotect() can make its result unwritable; a call
+ * with a @desc->prefault has its buffer faulted in first, likewise.
  *
  * Context: process context; heap lock not held.
  * Return: the handler's result; -EINVAL for a size below @desc's first
@@ -889,6 +913,11 @@ long mheap_ioc_call(const struct mheap_ioc_desc *desc,
 	/* a call that cannot be undone: make sure its result can be written */
 	if (osize && !ioc_undoable(desc, &in) && copy_to_user(uarg, &in, osize))
 		return -EFAULT;
+	if (desc->prefault) {
+		ret = desc->prefault(&in);
+		if (ret)
+			return ret;
+	}
 	for (faults = 0;; faults++) {
 		/* a retry sees the argument as first read, not as half written */
 		memcpy(&karg, &in, ksize);

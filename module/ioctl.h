@@ -72,6 +72,11 @@ struct mheap_ioc_ctx {
  *	always.
  * @commit: the part of @fn that cannot be undone, run once the result was
  *	written, under the same hold of the heap lock.
+ * @prefault: for a call whose @fn does what @undo cannot take back before
+ *	it writes to a buffer of the caller's (REFS ending the collection in
+ *	progress): faults that buffer in before @fn runs, the heap lock not
+ *	held; returns -EFAULT when it cannot be written, so that such a call
+ *	fails before it changes anything. NULL for none.
  */
 struct mheap_ioc_desc {
 	unsigned int cmd;
@@ -82,6 +87,7 @@ struct mheap_ioc_desc {
 	bool (*undo)(struct mheap_ioc_ctx *ctx, void *arg);
 	bool (*undoable)(const void *arg);
 	void (*commit)(struct mheap_ioc_ctx *ctx, void *arg);
+	int (*prefault)(const void *arg);
 };
 
 long mheap_ioctl_dispatch(struct mheap_file *f, unsigned int cmd,

@@ -656,30 +656,44 @@ static void *failing_dups(void *arg)
 }
 
 /*
- * The scene of the next two tests: a live chain of 1,000 objects held by
+ * The scene of the next tests: a live chain of @chain objects held by
  * *@root and, in generation 1, a dropped cycle A <-> B with a weak handle
  * *@weak on A, and thresholds such that increments_start() makes the
- * work item collect generation 1, in increments of 16 units
- * (gc_increment, which the caller sets back).
+ * work item collect generation 1, in increments of @budget units
+ * (gc_increment, which the teardown sets back).
  */
 static int increments_scene(struct mheap *mh, uint32_t *root, uint32_t *weak,
-			    struct mheap_gc_stats *before)
+			    struct mheap_gc_stats *before, const char *budget,
+			    unsigned int chain)
 {
 	static const uint32_t th[3] = { 1, 0, 1000 };
-	uint32_t prev, x, a, b;
+	struct mheap_batch_buf bb;
+	uint32_t prev, a, b, i, k;
 	uint64_t collected;
-	int i;
+	int last = 0, err;
 
-	if (write_file(PARAMS "/gc_increment", "16") ||
-	    mheap_gc_enable(mh, 0) || mheap_alloc(mh, 0, 1, 0, root))
+	if (write_file(PARAMS "/gc_increment", budget) ||
+	    mheap_gc_enable(mh, 0) || mheap_alloc(mh, 0, 1, 0, root) ||
+	    mheap_batch_init(&bb, 3 * 128))
 		return -1;
-	for (prev = *root, i = 0; i < 1000; i++, prev = x) {
-		if (mheap_alloc(mh, 0, 1, 0, &x) ||
-		    mheap_set_slot(mh, prev, 0, x) ||
-		    (prev != *root && mheap_release(mh, prev)))
-			return -1;
+	/* the chain, 128 links a batch: each node linked, then let go */
+	for (prev = *root, i = 0; i < chain; i += k) {
+		uint32_t p = prev;
+
+		mheap_batch_reset(&bb);
+		for (k = 0; k < 128 && i + k < chain; k++) {
+			last = mheap_batch_alloc(&bb, 0, 1, 0);
+			mheap_batch_set_slot(&bb, p, 0, MHEAP_BATCH_REF(last));
+			if (p != *root)
+				mheap_batch_close(&bb, p);
+			p = MHEAP_BATCH_REF(last);
+		}
+		err = mheap_batch_run(mh, &bb, 0);
+		if (err != (int)bb.count || mheap_batch_result(&bb, last, &prev))
+			break;
 	}
-	if (mheap_release(mh, prev) ||
+	mheap_batch_free(&bb);
+	if (i < chain || (prev != *root && mheap_release(mh, prev)) ||
 	    mheap_alloc(mh, 0, 1, 0, &a) || mheap_alloc(mh, 0, 1, 0, &b) ||
 	    mheap_set_slot(mh, a, 0, b) || mheap_set_slot(mh, b, 0, a) ||
 	    mheap_dup_weak(mh, a, weak) || mheap_collect(mh, 0, &collected) ||
@@ -718,7 +732,7 @@ TEST_F(admin, failed_calls_leave_increments_alone)
 
 	ASSERT_EQ(0, mheap_open(NULL, &mh));
 	f.fd = mheap_fd(mh);
-	ASSERT_EQ(0, increments_scene(mh, &root, &f.weak, &st0));
+	ASSERT_EQ(0, increments_scene(mh, &root, &f.weak, &st0, "16", 1000));
 	ASSERT_EQ(0, pthread_create(&t, NULL, failing_dups, &f));
 	ASSERT_EQ(0, increments_start(mh));
 	for (i = 0; i < 3000; i++) {
@@ -754,7 +768,7 @@ TEST_F(admin, referrers_through_weak_handle_during_increments)
 	int i, n, live = 0;
 
 	ASSERT_EQ(0, mheap_open(NULL, &mh));
-	ASSERT_EQ(0, increments_scene(mh, &root, &weak, &st0));
+	ASSERT_EQ(0, increments_scene(mh, &root, &weak, &st0, "16", 1000));
 	ASSERT_EQ(0, increments_start(mh));
 	for (i = 0; i < 100000; i++) {
 		n = mheap_referrers(mh, weak, h, 2, &total);
@@ -768,6 +782,59 @@ TEST_F(admin, referrers_through_weak_handle_during_increments)
 	ASSERT_EQ(0, write_file(PARAMS "/gc_increment", "20000"));
 	TH_LOG("%d calls while A lived", live);
 	EXPECT_EQ(-ESTALE, n);
+	ASSERT_EQ(0, mheap_release(mh, root));
+	ASSERT_EQ(0, mheap_close(mh));
+}
+
+/*
+ * REFERRERS ends the collection in progress before it writes its buffer,
+ * which no undo takes back: with a buffer that cannot be written, it
+ * fails first (EFAULT) and the collection goes on in its increments.
+ * Increments of 1 unit over a chain of 20,000: the call is made once the
+ * tracepoint shows the collection of generation 1 running, seconds before
+ * it can end.
+ */
+TEST_F(admin, referrers_unwritable_buffer_ends_nothing)
+{
+	struct mheap_gc_stats st0, st;
+	uint32_t root, weak, *ro;
+	char *trace = self->buf;
+	struct mheap *mh;
+	int i, err;
+	long id;
+
+	if (access(TRACEFS "/events", F_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, mheap_open(NULL, &mh));
+	id = newest_heap();
+	ASSERT_EQ(0, increments_scene(mh, &root, &weak, &st0, "1", 20000));
+	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable",
+				"1"));
+	ASSERT_EQ(0, increments_start(mh));
+	for (i = 0; i < 2000; i++) {
+		ASSERT_EQ(0, read_file(TRACEFS "/trace", trace, 1 << 20));
+		if (trace_find(trace, "mheap_gc_increment", id, "gen=1"))
+			break;
+		usleep(1000);
+	}
+	err = mheap_referrers(mh, weak, ro, 4, NULL);
+	ASSERT_EQ(0, mheap_gc_stats(mh, &st));
+	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable",
+				"0"));
+	EXPECT_EQ(-EFAULT, err);
+	/* still in progress: not ended by the failed call */
+	EXPECT_EQ(st0.gen[1].collections, st.gen[1].collections);
+	for (i = 0; i < 3000; i++) {
+		ASSERT_EQ(0, mheap_gc_stats(mh, &st));
+		if (st.gen[1].collections != st0.gen[1].collections)
+			break;
+		usleep(10 * 1000);
+	}
+	EXPECT_EQ(st0.gen[1].collected + 2, st.gen[1].collected);
+	munmap(ro, 4096);
 	ASSERT_EQ(0, mheap_release(mh, root));
 	ASSERT_EQ(0, mheap_close(mh));
 }

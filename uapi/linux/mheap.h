@@ -536,9 +536,11 @@ struct mheap_module_stats {
  * @total:  out: how many objects there are.
  *
  * Each handle written is new and must be closed by the caller.
- * MHEAP_REFS_REFERRERS first completes an automatic collection in
- * progress, as gc.get_referrers() needs the generations whole; a weak
- * @handle whose object that collection frees gives ESTALE.
+ * MHEAP_REFS_REFERRERS and MHEAP_REFS_GARBAGE first complete an
+ * automatic collection in progress, as gc.get_referrers() needs the
+ * generations whole; a weak @handle whose object that collection frees
+ * gives ESTALE. With @count nonzero, their @buf must be writable before
+ * they run (else EFAULT, nothing done), even when fewer are written.
  * Errors: EINVAL for an unknown @which, @count above MHEAP_REFS_MAX or a
  * nonzero @handle with MHEAP_REFS_GARBAGE; ENOENT, ESTALE for @handle;
  * EMFILE.
