@@ -792,7 +792,7 @@ TEST_F(admin, referrers_through_weak_handle_during_increments)
  * fails first (EFAULT) and the collection goes on in its increments.
  * Increments of 1 unit over a chain of 20,000: the call is made once the
  * tracepoint shows the collection of generation 1 running, seconds before
- * it can end.
+ * it can end; then gc_increment 0 lets the next increment end it.
  */
 TEST_F(admin, referrers_unwritable_buffer_ends_nothing)
 {
@@ -827,6 +827,8 @@ TEST_F(admin, referrers_unwritable_buffer_ends_nothing)
 	EXPECT_EQ(-EFAULT, err);
 	/* still in progress: not ended by the failed call */
 	EXPECT_EQ(st0.gen[1].collections, st.gen[1].collections);
+	/* the rest at once: the next increment has no budget (0) */
+	ASSERT_EQ(0, write_file(PARAMS "/gc_increment", "0"));
 	for (i = 0; i < 3000; i++) {
 		ASSERT_EQ(0, mheap_gc_stats(mh, &st));
 		if (st.gen[1].collections != st0.gen[1].collections)
