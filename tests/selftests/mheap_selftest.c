@@ -282,24 +282,37 @@ TEST_F(heap, threads_share_a_heap)
 	int i;
 
 	struct overlap ov = { 0 };
+	int rounds;
 
-	for (i = 0; i < 4; i++) {
-		args[i] = (struct thread_arg){ .mh = self->mh, .iterations = 1500,
-					       .overlap = &ov };
-		ASSERT_EQ(0, pthread_create(&threads[i], NULL, mutator, &args[i]));
+	/*
+	 * Rounds until the threads were seen inside at once on two CPUs (at
+	 * most 5): on a loaded host a VM's vCPUs may take turns for a whole
+	 * round, and a round that ran one thread at a time proves nothing.
+	 */
+	for (rounds = 1; rounds <= 5; rounds++) {
+		for (i = 0; i < 4; i++) {
+			args[i] = (struct thread_arg){ .mh = self->mh,
+						       .iterations = 1500,
+						       .overlap = &ov };
+			ASSERT_EQ(0, pthread_create(&threads[i], NULL, mutator,
+						    &args[i]));
+		}
+		for (i = 0; i < 4; i++) {
+			pthread_join(threads[i], NULL);
+			EXPECT_EQ(0, args[i].errors);
+		}
+		if (overlap_seen(&ov))
+			break;
 	}
-	for (i = 0; i < 4; i++) {
-		pthread_join(threads[i], NULL);
-		EXPECT_EQ(0, args[i].errors);
-	}
+	rounds = rounds > 5 ? 5 : rounds;
 	ASSERT_EQ(0, mheap_collect(self->mh, 2, NULL));
 	ASSERT_EQ(0, mheap_heap_stats(self->mh, &s));
 	EXPECT_EQ(0ULL, s.objects_live);
 	EXPECT_EQ(0U, s.handles);
-	EXPECT_EQ(4ULL * 1500 * 2, s.objects_allocated);
+	EXPECT_EQ(rounds * 4ULL * 1500 * 2, s.objects_allocated);
 	/* the threads really ran at once, on every CPU there is */
-	TH_LOG("threads inside at once: at most %d, on %d CPU(s)", ov.most,
-	       overlap_cpus(&ov));
+	TH_LOG("threads inside at once: at most %d, on %d CPU(s), in %d round(s)",
+	       ov.most, overlap_cpus(&ov), rounds);
 	EXPECT_TRUE(overlap_seen(&ov));
 }
 
