@@ -755,6 +755,55 @@ TEST_F(admin, failed_calls_leave_increments_alone)
 }
 
 /*
+ * Start the scene's collection (increments_start()) with the increment
+ * tracepoint on, and return once it shows generation 1's collection of
+ * heap @id running: 0, or -1.
+ */
+static int increments_running(struct mheap *mh, long id, char *trace)
+{
+	int i;
+
+	if (access(TRACEFS "/events", F_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	if (write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable", "1") ||
+	    increments_start(mh))
+		return -1;
+	for (i = 0; i < 2000; i++) {
+		if (read_file(TRACEFS "/trace", trace, 1 << 20))
+			return -1;
+		if (trace_find(trace, "mheap_gc_increment", id, "gen=1"))
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/*
+ * End that collection at once (gc_increment 0: the next increment has no
+ * budget), wait for it, then turn the tracepoint off, once no increment
+ * runs: patching it while a kworker ran one once oopsed the stock kernel
+ * under TCG (int3). *@st: the statistics after it. Returns 0, or -1.
+ */
+static int increments_end(struct mheap *mh, const struct mheap_gc_stats *st0,
+			  struct mheap_gc_stats *st)
+{
+	int i;
+
+	if (write_file(PARAMS "/gc_increment", "0"))
+		return -1;
+	for (i = 0; i < 3000; i++) {
+		if (mheap_gc_stats(mh, st))
+			return -1;
+		if (st->gen[1].collections != st0->gen[1].collections)
+			break;
+		usleep(10 * 1000);
+	}
+	usleep(100 * 1000);
+	return write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable",
+			  "0");
+}
+
+/*
  * REFERRERS through a weak handle while that collection runs: the call
  * ends the collection first, and when it frees the object the answer is
  * ESTALE; it once said "no referrers" for the object it had just freed
@@ -765,43 +814,18 @@ TEST_F(admin, referrers_through_weak_handle_during_increments)
 {
 	struct mheap_gc_stats st0, st;
 	uint32_t root, weak, h[2], total;
-	char *trace = self->buf;
 	struct mheap *mh;
-	int i, n;
 	long id;
+	int n;
 
-	if (access(TRACEFS "/events", F_OK))
-		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
 	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
 	ASSERT_EQ(0, mheap_open(NULL, &mh));
 	id = newest_heap();
 	ASSERT_EQ(0, increments_scene(mh, &root, &weak, &st0, "1", 20000));
-	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable",
-				"1"));
-	ASSERT_EQ(0, increments_start(mh));
-	for (i = 0; i < 2000; i++) {
-		ASSERT_EQ(0, read_file(TRACEFS "/trace", trace, 1 << 20));
-		if (trace_find(trace, "mheap_gc_increment", id, "gen=1"))
-			break;
-		usleep(1000);
-	}
+	ASSERT_EQ(0, increments_running(mh, id, self->buf));
 	n = mheap_referrers(mh, weak, h, 2, &total);
 	EXPECT_EQ(-ESTALE, n) TH_LOG("%d written, %u in total", n, total);
-	/*
-	 * The event goes off only once no increment runs: patching the
-	 * tracepoint while a kworker runs it once oopsed the stock kernel
-	 * under TCG (int3).
-	 */
-	ASSERT_EQ(0, write_file(PARAMS "/gc_increment", "0"));
-	for (i = 0; i < 3000; i++) {
-		ASSERT_EQ(0, mheap_gc_stats(mh, &st));
-		if (st.gen[1].collections != st0.gen[1].collections)
-			break;
-		usleep(10 * 1000);
-	}
-	usleep(100 * 1000);
-	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable",
-				"0"));
+	ASSERT_EQ(0, increments_end(mh, &st0, &st));
 	if (n > 0)
 		mheap_release(mh, h[0]);
 	ASSERT_EQ(0, mheap_release(mh, root));
@@ -820,46 +844,24 @@ TEST_F(admin, referrers_unwritable_buffer_ends_nothing)
 {
 	struct mheap_gc_stats st0, st;
 	uint32_t root, weak, *ro;
-	char *trace = self->buf;
 	struct mheap *mh;
-	int i, err;
 	long id;
+	int err;
 
-	if (access(TRACEFS "/events", F_OK))
-		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
 	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
 	ASSERT_EQ(0, mheap_open(NULL, &mh));
 	id = newest_heap();
 	ASSERT_EQ(0, increments_scene(mh, &root, &weak, &st0, "1", 20000));
 	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
-	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable",
-				"1"));
-	ASSERT_EQ(0, increments_start(mh));
-	for (i = 0; i < 2000; i++) {
-		ASSERT_EQ(0, read_file(TRACEFS "/trace", trace, 1 << 20));
-		if (trace_find(trace, "mheap_gc_increment", id, "gen=1"))
-			break;
-		usleep(1000);
-	}
+	ASSERT_EQ(0, increments_running(mh, id, self->buf));
 	err = mheap_referrers(mh, weak, ro, 4, NULL);
 	ASSERT_EQ(0, mheap_gc_stats(mh, &st));
 	EXPECT_EQ(-EFAULT, err);
 	/* still in progress: not ended by the failed call */
 	EXPECT_EQ(st0.gen[1].collections, st.gen[1].collections);
-	/* the rest at once: the next increment has no budget (0) */
-	ASSERT_EQ(0, write_file(PARAMS "/gc_increment", "0"));
-	for (i = 0; i < 3000; i++) {
-		ASSERT_EQ(0, mheap_gc_stats(mh, &st));
-		if (st.gen[1].collections != st0.gen[1].collections)
-			break;
-		usleep(10 * 1000);
-	}
+	ASSERT_EQ(0, increments_end(mh, &st0, &st));
 	EXPECT_EQ(st0.gen[1].collected + 2, st.gen[1].collected);
-	/* off once no increment runs (see the test above) */
-	usleep(100 * 1000);
-	ASSERT_EQ(0, write_file(TRACEFS "/events/mheap/mheap_gc_increment/enable",
-				"0"));
 	munmap(ro, 4096);
 	ASSERT_EQ(0, mheap_release(mh, root));
 	ASSERT_EQ(0, mheap_close(mh));
