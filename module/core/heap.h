@@ -18,6 +18,38 @@
 #include "validate.h"
 #include "weak.h"
 
+/*
+ * Leaf objects kept whole for reuse (struct mheap_freelist): those of a
+ * small payload, up to MHEAP_FREELIST_SLOTS of each payload size class.
+ */
+#define MHEAP_FREELIST_SLOTS	8
+#define MHEAP_FREELIST_CLASSES	(MHEAP_SMALL_MAX >> MHEAP_PAYLOAD_QSHIFT)
+
+/**
+ * struct mheap_freelist - freed leaf objects of one payload class, whole
+ * @count: objects in @meta and @payload.
+ * @meta: their headers' locations (their former ids), the last freed at
+ *	@meta[@count - 1].
+ * @payload: their payload blocks' locations, by the same index.
+ *
+ * CPython keeps freed objects of its common types on free lists, ready to
+ * be handed out again without the allocator (pycore_freelist.h); this is
+ * the same for a leaf object, one with no slots and no cookie: it frees
+ * and allocates its header and its payload together, one pop or push
+ * where the two blocks' caches (struct mheap_block_cache) took two, and
+ * with nothing recounted, because both blocks stay counted as in use
+ * (class_live, bytes_used) while they wait here. The object itself is
+ * freed in every other way when it goes on the list: its count is zero,
+ * the heap's statistics count it freed, and it is zeroed like any new
+ * object when it is handed out again. The list lasts one hold of the heap
+ * lock, as the block caches do: mheap_space_flush() frees its blocks.
+ */
+struct mheap_freelist {
+	u32 count;
+	u32 meta[MHEAP_FREELIST_SLOTS];
+	u32 payload[MHEAP_FREELIST_SLOTS];
+};
+
 /* Capacity: the bytes of arenas a heap may reserve, both spaces together */
 #define MHEAP_CAPACITY_MIN	(2 * MHEAP_ARENA_SIZE)
 #define MHEAP_CAPACITY_LIMIT	(16ULL * SZ_1G)
@@ -37,6 +69,9 @@
  *	mheap_undo_begin()). L: lock
  * @meta: headers and reference slots. L: lock
  * @payload: payload bytes. L: lock
+ * @freelist: freed leaf objects, whole, by payload class (struct
+ *	mheap_freelist). L: lock
+ * @nfreelisted: objects on @freelist, all classes together. L: lock
  * @gens: tracked objects, by generation. L: lock
  * @gc: the cycle collector. L: lock, but for @gc.work
  * @objects_allocated: objects ever allocated. L: lock
@@ -80,6 +115,8 @@ struct mheap {
 	unsigned int undo;
 	struct mheap_space meta;
 	struct mheap_space payload;
+	struct mheap_freelist freelist[MHEAP_FREELIST_CLASSES];
+	u32 nfreelisted;
 	struct mheap_gc_list gens[MHEAP_GEN_PERMANENT + 1];
 	struct mheap_gc gc;
 	u64 objects_allocated;

@@ -133,10 +133,78 @@ static noinline void meta_undo(struct mheap *heap, u32 loc, size_t meta_size,
 	mheap_undo_end(heap);
 }
 
-/* mheap_object_alloc_subscribed(), inline in both entry points */
-static __always_inline int object_alloc(struct mheap *heap, size_t size,
-					size_t nrefs, u64 cookie,
-					u32 subscriber, u32 *id)
+/*
+ * Leaf objects (struct mheap_freelist): payloads of 1 to
+ * MHEAP_FREELIST_MAX bytes; headers of no slots and no tail, all of one
+ * class, LEAF_META_BYTES with the guard.
+ */
+#define MHEAP_FREELIST_MAX	(MHEAP_SMALL_MAX - MHEAP_GUARD_BYTES)
+#define LEAF_META_BYTES		round_up(sizeof(struct mheap_object) + \
+					 MHEAP_GUARD_BYTES, 8)
+
+/*
+ * The payload class of a leaf object of @size bytes, 1 to
+ * MHEAP_FREELIST_MAX: mheap_space_alloc()'s, whose max() with
+ * MHEAP_BLOCK_MIN changes nothing here (one class step).
+ */
+static_assert(MHEAP_BLOCK_MIN == 1 << MHEAP_PAYLOAD_QSHIFT);
+static __always_inline unsigned int leaf_class(size_t size)
+{
+	return (size + MHEAP_GUARD_BYTES - 1) >> MHEAP_PAYLOAD_QSHIFT;
+}
+
+/*
+ * The allocation of a leaf object of @size bytes from its class's list,
+ * not empty: both blocks are zeroed as new ones are (mheap_space_alloc()),
+ * and the header is set as object_alloc() sets it.
+ */
+static __always_inline int leaf_pop(struct mheap *heap, unsigned int class,
+				    size_t size, u32 *id)
+{
+	struct mheap_freelist *list = &heap->freelist[class];
+	unsigned int n = --list->count;
+	u32 loc = list->meta[n], ploc = list->payload[n];
+	struct mheap_object *obj = mheap_object_ptr(heap, loc);
+	u8 *payload = mheap_block_ptr(&heap->payload, ploc,
+				      MHEAP_PAYLOAD_QSHIFT);
+
+	heap->nfreelisted--;
+	zero_small(payload, (class + 1) << MHEAP_PAYLOAD_QSHIFT);
+	guard_set(payload + size);
+	/* every field of the header: that is all of it but the guard */
+	*obj = (struct mheap_object){ .refcnt = 1, .payload = ploc,
+				      .size = size };
+	guard_set((u8 *)obj + sizeof(*obj));
+	heap->objects_allocated++;
+	heap->payload_bytes += size;
+	*id = loc;
+	return 0;
+}
+
+/*
+ * Allocate a leaf object from its free list, when the object is a leaf
+ * (no slots, no cookie, no subscriber, a small payload) and the list has
+ * one: 0, else -EAGAIN, nothing changed.
+ */
+static __always_inline int leaf_alloc(struct mheap *heap, size_t size,
+				      size_t nrefs, u64 cookie,
+				      u32 subscriber, u32 *id)
+{
+	/* size - 1: a payload of 0 bytes wraps, and is not a leaf's */
+	if ((nrefs | cookie | subscriber) || size - 1 >= MHEAP_FREELIST_MAX ||
+	    !heap->freelist[leaf_class(size)].count)
+		return -EAGAIN;
+	return leaf_pop(heap, leaf_class(size), size, id);
+}
+
+/*
+ * mheap_object_alloc_subscribed() for all but a leaf object its free list
+ * has (leaf_alloc()): out of line, so that the fast path saves no
+ * registers.
+ */
+static noinline int object_alloc(struct mheap *heap, size_t size,
+				 size_t nrefs, u64 cookie, u32 subscriber,
+				 u32 *id)
 {
 	unsigned int spares = mheap_spares(heap);
 	u32 cached = heap->meta.ncached, flushes = heap->meta.nflushes;
@@ -147,7 +215,6 @@ static __always_inline int object_alloc(struct mheap *heap, size_t size,
 	size_t meta_size;
 	int err;
 
-	mheap_prim_assert_held(&heap->lock);
 	if (size > MHEAP_MAX_SIZE || nrefs > MHEAP_MAX_REFS)
 		return -EINVAL;
 	meta_size = mheap_object_meta_size(nrefs, cookie || subscriber) +
@@ -209,6 +276,9 @@ static __always_inline int object_alloc(struct mheap *heap, size_t size,
 int mheap_object_alloc(struct mheap *heap, size_t size, size_t nrefs,
 		       u64 cookie, u32 *id)
 {
+	mheap_prim_assert_held(&heap->lock);
+	if (!leaf_alloc(heap, size, nrefs, cookie, 0, id))
+		return 0;
 	return object_alloc(heap, size, nrefs, cookie, 0, id);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc);
@@ -233,6 +303,9 @@ int mheap_object_alloc_subscribed(struct mheap *heap, size_t size,
 				  size_t nrefs, u64 cookie, u32 subscriber,
 				  u32 *id)
 {
+	mheap_prim_assert_held(&heap->lock);
+	if (!leaf_alloc(heap, size, nrefs, cookie, subscriber, id))
+		return 0;
 	return object_alloc(heap, size, nrefs, cookie, subscriber, id);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_alloc_subscribed);
@@ -314,14 +387,43 @@ static __always_inline void object_end(struct mheap *heap, u32 id,
 				       obj->size + MHEAP_GUARD_BYTES);
 }
 
+/*
+ * Free leaf object @id onto its class's free list, when it is one (no
+ * slots, no cookie, no weak references to clear, a small payload), the
+ * list has room, and no failed call is being undone (an undo must leave
+ * the pools as they were: mheap_undo_begin()). Return: whether it did.
+ */
+static __always_inline bool leaf_push(struct mheap *heap, u32 id,
+				      struct mheap_object *obj)
+{
+	struct mheap_freelist *list;
+
+	if (obj->nrefs || obj->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_COOKIE |
+					MHEAP_OBJ_WEAKREF) ||
+	    (size_t)obj->size - 1 >= MHEAP_FREELIST_MAX || heap->undo)
+		return false;
+	list = &heap->freelist[leaf_class(obj->size)];
+	if (list->count == MHEAP_FREELIST_SLOTS)
+		return false;
+	list->meta[list->count] = id;
+	list->payload[list->count++] = obj->payload;
+	heap->nfreelisted++;
+	heap->objects_freed++;
+	heap->payload_bytes -= obj->size;
+	return true;
+}
+
 /* mheap_object_free(), inline in put() */
 static __always_inline void object_free(struct mheap *heap, u32 id,
 					struct mheap_object *obj)
 {
-	size_t meta_size = mheap_object_meta_size(obj->nrefs,
-						  obj->flags & MHEAP_OBJ_COOKIE);
+	size_t meta_size;
 
 	guard_check(heap, id, NULL);
+	if (leaf_push(heap, id, obj))
+		return;
+	meta_size = mheap_object_meta_size(obj->nrefs,
+					   obj->flags & MHEAP_OBJ_COOKIE);
 	object_end(heap, id, obj);
 	mheap_space_free_small(heap, &heap->meta, id,
 			       meta_size + MHEAP_GUARD_BYTES);
@@ -501,6 +603,16 @@ static void release(struct mheap *heap, u32 id)
  * collection in progress to keep it (defers_free()), it is freed here,
  * without release()'s stacks.
  */
+static noinline void put_last(struct mheap *heap, u32 id,
+			      struct mheap_object *obj)
+{
+	if (!obj->nrefs && !(obj->flags & MHEAP_OBJ_TRACKED) &&
+	    likely(heap->gc.progress.phase == MHEAP_GC_IDLE))
+		object_free(heap, id, obj);
+	else
+		release(heap, id);
+}
+
 static inline void put(struct mheap *heap, u32 id)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
@@ -509,11 +621,12 @@ static inline void put(struct mheap *heap, u32 id)
 		return;
 	if (--obj->refcnt)
 		return;
-	if (!obj->nrefs && !(obj->flags & MHEAP_OBJ_TRACKED) &&
-	    likely(heap->gc.progress.phase == MHEAP_GC_IDLE))
-		object_free(heap, id, obj);
-	else
-		release(heap, id);
+	/* a leaf, onto its free list: the rest out of line (put_last()) */
+	if (!MHEAP_GUARD_BYTES &&
+	    likely(heap->gc.progress.phase == MHEAP_GC_IDLE) &&
+	    leaf_push(heap, id, obj))
+		return;
+	put_last(heap, id, obj);
 }
 
 /**

@@ -675,7 +675,8 @@ int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
 	if (unlikely(heap->arena_bytes > heap->capacity))
 		mheap_space_trim(heap, 0);
 	err = alloc_block(heap, space, size, loc, ptr);
-	if (err && (heap->meta.ncached || heap->payload.ncached)) {
+	if (err && (heap->meta.ncached || heap->payload.ncached ||
+		    heap->nfreelisted)) {
 		mheap_space_flush(heap);
 		err = alloc_block(heap, space, size, loc, ptr);
 	}
@@ -734,7 +735,8 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_space_free_slow);
  * mheap_space_flush() - give every cached block back to its pool
  * @heap: the heap.
  *
- * Empties both spaces' caches (struct mheap_block_cache) through
+ * Empties the heap's free lists of leaf objects (struct mheap_freelist)
+ * and both spaces' caches (struct mheap_block_cache) through
  * mheap_space_free_slow(): pools and arenas end as if each block had been
  * freed there and then. For mheap_unlock(), before it drops the lock, and
  * for whatever needs the pools to say exactly which blocks are in use:
@@ -748,9 +750,23 @@ void mheap_space_flush(struct mheap *heap)
 	struct mheap_block_cache *cache;
 	unsigned int i, class;
 
-	if (!heap->meta.ncached && !heap->payload.ncached)
+	if (!heap->meta.ncached && !heap->payload.ncached &&
+	    !heap->nfreelisted)
 		return;
 	mheap_prim_assert_held(&heap->lock);
+	/* still counted as in use: mheap_space_free_slow() uncounts them */
+	for (class = 0; heap->nfreelisted; class++) {
+		struct mheap_freelist *list = &heap->freelist[class];
+
+		while (list->count) {
+			list->count--;
+			heap->nfreelisted--;
+			mheap_space_free_slow(heap, &heap->meta,
+					      list->meta[list->count]);
+			mheap_space_free_slow(heap, &heap->payload,
+					      list->payload[list->count]);
+		}
+	}
 	for (i = 0; i < ARRAY_SIZE(spaces); i++) {
 		struct mheap_space *space = spaces[i];
 

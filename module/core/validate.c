@@ -234,12 +234,43 @@ static int gc_list_validate(struct mheap *heap,
 	return 0;
 }
 
+/*
+ * The free lists of leaf objects (struct mheap_freelist): within their
+ * bounds, counted in nfreelisted, each entry a freed header (count zero)
+ * whose payload is the one it names, of the list's class.
+ */
+static int freelist_validate(struct mheap *heap)
+{
+	const struct mheap_freelist *list;
+	const struct mheap_object *obj;
+	u32 class, i, n = 0, size;
+
+	for (class = 0; class < MHEAP_FREELIST_CLASSES; class++) {
+		list = &heap->freelist[class];
+		if (list->count > MHEAP_FREELIST_SLOTS)
+			return invariant_broken("freelist count <= MHEAP_FREELIST_SLOTS");
+		for (i = 0; i < list->count; i++) {
+			obj = mheap_object_ptr(heap, list->meta[i]);
+			size = obj->size + MHEAP_GUARD_BYTES;
+			if (obj->refcnt || obj->nrefs || !obj->size ||
+			    obj->payload != list->payload[i] ||
+			    (size - 1) >> MHEAP_PAYLOAD_QSHIFT != class)
+				return invariant_broken("freelist: a freed leaf of its class");
+		}
+		n += list->count;
+	}
+	if (n != heap->nfreelisted)
+		return invariant_broken("nfreelisted == sum of freelist[c].count");
+	return 0;
+}
+
 /**
  * mheap_validate() - check a heap's written invariants
  * @heap: the heap.
  *
  * Walks both spaces (heap.h's pool and arena equations, the usable and
- * pool lists, the live counts) and the collector's lists (gc.h): costs
+ * pool lists, the live counts), the free lists of leaf objects and the
+ * collector's lists (gc.h): costs
  * time in the number of arenas and tracked objects.
  *
  * An incremental collection may be in progress (this runs between two of
@@ -264,6 +295,8 @@ int mheap_validate(struct mheap *heap)
 		err = gc_list_validate(heap, &heap->gc.garbage, -1);
 	if (!err)
 		err = progress_validate(heap);
+	if (!err)
+		err = freelist_validate(heap);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_validate);

@@ -477,18 +477,19 @@ CORE_TEST(object_blocks_cached_for_one_hold)
 CORE_TEST(object_cache_yields_to_capacity)
 {
 	struct mheap *heap = test_heap(MHEAP_CAPACITY_MIN);
-	size_t meta = mheap_object_meta_size(0, false) + MHEAP_GUARD_BYTES;
+	size_t meta = mheap_object_meta_size(1, false) + MHEAP_GUARD_BYTES;
 	unsigned int mclass = test_class(&heap->meta, meta);
 	u32 a, b;
 
+	/* one slot each: not leaves, which go to the free lists instead */
 	CORE_ASSERT_NOT_NULL(heap);
-	CORE_ASSERT_EQ(mheap_object_alloc(heap, 16, 0, 0, &a), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 16, 1, 0, &a), 0);
 	CORE_EXPECT_EQ(heap->arena_bytes, (size_t)MHEAP_CAPACITY_MIN);
 	mheap_object_put(heap, a);
 	CORE_EXPECT_EQ(heap->meta.ncached + heap->payload.ncached, 2U);
 
 	/* too big for any room: fails, and a's header is cached again */
-	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_CAPACITY_MIN, 0, 0, &b),
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_CAPACITY_MIN, 1, 0, &b),
 		       -ENOSPC);
 	CORE_EXPECT_EQ(heap->meta.ncached, 1U);
 	CORE_EXPECT_EQ(heap->meta.cache[mclass].loc[0], a);
@@ -496,7 +497,7 @@ CORE_TEST(object_cache_yields_to_capacity)
 	CORE_EXPECT_EQ(heap->meta.bytes_used, (size_t)0);
 
 	/* a jumbo payload fits once the payload arena is let go */
-	CORE_ASSERT_EQ(mheap_object_alloc(heap, 200 * 1024, 0, 0, &b), 0);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 200 * 1024, 1, 0, &b), 0);
 	CORE_EXPECT_EQ(b, a);
 	CORE_EXPECT_EQ(heap->payload.jumbo_live, (u64)1);
 	/* the spare it took the room of goes when the call is over */
@@ -528,6 +529,110 @@ CORE_TEST(object_discard_skips_the_cache)
 	test_heap_done(heap);
 }
 
+/*
+ * A freed leaf object (no slots, no cookie, a small payload) goes whole
+ * onto its payload class's free list for the rest of the lock's hold
+ * (struct mheap_freelist): freed to the statistics at once, its two
+ * blocks still in use to the pools; the next leaf of the same class takes
+ * both back, zeroed again. A full list, an object with slots, a cookie or
+ * weak references, and an undo go past it; mheap_unlock() and a failed
+ * allocation empty it.
+ */
+CORE_TEST(object_freelist_keeps_leaves_whole)
+{
+	struct mheap *heap = test_heap(MHEAP_CAPACITY_MIN);
+	unsigned int pclass = test_class(&heap->payload,
+					 64 + MHEAP_GUARD_BYTES);
+	u32 a, b, ids[MHEAP_FREELIST_SLOTS + 1], ref;
+	struct mheap_stats before, stats;
+	unsigned char *payload;
+	unsigned int i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	before = test_stats(heap);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 64, 0, 0, &a), 0);
+	payload = mheap_object_payload(heap, mheap_object_ptr(heap, a));
+	memset(payload, 0xa5, 64);
+	mheap_object_put(heap, a);
+	CORE_EXPECT_EQ(heap->nfreelisted, 1U);
+	CORE_EXPECT_EQ(heap->freelist[pclass].count, 1U);
+	CORE_EXPECT_EQ(heap->freelist[pclass].meta[0], a);
+	CORE_EXPECT_EQ(heap->meta.ncached + heap->payload.ncached, 0U);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	CORE_EXPECT_EQ(heap->payload_bytes, (size_t)0);
+
+	/* another class's leaf, an object with a slot: not from this list */
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 16, 0, 0, &b), 0);
+	CORE_EXPECT_NE(b, a);
+	mheap_object_put(heap, b);
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 64, 1, 0, &b), 0);
+	CORE_EXPECT_NE(b, a);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(heap->nfreelisted, 2U);
+
+	/* the same class, another size: a's blocks, zeroed, a new header */
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 50, 0, 0, &b), 0);
+	CORE_EXPECT_EQ(b, a);
+	CORE_EXPECT_TRUE(mheap_object_payload(heap, mheap_object_ptr(heap, b)) ==
+			 (void *)payload);
+	/* its 50 bytes, and the rest of the block but a guard mode's guard */
+	for (i = 0; i < 64 && !payload[i]; i++)
+		;
+	CORE_EXPECT_EQ(i, MHEAP_GUARD_BYTES ? 50U : 64U);
+	CORE_EXPECT_EQ(test_refcnt(heap, b), 1U);
+	CORE_EXPECT_EQ((u32)mheap_object_ptr(heap, b)->size, 50U);
+	CORE_EXPECT_EQ((u32)mheap_object_ptr(heap, b)->flags, 0U);
+	CORE_EXPECT_EQ(heap->freelist[pclass].count, 0U);
+	CORE_EXPECT_EQ(heap->payload_bytes, (size_t)50);
+	CORE_EXPECT_EQ(mheap_object_validate(heap), 0UL);
+
+	/* with a weak reference: freed past the list, the reference cleared */
+	CORE_ASSERT_EQ(mheap_weak_get(heap, b, &ref), 0);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(heap->freelist[pclass].count, 0U);
+	CORE_EXPECT_EQ(mheap_weak_deref(&heap->weak, ref), 0U);
+	mheap_weak_put(heap, ref);
+
+	/* with a cookie: past the list */
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 64, 0, 7, &b), 0);
+	mheap_object_put(heap, b);
+	CORE_EXPECT_EQ(heap->freelist[pclass].count, 0U);
+
+	/* an undone allocation: past the list (mheap_undo_begin()) */
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 64, 0, 0, &b), 0);
+	mheap_object_discard(heap, b, mheap_spares(heap));
+	CORE_EXPECT_EQ(heap->freelist[pclass].count, 0U);
+
+	/* a full list: the last one to the blocks' caches */
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
+		CORE_ASSERT_EQ(mheap_object_alloc(heap, 64, 0, 0, &ids[i]), 0);
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
+		mheap_object_put(heap, ids[i]);
+	CORE_EXPECT_EQ(heap->freelist[pclass].count,
+		       (u32)MHEAP_FREELIST_SLOTS);
+	CORE_EXPECT_EQ(heap->payload.cache[pclass].count, 1U);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	CORE_EXPECT_EQ(mheap_validate(heap), 0);
+
+	/* a failed allocation empties the lists; nothing else changed */
+	CORE_EXPECT_EQ(mheap_object_alloc(heap, MHEAP_CAPACITY_MIN, 0, 0, &b),
+		       -ENOSPC);
+	CORE_EXPECT_EQ(heap->nfreelisted, 0U);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+
+	/* and an unlock: the heap is as it would be without them */
+	CORE_ASSERT_EQ(mheap_object_alloc(heap, 64, 0, 0, &a), 0);
+	mheap_object_put(heap, a);
+	CORE_EXPECT_EQ(heap->nfreelisted, 1U);
+	mheap_unlock(heap);
+	mheap_lock(heap);
+	CORE_EXPECT_EQ(heap->nfreelisted, 0U);
+	stats = test_stats(heap);
+	CORE_EXPECT_EQ(stats.used, before.used);
+	CORE_EXPECT_EQ(stats.objects_live, (u64)0);
+	test_heap_done(heap);
+}
+
 #ifdef __KERNEL__
 /*
  * The KUnit suite: the cases above, in order (the host build registers
@@ -548,6 +653,7 @@ static struct kunit_case mheap_object_cases[] = {
 	KUNIT_CASE(object_blocks_cached_for_one_hold),
 	KUNIT_CASE(object_cache_yields_to_capacity),
 	KUNIT_CASE(object_discard_skips_the_cache),
+	KUNIT_CASE(object_freelist_keeps_leaves_whole),
 	{}
 };
 

@@ -6,7 +6,8 @@
  * allocate, dup (strong and weak), close, set and get slots, collect a
  * generation, run the automatic collection, freeze and unfreeze, toggle
  * save-all and automatic collection, change thresholds, release the
- * garbage list, fail the next allocation, tear everything down. Each runs
+ * garbage list, fail the next allocation, tear everything down, and
+ * allocate and free leaves the model never sees (op_leaf()). Each runs
  * on the core and on a reference model (objects, slots, handles), and
  * after each the two must agree:
  *  - every live object's refcount, slots, size class of facts (nrefs,
@@ -423,6 +424,37 @@ static void op_alloc(bool *fired)
 }
 
 /*
+ * Leaves (no slots, no cookie, no watch), each checked zeroed, written
+ * all over and closed, arg[1] % 4 + 1 of them, of arg[0] + 1 bytes: a
+ * freed leaf goes whole onto its class's free list (struct
+ * mheap_freelist), and the next leaf of the class comes back from it,
+ * which must give it zeroed. The model does not change.
+ */
+static void op_leaf(bool *fired)
+{
+	u32 size = m.arg[0] + 1, n = m.arg[1] % 4 + 1, h, id, i;
+	u8 *payload;
+	int err;
+
+	while (n--) {
+		err = mheap_handle_alloc(m.client, size, 0, 0, &h);
+		*fired = mheap_prim_fail_fired();
+		mheap_prim_fail_nth(0);
+		if (err)
+			return check_failure(err, *fired, "leaf");
+		CHECK(!mheap_handle_lookup(m.client, h, &id), "leaf handle");
+		payload = mheap_object_payload(m.heap,
+					       mheap_object_ptr(m.heap, id));
+		for (i = 0; i < size; i++)
+			CHECK(!payload[i], "leaf of %u bytes: byte %u is %#x",
+			      size, i, payload[i]);
+		memset(payload, 0x5a, size);
+		err = mheap_handle_close(m.client, h);
+		CHECK(!err, "closing leaf %#x: %d", h, err);
+	}
+}
+
+/*
  * DUP, or with arg[1]'s top bit a strong DUP undone at once, as an ioctl
  * whose result cannot be written is (ioctl.c): the new handle closed and
  * the write barrier's changes taken back (mheap_gc_barrier_undo()). The
@@ -751,7 +783,8 @@ static void op_threshold(void)
 enum {
 	OP_ALLOC, OP_DUP, OP_DUP_WEAK, OP_CLOSE, OP_SET_SLOT, OP_GET_SLOT,
 	OP_COLLECT, OP_AUTO, OP_FREEZE, OP_UNFREEZE, OP_SAVE_ALL,
-	OP_RELEASE, OP_ENABLE, OP_THRESHOLD, OP_FAIL, OP_TEARDOWN, OP_COUNT
+	OP_RELEASE, OP_ENABLE, OP_THRESHOLD, OP_FAIL, OP_TEARDOWN, OP_LEAF,
+	OP_COUNT
 };
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
@@ -819,6 +852,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		case OP_FAIL:
 			/* fail an allocation of the next operation */
 			fail = m.arg[0] % 4 + 1;
+			break;
+		case OP_LEAF:
+			op_leaf(&fired);
 			break;
 		case OP_TEARDOWN:
 			heap_close();

@@ -13,7 +13,8 @@ import os
 import sys
 
 (ALLOC, DUP, DUP_WEAK, CLOSE, SET_SLOT, GET_SLOT, COLLECT, AUTO, FREEZE,
- UNFREEZE, SAVE_ALL, RELEASE, ENABLE, THRESHOLD, FAIL, TEARDOWN) = range(16)
+ UNFREEZE, SAVE_ALL, RELEASE, ENABLE, THRESHOLD, FAIL, TEARDOWN,
+ LEAF) = range(17)
 
 
 class Seed:
@@ -323,12 +324,28 @@ def incremental_zombie_chains():
     return s
 
 
+def leaves_reused():
+    """Leaves through the free lists, between objects the model sees."""
+    s = Seed()
+    s.alloc('a', 1, size=40)
+    s.op(LEAF, 39, 3)               # four of 40 bytes, one block reused
+    s.op(LEAF, 47, 0)               # the same class, 48 bytes
+    s.op(LEAF, 0, 1)                # 1 byte: another class
+    s.op(LEAF, 255, 3)
+    s.alloc('b', 0, size=48)        # a leaf with a cookie, from the list
+    s.op(LEAF, 39, 2)
+    s.close('b')
+    s.collect(2)
+    s.op(TEARDOWN)
+    return s
+
+
 SEEDS = [cycle_with_repeated_slots, chain_freed_by_refcount,
          weak_handles_and_a_cycle, save_all_then_release, frozen_cycle,
          injected_failures, automatic_collections,
          incremental_with_mutations, incremental_save_all,
          incremental_resurrection, incremental_undone_dups,
-         incremental_zombie_chains]
+         incremental_zombie_chains, leaves_reused]
 
 
 def main():
