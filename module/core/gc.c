@@ -333,16 +333,17 @@ static inline void gc_list_append_at(struct mheap_gc_list *list,
  * scanned object's slots hold and that is not yet REACHABLE is flagged and
  * pushed, the stack threaded through gc_prev (ids; 0 ends it).
  * Post: every REACHABLE object has been scanned. Each object is pushed at
- * most once.
+ * most once. Returns how many were pushed.
  *
  * The next object popped is the last one pushed, when a scan pushed any:
  * its header is at hand, and only the others are decoded from their ids.
  */
-static inline void mark_from(char *const *bases, struct mheap_object *o,
-			     unsigned int gen, bool nested)
+static inline u64 mark_from(char *const *bases, struct mheap_object *o,
+			    unsigned int gen, bool nested)
 {
 	struct mheap_object *t, *pushed;
 	u32 i, j, n, target, top;
+	u64 npushed = 0;
 
 	while (o) {
 		top = o->gc_prev;
@@ -362,9 +363,11 @@ static inline void mark_from(char *const *bases, struct mheap_object *o,
 			t->gc_prev = top;
 			top = target;
 			pushed = t;
+			npushed++;
 		}
 		o = pushed ?: top ? mheap_object_at(bases, top) : NULL;
 	}
+	return npushed;
 }
 
 /* A reachable object leaves the collection, as generation @gen. */
@@ -388,8 +391,10 @@ static inline void survive(struct mheap_gc_list *survivors,
  * in generations 1 and 2, and a collection of generation 0 between two of
  * its increments leaves them alone.
  * Post: @young is empty; the objects reachable from one with gc_refs > 0
- * are on @survivors, flags cleared, as generation @next_gen; the others,
- * still COLLECTING, are on @unreachable. Both lists are doubly linked.
+ * are on @survivors, flags cleared, as generation @next_gen, doubly
+ * linked; the others, still COLLECTING, are on @unreachable, linked
+ * forward only (its users, release_unreachable() and save_garbage(), walk
+ * it forward and let it go whole).
  *
  * The walk meets each object in list order:
  *  - already REACHABLE: it was reached from an earlier root and scanned
@@ -405,6 +410,13 @@ static inline void survive(struct mheap_gc_list *survivors,
  * it is REACHABLE, and then never read again. CPython moves a tentative
  * object to the unreachable list and back when it is reached; here it is
  * moved once, when the walks are over (Documentation/gc.rst).
+ *
+ * Every object marked is met by the first walk: before it is marked, and
+ * then it survives there, or after, and then it was tentative. So when the
+ * first walk's survivors are as many as the objects marked, no tentative
+ * object was reached, and the tentative list is the unreachable list as it
+ * stands: the second walk, a pass over every unreachable object (all of
+ * a dropped heap), is not needed.
  */
 static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 			     struct mheap_gc_list *survivors,
@@ -415,9 +427,10 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 	bool nested = heap->gc.progress.phase != MHEAP_GC_IDLE;
 	char *const *bases = heap->meta.bases;
 	struct mheap_object *obj, *stail = NULL, *utail = NULL, *last = NULL;
-	u32 id, next, tentative = 0, visited = 0;
+	u32 id, next, tentative = 0, last_id = 0, visited = 0;
 	/* built here, not through the pointers, which stores could alias */
 	struct mheap_gc_list surv = *survivors, unr = *unreachable;
+	u64 marked = 0, ntentative = 0;
 
 	id = young->head;
 	gc_list_init(young);
@@ -432,16 +445,25 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 				else
 					tentative = id;
 				last = obj;
+				last_id = id;
+				ntentative++;
 				continue;
 			}
 			obj->flags |= MHEAP_OBJ_REACHABLE;
 			obj->gc_prev = 0;
-			mark_from(bases, obj, gen, nested);
+			marked += 1 + mark_from(bases, obj, gen, nested);
 		}
 		survive(&surv, &stail, id, obj, next_gen);
 	}
 	if (last)
 		last->gc_next = 0;
+	if (marked == surv.count - survivors->count) {
+		/* none was reached: all tentative objects are unreachable */
+		unr.head = tentative;
+		unr.tail = last_id;
+		unr.count = ntentative;
+		tentative = 0;
+	}
 	for (id = tentative; id; id = next) {
 		gc_resched(&visited);
 		obj = mheap_object_at(bases, id);
