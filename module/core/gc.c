@@ -18,10 +18,11 @@
  *                   holding it (CPython's update_refs and subtract_refs,
  *                   fused into one pass)
  *   move_unreachable  objects with gc_refs > 0 are roots; mark what they
- *                   reach, with an explicit stack threaded through gc_prev,
- *                   and move survivors to the next generation, the rest to
- *                   the unreachable list, in the same walk; both lists
- *                   doubly linked again
+ *                   reach and move survivors to the next generation, the
+ *                   rest to the unreachable list, in the same walk: what
+ *                   is ahead of the walk is scanned when the walk gets
+ *                   there (as CPython's), what it passed from a stack
+ *                   threaded through gc_prev
  *   release         empty the unreachable objects' slots (dropping what
  *                   they held outside the list), then free them
  * Nothing here recurses, and nothing allocates: a collection cannot fail.
@@ -267,12 +268,14 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 	char *const *bases = heap->meta.bases;
 	struct mheap_object *obj, *t;
 	u32 id, i, j, n, target, refs, visited = 0;
+	struct mheap_object_walk walk;
 	const u32 *slots;
 	u8 flags;
 
+	mheap_object_walk_init(&walk, bases);
 	for (id = young->head; id; id = obj->gc_next) {
 		gc_resched(&visited);
-		obj = mheap_object_at(bases, id);
+		obj = mheap_object_walk_at(&walk, id);
 		update_ref(obj);
 		slots = obj->slots;
 		n = obj->nrefs;
@@ -327,47 +330,43 @@ static inline void gc_list_append_at(struct mheap_gc_list *list,
 }
 
 /*
- * Drain the marking stack whose top is @o: every object on it is
- * REACHABLE and still to be scanned; each young object (COLLECTING, of
- * generation @gen or younger when @nested, see move_unreachable()) that a
- * scanned object's slots hold and that is not yet REACHABLE is flagged and
- * pushed, the stack threaded through gc_prev (ids; 0 ends it).
- * Post: every REACHABLE object has been scanned. Each object is pushed at
- * most once. Returns how many were pushed.
- *
- * The next object popped is the last one pushed, when a scan pushed any:
- * its header is at hand, and only the others are decoded from their ids.
+ * Scan reachable object @o: each young object (COLLECTING, of generation
+ * @gen or younger when @nested, see move_unreachable()) that its slots
+ * hold and that is not yet REACHABLE is flagged REACHABLE. One still ahead
+ * of the walk is left at that: the walk scans it when it gets there, in
+ * list order. One the walk has passed already (TENTATIVE) is pushed onto
+ * the marking stack whose top is *@top, threaded through gc_prev (its
+ * gc_refs, 0, no longer needed), to be scanned before the walk goes on.
+ * Returns the header of the last one pushed (the new top), NULL if none:
+ * the next to scan, at hand.
  */
-static inline u64 mark_from(char *const *bases, struct mheap_object *o,
-			    unsigned int gen, bool nested)
+static inline struct mheap_object *scan_reachable(char *const *bases,
+						  const struct mheap_object *o,
+						  unsigned int gen,
+						  bool nested, u32 *top)
 {
-	struct mheap_object *t, *pushed;
-	u32 i, j, n, target, top;
-	u64 npushed = 0;
+	struct mheap_object *t, *pushed = NULL;
+	u32 i, j, n = o->nrefs, target;
+	u8 flags;
 
-	while (o) {
-		top = o->gc_prev;
-		pushed = NULL;
-		n = o->nrefs;
-		for (i = 0; i < n; i = j) {
-			target = o->slots[i];
-			j = run_end(o->slots, i, n);
-			if (!target)
-				continue;
-			t = mheap_object_at(bases, target);
-			if ((t->flags & (MHEAP_OBJ_COLLECTING |
-					 MHEAP_OBJ_REACHABLE)) !=
-			    MHEAP_OBJ_COLLECTING || (nested && t->gen > gen))
-				continue;
-			t->flags |= MHEAP_OBJ_REACHABLE;
-			t->gc_prev = top;
-			top = target;
-			pushed = t;
-			npushed++;
-		}
-		o = pushed ?: top ? mheap_object_at(bases, top) : NULL;
+	for (i = 0; i < n; i = j) {
+		target = o->slots[i];
+		j = run_end(o->slots, i, n);
+		if (!target)
+			continue;
+		t = mheap_object_at(bases, target);
+		flags = t->flags;
+		if ((flags & (MHEAP_OBJ_COLLECTING | MHEAP_OBJ_REACHABLE)) !=
+		    MHEAP_OBJ_COLLECTING || (nested && t->gen > gen))
+			continue;
+		t->flags = flags | MHEAP_OBJ_REACHABLE;
+		if (likely(!(flags & MHEAP_OBJ_TENTATIVE)))
+			continue;
+		t->gc_prev = *top;
+		*top = target;
+		pushed = t;
 	}
-	return npushed;
+	return pushed;
 }
 
 /* A reachable object leaves the collection, as generation @gen. */
@@ -375,7 +374,8 @@ static inline void survive(struct mheap_gc_list *survivors,
 			   struct mheap_object **tail, u32 id,
 			   struct mheap_object *obj, unsigned int gen)
 {
-	obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_REACHABLE);
+	obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_REACHABLE |
+			MHEAP_OBJ_TENTATIVE);
 	obj->gen = gen;
 	gc_list_append_at(survivors, tail, id, obj);
 }
@@ -383,40 +383,42 @@ static inline void survive(struct mheap_gc_list *survivors,
 /*
  * CPython's move_unreachable: mark what the roots reach and partition the
  * young list, in one walk of it and a second walk of what the first could
- * not decide.
+ * not decide, when it reached any of that.
  *
  * Pre: gc_refs as subtract_refs() left them; @survivors and @unreachable
  * empty. Young objects are those COLLECTING of generation @gen or younger:
  * an incremental collection in progress has COLLECTING objects of its own,
  * in generations 1 and 2, and a collection of generation 0 between two of
- * its increments leaves them alone.
+ * its increments leaves them alone. No object is TENTATIVE.
  * Post: @young is empty; the objects reachable from one with gc_refs > 0
  * are on @survivors, flags cleared, as generation @next_gen, doubly
- * linked; the others, still COLLECTING, are on @unreachable, linked
- * forward only (its users, release_unreachable() and save_garbage(), walk
- * it forward and let it go whole).
+ * linked; the others, still COLLECTING, and TENTATIVE, are on
+ * @unreachable, linked forward only (its users, release_unreachable() and
+ * save_garbage(), walk it forward and let it go whole).
  *
  * The walk meets each object in list order:
- *  - already REACHABLE: it was reached from an earlier root and scanned
- *    (the stack is drained before the walk goes on); it survives;
- *  - not yet reached, gc_refs > 0: a root; it is flagged, pushed and the
- *    stack drained (mark_from()); it survives;
- *  - not yet reached, gc_refs 0: it may still be reached from a root
- *    further down the list. It goes onto a tentative list, linked forward
- *    only (its gc_prev may yet become a stack link), which the second
- *    walk divides into survivors and unreachable.
- * A survivor leaves with COLLECTING clear, so marking never looks at it
- * again. An object's gc_refs is overwritten (by the stack link) only once
- * it is REACHABLE, and then never read again. CPython moves a tentative
- * object to the unreachable list and back when it is reached; here it is
- * moved once, when the walks are over (Documentation/gc.rst).
+ *  - REACHABLE, or gc_refs > 0 (a root): it is scanned
+ *    (scan_reachable()) and the marking stack drained, and it survives;
+ *  - neither: it may still be reached from an object further down the
+ *    list. It goes onto a tentative list, linked forward, flagged
+ *    TENTATIVE.
+ * A scan flags what it reaches REACHABLE. What is ahead of the walk will
+ * be scanned when the walk meets it, as in CPython, where the young list
+ * is the queue of objects to scan: in list order, which is mostly
+ * allocation order, with no chain of dependent loads from one object to
+ * the next. What the walk has passed (TENTATIVE) is pushed and scanned
+ * from the stack, depth first, before the walk moves on. Each object is
+ * scanned once: when the walk meets it or when it is popped, and it is
+ * pushed only if the walk has passed it unreached. A survivor leaves with
+ * COLLECTING clear, so no scan looks at it again.
  *
- * Every object marked is met by the first walk: before it is marked, and
- * then it survives there, or after, and then it was tentative. So when the
- * first walk's survivors are as many as the objects marked, no tentative
- * object was reached, and the tentative list is the unreachable list as it
- * stands: the second walk, a pass over every unreachable object (all of
- * a dropped heap), is not needed.
+ * A tentative object that was reached stays on the tentative list,
+ * REACHABLE, and the second walk sends it to the survivors, the rest to
+ * @unreachable. When none was reached (nothing was pushed), the
+ * tentative list is the unreachable list as it stands, and the second
+ * walk, a pass over every unreachable object (all of a dropped heap), is
+ * not needed. (CPython moves a tentative object to the unreachable list
+ * and back when it is reached; here each moves once: Documentation/gc.rst.)
  */
 static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 			     struct mheap_gc_list *survivors,
@@ -426,38 +428,47 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 	/* only then are there COLLECTING objects of older generations */
 	bool nested = heap->gc.progress.phase != MHEAP_GC_IDLE;
 	char *const *bases = heap->meta.bases;
-	struct mheap_object *obj, *stail = NULL, *utail = NULL, *last = NULL;
-	u32 id, next, tentative = 0, last_id = 0, visited = 0;
+	struct mheap_object *obj, *o, *stail = NULL, *utail = NULL, *last = NULL;
+	u32 id, next, top, tentative = 0, last_id = 0, visited = 0;
 	/* built here, not through the pointers, which stores could alias */
 	struct mheap_gc_list surv = *survivors, unr = *unreachable;
-	u64 marked = 0, ntentative = 0;
+	struct mheap_object_walk walk;
+	bool rescued = false;
+	u64 ntentative = 0;
 
+	mheap_object_walk_init(&walk, bases);
 	id = young->head;
 	gc_list_init(young);
 	for (; id; id = next) {
 		gc_resched(&visited);
-		obj = mheap_object_at(bases, id);
+		obj = mheap_object_walk_at(&walk, id);
 		next = obj->gc_next;
-		if (!(obj->flags & MHEAP_OBJ_REACHABLE)) {
-			if (!obj->gc_prev) {
-				if (last)
-					last->gc_next = id;
-				else
-					tentative = id;
-				last = obj;
-				last_id = id;
-				ntentative++;
-				continue;
-			}
-			obj->flags |= MHEAP_OBJ_REACHABLE;
-			obj->gc_prev = 0;
-			marked += 1 + mark_from(bases, obj, gen, nested);
+		if (!(obj->flags & MHEAP_OBJ_REACHABLE) && !obj->gc_prev) {
+			obj->flags |= MHEAP_OBJ_TENTATIVE;
+			if (last)
+				last->gc_next = id;
+			else
+				tentative = id;
+			last = obj;
+			last_id = id;
+			ntentative++;
+			continue;
+		}
+		top = 0;
+		o = obj;
+		for (;;) {
+			o = scan_reachable(bases, o, gen, nested, &top) ?:
+			    top ? mheap_object_at(bases, top) : NULL;
+			if (!o)
+				break;
+			top = o->gc_prev;	/* popped */
+			rescued = true;
 		}
 		survive(&surv, &stail, id, obj, next_gen);
 	}
 	if (last)
 		last->gc_next = 0;
-	if (marked == surv.count - survivors->count) {
+	if (!rescued) {
 		/* none was reached: all tentative objects are unreachable */
 		unr.head = tentative;
 		unr.tail = last_id;
@@ -466,7 +477,7 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 	}
 	for (id = tentative; id; id = next) {
 		gc_resched(&visited);
-		obj = mheap_object_at(bases, id);
+		obj = mheap_object_walk_at(&walk, id);
 		next = obj->gc_next;
 		if (obj->flags & MHEAP_OBJ_REACHABLE)
 			survive(&surv, &stail, id, obj, next_gen);
@@ -497,7 +508,7 @@ static void save_garbage(struct mheap *heap, struct mheap_gc_list *unreachable,
 			mheap_weak_clear(heap, id);
 			obj->flags &= ~MHEAP_OBJ_WEAKREF;
 		}
-		obj->flags &= ~MHEAP_OBJ_COLLECTING;
+		obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_TENTATIVE);
 		obj->flags |= MHEAP_OBJ_GARBAGE;
 		obj->gen = gen;
 		obj->refcnt++;
@@ -521,12 +532,15 @@ static u64 release_unreachable(struct mheap *heap,
 			       unsigned int gen)
 {
 	struct mheap_object *obj, *t;
+	struct mheap_object_walk walk;
 	u32 id, i, visited = 0;
 	u64 freed;
 
+	/* puts only free: the walk's arenas stay (struct mheap_object_walk) */
+	mheap_object_walk_init(&walk, heap->meta.bases);
 	for (id = unreachable->head; id; id = obj->gc_next) {
 		gc_resched(&visited);
-		obj = mheap_object_ptr(heap, id);
+		obj = mheap_object_walk_at(&walk, id);
 		for (i = 0; i < obj->nrefs; i++) {
 			u32 target = obj->slots[i];
 

@@ -463,12 +463,14 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
 u64 mheap_object_free_list(struct mheap *heap, u32 *head, u64 max)
 {
 	struct mheap_pool *last = NULL;
+	struct mheap_object_walk walk;
 	struct mheap_object *obj;
 	u64 freed = 0;
 	u32 id, next;
 
+	mheap_object_walk_init(&walk, heap->meta.bases);
 	for (id = *head; id && freed < max; id = next) {
-		obj = mheap_object_ptr(heap, id);
+		obj = mheap_object_walk_at(&walk, id);
 		next = obj->gc_next;
 		WARN_ON_ONCE(obj->refcnt);
 		guard_check(heap, id, NULL);

@@ -31,6 +31,7 @@
 #define MHEAP_OBJ_REACHABLE	0x8	/* reached from a root */
 #define MHEAP_OBJ_GARBAGE	0x10	/* on the save-all garbage list */
 #define MHEAP_OBJ_WEAKREF	0x20	/* weak references name it (weak.h) */
+#define MHEAP_OBJ_TENTATIVE	0x40	/* passed over unreached (gc.c) */
 
 /**
  * struct mheap_object - an object's header, in the meta space
@@ -174,6 +175,57 @@ static inline struct mheap_object *mheap_object_ptr(struct mheap *heap, u32 id)
 static inline struct mheap_object *mheap_object_at(char *const *bases, u32 id)
 {
 	return mheap_bases_ptr(bases, id, MHEAP_META_QSHIFT);
+}
+
+/**
+ * struct mheap_object_walk - a cursor for walking a list of objects
+ * @bases: heap->meta.bases, read once for a walk that allocates nothing.
+ * @arena: the arena index of the object met last; U32_MAX at first.
+ * @base: that arena's base address.
+ *
+ * A list's next id comes from its object's header, whose address needs
+ * the arena's base, loaded from @bases: two dependent loads per step, on
+ * the chain that no step can start before the one before has ended. Most
+ * steps stay in the same arena (lists are mostly in allocation order),
+ * so the cursor keeps the base it loaded last and compares indexes
+ * instead. The walk may free objects, but not allocate: an arena that
+ * still holds an object further down the list is not released, so a base
+ * kept stays valid for every id that maps to it.
+ */
+struct mheap_object_walk {
+	char *const *bases;
+	u32 arena;
+	char *base;
+};
+
+static inline void mheap_object_walk_init(struct mheap_object_walk *walk,
+					  char *const *bases)
+{
+	walk->bases = bases;
+	walk->arena = U32_MAX;
+	walk->base = NULL;
+}
+
+/**
+ * mheap_object_walk_at() - mheap_object_at() for a list's next object
+ * @walk: the walk's cursor, set by mheap_object_walk_init().
+ * @id: the object's id.
+ *
+ * Context: heap->lock held; @id names an object in use.
+ * Return: the header.
+ */
+static __always_inline struct mheap_object *
+mheap_object_walk_at(struct mheap_object_walk *walk, u32 id)
+{
+	const unsigned int shift = MHEAP_ARENA_SHIFT - MHEAP_META_QSHIFT;
+
+	if (unlikely(id >> shift != walk->arena)) {
+		walk->arena = id >> shift;
+		walk->base = walk->bases[walk->arena];
+	}
+	return (struct mheap_object *)(walk->base +
+				       ((id & (BIT(shift) - 1)) <<
+					MHEAP_META_QSHIFT));
 }
 
 /**
