@@ -600,10 +600,10 @@ static void release(struct mheap *heap, u32 id)
 }
 
 /*
- * mheap_object_put(), inline for the hot paths of this file. An object
- * with no slots holds nothing and is on no generation list: with no
- * collection in progress to keep it (defers_free()), it is freed here,
- * without release()'s stacks.
+ * The end of an object whose count just reached zero, but for a leaf's
+ * that its free list takes (put()). An object with no slots holds nothing
+ * and is on no generation list: with no collection in progress to keep
+ * it (defers_free()), it is freed here, without release()'s stacks.
  */
 static noinline void put_last(struct mheap *heap, u32 id,
 			      struct mheap_object *obj)
@@ -615,6 +615,11 @@ static noinline void put_last(struct mheap *heap, u32 id,
 		release(heap, id);
 }
 
+/*
+ * mheap_object_put(), inline for the hot paths of this file: the count's
+ * decrement and a leaf's free list inline, the rest out of line, so that
+ * the common case saves no registers.
+ */
 static inline void put(struct mheap *heap, u32 id)
 {
 	struct mheap_object *obj = mheap_object_ptr(heap, id);
