@@ -760,13 +760,15 @@ static u64 inc_subtract(struct mheap *heap, u64 budget)
 	char *const *bases = heap->meta.bases;
 	unsigned int gen = p->gen;
 	struct mheap_object *obj, *t;
+	struct mheap_object_walk walk;
 	u32 id, i, j, n, target;
 	const u32 *slots;
 	u64 done = 0;
 	u8 flags;
 
+	mheap_object_walk_init(&walk, bases);
 	for (id = p->cursor; id && done < budget; id = obj->gc_next) {
-		obj = mheap_object_at(bases, id);
+		obj = mheap_object_walk_at(&walk, id);
 		update_ref(obj);
 		slots = obj->slots;
 		n = obj->nrefs;
@@ -860,10 +862,12 @@ static u64 inc_mark(struct mheap *heap, u64 budget)
 	/* the stack's top and the cursor in locals, as in inc_subtract() */
 	char *const *bases = heap->meta.bases;
 	u32 i, j, n, target, top = p->top, cursor = p->cursor;
+	struct mheap_object_walk walk;
 	struct mheap_object *obj, *t;
 	const u32 *slots;
 	u64 done = 0;
 
+	mheap_object_walk_init(&walk, bases);
 	while (done < budget) {
 		if (top) {
 			obj = mheap_object_at(bases, top);
@@ -892,7 +896,7 @@ static u64 inc_mark(struct mheap *heap, u64 budget)
 			cursor = p->young.head;
 			break;
 		}
-		obj = mheap_object_at(bases, cursor);
+		obj = mheap_object_walk_at(&walk, cursor);
 		if (!(obj->flags & MHEAP_OBJ_REACHABLE) && obj->gc_prev) {
 			obj->flags |= MHEAP_OBJ_REACHABLE;
 			obj->gc_prev = 0;	/* top is 0 here */
@@ -924,6 +928,7 @@ static u64 inc_partition(struct mheap *heap, u64 budget)
 	 */
 	struct mheap_gc_list surv = heap->gens[next_gen], unr = p->unreachable;
 	struct mheap_object *obj, *stail = NULL, *utail = NULL;
+	struct mheap_object_walk walk;
 	u64 done = 0, moved = 0;
 	u32 id, next;
 
@@ -931,8 +936,10 @@ static u64 inc_partition(struct mheap *heap, u64 budget)
 		stail = mheap_object_ptr(heap, surv.tail);
 	if (unr.tail)
 		utail = mheap_object_ptr(heap, unr.tail);
+	/* freeing a zombie's header releases no arena the list still uses */
+	mheap_object_walk_init(&walk, heap->meta.bases);
 	for (id = p->cursor; id && done < budget; id = next, done++) {
-		obj = mheap_object_ptr(heap, id);
+		obj = mheap_object_walk_at(&walk, id);
 		next = obj->gc_next;
 		if (!obj->refcnt) {
 			mheap_object_free_zombie(heap, id);
@@ -967,11 +974,14 @@ static u64 inc_clear(struct mheap *heap, u64 budget)
 {
 	struct mheap_gc_progress *p = &heap->gc.progress;
 	struct mheap_object *obj, *t;
+	struct mheap_object_walk walk;
 	u32 id, i, target;
 	u64 done = 0;
 
+	/* puts only free: the walk's arenas stay (struct mheap_object_walk) */
+	mheap_object_walk_init(&walk, heap->meta.bases);
 	for (id = p->cursor; id && done < budget; id = obj->gc_next) {
-		obj = mheap_object_ptr(heap, id);
+		obj = mheap_object_walk_at(&walk, id);
 		done += 1 + obj->nrefs;
 		for (i = 0; i < obj->nrefs; i++) {
 			target = obj->slots[i];
