@@ -528,7 +528,9 @@ struct mheap_module_stats {
  * @handle: in: the object (0 for MHEAP_REFS_GARBAGE).
  * @which:  in: MHEAP_REFS_REFERENTS (the objects its slots hold, in slot
  *          order), MHEAP_REFS_REFERRERS (tracked objects whose slots hold
- *          it) or MHEAP_REFS_GARBAGE (the garbage list, oldest first).
+ *          it) or MHEAP_REFS_GARBAGE (the garbage list, in the order
+ *          its collections saved it: the oldest collection's first; within
+ *          one, in the collection's own order, as in CPython).
  * @buf:    in: an array of @count __u32, as a __u64.
  * @count:  in: room in @buf, at most MHEAP_REFS_MAX; 0 only counts.
  * @flags:  in: must be zero.
