@@ -755,7 +755,8 @@ void mheap_space_flush(struct mheap *heap)
 		return;
 	mheap_prim_assert_held(&heap->lock);
 	/* still counted as in use: mheap_space_free_slow() uncounts them */
-	for (class = 0; heap->nfreelisted; class++) {
+	for (class = 0; heap->nfreelisted && class < MHEAP_FREELIST_CLASSES;
+	     class++) {
 		struct mheap_freelist *list = &heap->freelist[class];
 
 		while (list->count) {
