@@ -302,6 +302,53 @@ CORE_TEST(gc_reached_after_the_walk_passed)
 	test_heap_done(heap);
 }
 
+/*
+ * The marking scans what is ahead of its walk when the walk gets there,
+ * and pushes what the walk has passed (move_unreachable()). Here the one
+ * root, c[2], holds c[0], which the walk has passed (pushed); c[0] holds
+ * c[3], still ahead (flagged, scanned when the walk meets it); and c[3]
+ * holds c[1], passed again (pushed from the walk's own scan, not the
+ * stack's). All four survive with exact counts and nothing left flagged,
+ * and a dead cycle allocated between them goes.
+ */
+CORE_TEST(gc_marked_ahead_and_behind_the_walk)
+{
+	struct mheap *heap = test_heap(SZ_1M);
+	u32 c[4], d0, d1, target;
+	unsigned int i;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (i = 0; i < 3; i++)
+		CORE_ASSERT_TRUE(c[i] = gc_obj(heap, 1));
+	CORE_ASSERT_TRUE(gc_cycle2(heap, 1, &d0, &d1));
+	CORE_ASSERT_TRUE(c[3] = gc_obj(heap, 1));
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, c[2], 0, c[0]), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, c[0], 0, c[3]), 0);
+	CORE_EXPECT_EQ(mheap_object_set_slot(heap, c[3], 0, c[1]), 0);
+	mheap_object_put(heap, d0);
+	mheap_object_put(heap, d1);
+	for (i = 0; i < 4; i++) {
+		if (i != 2)
+			mheap_object_put(heap, c[i]);
+	}
+	CORE_EXPECT_EQ(mheap_gc_collect(heap, 0), 2L);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)4);
+	CORE_EXPECT_EQ(mheap_validate(heap), 0);
+	CORE_EXPECT_EQ(heap->gens[1].count, (u64)4);
+	for (i = 0; i < 4; i++) {
+		CORE_EXPECT_EQ(test_gen(heap, c[i]), 1U);
+		CORE_EXPECT_EQ(test_refcnt(heap, c[i]), 1U);
+		CORE_EXPECT_EQ((u32)mheap_object_ptr(heap, c[i])->flags,
+			       (u32)MHEAP_OBJ_TRACKED);
+	}
+	CORE_EXPECT_EQ(mheap_object_get_slot(heap, c[3], 0, &target), 0);
+	CORE_EXPECT_EQ(target, c[1]);
+	/* no cycle among them: the root's last reference frees them all */
+	mheap_object_put(heap, c[2]);
+	CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+	test_heap_done(heap);
+}
+
 /* A dead cycle holding a live object: the live one keeps its exact count. */
 CORE_TEST(gc_cycle_holding_live_object)
 {
@@ -1714,6 +1761,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_slot_runs_counted_exactly),
 	KUNIT_CASE(gc_cycle_reachable_survives),
 	KUNIT_CASE(gc_reached_after_the_walk_passed),
+	KUNIT_CASE(gc_marked_ahead_and_behind_the_walk),
 	KUNIT_CASE(gc_cycle_holding_live_object),
 	KUNIT_CASE(gc_cycle_spanning_generations),
 	KUNIT_CASE(gc_cascade_during_collection),
