@@ -911,6 +911,20 @@ static inline unsigned int gc_inc_run_to(struct mheap *heap,
 }
 
 /*
+ * Two objects of one slot each, a cycle, held through @t's handles *@ha
+ * and *@hb, the first watched by the weak handle *@w.
+ */
+static inline bool gc_handle_cycle(struct test_client *t, u32 *ha, u32 *hb,
+				   u32 *w)
+{
+	return !mheap_handle_alloc(t->client, 8, 1, 0, ha) &&
+	       !mheap_handle_alloc(t->client, 8, 1, 0, hb) &&
+	       !mheap_handle_set_slot(t->client, *ha, 0, *hb) &&
+	       !mheap_handle_set_slot(t->client, *hb, 0, *ha) &&
+	       !mheap_handle_dup_weak(t->client, *ha, w);
+}
+
+/*
  * @n two-object cycles, chained (a's second slot holds the next cycle's
  * a), moved to generation 1 with everything else in generation 0, then
  * let go: 2 * @n objects that nothing outside holds.
@@ -1044,11 +1058,7 @@ CORE_TEST(gc_incremental_barrier_resurrection)
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
 	mheap_gc_increment = 1;
 	for (phase = MHEAP_GC_SUBTRACT; phase <= MHEAP_GC_MARK; phase++) {
-		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &ht), 0);
-		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hy), 0);
-		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, ht, 0, hy), 0);
-		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hy, 0, ht), 0);
-		CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, ht, &w), 0);
+		CORE_ASSERT_TRUE(gc_handle_cycle(&t, &ht, &hy, &w));
 		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, hy, &ty), 0);
 		CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
 		/*
@@ -1099,11 +1109,7 @@ CORE_TEST(gc_incremental_barrier_undone)
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
 	mheap_gc_increment = 1;
 	for (phase = MHEAP_GC_SUBTRACT; phase <= MHEAP_GC_MARK; phase++) {
-		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &ht), 0);
-		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hy), 0);
-		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, ht, 0, hy), 0);
-		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hy, 0, ht), 0);
-		CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, ht, &w), 0);
+		CORE_ASSERT_TRUE(gc_handle_cycle(&t, &ht, &hy, &w));
 		CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
 		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
 		CORE_ASSERT_EQ(mheap_handle_close(t.client, ht), 0);
@@ -1154,11 +1160,7 @@ CORE_TEST(gc_incremental_barrier_log_fails)
 	CORE_REQUIRE_FAULT_INJECTION();
 	CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
 	mheap_gc_increment = 1;
-	CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &ht), 0);
-	CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hy), 0);
-	CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, ht, 0, hy), 0);
-	CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hy, 0, ht), 0);
-	CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, ht, &w), 0);
+	CORE_ASSERT_TRUE(gc_handle_cycle(&t, &ht, &hy, &w));
 	CORE_ASSERT_EQ(mheap_handle_close(t.client, hy), 0);
 	CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
 	CORE_ASSERT_EQ(mheap_handle_close(t.client, ht), 0);
@@ -1402,11 +1404,7 @@ CORE_TEST(gc_incremental_doomed_reads_dead)
 	mheap_gc_increment = 1;
 	for (save_all = 0; save_all < 2; save_all++) {
 		mheap_gc_set_save_all(t.heap, save_all);
-		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &ha), 0);
-		CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 1, 0, &hb), 0);
-		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, ha, 0, hb), 0);
-		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, hb, 0, ha), 0);
-		CORE_ASSERT_EQ(mheap_handle_dup_weak(t.client, ha, &wa), 0);
+		CORE_ASSERT_TRUE(gc_handle_cycle(&t, &ha, &hb, &wa));
 		CORE_ASSERT_EQ(mheap_handle_lookup(t.client, ha, &id), 0);
 		CORE_ASSERT_TRUE(gc_old_cycles(t.heap, 10));
 		CORE_ASSERT_EQ(mheap_handle_close(t.client, ha), 0);

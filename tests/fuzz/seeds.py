@@ -234,6 +234,21 @@ def incremental_save_all():
     return s
 
 
+def old_cycle_dropped(s, k):
+    """A two-object cycle watched by weak handle 'wa', moved to generation
+    1, dropped, then k steps of the automatic collector."""
+    s.alloc('a', 1)
+    s.alloc('b', 1)
+    s.set_slot('a', 0, 'b')
+    s.set_slot('b', 0, 'a')
+    s.dup('a', 'wa', weak=True)
+    s.op(AUTO)                    # generation 0: to generation 1
+    s.close('a')
+    s.close('b')
+    for _ in range(k):
+        s.op(AUTO)
+
+
 def incremental_resurrection():
     """A dropped cycle, taken back from a weak handle after k increments of
     the collection that examines it, k = 1..12 (the barrier)."""
@@ -241,16 +256,7 @@ def incremental_resurrection():
     s.op(ENABLE, 1)
     s.op(THRESHOLD, 1 | 1 << 3, 0, 3)   # increments of 1 unit
     for k in range(1, 13):
-        s.alloc('a', 1)
-        s.alloc('b', 1)
-        s.set_slot('a', 0, 'b')
-        s.set_slot('b', 0, 'a')
-        s.dup('a', 'wa', weak=True)
-        s.op(AUTO)                    # generation 0: to generation 1
-        s.close('a')
-        s.close('b')
-        for _ in range(k):
-            s.op(AUTO)
+        old_cycle_dropped(s, k)
         s.dup('wa', 'a2')
         for _ in range(16):
             s.op(AUTO)
@@ -269,16 +275,7 @@ def incremental_undone_dups():
     s.op(ENABLE, 1)
     s.op(THRESHOLD, 1 | 1 << 3, 0, 3)   # increments of 1 unit
     for k in range(1, 13):
-        s.alloc('a', 1)
-        s.alloc('b', 1)
-        s.set_slot('a', 0, 'b')
-        s.set_slot('b', 0, 'a')
-        s.dup('a', 'wa', weak=True)
-        s.op(AUTO)                    # generation 0: to generation 1
-        s.close('a')
-        s.close('b')
-        for _ in range(k):
-            s.op(AUTO)
+        old_cycle_dropped(s, k)
         s.op(DUP, s.idx('wa'), 0x80)  # undone: no new handle
         for _ in range(16):
             s.op(AUTO)
