@@ -150,7 +150,7 @@ SELFTESTS_32 := mheap_selftest mheap_table_selftest mheap_batch_selftest \
 SELFTEST_HDR := $(wildcard tests/selftests/*.h)
 VM_PROGS := $(addprefix $(BUILD)/vm/progs/,mheapctl $(SELFTESTS) \
 	$(addsuffix _32,$(SELFTESTS_32)) mheap_inject_selftest ops_bench \
-	pause_bench)
+	pause_bench core_nodes)
 vm-progs: $(VM_PROGS)
 
 # Real heaps (Documentation/snapshot.rst): a small snapshot for the VMs,
@@ -266,6 +266,15 @@ $(BUILD)/bench/alloc_bench: tests/bench/alloc_bench.c tests/host/prim_host.c \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DNDEBUG -Imodule/core -Itests/host -Iuapi -o $@ $< \
 		tests/host/prim_host.c $(BENCH_CORE_OBJ) -ldl
+
+# The node pattern on the core alone, for the VM (make bench): what the
+# core's work per node costs under the VM's emulation, beside the ioctls.
+$(BUILD)/vm/progs/core_nodes: tests/bench/core_nodes.c tests/bench/bench_core.h \
+		tests/bench/bench_util.h tests/host/prim_host.c \
+		tests/host/prim_host.h $(BENCH_CORE_OBJ) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DNDEBUG -Imodule/core -Itests/host -Iuapi -static -o $@ $< \
+		tests/host/prim_host.c $(BENCH_CORE_OBJ)
 
 # Boehm GC (Debian's libgc) on the same shapes, the collector's reference.
 $(BUILD)/bench/boehm_bench: tests/bench/boehm_bench.c tests/bench/bench_util.h

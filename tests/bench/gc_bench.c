@@ -247,30 +247,15 @@ static void row(const char *name, u64 ns, u64 objects, u64 edges,
 	       *goal ? (met ? ": met" : ": NOT met") : "");
 }
 
-/*
- * The node pattern: ops_bench.c's nodes_single() on the core, with ids
- * for handles and references for the handles' counts.
- */
+/* The node pattern (bench_core.h), ns for @n nodes: median of ROUNDS */
 static u64 nodes(size_t n)
 {
 	u64 t[ROUNDS], t0;
-	u32 head, prev, id;
 	unsigned int r;
-	size_t i;
 
 	for (r = 0; r < ROUNDS; r++) {
 		t0 = now();
-		head = obj(2);
-		for (prev = head, i = 1; i < n; i++, prev = id) {
-			id = obj(2);
-			if (mheap_object_set_slot(heap, prev, 0, id))
-				abort();
-			if (prev != head)
-				mheap_object_put(heap, prev);
-		}
-		if (prev != head)
-			mheap_object_put(heap, prev);
-		mheap_object_put(heap, head);
+		nodes_round(n);
 		t[r] = now() - t0;
 	}
 	return median(t);

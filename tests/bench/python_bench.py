@@ -9,6 +9,10 @@ creating, linking and dropping the same nodes in-process (a class with two
 __slots__). Figures are medians of RUNS runs; the last column is what the
 Python layer costs over the C library, per call.
 
+The node table also has the heap's core doing the same nodes with no
+ioctl at all (core_nodes, found beside ops_bench): no call does less
+work than that, so one-op / core is the most any batch can gain here.
+
 A second table answers why the package is a C extension: the same
 operation, obj[0] = other, through the extension, and through cffi and
 ctypes calling libmheap.so (each behind the same kind of proxy class,
@@ -16,6 +20,7 @@ and bare), beside libmheap from C.
 
     python_bench.py OPS_BENCH LIBMHEAP_SO [N [RUNS]]   (4096 nodes, 7 runs)
 """
+import os
 import statistics
 import subprocess
 import sys
@@ -260,8 +265,13 @@ def main():
     for line in out.splitlines():
         mode, op, rate = line.split()
         c[mode, op] = float(rate)
+    core = os.path.join(os.path.dirname(ops_bench), 'core_nodes')
+    out = subprocess.run([core, str(n), str(runs)], check=True,
+                         capture_output=True, text=True).stdout
+    mode, op, ns = out.split()
+    c[mode, op] = float(ns)
     c_nodes = {op: c['nodes', op] for op in ('one-op', 'batch64',
-                                             'batch64-refs')}
+                                             'batch64-refs', 'core')}
     with mheap.Heap() as h:
         h.gc.disable()
         one, bat, py = rates([lambda k: mheap_one(h, k),
@@ -301,13 +311,18 @@ def main():
                                 c_nodes['batch64']),
             ('C batch 64, references (1 call)', c_nodes['batch64-refs'])]
     rows += list(py_nodes.items())
+    rows.append(('core alone, no ioctl (core_nodes)', c_nodes['core']))
     print(f'{"way":34}{"ns/node":>10}{"vs C one-op":>14}')
     for name, ns in rows:
         print(f'{name:34}{ns:10.0f}{one / ns:13.1f}x')
     ratio = one / c_nodes['batch64-refs']
+    ceiling = one / c_nodes['core']
     print(f'target (issue 21): C batches of 64 with references at least 20x '
           f'the one-op rate: {"met" if ratio >= 20 else "not met"} '
           f'({ratio:.1f}x)')
+    print(f'ceiling in this VM: no batch does less than the core alone, so '
+          f'none can beat {ceiling:.1f}x the one-op rate'
+          f'{" (below the target)" if ceiling < 20 else ""}')
 
 
 if __name__ == '__main__':
