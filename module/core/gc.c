@@ -37,6 +37,7 @@
  */
 #include "object.h"
 #include "gc.h"
+#include "handle.h"
 #include "weak.h"
 
 /* gc_list_*: lists of tracked objects, linked through their ids. */
@@ -248,6 +249,92 @@ static inline u32 run_end(const u32 *slots, u32 i, u32 n)
 }
 
 /*
+ * Whether @t, met through a root or a slot, is one of the young objects
+ * of a collection of generation @gen not yet flagged ALIVE: tracked, not
+ * on the garbage list, of generation @gen or younger, and not one of an
+ * incremental collection in progress (COLLECTING; they are older than
+ * generation 0 anyway, the only one collected while one is).
+ */
+static inline bool alive_candidate(const struct mheap_object *t,
+				   unsigned int gen)
+{
+	return (t->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE |
+			    MHEAP_OBJ_ALIVE | MHEAP_OBJ_COLLECTING)) ==
+	       MHEAP_OBJ_TRACKED && t->gen <= gen;
+}
+
+/*
+ * The "mark alive" pass of CPython's free-threaded collector
+ * (gc_mark_alive_from_roots(), _PyGC_BITS_ALIVE): what the heap's roots
+ * reach is reachable, and needs no counting. Here the roots are the
+ * clients' handles and the named roots, each holding a reference of its
+ * own; their young targets are flagged ALIVE before subtract_refs(), and
+ * that walk spreads the flag forward. Skipped when the roots outnumber
+ * @young: a generation-0 collection must not cost a pass over a large
+ * handle table.
+ *
+ * Sound because a handle or a name holds a reference: its object is
+ * reachable whatever the counts say, and so is everything it holds. A
+ * miss (a root not looked at, a flag not spread) only leaves an object to
+ * the ordinary computation. Documentation/gc.rst ("Roots marked alive").
+ */
+static void mark_roots_alive(struct mheap *heap, struct mheap_gc_list *young,
+			     unsigned int gen)
+{
+	const struct mheap_name_table *names = &heap->names;
+	struct mheap_client *client;
+	struct mheap_object *t;
+	u64 roots = names->len;
+	u32 i, visited = 0;
+
+	list_for_each_entry(client, &heap->clients, link)
+		roots += client->used;
+	if (!roots || roots > young->count)
+		return;
+	for (i = 0; i < names->len; i++) {
+		t = mheap_object_ptr(heap, names->v[i].id);
+		if (alive_candidate(t, gen))
+			t->flags |= MHEAP_OBJ_ALIVE;
+	}
+	list_for_each_entry(client, &heap->clients, link) {
+		for (i = 0; i < client->used; i++) {
+			const struct mheap_handle *h = &client->table[i];
+
+			gc_resched(&visited);
+			if (h->tag & (MHEAP_HANDLE_FREE | MHEAP_HANDLE_WEAK))
+				continue;
+			t = mheap_object_ptr(heap, h->obj);
+			if (alive_candidate(t, gen))
+				t->flags |= MHEAP_OBJ_ALIVE;
+		}
+	}
+}
+
+/*
+ * ALIVE object @o, met by subtract_refs()'s walk: what it holds is
+ * reachable too. A target ahead of the walk will be met ALIVE in turn and
+ * spread it further; one behind it was counted already, and keeps its
+ * count beside the flag (move_unreachable() scans it).
+ */
+static inline void spread_alive(char *const *bases,
+				const struct mheap_object *o, unsigned int gen)
+{
+	struct mheap_object *t;
+	u32 i, j, n = o->nrefs;
+
+	for (i = 0; i < n; i = j) {
+		j = run_end(o->slots, i, n);
+		if (!o->slots[i])
+			continue;
+		t = mheap_object_at(bases, o->slots[i]);
+		if ((t->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE |
+				 MHEAP_OBJ_ALIVE)) == MHEAP_OBJ_TRACKED &&
+		    t->gen <= gen)
+			t->flags |= MHEAP_OBJ_ALIVE;
+	}
+}
+
+/*
  * CPython's update_refs and subtract_refs, fused into one pass over the
  * list: an object's gc_refs is set from its refcount when it is first met,
  * whether in the list or as a target, and only then decremented, so the
@@ -261,6 +348,11 @@ static inline u32 run_end(const u32 *slots, u32 i, u32 n)
  *
  * Consecutive slots holding the same object are subtracted at once: one
  * look at the target per run (a list of n copies of one object is common).
+ *
+ * An object the walk meets ALIVE (mark_roots_alive()) is not counted: it
+ * is reachable, and so is what it holds, which is flagged ALIVE instead
+ * of subtracted from (spread_alive()). Nor is an ALIVE target subtracted
+ * from. Such an object keeps its prev link and gets no COLLECTING.
  */
 static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 			  unsigned int gen)
@@ -276,6 +368,10 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 	for (id = young->head; id; id = obj->gc_next) {
 		gc_resched(&visited);
 		obj = mheap_object_walk_at(&walk, id);
+		if (obj->flags & MHEAP_OBJ_ALIVE) {
+			spread_alive(bases, obj, gen);
+			continue;
+		}
 		update_ref(obj);
 		slots = obj->slots;
 		n = obj->nrefs;
@@ -296,8 +392,9 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 			 * instructions of the collection (callgrind).
 			 */
 			flags = t->flags;
-			if ((flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE)) !=
-			    MHEAP_OBJ_TRACKED || t->gen > gen)
+			if ((flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE |
+				      MHEAP_OBJ_ALIVE)) != MHEAP_OBJ_TRACKED ||
+			    t->gen > gen)
 				continue;
 			refs = flags & MHEAP_OBJ_COLLECTING ? t->gc_prev : t->refcnt;
 			t->flags = (flags & ~MHEAP_OBJ_REACHABLE) |
@@ -375,7 +472,7 @@ static inline void survive(struct mheap_gc_list *survivors,
 			   struct mheap_object *obj, unsigned int gen)
 {
 	obj->flags &= ~(MHEAP_OBJ_COLLECTING | MHEAP_OBJ_REACHABLE |
-			MHEAP_OBJ_TENTATIVE);
+			MHEAP_OBJ_TENTATIVE | MHEAP_OBJ_ALIVE);
 	obj->gen = gen;
 	gc_list_append_at(survivors, tail, id, obj);
 }
@@ -443,7 +540,15 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 		gc_resched(&visited);
 		obj = mheap_object_walk_at(&walk, id);
 		next = obj->gc_next;
-		if (!(obj->flags & MHEAP_OBJ_REACHABLE) && !obj->gc_prev) {
+		if (obj->flags & MHEAP_OBJ_ALIVE) {
+			/* not counted: it spread ALIVE to what it holds */
+			if (!(obj->flags & MHEAP_OBJ_COLLECTING)) {
+				survive(&surv, &stail, id, obj, next_gen);
+				continue;
+			}
+			/* counted before it was flagged: scanned below */
+		} else if (!(obj->flags & MHEAP_OBJ_REACHABLE) &&
+			   !obj->gc_prev) {
 			obj->flags |= MHEAP_OBJ_TENTATIVE;
 			if (last)
 				last->gc_next = id;
@@ -584,6 +689,7 @@ static u64 collect_list(struct mheap *heap, struct mheap_gc_list *young,
 
 	gc_list_init(&survivors);
 	gc_list_init(&unreachable);
+	mark_roots_alive(heap, young, gen);
 	subtract_refs(heap, young, gen);
 	move_unreachable(heap, young, &survivors, &unreachable, gen, next_gen);
 	*survived = survivors.count;

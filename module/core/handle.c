@@ -29,8 +29,10 @@ struct mheap_client *mheap_client_create(struct mheap *heap)
 {
 	struct mheap_client *client = mheap_prim_zalloc(sizeof(*client));
 
-	if (client)
+	if (client) {
 		client->heap = heap;
+		INIT_LIST_HEAD(&client->link);
+	}
 	return client;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_client_create);
@@ -60,6 +62,7 @@ void mheap_client_destroy(struct mheap_client *client)
 		if (i % 1024 == 1023)
 			mheap_prim_cond_resched();
 	}
+	list_del_init(&client->link);
 	mheap_prim_kvfree(client->log);
 	mheap_prim_kvfree(client->table);
 	mheap_prim_free(client);
@@ -153,6 +156,9 @@ static int grow(struct mheap_client *client)
 				 sizeof(*table));
 	if (!table)
 		return -ENOMEM;
+	/* its handles are roots from now on (gc.c: mark_roots_alive()) */
+	if (!client->table)
+		list_add(&client->link, &client->heap->clients);
 	client->table = table;
 	client->size = size;
 	return 0;

@@ -52,6 +52,7 @@ static_assert((MHEAP_HANDLE_SCOPE >> MHEAP_HANDLE_SCOPE_SHIFT) >= MHEAP_SCOPE_MA
 /**
  * struct mheap_client - a handle table on a heap
  * @heap: the heap; the client is used under its lock.
+ * @link: in @heap->clients once @table has been allocated; else empty.
  * @table: @size entries; those below @used have been handed out.
  * @size: entries allocated.
  * @used: entries handed out at least once.
@@ -72,6 +73,7 @@ static_assert((MHEAP_HANDLE_SCOPE >> MHEAP_HANDLE_SCOPE_SHIFT) >= MHEAP_SCOPE_MA
  */
 struct mheap_client {
 	struct mheap *heap;
+	struct list_head link;
 	struct mheap_handle *table;
 	u32 size;
 	u32 used;

@@ -82,6 +82,7 @@ struct mheap *mheap_create(size_t capacity, size_t capacity_max)
 	mheap_space_init(&heap->meta, MHEAP_META_QSHIFT);
 	mheap_space_init(&heap->payload, MHEAP_PAYLOAD_QSHIFT);
 	INIT_LIST_HEAD(&heap->retired);
+	INIT_LIST_HEAD(&heap->clients);
 	mheap_prim_dwork_init(&heap->decay, mheap_space_decay_work);
 	mheap_gc_init(heap);
 	atomic_long_add(1, &global_heaps);

@@ -79,6 +79,9 @@ struct mheap_freelist {
  * @payload_bytes: payload bytes of live objects, as requested. L: lock
  * @weak: weak references (weak.h). L: lock
  * @names: named roots (names.h). L: lock
+ * @clients: the clients (handle.h) whose handle tables have been
+ *	allocated, by their @link: where the collector finds the handles,
+ *	the heap's roots with @names (gc.c: mark_roots_alive()). L: lock
  * @reclaim: if set, called as each object with a subscriber is freed
  *	(mheap_object_alloc_subscribed()), with the heap lock held: its
  *	subscriber number, its cookie, MHEAP_EVENT_REFCOUNT or _COLLECTOR, its
@@ -124,6 +127,7 @@ struct mheap {
 	size_t payload_bytes;
 	struct mheap_weak_table weak;
 	struct mheap_name_table names;
+	struct list_head clients;
 	void (*reclaim)(struct mheap *heap, u32 subscriber, u64 cookie, u32 reason,
 			u32 gen);
 	void *reclaim_data;

@@ -32,6 +32,7 @@
 #define MHEAP_OBJ_GARBAGE	0x10	/* on the save-all garbage list */
 #define MHEAP_OBJ_WEAKREF	0x20	/* weak references name it (weak.h) */
 #define MHEAP_OBJ_TENTATIVE	0x40	/* passed over unreached (gc.c) */
+#define MHEAP_OBJ_ALIVE		0x80	/* reached from a handle or name (gc.c) */
 
 /**
  * struct mheap_object - an object's header, in the meta space

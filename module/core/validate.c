@@ -226,6 +226,8 @@ static int gc_list_validate(struct mheap *heap,
 			return invariant_broken("obj->gc_prev == prev");
 		if (gen >= 0 && obj->gen != gen)
 			return invariant_broken("obj->gen == gen");
+		if (obj->flags & MHEAP_OBJ_ALIVE)
+			return invariant_broken("ALIVE only during a collection");
 	}
 	if (prev != list->tail)
 		return invariant_broken("prev == list->tail");

@@ -349,6 +349,86 @@ CORE_TEST(gc_marked_ahead_and_behind_the_walk)
 	test_heap_done(heap);
 }
 
+/* A handle on a new object of @nrefs slots, and its id */
+static inline bool gc_handle_obj(struct test_client *t, size_t nrefs, u32 *h,
+				 u32 *id)
+{
+	return !mheap_handle_alloc(t->client, 8, nrefs, 0, h) &&
+	       !mheap_handle_lookup(t->client, *h, id);
+}
+
+/*
+ * Roots marked alive (gc.c: mark_roots_alive()): what handles and names
+ * reach survives a full collection uncounted, whether the flag spreads
+ * forward (a ring allocated from its root on) or cannot (a root allocated
+ * after what it holds, met last), and a dead cycle holding one of them
+ * goes, leaving that one's count exact. Then again with more handles than
+ * young objects, where the pass is skipped, for the same result.
+ */
+CORE_TEST(gc_roots_marked_alive)
+{
+	char name[MHEAP_NAME_LEN] = "root";
+	u32 h[10], id[10], leaf, prev, x;
+	struct test_client t;
+	unsigned int round, i;
+
+	for (round = 0; round < 2; round++) {
+		CORE_ASSERT_TRUE(test_client_open(&t, SZ_1M));
+		/* round 1: 40 leaf handles, more than the 20 young objects */
+		for (i = 0; round && i < 40; i++)
+			CORE_ASSERT_EQ(mheap_handle_alloc(t.client, 8, 0, 0,
+							  &leaf), 0);
+		/* 0-2: a ring from 0; 3-5: 5 holds 4 holds 3; 6, 7: dead */
+		for (i = 0; i < 10; i++)
+			CORE_ASSERT_TRUE(gc_handle_obj(&t, 2, &h[i], &id[i]));
+		for (i = 0; i < 3; i++)
+			CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h[i], 0,
+							     h[(i + 1) % 3]), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h[5], 0, h[4]), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h[4], 0, h[3]), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h[6], 0, h[7]), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h[7], 0, h[6]), 0);
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h[6], 1, h[1]), 0);
+		/* 8 holds 9, and the name holds 8 */
+		CORE_ASSERT_EQ(mheap_handle_set_slot(t.client, h[8], 0, h[9]), 0);
+		/* a chain of 10 behind 2, no handle: the roots are fewer */
+		for (prev = id[2], i = 0; i < 10; i++, prev = x) {
+			CORE_ASSERT_TRUE(x = gc_obj(t.heap, 1));
+			CORE_ASSERT_EQ(mheap_object_set_slot(t.heap, prev,
+							     prev == id[2], x), 0);
+			if (prev != id[2])
+				mheap_object_put(t.heap, prev);
+		}
+		mheap_object_put(t.heap, prev);
+		CORE_ASSERT_EQ(mheap_name_bind(t.heap, name, id[8], false), 0);
+		for (i = 0; i < 10; i++) {
+			if (i != 0 && i != 5)
+				CORE_ASSERT_EQ(mheap_handle_close(t.client, h[i]),
+					       0);
+		}
+		CORE_EXPECT_EQ(mheap_gc_collect(t.heap, 2), 2L);
+		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)18 + 40 * round);
+		CORE_EXPECT_EQ(mheap_validate(t.heap), 0);
+		for (i = 0; i < 10; i++) {
+			if (i == 6 || i == 7)
+				continue;
+			CORE_EXPECT_EQ((u32)mheap_object_ptr(t.heap, id[i])->flags,
+				       (u32)MHEAP_OBJ_TRACKED);
+			CORE_EXPECT_EQ(test_gen(t.heap, id[i]), 2U);
+			/* the ring's root: its handle and the ring */
+			CORE_EXPECT_EQ(test_refcnt(t.heap, id[i]), i ? 1U : 2U);
+		}
+		/* the ring's root went last: the ring is a cycle, 5's chain not */
+		CORE_EXPECT_EQ(mheap_name_unbind(t.heap, name), 0);
+		CORE_EXPECT_EQ(mheap_handle_close(t.client, h[5]), 0);
+		CORE_EXPECT_EQ(mheap_handle_close(t.client, h[0]), 0);
+		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)13 + 40 * round);
+		CORE_EXPECT_EQ(mheap_gc_collect(t.heap, 2), 13L);
+		CORE_EXPECT_EQ(mheap_objects_live(t.heap), (u64)40 * round);
+		test_client_close(&t);
+	}
+}
+
 /* A dead cycle holding a live object: the live one keeps its exact count. */
 CORE_TEST(gc_cycle_holding_live_object)
 {
@@ -1511,6 +1591,7 @@ struct oracle {
 	int handle_obj[ORACLE_OBJS];
 	int stack[ORACLE_OBJS];
 	int nobjs, nhandles;
+	u64 rooted;	/* collections that marked the handles' reach alive */
 };
 
 /* The oracle: mark from the handles. Returns how many are reachable. */
@@ -1600,7 +1681,15 @@ static inline int oracle_step(struct oracle *s, struct mheap_client *c,
 
 	if (op < 1) {
 		unsigned int gen = core_rand(rnd) % MHEAP_GENERATIONS;
-		long n = mheap_gc_collect(c->heap, gen);
+		u64 young = 0;
+		long n;
+
+		/* mark_roots_alive()'s bound: the roots, at most the young */
+		for (i = 0; i <= (int)gen; i++)
+			young += c->heap->gens[i].count;
+		if (c->used && c->used <= young)
+			s->rooted++;
+		n = mheap_gc_collect(c->heap, gen);
 
 		return n < 0 ? (int)n : oracle_check(s, c->heap, gen);
 	}
@@ -1656,7 +1745,7 @@ static inline int oracle_step(struct oracle *s, struct mheap_client *c,
 CORE_TEST(gc_random_graphs_against_oracle)
 {
 	struct oracle *s = core_calloc(1, sizeof(*s));
-	u64 seed, collections = 0;
+	u64 seed, collections = 0, rooted = 0;
 
 	CORE_ASSERT_NOT_NULL(s);
 	for (seed = 1; seed <= ORACLE_SEEDS; seed++) {
@@ -1686,9 +1775,14 @@ CORE_TEST(gc_random_graphs_against_oracle)
 		collections += t.heap->gc.stats[0].collections +
 			       t.heap->gc.stats[1].collections +
 			       t.heap->gc.stats[2].collections;
+		rooted += s->rooted;
 		test_client_close(&t);
 	}
-	CORE_LOG("%llu collections checked", (unsigned long long)collections);
+	CORE_LOG("%llu collections checked, %llu with the roots marked alive",
+		 (unsigned long long)collections, (unsigned long long)rooted);
+	/* both ways of collecting are checked */
+	CORE_EXPECT_GT(rooted, (u64)0);
+	CORE_EXPECT_GT(collections, rooted);
 	core_free(s);
 }
 
@@ -1760,6 +1854,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_cycle_reachable_survives),
 	KUNIT_CASE(gc_reached_after_the_walk_passed),
 	KUNIT_CASE(gc_marked_ahead_and_behind_the_walk),
+	KUNIT_CASE(gc_roots_marked_alive),
 	KUNIT_CASE(gc_cycle_holding_live_object),
 	KUNIT_CASE(gc_cycle_spanning_generations),
 	KUNIT_CASE(gc_cascade_during_collection),

@@ -13,7 +13,13 @@
  *                  n - 1; a full collection with everything alive
  *   dropped N      N cycles of 21 nodes, each holding its next and its
  *                  previous, dropped, then collected
- *   live N         the same cycles kept alive, collected
+ *   live N         the same cycles kept alive by a handle each, as a
+ *                  client keeps objects (and CPython's list, Boehm's
+ *                  roots), collected
+ *   bare N         the same, each kept by a bare count instead, which no
+ *                  client can hold: the collector knows no root and
+ *                  counts every reference (the live case before the
+ *                  roots were marked alive, gc.c: mark_roots_alive())
  *   gen0 pause     a generation-0 collection of 1,000 young objects with
  *                  10,000 and with 10,000,000 old objects in the heap
  *   nodes N        issue 21's node pattern: N times, create a node of two
@@ -29,6 +35,7 @@
 
 #include "bench_core.h"
 #include "bench_util.h"
+#include "handle.h"
 #include "object.h"
 #include "gc.h"
 
@@ -78,6 +85,25 @@ static u64 floor_ns(size_t n)
 	return median(t);
 }
 
+/* The client whose handles hold what the benchmarks keep alive */
+static struct mheap_client *client;
+
+/* A handle on @id, taking over the caller's reference */
+static u32 hold(u32 id)
+{
+	u32 handle;
+
+	if (mheap_handle_install(client, id, &handle))
+		abort();
+	return handle;
+}
+
+static void drop(u32 handle)
+{
+	if (mheap_handle_close(client, handle))
+		abort();
+}
+
 static u64 traversal(u64 *edges, u64 *objects)
 {
 	u64 t[ROUNDS];
@@ -96,9 +122,10 @@ static u64 traversal(u64 *edges, u64 *objects)
 		cur = next;
 	}
 	*objects = LEVELS;
+	cur = hold(cur);
 	for (r = 0; r < ROUNDS; r++)
 		t[r] = collect_ns(2);
-	mheap_object_put(heap, cur);
+	drop(cur);
 	return median(t);
 }
 
@@ -148,17 +175,24 @@ static u64 dropped(size_t n)
 	return median(t);
 }
 
-static u64 live(size_t n)
+/* The cycles kept by handles (@held), or by bare counts, and collected */
+static u64 live(size_t n, bool held)
 {
 	u32 *heads = cycles(n);
 	u64 t[ROUNDS];
 	size_t c;
 	int r;
 
+	for (c = 0; held && c < n; c++)
+		heads[c] = hold(heads[c]);
 	for (r = 0; r < ROUNDS; r++)
 		t[r] = collect_ns(2);
-	for (c = 0; c < n; c++)
-		mheap_object_put(heap, heads[c]);
+	for (c = 0; c < n; c++) {
+		if (held)
+			drop(heads[c]);
+		else
+			mheap_object_put(heap, heads[c]);
+	}
 	free(heads);
 	collect_ns(2);
 	return median(t);
@@ -230,10 +264,11 @@ static const char *target(const char *name, u64 ns, u64 py, u64 boehm,
 	return "";
 }
 
-static void row(const char *name, u64 ns, u64 objects, u64 edges,
-		const char *py_file, const char *boehm_file)
+/* A row of the table: @name's figures, CPython's and Boehm's for @key */
+static void row(const char *name, const char *key, u64 ns, u64 objects,
+		u64 edges, const char *py_file, const char *boehm_file)
 {
-	u64 py = figure(py_file, name), boehm = figure(boehm_file, name);
+	u64 py = figure(py_file, key), boehm = figure(boehm_file, key);
 	u64 floor = floor_ns(edges);
 	const char *goal;
 	bool met = false;
@@ -267,7 +302,7 @@ int main(int argc, char **argv)
 	const char *py = argc > 1 ? argv[1] : "";
 	const char *boehm = argc > 2 ? argv[2] : "";
 	u64 edges, objects, ns, py_ns;
-	char name[32];
+	char name[32], key[32];
 	unsigned int i;
 
 	heap = mheap_create(4ULL * SZ_1G, 4ULL * SZ_1G);
@@ -275,6 +310,9 @@ int main(int argc, char **argv)
 		return 1;
 	mheap_lock(heap);
 	mheap_gc_enable(heap, false);
+	client = mheap_client_create(heap);
+	if (!client)
+		return 1;
 	printf("full collections, median of %d rounds, one run; CPython: "
 	       "Debian's /usr/bin/python3, gc_bench.py; Boehm: Debian's libgc,\n"
 	       "one marker, boehm_bench.c (its sweep is lazy: its dropped "
@@ -285,14 +323,17 @@ int main(int argc, char **argv)
 	       "mheap ms", "ns/obj", "CPython", "speedup", "Boehm ms",
 	       "x Boehm", "floor ms", "x floor", "target (issue 20)");
 	ns = traversal(&edges, &objects);
-	row("traversal", ns, objects, edges, py, boehm);
+	row("traversal", "traversal", ns, objects, edges, py, boehm);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		objects = sizes[i] * CYCLE_LEN;
 		edges = objects * 2;
 		snprintf(name, sizeof(name), "dropped%zu", sizes[i]);
-		row(name, dropped(sizes[i]), objects, edges, py, boehm);
-		snprintf(name, sizeof(name), "live%zu", sizes[i]);
-		row(name, live(sizes[i]), objects, edges, py, boehm);
+		row(name, name, dropped(sizes[i]), objects, edges, py, boehm);
+		snprintf(key, sizeof(key), "live%zu", sizes[i]);
+		row(key, key, live(sizes[i], true), objects, edges, py, boehm);
+		snprintf(name, sizeof(name), "bare%zu", sizes[i]);
+		row(name, key, live(sizes[i], false), objects, edges, py,
+		    boehm);
 	}
 	printf("\ngeneration-0 pause, 1,000 young objects: %.3f ms with "
 	       "10,000 old objects, ", gen0_pause(10000) / 1e6);
@@ -304,6 +345,7 @@ int main(int argc, char **argv)
 	       "mheap", "CPython", "ratio", "target");
 	printf("%-16s %10.1f %10.1f %8.2f %8s\n", "nodes100000", ns / 1e5,
 	       py_ns / 1e5, py_ns ? (double)ns / py_ns : 0, "<= 1.00");
+	mheap_client_destroy(client);
 	mheap_unlock(heap);
 	mheap_destroy(heap);
 	return 0;
