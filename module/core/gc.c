@@ -215,7 +215,8 @@ static inline void update_ref(struct mheap_object *obj)
 	if (obj->flags & MHEAP_OBJ_COLLECTING)
 		return;
 	obj->gc_prev = obj->refcnt;
-	obj->flags = (obj->flags & ~MHEAP_OBJ_REACHABLE) | MHEAP_OBJ_COLLECTING;
+	obj->flags = (obj->flags & ~(MHEAP_OBJ_REACHABLE | MHEAP_OBJ_TENTATIVE)) |
+		     MHEAP_OBJ_COLLECTING;
 }
 
 /*
@@ -264,37 +265,39 @@ static inline bool alive_candidate(const struct mheap_object *t,
 }
 
 /*
- * The "mark alive" pass of CPython's free-threaded collector
+ * The roots of the "mark alive" pass of CPython's free-threaded collector
  * (gc_mark_alive_from_roots(), _PyGC_BITS_ALIVE): what the heap's roots
  * reach is reachable, and needs no counting. Here the roots are the
- * clients' handles and the named roots, each holding a reference of its
- * own; their young targets are flagged ALIVE before subtract_refs(), and
- * that walk spreads the flag forward. Skipped when the roots outnumber
+ * clients' strong handles and the named roots, each holding a reference
+ * of its own; their young objects are flagged ALIVE, and mark_alive()
+ * spreads the flag to what they reach. Skipped when the roots outnumber
  * @young: a generation-0 collection must not cost a pass over a large
- * handle table.
+ * handle table. Returns how many objects it flagged.
  *
  * Sound because a handle or a name holds a reference: its object is
  * reachable whatever the counts say, and so is everything it holds. A
  * miss (a root not looked at, a flag not spread) only leaves an object to
  * the ordinary computation. Documentation/gc.rst ("Roots marked alive").
  */
-static void mark_roots_alive(struct mheap *heap, struct mheap_gc_list *young,
-			     unsigned int gen)
+static u64 mark_roots_alive(struct mheap *heap, struct mheap_gc_list *young,
+			    unsigned int gen)
 {
 	const struct mheap_name_table *names = &heap->names;
 	struct mheap_client *client;
 	struct mheap_object *t;
-	u64 roots = names->len;
+	u64 roots = names->len, flagged = 0;
 	u32 i, visited = 0;
 
 	list_for_each_entry(client, &heap->clients, link)
 		roots += client->used;
 	if (!roots || roots > young->count)
-		return;
+		return 0;
 	for (i = 0; i < names->len; i++) {
 		t = mheap_object_ptr(heap, names->v[i].id);
-		if (alive_candidate(t, gen))
+		if (alive_candidate(t, gen)) {
 			t->flags |= MHEAP_OBJ_ALIVE;
+			flagged++;
+		}
 	}
 	list_for_each_entry(client, &heap->clients, link) {
 		for (i = 0; i < client->used; i++) {
@@ -304,34 +307,128 @@ static void mark_roots_alive(struct mheap *heap, struct mheap_gc_list *young,
 			if (h->tag & (MHEAP_HANDLE_FREE | MHEAP_HANDLE_WEAK))
 				continue;
 			t = mheap_object_ptr(heap, h->obj);
-			if (alive_candidate(t, gen))
+			if (alive_candidate(t, gen)) {
 				t->flags |= MHEAP_OBJ_ALIVE;
+				flagged++;
+			}
 		}
 	}
+	return flagged;
 }
 
 /*
- * ALIVE object @o, met by subtract_refs()'s walk: what it holds is
- * reachable too. A target ahead of the walk will be met ALIVE in turn and
- * spread it further; one behind it was counted already, and keeps its
- * count beside the flag (move_unreachable() scans it).
+ * Flag what ALIVE object @o holds ALIVE: young, not yet ALIVE. One the
+ * walk of mark_alive() has passed (TENTATIVE) is pushed onto the stack
+ * whose top is *@top, threaded through gc_prev (the list's prev links are
+ * not needed past this point); one still ahead of it adds one to
+ * *@ahead. Returns the header of the last pushed.
  */
-static inline void spread_alive(char *const *bases,
-				const struct mheap_object *o, unsigned int gen)
+static inline struct mheap_object *spread_alive(char *const *bases,
+						const struct mheap_object *o,
+						unsigned int gen, u32 *top,
+						u64 *ahead)
 {
-	struct mheap_object *t;
+	struct mheap_object *t, *pushed = NULL;
 	u32 i, j, n = o->nrefs;
+	u8 flags;
 
 	for (i = 0; i < n; i = j) {
 		j = run_end(o->slots, i, n);
 		if (!o->slots[i])
 			continue;
 		t = mheap_object_at(bases, o->slots[i]);
-		if ((t->flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE |
-				 MHEAP_OBJ_ALIVE)) == MHEAP_OBJ_TRACKED &&
-		    t->gen <= gen)
-			t->flags |= MHEAP_OBJ_ALIVE;
+		if (!alive_candidate(t, gen))
+			continue;
+		flags = t->flags;
+		t->flags = (flags | MHEAP_OBJ_ALIVE) & ~MHEAP_OBJ_TENTATIVE;
+		if (!(flags & MHEAP_OBJ_TENTATIVE)) {
+			(*ahead)++;
+			continue;
+		}
+		t->gc_prev = *top;
+		*top = o->slots[i];
+		pushed = t;
 	}
+	return pushed;
+}
+
+/*
+ * The transitive closure of the roots' ALIVE flags over @young, in one
+ * walk of the list, as move_unreachable() marks: what is ahead of the
+ * walk is flagged, and spread when the walk meets it; what the walk has
+ * passed (TENTATIVE) is pushed and spread from the stack before the walk
+ * moves on. The walk sorts the list: what it meets ALIVE goes to @alive,
+ * the rest stays on @young, both linked forward only (their users walk
+ * them forward). An object of @young flagged from the stack stays there,
+ * ALIVE. TENTATIVE is left on the rest: update_ref() clears it, as
+ * subtract_refs() meets each of them. The walk stops once no flagged
+ * object is left ahead of it (@ahead counts them): what is left of the
+ * list stays on @young as it is, so that a few roots early in a large
+ * young set cost a few steps, not a pass.
+ */
+static void mark_alive(struct mheap *heap, struct mheap_gc_list *young,
+		       unsigned int gen, struct mheap_gc_list *alive)
+{
+	char *const *bases = heap->meta.bases;
+	struct mheap_object *obj, *o, *rlast = NULL, *alast = NULL;
+	struct mheap_gc_list rest = { 0 }, live = { 0 };
+	struct mheap_object_walk walk;
+	u32 id, next, top, visited = 0;
+	u64 ahead, met = 0;
+
+	ahead = mark_roots_alive(heap, young, gen);
+	if (!ahead)
+		return;
+	mheap_object_walk_init(&walk, bases);
+	for (id = young->head; id && ahead; id = next) {
+		gc_resched(&visited);
+		obj = mheap_object_walk_at(&walk, id);
+		next = obj->gc_next;
+		met++;
+		if (!(obj->flags & MHEAP_OBJ_ALIVE)) {
+			obj->flags |= MHEAP_OBJ_TENTATIVE;
+			if (rlast)
+				rlast->gc_next = id;
+			else
+				rest.head = id;
+			rlast = obj;
+			rest.tail = id;
+			rest.count++;
+			continue;
+		}
+		ahead--;
+		if (alast)
+			alast->gc_next = id;
+		else
+			live.head = id;
+		alast = obj;
+		live.tail = id;
+		live.count++;
+		top = 0;
+		o = obj;
+		for (;;) {
+			o = spread_alive(bases, o, gen, &top, &ahead) ?:
+			    top ? mheap_object_at(bases, top) : NULL;
+			if (!o)
+				break;
+			top = o->gc_prev;	/* popped */
+		}
+	}
+	/* the objects not walked stay on @young, after the rest */
+	if (id) {
+		if (rlast)
+			rlast->gc_next = id;
+		else
+			rest.head = id;
+		rest.tail = young->tail;
+		rest.count += young->count - met;
+	} else if (rlast) {
+		rlast->gc_next = 0;
+	}
+	if (alast)
+		alast->gc_next = 0;
+	*young = rest;
+	*alive = live;
 }
 
 /*
@@ -349,10 +446,11 @@ static inline void spread_alive(char *const *bases,
  * Consecutive slots holding the same object are subtracted at once: one
  * look at the target per run (a list of n copies of one object is common).
  *
- * An object the walk meets ALIVE (mark_roots_alive()) is not counted: it
- * is reachable, and so is what it holds, which is flagged ALIVE instead
- * of subtracted from (spread_alive()). Nor is an ALIVE target subtracted
- * from. Such an object keeps its prev link and gets no COLLECTING.
+ * ALIVE objects (mark_alive()) are out of the collection, as older
+ * generations are: one still on the list (flagged from mark_alive()'s
+ * stack) is skipped, and no object is subtracted from for a reference to
+ * one. What an ALIVE object holds thus keeps that reference in its
+ * gc_refs, as one from outside; it is ALIVE itself anyway.
  */
 static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 			  unsigned int gen)
@@ -368,10 +466,8 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 	for (id = young->head; id; id = obj->gc_next) {
 		gc_resched(&visited);
 		obj = mheap_object_walk_at(&walk, id);
-		if (obj->flags & MHEAP_OBJ_ALIVE) {
-			spread_alive(bases, obj, gen);
+		if (obj->flags & MHEAP_OBJ_ALIVE)
 			continue;
-		}
 		update_ref(obj);
 		slots = obj->slots;
 		n = obj->nrefs;
@@ -397,7 +493,8 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 			    t->gen > gen)
 				continue;
 			refs = flags & MHEAP_OBJ_COLLECTING ? t->gc_prev : t->refcnt;
-			t->flags = (flags & ~MHEAP_OBJ_REACHABLE) |
+			t->flags = (flags & ~(MHEAP_OBJ_REACHABLE |
+					      MHEAP_OBJ_TENTATIVE)) |
 				   MHEAP_OBJ_COLLECTING;
 			if (!WARN_ON_ONCE(refs < j - i))
 				refs -= j - i;
@@ -483,10 +580,13 @@ static inline void survive(struct mheap_gc_list *survivors,
  * not decide, when it reached any of that.
  *
  * Pre: gc_refs as subtract_refs() left them; @survivors and @unreachable
- * empty. Young objects are those COLLECTING of generation @gen or younger:
- * an incremental collection in progress has COLLECTING objects of its own,
- * in generations 1 and 2, and a collection of generation 0 between two of
- * its increments leaves them alone. No object is TENTATIVE.
+ * empty. Young objects are those COLLECTING of generation @gen or
+ * younger: an incremental collection in progress has COLLECTING objects
+ * of its own, in generations 1 and 2, and a collection of generation 0
+ * between two of its increments leaves them alone. No object is
+ * TENTATIVE. An ALIVE object still on @young (mark_alive()) survives as
+ * it is met, unscanned: it was not counted, and what it holds is ALIVE
+ * too.
  * Post: @young is empty; the objects reachable from one with gc_refs > 0
  * are on @survivors, flags cleared, as generation @next_gen, doubly
  * linked; the others, still COLLECTING, and TENTATIVE, are on
@@ -541,14 +641,11 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 		obj = mheap_object_walk_at(&walk, id);
 		next = obj->gc_next;
 		if (obj->flags & MHEAP_OBJ_ALIVE) {
-			/* not counted: it spread ALIVE to what it holds */
-			if (!(obj->flags & MHEAP_OBJ_COLLECTING)) {
-				survive(&surv, &stail, id, obj, next_gen);
-				continue;
-			}
-			/* counted before it was flagged: scanned below */
-		} else if (!(obj->flags & MHEAP_OBJ_REACHABLE) &&
-			   !obj->gc_prev) {
+			/* not counted; what it holds is ALIVE too */
+			survive(&surv, &stail, id, obj, next_gen);
+			continue;
+		}
+		if (!(obj->flags & MHEAP_OBJ_REACHABLE) && !obj->gc_prev) {
 			obj->flags |= MHEAP_OBJ_TENTATIVE;
 			if (last)
 				last->gc_next = id;
@@ -591,6 +688,32 @@ static void move_unreachable(struct mheap *heap, struct mheap_gc_list *young,
 	}
 	*survivors = surv;
 	*unreachable = unr;
+}
+
+/*
+ * The objects mark_alive() sorted out ALIVE survive too, as generation
+ * @gen, ahead of the other @survivors: each group keeps its list order.
+ */
+static void survive_alive(struct mheap *heap, struct mheap_gc_list *alive,
+			  struct mheap_gc_list *survivors, unsigned int gen)
+{
+	struct mheap_gc_list all = { 0 };
+	struct mheap_object *obj, *tail = NULL;
+	struct mheap_object_walk walk;
+	u32 id, next, visited = 0;
+
+	if (!alive->head)
+		return;
+	mheap_object_walk_init(&walk, heap->meta.bases);
+	for (id = alive->head; id; id = next) {
+		gc_resched(&visited);
+		obj = mheap_object_walk_at(&walk, id);
+		next = obj->gc_next;
+		survive(&all, &tail, id, obj, gen);
+	}
+	gc_list_splice(heap, survivors, &all);
+	*survivors = all;
+	gc_list_init(alive);
 }
 
 /*
@@ -677,21 +800,25 @@ static void inc_adopt(struct mheap *heap, struct mheap_gc_list *survivors);
  * Collect the objects of @young (generation @gen and younger), with
  * nothing else running: survivors to generation @next_gen, unreachable
  * objects freed, or in save-all mode kept as generation @garbage_gen.
- * Returns how many were unreachable; *@survived, how many survived.
+ * What the roots reach is sorted out first (mark_alive()) and survives
+ * uncounted, ahead of the other survivors. Returns how many were
+ * unreachable; *@survived, how many survived.
  */
 static u64 collect_list(struct mheap *heap, struct mheap_gc_list *young,
 			unsigned int gen, unsigned int next_gen,
 			unsigned int garbage_gen, u64 *survived)
 {
 	struct mheap_gc *gc = &heap->gc;
-	struct mheap_gc_list survivors, unreachable;
+	struct mheap_gc_list survivors, unreachable, alive;
 	u64 found;
 
 	gc_list_init(&survivors);
 	gc_list_init(&unreachable);
-	mark_roots_alive(heap, young, gen);
+	gc_list_init(&alive);
+	mark_alive(heap, young, gen, &alive);
 	subtract_refs(heap, young, gen);
 	move_unreachable(heap, young, &survivors, &unreachable, gen, next_gen);
+	survive_alive(heap, &alive, &survivors, next_gen);
 	*survived = survivors.count;
 	if (gc->progress.phase >= MHEAP_GC_SUBTRACT &&
 	    gc->progress.phase <= MHEAP_GC_MARK)

@@ -358,12 +358,13 @@ static inline bool gc_handle_obj(struct test_client *t, size_t nrefs, u32 *h,
 }
 
 /*
- * Roots marked alive (gc.c: mark_roots_alive()): what handles and names
- * reach survives a full collection uncounted, whether the flag spreads
- * forward (a ring allocated from its root on) or cannot (a root allocated
- * after what it holds, met last), and a dead cycle holding one of them
- * goes, leaving that one's count exact. Then again with more handles than
- * young objects, where the pass is skipped, for the same result.
+ * Roots marked alive (gc.c: mark_alive()): what handles and names reach
+ * survives a full collection uncounted, whether the flag spreads ahead of
+ * the walk (a ring allocated from its root on) or behind it, from the
+ * stack (a root allocated after what it holds), and a dead cycle holding
+ * one of them goes, leaving that one's count exact. Then again with more
+ * handles than young objects, where the pass is skipped, for the same
+ * result.
  */
 CORE_TEST(gc_roots_marked_alive)
 {

@@ -11,14 +11,16 @@
  *
  * The mapping (as mheapctl replay's): object k becomes an object with
  * max(1, its references) slots and cookie k + 1; every object with
- * external references keeps the reference its allocation gave, the
- * others drop it once the graph is linked.
+ * external references keeps the reference its allocation gave, in a
+ * handle of one client, as mheapctl replay's objects keep their
+ * allocation's handle; the others drop it once the graph is linked.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "handle.h"
 #include "object.h"
 #include "gc.h"
 #include "snapshot.h"
@@ -47,9 +49,14 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Build @s in @heap; @ids[k] is object k. Returns 0 or an errno. */
-static int build(struct mheap *heap, const struct snapshot *s, u32 *ids)
+/*
+ * Build @s in @client's heap; @ids[k] is object k, and @ids[s->objects +
+ * k] its handle when it has external references. Returns 0 or an errno.
+ */
+static int build(struct mheap_client *client, const struct snapshot *s,
+		 u32 *ids)
 {
+	struct mheap *heap = client->heap;
 	u64 k, e;
 	int err;
 
@@ -67,21 +74,27 @@ static int build(struct mheap *heap, const struct snapshot *s, u32 *ids)
 			if (err)
 				return err;
 		}
-	for (k = 0; k < s->objects; k++)
-		if (!s->ext[k])
+	for (k = 0; k < s->objects; k++) {
+		if (!s->ext[k]) {
 			mheap_object_put(heap, ids[k]);
+			continue;
+		}
+		err = mheap_handle_install(client, ids[k], &ids[s->objects + k]);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
-/* Drop what build() kept: the roots' references. */
-static void drop_roots(struct mheap *heap, const struct snapshot *s,
+/* Drop what build() kept: the roots' handles. */
+static void drop_roots(struct mheap_client *client, const struct snapshot *s,
 		       const u32 *ids)
 {
 	u64 k;
 
 	for (k = 0; k < s->objects; k++)
 		if (s->ext[k])
-			mheap_object_put(heap, ids[k]);
+			mheap_handle_close(client, ids[s->objects + k]);
 }
 
 /*
@@ -138,6 +151,7 @@ static int load(const char *path, void **buf, struct snapshot *s)
 static int check_one(const char *path, unsigned int n, FILE *out)
 {
 	struct mheap *heap = mheap_create(4ULL * SZ_1G, 4ULL * SZ_1G);
+	struct mheap_client *client = NULL;
 	char why[256] = "";
 	struct snapshot s;
 	void *buf = NULL;
@@ -146,10 +160,11 @@ static int check_one(const char *path, unsigned int n, FILE *out)
 	int ok = 0;
 
 	if (heap && !load(path, &buf, &s)) {
-		ids = calloc(s.objects + 1, sizeof(*ids));
+		ids = calloc(2 * s.objects + 1, sizeof(*ids));
 		mheap_lock(heap);
 		mheap_gc_enable(heap, false);
-		if (!ids || build(heap, &s, ids))
+		client = mheap_client_create(heap);
+		if (!ids || !client || build(client, &s, ids))
 			snprintf(why, sizeof(why), "building failed");
 		else if (mheap_objects_live(heap) != s.objects)
 			snprintf(why, sizeof(why), "%llu of %llu objects live before collecting",
@@ -160,7 +175,7 @@ static int check_one(const char *path, unsigned int n, FILE *out)
 			found = mheap_gc_collect(heap, 2);
 			ok = !compare(heap, &s, found, why, sizeof(why));
 			mheap_gc_release_garbage(heap);
-			drop_roots(heap, &s, ids);
+			drop_roots(client, &s, ids);
 			mheap_gc_set_save_all(heap, false);
 			mheap_gc_collect(heap, 2);
 			if (ok && mheap_objects_live(heap)) {
@@ -169,6 +184,7 @@ static int check_one(const char *path, unsigned int n, FILE *out)
 				ok = 0;
 			}
 		}
+		mheap_client_destroy(client);
 		mheap_unlock(heap);
 		fprintf(out, "# %s: %llu objects, %llu edges, %llu garbage; mheap found %ld\n",
 		       path, (unsigned long long)s.objects,
@@ -216,6 +232,7 @@ static int timed_collect(const struct snapshot *s, u32 *ids, bool save_all,
 			 u64 *build_ns, u64 *collect_ns)
 {
 	struct mheap *heap = mheap_create(4ULL * SZ_1G, 4ULL * SZ_1G);
+	struct mheap_client *client;
 	u64 start;
 	long found;
 
@@ -224,8 +241,10 @@ static int timed_collect(const struct snapshot *s, u32 *ids, bool save_all,
 	mheap_lock(heap);
 	mheap_gc_enable(heap, false);
 	mheap_gc_set_save_all(heap, save_all);
+	client = mheap_client_create(heap);
 	start = now();
-	if (build(heap, s, ids)) {
+	if (!client || build(client, s, ids)) {
+		mheap_client_destroy(client);
 		mheap_unlock(heap);
 		mheap_destroy(heap);
 		return -1;
@@ -235,9 +254,10 @@ static int timed_collect(const struct snapshot *s, u32 *ids, bool save_all,
 	found = mheap_gc_collect(heap, 2);
 	*collect_ns = now() - start;
 	mheap_gc_release_garbage(heap);
-	drop_roots(heap, s, ids);
+	drop_roots(client, s, ids);
 	mheap_gc_set_save_all(heap, false);
 	mheap_gc_collect(heap, 2);
+	mheap_client_destroy(client);
 	mheap_unlock(heap);
 	mheap_destroy(heap);
 	return (u64)found == s->garbage ? 0 : -1;
@@ -265,7 +285,7 @@ static int bench_one(const char *path, u64 cpython_ns)
 
 	if (load(path, &buf, &s))
 		return 1;
-	ids = calloc(s.objects + 1, sizeof(*ids));
+	ids = calloc(2 * s.objects + 1, sizeof(*ids));
 	for (r = 0; ids && !ret && r < ROUNDS; r++)
 		ret = timed_collect(&s, ids, false, &build_t[r], &free_t[r]) ||
 		      timed_collect(&s, ids, true, &b, &keep_t[r]);
