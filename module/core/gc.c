@@ -207,8 +207,9 @@ void mheap_gc_untrack(struct mheap *heap, struct mheap_object *obj)
 /*
  * CPython's update_refs for one young object, the first time the fused
  * pass meets it, as a list member or as a slot's target: gc_refs (in
- * gc_prev) := refcount, COLLECTING set, REACHABLE clear. COLLECTING is
- * clear on every object outside a collection, so it says "met already".
+ * gc_prev) := refcount, COLLECTING set, REACHABLE clear, and TENTATIVE,
+ * which mark_alive() leaves on what it passed, clear. COLLECTING is clear
+ * on every object outside a collection, so it says "met already".
  */
 static inline void update_ref(struct mheap_object *obj)
 {
