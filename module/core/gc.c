@@ -354,6 +354,24 @@ static inline struct mheap_object *spread_alive(char *const *bases,
 }
 
 /*
+ * Append @obj (@id) to @list, linked forward only, whose last header is
+ * *@last (NULL while @list is empty); its own next link is left for the
+ * caller to end the list with.
+ */
+static inline void link_forward(struct mheap_gc_list *list,
+				struct mheap_object **last, u32 id,
+				struct mheap_object *obj)
+{
+	if (*last)
+		(*last)->gc_next = id;
+	else
+		list->head = id;
+	*last = obj;
+	list->tail = id;
+	list->count++;
+}
+
+/*
  * The transitive closure of the roots' ALIVE flags over @young, in one
  * walk of the list, as move_unreachable() marks: what is ahead of the
  * walk is flagged, and spread when the walk meets it; what the walk has
@@ -388,23 +406,11 @@ static void mark_alive(struct mheap *heap, struct mheap_gc_list *young,
 		met++;
 		if (!(obj->flags & MHEAP_OBJ_ALIVE)) {
 			obj->flags |= MHEAP_OBJ_TENTATIVE;
-			if (rlast)
-				rlast->gc_next = id;
-			else
-				rest.head = id;
-			rlast = obj;
-			rest.tail = id;
-			rest.count++;
+			link_forward(&rest, &rlast, id, obj);
 			continue;
 		}
 		ahead--;
-		if (alast)
-			alast->gc_next = id;
-		else
-			live.head = id;
-		alast = obj;
-		live.tail = id;
-		live.count++;
+		link_forward(&live, &alast, id, obj);
 		top = 0;
 		o = obj;
 		for (;;) {
