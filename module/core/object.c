@@ -484,6 +484,79 @@ u64 mheap_object_free_list(struct mheap *heap, u32 *head, u64 max)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free_list);
 
+/**
+ * mheap_object_free_unreachable() - release and free a collection's garbage
+ * @heap: the heap.
+ * @head: the first object of a chain linked by gc_next (0 ends it): a
+ *	collection's unreachable objects, off every other list, which only
+ *	objects of the chain refer to.
+ * @gen: the objects of the chain are the ones flagged COLLECTING of
+ *	generation @gen or younger, and no other is (gc.c:
+ *	release_unreachable()).
+ *
+ * One pass, in chain order: each object's slots are released, then the
+ * object is freed. A slot naming an object of the chain is left as it is:
+ * that object goes in this pass too, before or after, and its count with
+ * it. Other targets are put (mheap_object_put()), which may free more,
+ * never an object of the chain. Telling the two apart reads the target's
+ * flags, possibly after the target was freed earlier in the pass: freeing
+ * a small block writes nothing into it, and the meta space holds the
+ * arenas that empty meanwhile (mheap_space_hold()) until the pass is over.
+ * CPython's delete_garbage() clears each object in turn, and the counts
+ * drop to zero along the way; here none is counted down, which spares a
+ * write to each target, and a pass. The counts of the chain must add up
+ * to the references between its objects: a WARN otherwise.
+ *
+ * Each freed object's free count is added to the heap's at the end, for
+ * the objects with no payload, cookie or weak reference (no dependent
+ * chain of increments through memory); the others end as mheap_object_free()
+ * ends them. Headers go back by the pool (mheap_space_free_many()).
+ *
+ * Context: heap->lock held; may sleep (reschedules every 1024 objects).
+ * Return: how many objects of the chain were freed.
+ */
+u64 mheap_object_free_unreachable(struct mheap *heap, u32 head,
+				  unsigned int gen)
+{
+	char *const *bases = heap->meta.bases;
+	u64 freed = 0, plain = 0, counts = 0, inner = 0;
+	struct mheap_pool *last = NULL;
+	struct mheap_object_walk walk;
+	struct mheap_object *obj, *t;
+	u32 id, next, i, target;
+
+	mheap_space_hold(&heap->meta);
+	for (id = head, obj = mheap_object_walk_first(&walk, bases, id); id;
+	     obj = mheap_object_walk_next(&walk, obj, id, next), id = next) {
+		next = obj->gc_next;
+		for (i = 0; i < obj->nrefs; i++) {
+			target = obj->slots[i];
+			if (!target)
+				continue;
+			t = mheap_object_at(bases, target);
+			if (t->flags & MHEAP_OBJ_COLLECTING && t->gen <= gen)
+				inner++;
+			else
+				mheap_object_put(heap, target);
+		}
+		counts += obj->refcnt;
+		guard_check(heap, id, NULL);
+		if (obj->flags & (MHEAP_OBJ_COOKIE | MHEAP_OBJ_WEAKREF) ||
+		    obj->size)
+			object_end(heap, id, obj);
+		else
+			plain++;
+		mheap_space_free_many(heap, &heap->meta, &last, id);
+		if (++freed % 1024 == 0)
+			mheap_prim_cond_resched();
+	}
+	heap->objects_freed += plain;
+	mheap_space_unhold(heap, &heap->meta);
+	WARN_ON_ONCE(counts != inner);
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_object_free_unreachable);
+
 /*
  * A zombie: @id's count reached zero, but the collection in progress keeps
  * its header on its list (gc.c: deferral). Everything else ends now, as if

@@ -122,6 +122,8 @@ int mheap_object_get(struct mheap *heap, u32 id);
 void mheap_object_put(struct mheap *heap, u32 id);
 void mheap_object_free(struct mheap *heap, u32 id);
 u64 mheap_object_free_list(struct mheap *heap, u32 *head, u64 max);
+u64 mheap_object_free_unreachable(struct mheap *heap, u32 head,
+				  unsigned int gen);
 void mheap_object_free_zombie(struct mheap *heap, u32 id);
 int mheap_object_set_slot(struct mheap *heap, u32 id, size_t index, u32 target);
 int mheap_object_get_slot(struct mheap *heap, u32 id, size_t index,
@@ -181,30 +183,45 @@ static inline struct mheap_object *mheap_object_at(char *const *bases, u32 id)
 /**
  * struct mheap_object_walk - a cursor for walking a list of objects
  * @bases: heap->meta.bases, read once for a walk that allocates nothing.
- * @arena: the arena index of the object met last; U32_MAX at first.
- * @base: that arena's base address.
+ * @base: the arena base of the object met last.
+ * @arena: that arena's index; U32_MAX at first.
+ * @delta: the last step's next id minus its id, in quanta.
+ * @stride: @delta in bytes.
  *
- * A list's next id comes from its object's header, whose address needs
- * the arena's base, loaded from @bases: two dependent loads per step, on
- * the chain that no step can start before the one before has ended. Most
+ * A list's next id comes from its object's header, and the next header's
+ * address from that id: a load on the chain that no step can start before
+ * the one before has ended, however well the memory is prefetched. Most
  * steps stay in the same arena (lists are mostly in allocation order),
  * so the cursor keeps the base it loaded last and compares indexes
- * instead. The walk may free objects, but not allocate: an arena that
- * still holds an object further down the list is not released, so a base
- * kept stays valid for every id that maps to it.
+ * instead; and most steps go as far as the one before (objects of one
+ * size, allocated one after the other, sit one after the other), so the
+ * cursor guesses that the next header is @stride bytes after this one.
+ * The guess is checked against the link, but by a branch the CPU
+ * predicts: it goes on with the guessed address before the link is
+ * loaded, and the loads of many steps overlap. On a list in allocation
+ * order, a pass that did little per object took twice as long on the
+ * chain of links as on a plain array (Documentation/gc.rst: Performance).
+ *
+ * The walk may free objects, but not allocate: an arena that still holds
+ * an object further down the list is not released, so a base kept stays
+ * valid for every id that maps to it.
  */
 struct mheap_object_walk {
 	char *const *bases;
-	u32 arena;
 	char *base;
+	u32 arena;
+	u32 delta;
+	long stride;
 };
 
 static inline void mheap_object_walk_init(struct mheap_object_walk *walk,
 					  char *const *bases)
 {
 	walk->bases = bases;
-	walk->arena = U32_MAX;
 	walk->base = NULL;
+	walk->arena = U32_MAX;
+	walk->delta = 0;
+	walk->stride = 0;
 }
 
 /**
@@ -227,6 +244,57 @@ mheap_object_walk_at(struct mheap_object_walk *walk, u32 id)
 	return (struct mheap_object *)(walk->base +
 				       ((id & (BIT(shift) - 1)) <<
 					MHEAP_META_QSHIFT));
+}
+
+/**
+ * mheap_object_walk_first() - start a walk of a list at its head
+ * @walk: the walk's cursor, to set.
+ * @bases: heap->meta.bases.
+ * @head: the list's first id, 0 for an empty list.
+ *
+ * A walk goes on with mheap_object_walk_next(), each link read before the
+ * loop's body may change it or free the object, as in
+ *
+ *	for (id = head, obj = mheap_object_walk_first(&walk, bases, id); id;
+ *	     obj = mheap_object_walk_next(&walk, obj, id, next), id = next) {
+ *		next = obj->gc_next;
+ *		...
+ *	}
+ *
+ * Context: heap->lock held.
+ * Return: @head's header, or NULL when @head is 0.
+ */
+static __always_inline struct mheap_object *
+mheap_object_walk_first(struct mheap_object_walk *walk, char *const *bases,
+			u32 head)
+{
+	mheap_object_walk_init(walk, bases);
+	return head ? mheap_object_walk_at(walk, head) : NULL;
+}
+
+/**
+ * mheap_object_walk_next() - the header of the object after @id on a list
+ * @walk: the walk's cursor, which met @id last.
+ * @obj: @id's header (it may have been freed since, its arena not).
+ * @id: the object met last.
+ * @next: the id its link named, read before it could change.
+ *
+ * Context: heap->lock held.
+ * Return: @next's header, or NULL when @next is 0.
+ */
+static __always_inline struct mheap_object *
+mheap_object_walk_next(struct mheap_object_walk *walk,
+		       const struct mheap_object *obj, u32 id, u32 next)
+{
+	const unsigned int shift = MHEAP_ARENA_SHIFT - MHEAP_META_QSHIFT;
+
+	if (likely(next - id == walk->delta && !((next ^ id) >> shift)))
+		return (struct mheap_object *)((char *)obj + walk->stride);
+	if (!next)
+		return NULL;
+	walk->delta = next - id;
+	walk->stride = (long)(s32)walk->delta * BIT(MHEAP_META_QSHIFT);
+	return mheap_object_walk_at(walk, next);
 }
 
 /**

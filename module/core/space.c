@@ -66,6 +66,7 @@ void mheap_space_init(struct mheap_space *space, unsigned int qshift)
 
 	space->qshift = qshift;
 	INIT_LIST_HEAD(&space->spares);
+	INIT_LIST_HEAD(&space->held);
 	space->nclasses = MHEAP_SMALL_MAX >> qshift;
 	space->max_index = U32_MAX >> loc_shift(space);
 	for (i = 0; i < ARRAY_SIZE(space->usable); i++)
@@ -176,6 +177,10 @@ static void arena_idle(struct mheap *heap, struct mheap_space *space,
 {
 	if (--arena->nbusy)
 		return;
+	if (unlikely(space->hold)) {
+		list_add_tail(&arena->spare_link, &space->held);
+		return;
+	}
 	if (keep_as_spare(heap, space))
 		mheap_arena_spare(space, arena);
 	else
@@ -712,7 +717,10 @@ void mheap_space_free_slow(struct mheap *heap, struct mheap_space *space,
 	if (arena->jumbo) {
 		space->jumbo_live--;
 		space->bytes_used -= arena->size;
-		arena_release(heap, space, arena);
+		if (unlikely(space->hold))
+			list_add_tail(&arena->spare_link, &space->held);
+		else
+			arena_release(heap, space, arena);
 		return;
 	}
 	pool = &arena->pools[offset >> MHEAP_PAGE_SHIFT];
@@ -730,6 +738,56 @@ void mheap_space_free_slow(struct mheap *heap, struct mheap_space *space,
 	arena_idle(heap, space, arena);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_space_free_slow);
+
+/**
+ * mheap_space_hold() - keep the arenas that empty from now on
+ * @space: the space.
+ *
+ * Until mheap_space_unhold(), an arena left with no block in use, and a
+ * jumbo arena whose block is freed, stay in the table, readable, instead
+ * of becoming spares or being released: for a pass that frees blocks and
+ * still reads some of them afterwards (object.c:
+ * mheap_object_free_unreachable()). Freeing a small block writes nothing
+ * into it: a pool's bitmap is outside its blocks. Nothing may be
+ * allocated from @space meanwhile.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_space_hold(struct mheap_space *space)
+{
+	WARN_ON_ONCE(space->hold || !list_empty(&space->held));
+	space->hold = true;
+}
+
+/**
+ * mheap_space_unhold() - let go of the arenas mheap_space_hold() kept
+ * @heap: the heap.
+ * @space: the space, held.
+ *
+ * Each arena held is kept as a spare or released, in the order they
+ * emptied, as it would have been then: the pass that held them neither
+ * allocated nor released any arena, so each decision sees what it would
+ * have seen.
+ *
+ * Context: heap->lock held.
+ */
+void mheap_space_unhold(struct mheap *heap, struct mheap_space *space)
+{
+	struct mheap_arena *arena;
+
+	space->hold = false;
+	while ((arena = list_first_entry_or_null(&space->held,
+						 struct mheap_arena,
+						 spare_link))) {
+		list_del_init(&arena->spare_link);
+		if (arena->jumbo) {
+			arena_release(heap, space, arena);
+		} else if (!WARN_ON_ONCE(arena->nbusy)) {
+			arena->nbusy++;
+			arena_idle(heap, space, arena);
+		}
+	}
+}
 
 /**
  * mheap_space_flush() - give every cached block back to its pool

@@ -168,6 +168,11 @@ struct mheap_block_cache {
  *	retry gave (object.c: meta_undo()).
  * @runs_live: page runs in use.
  * @jumbo_live: jumbo arenas in use.
+ * @held: arenas that went idle or were freed (jumbo ones) while @hold was
+ *	set, in that order, linked by their spare_link: still in the table,
+ *	their memory still readable (mheap_space_hold()).
+ * @hold: arenas that empty are held on @held rather than kept as spares
+ *	or released.
  */
 struct mheap_space {
 	struct mheap_arena **arenas;
@@ -189,6 +194,8 @@ struct mheap_space {
 	u32 nflushes;
 	u64 runs_live;
 	u64 jumbo_live;
+	struct list_head held;
+	bool hold;
 };
 
 #define MHEAP_TOTAL_CAPACITY_DEFAULT	(4ULL * SZ_1G)
@@ -210,6 +217,8 @@ int mheap_space_alloc_slow(struct mheap *heap, struct mheap_space *space,
 void mheap_space_free_slow(struct mheap *heap, struct mheap_space *space,
 			   u32 loc);
 void mheap_space_flush(struct mheap *heap);
+void mheap_space_hold(struct mheap_space *space);
+void mheap_space_unhold(struct mheap *heap, struct mheap_space *space);
 #ifdef MHEAP_DEBUG
 bool mheap_space_cache_check(struct mheap_space *space, u32 loc,
 			     unsigned int class);
