@@ -439,43 +439,85 @@ static void mark_alive(struct mheap *heap, struct mheap_gc_list *young,
 }
 
 /*
- * CPython's update_refs and subtract_refs, fused into one pass over the
- * list: an object's gc_refs is set from its refcount when it is first met,
- * whether in the list or as a target, and only then decremented, so the
- * order of meetings does not matter (Documentation/gc.rst).
+ * CPython's update_refs: each object of @young gets gc_refs (in gc_prev)
+ * := its refcount, COLLECTING set, REACHABLE clear, and TENTATIVE, which
+ * mark_alive() leaves on what it passed, clear.
  *
- * Pre: @young holds the objects of a collection of generation @gen, with
- * valid next links; no object has COLLECTING set.
- * Post: each has COLLECTING set, REACHABLE clear, and gc_refs (in gc_prev)
- * counting only the references it gets from outside @young (handles, and
- * slots of objects not being collected). The prev links are gone.
- *
- * Consecutive slots holding the same object are subtracted at once: one
- * look at the target per run (a list of n copies of one object is common).
+ * Pre: @young holds the objects of a collection, with valid next links;
+ * none has COLLECTING set.
+ * Post: all but the ALIVE ones are COLLECTING. The prev links are gone.
+ * Returns the sum of their refcounts, plus one for each ALIVE object.
  *
  * ALIVE objects (mark_alive()) are out of the collection, as older
  * generations are: one still on the list (flagged from mark_alive()'s
- * stack) is skipped, and no object is subtracted from for a reference to
- * one. What an ALIVE object holds thus keeps that reference in its
- * gc_refs, as one from outside; it is ALIVE itself anyway.
+ * stack) is left as it is.
  */
-static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
-			  unsigned int gen)
+static u64 update_refs(struct mheap *heap, struct mheap_gc_list *young)
 {
-	char *const *bases = heap->meta.bases;
-	struct mheap_object *obj, *t;
-	u32 id, i, j, n, target, refs, visited = 0;
 	struct mheap_object_walk walk;
-	const u32 *slots;
+	struct mheap_object *obj;
+	u32 id, next, visited = 0;
+	u64 sum = 0;
 	u8 flags;
 
-	mheap_object_walk_init(&walk, bases);
-	for (id = young->head; id; id = obj->gc_next) {
+	for (id = young->head,
+	     obj = mheap_object_walk_first(&walk, heap->meta.bases, id); id;
+	     obj = mheap_object_walk_next(&walk, obj, id, next), id = next) {
+		next = obj->gc_next;
 		gc_resched(&visited);
-		obj = mheap_object_walk_at(&walk, id);
-		if (obj->flags & MHEAP_OBJ_ALIVE)
+		flags = obj->flags;
+		if (flags & MHEAP_OBJ_ALIVE) {
+			sum++;	/* move_unreachable() must see it out */
 			continue;
-		update_ref(obj);
+		}
+		obj->gc_prev = obj->refcnt;
+		obj->flags = (flags & ~(MHEAP_OBJ_REACHABLE |
+					MHEAP_OBJ_TENTATIVE)) |
+			     MHEAP_OBJ_COLLECTING;
+		sum += obj->refcnt;
+	}
+	return sum;
+}
+
+/*
+ * CPython's subtract_refs: each reference from an object of @young to
+ * another takes one from the other's gc_refs.
+ *
+ * Pre: update_refs() ran on @young, a collection of generation @gen, and
+ * returned @sum.
+ * Post: the gc_refs of each COLLECTING object of @young count only the
+ * references it gets from outside the collection (handles, and slots of
+ * objects not being collected).
+ * Returns @sum less the decrements: the sum of those gc_refs, and of the
+ * ALIVE objects still on @young; 0 when move_unreachable() would find no
+ * object to keep, and all of @young is unreachable.
+ *
+ * The young objects are the COLLECTING ones of generation @gen or younger
+ * (the younger ones were spliced in with their gen unchanged; an
+ * incremental collection in progress has COLLECTING objects of its own,
+ * older: see move_unreachable()). No object is subtracted from for a
+ * reference to an ALIVE one, which is not COLLECTING: what it holds keeps
+ * that reference in its gc_refs, as one from outside; it is ALIVE itself
+ * anyway.
+ *
+ * Consecutive slots holding the same object are subtracted at once: one
+ * look at the target per run (a list of n copies of one object is common).
+ */
+static u64 subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
+			 unsigned int gen, u64 sum)
+{
+	char *const *bases = heap->meta.bases;
+	u32 id, next, i, j, n, target, visited = 0;
+	struct mheap_object *obj, *t;
+	struct mheap_object_walk walk;
+	const u32 *slots;
+
+	for (id = young->head, obj = mheap_object_walk_first(&walk, bases, id);
+	     id; obj = mheap_object_walk_next(&walk, obj, id, next), id = next) {
+		next = obj->gc_next;
+		gc_resched(&visited);
+		if (!(obj->flags & MHEAP_OBJ_COLLECTING))
+			continue;	/* ALIVE */
 		slots = obj->slots;
 		n = obj->nrefs;
 		for (i = 0; i < n; i = j) {
@@ -484,30 +526,15 @@ static void subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 			if (!target)
 				continue;
 			t = mheap_object_at(bases, target);
-			/*
-			 * Whether t is young: tracked, not on the garbage
-			 * list, of generation @gen or younger (the younger
-			 * ones were spliced in with their gen unchanged;
-			 * frozen objects are MHEAP_GEN_PERMANENT, older than
-			 * any). Then update_ref() and the decrement, all from
-			 * one read of flags. Open-coded: through a helper
-			 * (in_young() before), gcc 12 made 6 to 7% more
-			 * instructions of the collection (callgrind).
-			 */
-			flags = t->flags;
-			if ((flags & (MHEAP_OBJ_TRACKED | MHEAP_OBJ_GARBAGE |
-				      MHEAP_OBJ_ALIVE)) != MHEAP_OBJ_TRACKED ||
-			    t->gen > gen)
+			if (!(t->flags & MHEAP_OBJ_COLLECTING) || t->gen > gen)
 				continue;
-			refs = flags & MHEAP_OBJ_COLLECTING ? t->gc_prev : t->refcnt;
-			t->flags = (flags & ~(MHEAP_OBJ_REACHABLE |
-					      MHEAP_OBJ_TENTATIVE)) |
-				   MHEAP_OBJ_COLLECTING;
-			if (!WARN_ON_ONCE(refs < j - i))
-				refs -= j - i;
-			t->gc_prev = refs;
+			if (WARN_ON_ONCE(t->gc_prev < j - i))
+				continue;
+			t->gc_prev -= j - i;
+			sum -= j - i;
 		}
 	}
+	return sum;
 }
 
 /*
@@ -766,36 +793,9 @@ static u64 release_unreachable(struct mheap *heap,
 			       struct mheap_gc_list *unreachable,
 			       unsigned int gen)
 {
-	struct mheap_object *obj, *t;
-	struct mheap_object_walk walk;
-	u32 id, i, visited = 0;
-	u64 freed;
+	u64 freed = mheap_object_free_unreachable(heap, unreachable->head,
+						  gen);
 
-	/* puts only free: the walk's arenas stay (struct mheap_object_walk) */
-	mheap_object_walk_init(&walk, heap->meta.bases);
-	for (id = unreachable->head; id; id = obj->gc_next) {
-		gc_resched(&visited);
-		obj = mheap_object_walk_at(&walk, id);
-		for (i = 0; i < obj->nrefs; i++) {
-			u32 target = obj->slots[i];
-
-			if (!target)
-				continue;
-			obj->slots[i] = 0;
-			t = mheap_object_ptr(heap, target);
-			if (t->flags & MHEAP_OBJ_COLLECTING && t->gen <= gen)
-				t->refcnt--;
-			else
-				mheap_object_put(heap, target);
-		}
-	}
-	/*
-	 * The list goes as a whole: its objects are freed in order, their
-	 * links read before, never unlinked one by one (nothing reads the
-	 * list meanwhile; the lock is held throughout).
-	 */
-	id = unreachable->head;
-	freed = mheap_object_free_list(heap, &id, U64_MAX);
 	gc_list_init(unreachable);
 	heap->gc.count[0] -= min_t(u64, heap->gc.count[0], freed);
 	return freed;
@@ -823,8 +823,14 @@ static u64 collect_list(struct mheap *heap, struct mheap_gc_list *young,
 	gc_list_init(&unreachable);
 	gc_list_init(&alive);
 	mark_alive(heap, young, gen, &alive);
-	subtract_refs(heap, young, gen);
-	move_unreachable(heap, young, &survivors, &unreachable, gen, next_gen);
+	if (subtract_refs(heap, young, gen, update_refs(heap, young))) {
+		move_unreachable(heap, young, &survivors, &unreachable, gen,
+				 next_gen);
+	} else {
+		/* no root: nothing in @young can be reached (gc.rst) */
+		unreachable = *young;
+		gc_list_init(young);
+	}
 	survive_alive(heap, &alive, &survivors, next_gen);
 	*survived = survivors.count;
 	if (gc->progress.phase >= MHEAP_GC_SUBTRACT &&
