@@ -221,33 +221,44 @@ static inline void update_ref(struct mheap_object *obj)
 }
 
 /*
+ * The end of a run of slots equal to @target, from @q on (the slot before
+ * @q holds @target too): the first slot from @q that differs, or @end.
+ * Four slots at a time, as two 8-byte compares against the target
+ * doubled, then one at a time: a slot array of n copies of one object
+ * (common, and pyperformance's gc_traversal shape) is scanned at close to
+ * the speed of a plain array pass, where comparing each slot with the one
+ * before took a compare and a branch per slot. Slots are u32 in a block
+ * aligned to 8 bytes; the 8-byte loads go through memcpy(), which
+ * compiles to one load. Not inline: most slots start no run, and the
+ * callers' loops keep their registers for the common case.
+ */
+static noinline const u32 *run_scan(const u32 *q, const u32 *end, u32 target)
+{
+	u64 twice = (u64)target << 32 | target, a, b;
+
+	while (end - q >= 4) {
+		memcpy(&a, q, sizeof(a));
+		memcpy(&b, q + 2, sizeof(b));
+		if ((a ^ twice) | (b ^ twice))
+			break;
+		q += 4;
+	}
+	while (q < end && *q == target)
+		q++;
+	return q;
+}
+
+/*
  * The end of the run of equal slots that starts at @i: the first index
- * after @i whose slot differs from slots[@i], or @n. Four slots at a time,
- * as two 8-byte compares against the target doubled, then one at a time:
- * a slot array of n copies of one object (common, and pyperformance's
- * gc_traversal shape) is scanned at close to the speed of a plain array
- * pass, where comparing each slot with the one before took a compare and
- * a branch per slot. Slots are u32 in a block aligned to 8 bytes; the
- * 8-byte loads go through memcpy(), which compiles to one load.
+ * after @i whose slot differs from slots[@i], or @n.
  */
 static inline u32 run_end(const u32 *slots, u32 i, u32 n)
 {
-	u32 target = slots[i], j = i + 1;
-	u64 twice, a, b;
+	u32 j = i + 1;
 
-	if (j == n || slots[j] != target)
+	if (likely(j == n || slots[j] != slots[i]))
 		return j;	/* no run: the common case */
-	twice = (u64)target << 32 | target;
-	while (j + 4 <= n) {
-		memcpy(&a, &slots[j], sizeof(a));
-		memcpy(&b, &slots[j + 2], sizeof(b));
-		if ((a ^ twice) | (b ^ twice))
-			break;
-		j += 4;
-	}
-	while (j < n && slots[j] == target)
-		j++;
-	return j;
+	return run_scan(&slots[j + 1], &slots[n], slots[i]) - slots;
 }
 
 /*
@@ -507,10 +518,10 @@ static u64 subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 			 unsigned int gen, u64 sum)
 {
 	char *const *bases = heap->meta.bases;
-	u32 id, next, i, j, n, target, visited = 0;
+	u32 id, next, k, target, visited = 0;
 	struct mheap_object *obj, *t;
 	struct mheap_object_walk walk;
-	const u32 *slots;
+	const u32 *p, *q, *end;
 
 	for (id = young->head, obj = mheap_object_walk_first(&walk, bases, id);
 	     id; obj = mheap_object_walk_next(&walk, obj, id, next), id = next) {
@@ -518,20 +529,24 @@ static u64 subtract_refs(struct mheap *heap, struct mheap_gc_list *young,
 		gc_resched(&visited);
 		if (!(obj->flags & MHEAP_OBJ_COLLECTING))
 			continue;	/* ALIVE */
-		slots = obj->slots;
-		n = obj->nrefs;
-		for (i = 0; i < n; i = j) {
-			target = slots[i];
-			j = run_end(slots, i, n);
+		p = obj->slots;
+		end = p + obj->nrefs;
+		while (p < end) {
+			target = *p;
+			q = p + 1;
+			if (unlikely(q < end && *q == target))
+				q = run_scan(q + 1, end, target);
+			k = q - p;
+			p = q;
 			if (!target)
 				continue;
 			t = mheap_object_at(bases, target);
 			if (!(t->flags & MHEAP_OBJ_COLLECTING) || t->gen > gen)
 				continue;
-			if (WARN_ON_ONCE(t->gc_prev < j - i))
+			if (WARN_ON_ONCE(t->gc_prev < k))
 				continue;
-			t->gc_prev -= j - i;
-			sum -= j - i;
+			t->gc_prev -= k;
+			sum -= k;
 		}
 	}
 	return sum;

@@ -484,6 +484,29 @@ u64 mheap_object_free_list(struct mheap *heap, u32 *head, u64 max)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free_list);
 
+/* Whether @t is an object of mheap_object_free_unreachable()'s chain */
+static __always_inline bool in_chain(const struct mheap_object *t,
+				     unsigned int gen)
+{
+	return t->flags & MHEAP_OBJ_COLLECTING && t->gen <= gen;
+}
+
+/*
+ * Put the targets of @obj's slots that are not in the chain: apart, so
+ * that the loop over the slots, which seldom finds one, makes no call.
+ */
+static noinline void put_outside(struct mheap *heap, struct mheap_object *obj,
+				 unsigned int gen)
+{
+	u32 i, target;
+
+	for (i = 0; i < obj->nrefs; i++) {
+		target = obj->slots[i];
+		if (target && !in_chain(mheap_object_ptr(heap, target), gen))
+			mheap_object_put(heap, target);
+	}
+}
+
 /**
  * mheap_object_free_unreachable() - release and free a collection's garbage
  * @heap: the heap.
@@ -522,30 +545,34 @@ u64 mheap_object_free_unreachable(struct mheap *heap, u32 head,
 	u64 freed = 0, plain = 0, counts = 0, inner = 0;
 	struct mheap_pool *last = NULL;
 	struct mheap_object_walk walk;
-	struct mheap_object *obj, *t;
-	u32 id, next, i, target;
+	struct mheap_object *obj;
+	const u32 *p, *end;
+	bool outside;
+	u32 id, next;
 
 	mheap_space_hold(&heap->meta);
 	for (id = head, obj = mheap_object_walk_first(&walk, bases, id); id;
 	     obj = mheap_object_walk_next(&walk, obj, id, next), id = next) {
 		next = obj->gc_next;
-		for (i = 0; i < obj->nrefs; i++) {
-			target = obj->slots[i];
-			if (!target)
+		outside = false;
+		for (p = obj->slots, end = p + obj->nrefs; p < end; p++) {
+			if (!*p)
 				continue;
-			t = mheap_object_at(bases, target);
-			if (t->flags & MHEAP_OBJ_COLLECTING && t->gen <= gen)
+			if (in_chain(mheap_object_at(bases, *p), gen))
 				inner++;
 			else
-				mheap_object_put(heap, target);
+				outside = true;
 		}
+		if (unlikely(outside))
+			put_outside(heap, obj, gen);
 		counts += obj->refcnt;
 		guard_check(heap, id, NULL);
 		if (obj->flags & (MHEAP_OBJ_COOKIE | MHEAP_OBJ_WEAKREF) ||
-		    obj->size)
+		    obj->size) {
 			object_end(heap, id, obj);
-		else
+		} else {
 			plain++;
+		}
 		mheap_space_free_many(heap, &heap->meta, &last, id);
 		if (++freed % 1024 == 0)
 			mheap_prim_cond_resched();
