@@ -454,15 +454,16 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_object_free);
  * mheap_object_free() of each in turn, each link read before its object
  * goes, with the free inline: for the collector, which frees whole lists
  * (a call per object cost a sixth of a dropped collection's freeing).
- * Headers go back by the pool (mheap_space_free_many()), not through the
- * block cache. Reschedules every 1024 objects.
+ * Headers go back by the bitmap word (mheap_space_free_batch()), not
+ * through the block cache; object_end() frees no header. Reschedules
+ * every 1024 objects.
  *
  * Context: heap->lock held; may sleep.
  * Return: how many objects were freed.
  */
 u64 mheap_object_free_list(struct mheap *heap, u32 *head, u64 max)
 {
-	struct mheap_pool *last = NULL;
+	struct mheap_free_batch batch = { 0 };
 	struct mheap_object_walk walk;
 	struct mheap_object *obj;
 	u64 freed = 0;
@@ -475,10 +476,11 @@ u64 mheap_object_free_list(struct mheap *heap, u32 *head, u64 max)
 		WARN_ON_ONCE(obj->refcnt);
 		guard_check(heap, id, NULL);
 		object_end(heap, id, obj);
-		mheap_space_free_many(heap, &heap->meta, &last, id);
+		mheap_space_free_batch(heap, &heap->meta, &batch, id);
 		if (++freed % 1024 == 0)
 			mheap_prim_cond_resched();
 	}
+	mheap_space_batch_flush(heap, &heap->meta, &batch);
 	*head = id;
 	return freed;
 }
@@ -533,7 +535,8 @@ static noinline void put_outside(struct mheap *heap, struct mheap_object *obj,
  * Each freed object's free count is added to the heap's at the end, for
  * the objects with no payload, cookie or weak reference (no dependent
  * chain of increments through memory); the others end as mheap_object_free()
- * ends them. Headers go back by the pool (mheap_space_free_many()).
+ * ends them. Headers go back by the bitmap word (mheap_space_free_batch()),
+ * the batch given back before anything else may free a header.
  *
  * Context: heap->lock held; may sleep (reschedules every 1024 objects).
  * Return: how many objects of the chain were freed.
@@ -543,7 +546,7 @@ u64 mheap_object_free_unreachable(struct mheap *heap, u32 head,
 {
 	char *const *bases = heap->meta.bases;
 	u64 freed = 0, plain = 0, counts = 0, inner = 0;
-	struct mheap_pool *last = NULL;
+	struct mheap_free_batch batch = { 0 };
 	struct mheap_object_walk walk;
 	struct mheap_object *obj;
 	const u32 *p, *end;
@@ -563,20 +566,25 @@ u64 mheap_object_free_unreachable(struct mheap *heap, u32 head,
 			else
 				outside = true;
 		}
-		if (unlikely(outside))
+		if (unlikely(outside)) {
+			/* it may free headers: not into the batch's pool */
+			mheap_space_batch_flush(heap, &heap->meta, &batch);
 			put_outside(heap, obj, gen);
+		}
 		counts += obj->refcnt;
 		guard_check(heap, id, NULL);
 		if (obj->flags & (MHEAP_OBJ_COOKIE | MHEAP_OBJ_WEAKREF) ||
 		    obj->size) {
+			mheap_space_batch_flush(heap, &heap->meta, &batch);
 			object_end(heap, id, obj);
 		} else {
 			plain++;
 		}
-		mheap_space_free_many(heap, &heap->meta, &last, id);
+		mheap_space_free_batch(heap, &heap->meta, &batch, id);
 		if (++freed % 1024 == 0)
 			mheap_prim_cond_resched();
 	}
+	mheap_space_batch_flush(heap, &heap->meta, &batch);
 	heap->objects_freed += plain;
 	mheap_space_unhold(heap, &heap->meta);
 	WARN_ON_ONCE(counts != inner);

@@ -114,8 +114,8 @@ slow:
 /*
  * Give block @loc back to @pool's bitmap, @pool holding @n blocks in use
  * and staying on its list: false, changing nothing, when the block is not
- * one of @pool's in use (the caller's slow path warns). The common step of
- * mheap_space_free() and mheap_space_free_many().
+ * one of @pool's in use (the caller's slow path warns): mheap_space_free()'s
+ * fast path.
  */
 static __always_inline bool pool_put_block(struct mheap_space *space,
 					   struct mheap_pool *pool,
@@ -231,57 +231,136 @@ free:
 }
 
 /**
- * mheap_space_free_many() - free one of many blocks, by the pool
+ * struct mheap_free_batch - consecutive blocks of one pool's bitmap word,
+ *	freed and not yet given back
+ * @pool: their pool, NULL when the batch is empty.
+ * @next: the location of the block after the last one.
+ * @step: the pool's block size, in locations.
+ * @word: the index in @pool->free of the word their bits are in.
+ * @n: how many.
+ * @room: how many the batch may hold: up to the end of the word and of
+ *	the pool, and one fewer than the pool has in use, so that giving
+ *	them back never empties it.
+ * @bit: the last one's bit.
+ * @bits: their bits.
+ *
+ * For mheap_space_free_batch(). Until mheap_space_batch_flush(), the pool
+ * still counts the blocks in use: nothing else may free into it meanwhile.
+ */
+struct mheap_free_batch {
+	struct mheap_pool *pool;
+	u32 next;
+	u32 step;
+	unsigned int word;
+	unsigned int n;
+	unsigned int room;
+	u64 bit;
+	u64 bits;
+};
+
+/**
+ * mheap_space_batch_flush() - give a batch's blocks back to their pool
  * @heap: the heap.
  * @space: the space they came from.
- * @last: the pool of the block freed before, NULL at first; updated.
- * @loc: the block's location.
+ * @batch: the batch; empty on return.
  *
- * mheap_space_free() for a caller that frees many blocks in a row, most of
- * them next to the one before, as the collector frees an unreachable list
- * (allocated together, they sit together): while @loc falls in *@last,
- * the block goes straight back to that pool's bitmap, with no arena
- * lookup and no cache (it would only fill). Whatever the fast path does
- * not take (a pool that fills, empties or changes list, a jumbo or a run,
- * a doubtful block) goes to mheap_space_free(), after which *@last is
- * NULL, because an emptied pool's arena may be gone. This is the "free by
- * the page" of obmalloc's and mimalloc's bulk frees, kept outside the
- * blocks.
+ * A block that is free already (a double free) is left to
+ * mheap_space_free(), which warns.
  *
  * Context: heap->lock held.
  */
-static __always_inline void mheap_space_free_many(struct mheap *heap,
-						  struct mheap_space *space,
-						  struct mheap_pool **last,
-						  u32 loc)
+static __always_inline void mheap_space_batch_flush(struct mheap *heap,
+						    struct mheap_space *space,
+						    struct mheap_free_batch *batch)
+{
+	unsigned int qshift = space_qshift(heap, space);
+	struct mheap_pool *pool = batch->pool;
+	u64 *word;
+
+	if (!pool)
+		return;
+	batch->pool = NULL;
+	batch->room = 0;	/* no block joins an empty batch */
+	word = &pool->free[batch->word];
+	if (unlikely(*word & batch->bits)) {
+		while (batch->n--) {
+			batch->next -= batch->step;
+			mheap_space_free(heap, space, batch->next);
+		}
+		return;
+	}
+	*word |= batch->bits;
+	pool->nused -= batch->n;
+	space->class_live[pool->class] -= batch->n;
+	space->bytes_used -= (size_t)batch->n * ((pool->class + 1) << qshift);
+}
+
+/**
+ * mheap_space_free_batch() - free one of many blocks, most of them
+ *	consecutive
+ * @heap: the heap.
+ * @space: the space they came from.
+ * @batch: the blocks freed before and not yet given back; starts zeroed.
+ * @loc: the block's location.
+ *
+ * mheap_space_free() for a caller that frees many blocks in a row, as the
+ * collector frees its garbage, which was allocated together and sits
+ * together: a block that follows the batch's last one in its pool's
+ * bitmap word joins the batch, which is given back at once when the next
+ * block does not (mheap_space_batch_flush()). One update of the word and
+ * of the counters per batch, and no lookup, where a free each found its
+ * pool, computed its bit, and checked the pool's state (mimalloc frees a
+ * page's blocks by a list kept in the page; here the page's bitmap stays
+ * outside it). Whatever starts no batch (a pool that would fill, empty or
+ * change list, a jumbo or a run) goes to mheap_space_free().
+ *
+ * Context: heap->lock held; nothing else frees into @space until the
+ * batch is flushed.
+ */
+static __always_inline void mheap_space_free_batch(struct mheap *heap,
+						   struct mheap_space *space,
+						   struct mheap_free_batch *batch,
+						   u32 loc)
 {
 	unsigned int qshift = space_qshift(heap, space);
 	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
-	struct mheap_pool *pool = *last;
 	struct mheap_arena *arena;
-	unsigned int n;
+	struct mheap_pool *pool;
+	unsigned int block, n;
+	u32 index;
 
-	if (!pool || loc - pool->loc >= MHEAP_PAGE_SIZE >> qshift) {
-		u32 index = loc >> shift;
-
-		if (unlikely(index >= space->narenas))
-			goto slow;
-		arena = space->arenas[index];
-		if (unlikely(!arena || arena->jumbo))
-			goto slow;
-		pool = &arena->pools[((loc & (BIT(shift) - 1)) << qshift) >>
-				     MHEAP_PAGE_SHIFT];
-		if (unlikely(pool->npages != 1))
-			goto slow;
-		*last = pool;
-	}
-	n = pool->nused;
-	if (unlikely(n <= 1 || n == pool->nblocks))
-		goto slow;
-	if (likely(pool_put_block(space, pool, n, loc, qshift)))
+	if (likely(loc == batch->next && batch->n < batch->room)) {
+		batch->bit <<= 1;
+		batch->bits |= batch->bit;
+		batch->n++;
+		batch->next += batch->step;
 		return;
+	}
+	mheap_space_batch_flush(heap, space, batch);
+	index = loc >> shift;
+	if (unlikely(index >= space->narenas))
+		goto slow;
+	arena = space->arenas[index];
+	if (unlikely(!arena || arena->jumbo))
+		goto slow;
+	pool = &arena->pools[((loc & (BIT(shift) - 1)) << qshift) >>
+			     MHEAP_PAGE_SHIFT];
+	n = pool->nused;
+	if (unlikely(pool->npages != 1 || n <= 1 || n == pool->nblocks))
+		goto slow;
+	block = mheap_pool_block(pool, loc);
+	if (unlikely(block >= pool->nblocks))
+		goto slow;	/* which warns */
+	batch->pool = pool;
+	batch->step = pool->class + 1;
+	batch->next = loc + batch->step;
+	batch->word = block / 64;
+	batch->n = 1;
+	batch->room = min3(64 - block % 64, pool->nblocks - block, n - 1);
+	batch->bit = BIT_ULL(block % 64);
+	batch->bits = batch->bit;
+	return;
 slow:
-	*last = NULL;
 	mheap_space_free(heap, space, loc);
 }
 

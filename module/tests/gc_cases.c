@@ -145,8 +145,8 @@ CORE_TEST(gc_self_cycle)
 }
 
 /*
- * An unreachable list goes back by the pool (mheap_space_free_many()):
- * two rings allocated interleaved, so that the garbage ring's headers
+ * An unreachable list goes back by the bitmap word
+ * (mheap_space_free_batch()): two rings allocated interleaved, so that the garbage ring's headers
  * share pools with the live ring's. Pools that were full, pools that keep
  * blocks, pools that empty and headers of two sizes and a run, each in
  * turn: the counts and the pools' bitmaps stay exact (mheap_validate()),
@@ -188,6 +188,72 @@ CORE_TEST(gc_unreachable_freed_by_the_pool)
 	CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), 520L);
 	CORE_EXPECT_EQ(mheap_validate(heap), 0);
 	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
+	test_heap_done(heap);
+}
+
+/*
+ * The garbage is released and freed in one pass
+ * (mheap_object_free_unreachable()), which reads the flags of objects it
+ * freed earlier in the pass: here a jumbo header, freed first, that every
+ * later object holds, and a ring over several arenas whose last object
+ * holds its first, after the first arenas emptied. The meta space must
+ * hold those arenas until the pass is over: with no spares allowed, each
+ * would otherwise be released, its base gone, as it emptied. Half the
+ * objects have a payload, so that both ways of ending an object run. Then
+ * the held arenas are kept as spares or released as they would have
+ * been: with two spares allowed, two stay.
+ */
+CORE_TEST(gc_garbage_freed_in_one_pass)
+{
+	unsigned int keep = mheap_max_spare_arenas;
+	unsigned int decay = mheap_spare_decay_ms;
+	/* more than MHEAP_RUN_MAX bytes of slots: a jumbo header */
+	const size_t jumbo_refs = MHEAP_RUN_MAX / sizeof(u32) + 1;
+	/* 32-byte headers: three arenas' worth and more */
+	const u32 n = 3 * (MHEAP_ARENA_SIZE / 32) + 100;
+	struct mheap *heap = test_heap(64 * SZ_1M);
+	u32 jumbo, first, prev, next, i, round;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	mheap_spare_decay_ms = 0;
+	for (round = 0; round < 2; round++) {
+		mheap_max_spare_arenas = round ? 2 : 0;
+		CORE_ASSERT_EQ(mheap_object_alloc(heap, 0, jumbo_refs, 0,
+						  &jumbo), 0);
+		prev = 0;
+		first = 0;
+		for (i = 0; i < n; i++) {
+			CORE_ASSERT_EQ(mheap_object_alloc(heap, i % 2 ? 8 : 0, 2,
+							  0, &next), 0);
+			CORE_ASSERT_EQ(mheap_object_set_slot(heap, next, 1,
+							     jumbo), 0);
+			if (prev) {
+				CORE_ASSERT_EQ(mheap_object_set_slot(heap, prev,
+								     0, next),
+					       0);
+				mheap_object_put(heap, next);
+			} else {
+				first = next;
+			}
+			prev = next;
+		}
+		CORE_ASSERT_EQ(mheap_object_set_slot(heap, prev, 0, first), 0);
+		CORE_ASSERT_EQ(mheap_object_set_slot(heap, jumbo, jumbo_refs - 1,
+						     first), 0);
+		mheap_object_put(heap, first);
+		mheap_object_put(heap, jumbo);
+		CORE_EXPECT_EQ(mheap_gc_collect(heap, 2), (long)n + 1);
+		CORE_EXPECT_EQ(mheap_validate(heap), 0);
+		CORE_EXPECT_EQ(mheap_objects_live(heap), (u64)0);
+		CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
+		CORE_EXPECT_TRUE(list_empty(&heap->meta.held) &&
+				 !heap->meta.hold);
+		CORE_EXPECT_EQ((u64)heap->meta.nspares, (u64)(round ? 2 : 0));
+		CORE_EXPECT_EQ((u64)heap->meta.arenas_used,
+			       (u64)heap->meta.nspares);
+	}
+	mheap_max_spare_arenas = keep;
+	mheap_spare_decay_ms = decay;
 	test_heap_done(heap);
 }
 
@@ -1959,6 +2025,7 @@ static struct kunit_case mheap_gc_cases[] = {
 	KUNIT_CASE(gc_two_cycle),
 	KUNIT_CASE(gc_self_cycle),
 	KUNIT_CASE(gc_unreachable_freed_by_the_pool),
+	KUNIT_CASE(gc_garbage_freed_in_one_pass),
 	KUNIT_CASE(gc_slot_runs_counted_exactly),
 	KUNIT_CASE(gc_cycle_reachable_survives),
 	KUNIT_CASE(gc_reached_after_the_walk_passed),

@@ -368,6 +368,53 @@ static void test_free_pages(struct mheap *heap, const u32 *locs,
 }
 
 /*
+ * mheap_space_free_batch() (the collector's frees): a block that follows
+ * the batch's last one joins it, up to the end of its bitmap word, of its
+ * pool, and one block short of emptying the pool; any other starts a new
+ * batch, or goes by mheap_space_free(). Three pools' worth of headers
+ * (128 a pool), freed with gaps, runs across words and pools and a jump
+ * back, leave the bitmaps and counts exact (the validators), and the
+ * rest, which empties every pool, some flushed block by block, leaves the
+ * heap empty.
+ */
+CORE_TEST(space_free_batch)
+{
+	struct mheap *heap = test_heap(4 * SZ_1M);
+	struct mheap_free_batch batch = { 0 };
+	static u32 locs[3 * 128 + 10];
+	const u32 n = ARRAY_SIZE(locs);
+	u32 i, freed = 0;
+	void *ptr;
+
+	CORE_ASSERT_NOT_NULL(heap);
+	for (i = 0; i < n; i++)
+		CORE_ASSERT_EQ(mheap_space_alloc(heap, &heap->meta, 32, &locs[i],
+						 &ptr), 0);
+	for (i = 0; i < 100; i += 2, freed++)
+		mheap_space_free_batch(heap, &heap->meta, &batch, locs[i]);
+	for (i = 100; i < 300; i++, freed++)
+		mheap_space_free_batch(heap, &heap->meta, &batch, locs[i]);
+	for (i = 350; i < n; i++, freed++)
+		mheap_space_free_batch(heap, &heap->meta, &batch, locs[i]);
+	for (i = 310; i < 350; i++, freed++)
+		mheap_space_free_batch(heap, &heap->meta, &batch, locs[i]);
+	mheap_space_batch_flush(heap, &heap->meta, &batch);
+	CORE_EXPECT_TRUE(!batch.pool);
+	CORE_EXPECT_EQ(mheap_validate(heap), 0);
+	CORE_EXPECT_EQ(test_stats(heap).used, (u64)(n - freed) * 32);
+	for (i = 1; i < 100; i += 2)
+		mheap_space_free_batch(heap, &heap->meta, &batch, locs[i]);
+	/* flushed between consecutive blocks, as before an object's end */
+	for (i = 300; i < 310; i++) {
+		mheap_space_free_batch(heap, &heap->meta, &batch, locs[i]);
+		mheap_space_batch_flush(heap, &heap->meta, &batch);
+	}
+	CORE_EXPECT_EQ(mheap_validate(heap), 0);
+	CORE_EXPECT_EQ(test_stats(heap).used, (u64)0);
+	test_heap_done(heap);
+}
+
+/*
  * Idle arenas stay as spares, up to mheap_max_spare_arenas per space; beyond,
  * they are freed. A new pool or run takes a spare before a new arena.
  */
@@ -650,6 +697,7 @@ static struct kunit_case mheap_heap_cases[] = {
 	KUNIT_CASE(space_capacity_enospc),
 	KUNIT_CASE(space_total_capacity_enospc),
 	KUNIT_CASE(space_prefers_most_used_arena),
+	KUNIT_CASE(space_free_batch),
 	KUNIT_CASE(space_spares_bounded),
 	KUNIT_CASE(space_spares_decay),
 	KUNIT_CASE(space_spares_yield_to_capacity),

@@ -301,6 +301,7 @@ long mheap_prim_warnings(void);	/* WARN_ON_ONCE()s that fired so far */
 		     __a < __b ? __a : __b; })
 #define max(a, b) ({ __auto_type __a = (a); __auto_type __b = (b);	\
 		     __a > __b ? __a : __b; })
+#define min3(a, b, c) min(min(a, b), c)
 #define min_t(type, a, b) min((type)(a), (type)(b))
 static inline size_t size_add(size_t a, size_t b)
 {
