@@ -536,7 +536,8 @@ static noinline void put_outside(struct mheap *heap, struct mheap_object *obj,
  * the objects with no payload, cookie or weak reference (no dependent
  * chain of increments through memory); the others end as mheap_object_free()
  * ends them. Headers go back by the bitmap word (mheap_space_free_batch()),
- * the batch given back before anything else may free a header.
+ * the batch given back before an object outside the chain is put (which
+ * may free headers).
  *
  * Context: heap->lock held; may sleep (reschedules every 1024 objects).
  * Return: how many objects of the chain were freed.
@@ -574,12 +575,10 @@ u64 mheap_object_free_unreachable(struct mheap *heap, u32 head,
 		counts += obj->refcnt;
 		guard_check(heap, id, NULL);
 		if (obj->flags & (MHEAP_OBJ_COOKIE | MHEAP_OBJ_WEAKREF) ||
-		    obj->size) {
-			mheap_space_batch_flush(heap, &heap->meta, &batch);
-			object_end(heap, id, obj);
-		} else {
+		    obj->size)
+			object_end(heap, id, obj);	/* frees no header */
+		else
 			plain++;
-		}
 		mheap_space_free_batch(heap, &heap->meta, &batch, id);
 		if (++freed % 1024 == 0)
 			mheap_prim_cond_resched();
