@@ -509,6 +509,43 @@ static noinline void put_outside(struct mheap *heap, struct mheap_object *obj,
 	}
 }
 
+/*
+ * Whether freeing @obj takes no more than giving its header back: no
+ * payload, cookie or weak reference to end, and no guards to check.
+ */
+static __always_inline bool plain(const struct mheap_object *obj)
+{
+	return !MHEAP_GUARD_BYTES && !obj->size &&
+	       !(obj->flags & (MHEAP_OBJ_COOKIE | MHEAP_OBJ_WEAKREF));
+}
+
+/*
+ * Free @obj (@id) of mheap_object_free_unreachable()'s chain, whose slots
+ * were counted, when it is not plain(), holds an object @outside the
+ * chain, or does not join @batch: apart, with the calls the common case
+ * does without, so that the loop keeps its values in registers. Returns
+ * whether it ended the object by object_end() (which frees no header).
+ */
+static noinline bool free_slowly(struct mheap *heap,
+				 struct mheap_free_batch *batch, u32 id,
+				 struct mheap_object *obj, unsigned int gen,
+				 bool outside)
+{
+	bool ends = obj->size ||
+		    obj->flags & (MHEAP_OBJ_COOKIE | MHEAP_OBJ_WEAKREF);
+
+	if (outside) {
+		/* it may free headers: not into the batch's pool */
+		mheap_space_batch_flush(heap, &heap->meta, batch);
+		put_outside(heap, obj, gen);
+	}
+	guard_check(heap, id, NULL);
+	if (ends)
+		object_end(heap, id, obj);
+	mheap_space_free_batch(heap, &heap->meta, batch, id);
+	return ends;
+}
+
 /**
  * mheap_object_free_unreachable() - release and free a collection's garbage
  * @heap: the heap.
@@ -530,7 +567,8 @@ static noinline void put_outside(struct mheap *heap, struct mheap_object *obj,
  * CPython's delete_garbage() clears each object in turn, and the counts
  * drop to zero along the way; here none is counted down, which spares a
  * write to each target, and a pass. The counts of the chain must add up
- * to the references between its objects: a WARN otherwise.
+ * to the references between its objects (their difference, the debt,
+ * must end at 0): a WARN otherwise.
  *
  * Each freed object's free count is added to the heap's at the end, for
  * the objects with no payload, cookie or weak reference (no dependent
@@ -546,9 +584,10 @@ u64 mheap_object_free_unreachable(struct mheap *heap, u32 head,
 				  unsigned int gen)
 {
 	char *const *bases = heap->meta.bases;
-	u64 freed = 0, plain = 0, counts = 0, inner = 0;
 	struct mheap_free_batch batch = { 0 };
+	u64 freed = 0, ended = 0;
 	struct mheap_object_walk walk;
+	s64 debt = 0;
 	struct mheap_object *obj;
 	const u32 *p, *end;
 	bool outside;
@@ -563,30 +602,21 @@ u64 mheap_object_free_unreachable(struct mheap *heap, u32 head,
 			if (!*p)
 				continue;
 			if (in_chain(mheap_object_at(bases, *p), gen))
-				inner++;
+				debt--;
 			else
 				outside = true;
 		}
-		if (unlikely(outside)) {
-			/* it may free headers: not into the batch's pool */
-			mheap_space_batch_flush(heap, &heap->meta, &batch);
-			put_outside(heap, obj, gen);
-		}
-		counts += obj->refcnt;
-		guard_check(heap, id, NULL);
-		if (obj->flags & (MHEAP_OBJ_COOKIE | MHEAP_OBJ_WEAKREF) ||
-		    obj->size)
-			object_end(heap, id, obj);	/* frees no header */
-		else
-			plain++;
-		mheap_space_free_batch(heap, &heap->meta, &batch, id);
+		debt += obj->refcnt;
+		if (unlikely(outside || !plain(obj) ||
+			     !mheap_space_batch_join(&batch, id)))
+			ended += free_slowly(heap, &batch, id, obj, gen, outside);
 		if (++freed % 1024 == 0)
 			mheap_prim_cond_resched();
 	}
 	mheap_space_batch_flush(heap, &heap->meta, &batch);
-	heap->objects_freed += plain;
+	heap->objects_freed += freed - ended;
 	mheap_space_unhold(heap, &heap->meta);
-	WARN_ON_ONCE(counts != inner);
+	WARN_ON_ONCE(debt);
 	return freed;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_object_free_unreachable);

@@ -233,29 +233,25 @@ free:
 /**
  * struct mheap_free_batch - consecutive blocks of one pool's bitmap word,
  *	freed and not yet given back
- * @pool: their pool, NULL when the batch is empty.
  * @next: the location of the block after the last one.
+ * @end: the location past the last block the batch may take: the end of
+ *	the word or of the pool, or the block that would empty the pool,
+ *	whichever comes first. @next == @end when the batch is empty.
+ * @first: the location of its first block.
  * @step: the pool's block size, in locations.
- * @word: the index in @pool->free of the word their bits are in.
- * @n: how many.
- * @room: how many the batch may hold: up to the end of the word and of
- *	the pool, and one fewer than the pool has in use, so that giving
- *	them back never empties it.
- * @bit: the last one's bit.
- * @bits: their bits.
+ * @pool: their pool, NULL when the batch is empty.
  *
- * For mheap_space_free_batch(). Until mheap_space_batch_flush(), the pool
- * still counts the blocks in use: nothing else may free into it meanwhile.
+ * For mheap_space_free_batch(): a block joins with a compare against
+ * @next and @end, and @next moved on. Until mheap_space_batch_flush(), the
+ * pool still counts the blocks in use: nothing else may free into it
+ * meanwhile.
  */
 struct mheap_free_batch {
-	struct mheap_pool *pool;
 	u32 next;
+	u32 end;
+	u32 first;
 	u32 step;
-	unsigned int word;
-	unsigned int n;
-	unsigned int room;
-	u64 bit;
-	u64 bits;
+	struct mheap_pool *pool;
 };
 
 /**
@@ -275,24 +271,48 @@ static __always_inline void mheap_space_batch_flush(struct mheap *heap,
 {
 	unsigned int qshift = space_qshift(heap, space);
 	struct mheap_pool *pool = batch->pool;
-	u64 *word;
+	unsigned int block, n;
+	u64 bits, *word;
+	u32 loc;
 
 	if (!pool)
 		return;
+	n = (batch->next - batch->first) / batch->step;
+	block = mheap_pool_block(pool, batch->first);
 	batch->pool = NULL;
-	batch->room = 0;	/* no block joins an empty batch */
-	word = &pool->free[batch->word];
-	if (unlikely(*word & batch->bits)) {
-		while (batch->n--) {
-			batch->next -= batch->step;
-			mheap_space_free(heap, space, batch->next);
-		}
+	batch->end = batch->next;	/* no block joins an empty batch */
+	bits = (n == 64 ? ~0ULL : BIT_ULL(n) - 1) << (block % 64);
+	word = &pool->free[block / 64];
+	if (unlikely(*word & bits)) {
+		for (loc = batch->first; loc != batch->next; loc += batch->step)
+			mheap_space_free(heap, space, loc);
 		return;
 	}
-	*word |= batch->bits;
-	pool->nused -= batch->n;
-	space->class_live[pool->class] -= batch->n;
-	space->bytes_used -= (size_t)batch->n * ((pool->class + 1) << qshift);
+	*word |= bits;
+	pool->nused -= n;
+	space->class_live[pool->class] -= n;
+	space->bytes_used -= (size_t)n * ((pool->class + 1) << qshift);
+}
+
+/**
+ * mheap_space_batch_join() - add a block to a batch, if it follows it
+ * @batch: the batch.
+ * @loc: the block's location.
+ *
+ * mheap_space_free_batch()'s common case, with no call: for a caller
+ * that keeps its loop free of them.
+ *
+ * Context: heap->lock held.
+ * Return: whether @loc joined the batch (freed, to be given back);
+ * otherwise nothing changed.
+ */
+static __always_inline bool mheap_space_batch_join(struct mheap_free_batch *batch,
+						   u32 loc)
+{
+	if (loc != batch->next || loc == batch->end)
+		return false;
+	batch->next = loc + batch->step;
+	return true;
 }
 
 /**
@@ -329,13 +349,8 @@ static __always_inline void mheap_space_free_batch(struct mheap *heap,
 	unsigned int block, n;
 	u32 index;
 
-	if (likely(loc == batch->next && batch->n < batch->room)) {
-		batch->bit <<= 1;
-		batch->bits |= batch->bit;
-		batch->n++;
-		batch->next += batch->step;
+	if (likely(mheap_space_batch_join(batch, loc)))
 		return;
-	}
 	mheap_space_batch_flush(heap, space, batch);
 	index = loc >> shift;
 	if (unlikely(index >= space->narenas))
@@ -352,13 +367,11 @@ static __always_inline void mheap_space_free_batch(struct mheap *heap,
 	if (unlikely(block >= pool->nblocks))
 		goto slow;	/* which warns */
 	batch->pool = pool;
+	batch->first = loc;
 	batch->step = pool->class + 1;
 	batch->next = loc + batch->step;
-	batch->word = block / 64;
-	batch->n = 1;
-	batch->room = min3(64 - block % 64, pool->nblocks - block, n - 1);
-	batch->bit = BIT_ULL(block % 64);
-	batch->bits = batch->bit;
+	batch->end = loc + batch->step *
+		     min3(64 - block % 64, pool->nblocks - block, n - 1);
 	return;
 slow:
 	mheap_space_free(heap, space, loc);
