@@ -744,9 +744,10 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_space_free_slow);
  * @space: the space.
  *
  * Until mheap_space_unhold(), an arena left with no block in use, and a
- * jumbo arena whose block is freed, stay in the table, readable, instead
- * of becoming spares or being released: for a pass that frees blocks and
- * still reads some of them afterwards (object.c:
+ * jumbo arena whose block is freed, stay in the table, readable: none is
+ * released (mheap_space_free()'s fast path may still make one a spare,
+ * which stays in the table too). For a pass that frees blocks and still
+ * reads some of them afterwards (object.c:
  * mheap_object_free_unreachable()). Freeing a small block writes nothing
  * into it: a pool's bitmap is outside its blocks. Nothing may be
  * allocated from @space meanwhile.
@@ -765,9 +766,9 @@ void mheap_space_hold(struct mheap_space *space)
  * @space: the space, held.
  *
  * Each arena held is kept as a spare or released, in the order they
- * emptied, as it would have been then: the pass that held them neither
- * allocated nor released any arena, so each decision sees what it would
- * have seen.
+ * emptied, by the rule that decides when an arena empties (arena_idle()):
+ * as many spares stay as would have without the hold, though not always
+ * the same ones.
  *
  * Context: heap->lock held.
  */

@@ -171,8 +171,8 @@ struct mheap_block_cache {
  * @held: arenas that went idle or were freed (jumbo ones) while @hold was
  *	set, in that order, linked by their spare_link: still in the table,
  *	their memory still readable (mheap_space_hold()).
- * @hold: arenas that empty are held on @held rather than kept as spares
- *	or released.
+ * @hold: arenas that empty are held on @held rather than released
+ *	(mheap_space_hold()).
  */
 struct mheap_space {
 	struct mheap_arena **arenas;
