@@ -510,19 +510,21 @@ static noinline void put_outside(struct mheap *heap, struct mheap_object *obj,
 }
 
 /*
- * Whether freeing @obj takes no more than giving its header back: no
- * payload, cookie or weak reference to end, and no guards to check.
+ * Whether freeing @obj takes no more than counting it and giving its
+ * header back: no payload, weak reference or subscriber (object_end()'s
+ * work), and no guards to check.
  */
-static __always_inline bool plain(const struct mheap_object *obj)
+static __always_inline bool plain(struct mheap_object *obj)
 {
 	return !MHEAP_GUARD_BYTES && !obj->size &&
-	       !(obj->flags & (MHEAP_OBJ_COOKIE | MHEAP_OBJ_WEAKREF));
+	       !(obj->flags & MHEAP_OBJ_WEAKREF) &&
+	       (!(obj->flags & MHEAP_OBJ_COOKIE) || !tail_ptr(obj)->subscriber);
 }
 
 /*
  * Free @obj (@id) of mheap_object_free_unreachable()'s chain, whose slots
- * were counted, when it is not plain(), holds an object @outside the
- * chain, or does not join @batch: apart, with the calls the common case
+ * were counted, when it holds an object @outside the chain, is not
+ * plain(), or does not join @batch: apart, with the calls the common case
  * does without, so that the loop keeps its values in registers. Returns
  * whether it ended the object by object_end() (which frees no header).
  */
@@ -531,17 +533,15 @@ static noinline bool free_slowly(struct mheap *heap,
 				 struct mheap_object *obj, unsigned int gen,
 				 bool outside)
 {
-	bool ends = obj->size ||
-		    obj->flags & (MHEAP_OBJ_COOKIE | MHEAP_OBJ_WEAKREF);
+	bool ends = !plain(obj);
 
-	if (outside) {
-		/* it may free headers: not into the batch's pool */
-		mheap_space_batch_flush(heap, &heap->meta, batch);
+	/* its cascades may free headers into the batch's pool: see the batch */
+	if (outside)
 		put_outside(heap, obj, gen);
-	}
-	guard_check(heap, id, NULL);
-	if (ends)
+	if (ends) {
+		guard_check(heap, id, NULL);
 		object_end(heap, id, obj);
+	}
 	mheap_space_free_batch(heap, &heap->meta, batch, id);
 	return ends;
 }
@@ -571,11 +571,11 @@ static noinline bool free_slowly(struct mheap *heap,
  * must end at 0): a WARN otherwise.
  *
  * Each freed object's free count is added to the heap's at the end, for
- * the objects with no payload, cookie or weak reference (no dependent
- * chain of increments through memory); the others end as mheap_object_free()
- * ends them. Headers go back by the bitmap word (mheap_space_free_batch()),
- * the batch given back before an object outside the chain is put (which
- * may free headers).
+ * the objects with nothing else to end (no dependent chain of increments
+ * through memory); the others end as mheap_object_free() ends them.
+ * Headers go back by the bitmap word (mheap_space_free_batch()), which
+ * lets the cascades of putting an object outside the chain free headers
+ * into a batch's pool meanwhile.
  *
  * Context: heap->lock held; may sleep (reschedules every 1024 objects).
  * Return: how many objects of the chain were freed.

@@ -253,7 +253,7 @@ mheap_object_walk_at(struct mheap_object_walk *walk, u32 id)
  * @head: the list's first id, 0 for an empty list.
  *
  * A walk goes on with mheap_object_walk_next(), each link read before the
- * loop's body may change it or free the object, as in
+ * loop's body may change it or free the object, as in::
  *
  *	for (id = head, obj = mheap_object_walk_first(&walk, bases, id); id;
  *	     obj = mheap_object_walk_next(&walk, obj, id, next), id = next) {

@@ -243,8 +243,11 @@ free:
  *
  * For mheap_space_free_batch(): a block joins with a compare against
  * @next and @end, and @next moved on. Until mheap_space_batch_flush(), the
- * pool still counts the blocks in use: nothing else may free into it
- * meanwhile.
+ * pool still counts the blocks in use. Other frees into the pool meanwhile
+ * (mheap_space_free(), say from a cascade of releases) see them in use:
+ * they never empty the pool, nor find it full, and the flush gives the
+ * batch's last block back by mheap_space_free() when the batch would empty
+ * the pool, so that an emptied pool is always handled as one.
  */
 struct mheap_free_batch {
 	u32 next;
@@ -277,21 +280,32 @@ static __always_inline void mheap_space_batch_flush(struct mheap *heap,
 
 	if (!pool)
 		return;
-	n = (batch->next - batch->first) / batch->step;
+	/* exact: a multiple of the block size, at most a page (mheap_pool_block()) */
+	n = ((batch->next - batch->first) * pool->recip) >> MHEAP_RECIP_SHIFT;
 	block = mheap_pool_block(pool, batch->first);
 	batch->pool = NULL;
 	batch->end = batch->next;	/* no block joins an empty batch */
 	bits = (n == 64 ? ~0ULL : BIT_ULL(n) - 1) << (block % 64);
 	word = &pool->free[block / 64];
-	if (unlikely(*word & bits)) {
+	if (unlikely(*word & bits || n > pool->nused)) {
 		for (loc = batch->first; loc != batch->next; loc += batch->step)
 			mheap_space_free(heap, space, loc);
 		return;
+	}
+	if (unlikely(n == pool->nused)) {
+		/* the last block in use: the pool empties by the whole path */
+		n--;
+		bits &= ~BIT_ULL((block + n) % 64);
+		loc = batch->next - batch->step;
+	} else {
+		loc = 0;
 	}
 	*word |= bits;
 	pool->nused -= n;
 	space->class_live[pool->class] -= n;
 	space->bytes_used -= (size_t)n * ((pool->class + 1) << qshift);
+	if (loc)
+		mheap_space_free(heap, space, loc);
 }
 
 /**
@@ -331,11 +345,13 @@ static __always_inline bool mheap_space_batch_join(struct mheap_free_batch *batc
  * of the counters per batch, and no lookup, where a free each found its
  * pool, computed its bit, and checked the pool's state (mimalloc frees a
  * page's blocks by a list kept in the page; here the page's bitmap stays
- * outside it). Whatever starts no batch (a pool that would fill, empty or
- * change list, a jumbo or a run) goes to mheap_space_free().
+ * outside it). A block of the same pool that does not follow starts a
+ * new batch without looking its pool up. Whatever starts no batch (a pool
+ * that would fill, empty or change list, a jumbo or a run) goes to
+ * mheap_space_free().
  *
- * Context: heap->lock held; nothing else frees into @space until the
- * batch is flushed.
+ * Context: heap->lock held; the batch is flushed before anything
+ * allocates from @space.
  */
 static __always_inline void mheap_space_free_batch(struct mheap *heap,
 						   struct mheap_space *space,
@@ -344,22 +360,24 @@ static __always_inline void mheap_space_free_batch(struct mheap *heap,
 {
 	unsigned int qshift = space_qshift(heap, space);
 	unsigned int shift = MHEAP_ARENA_SHIFT - qshift;
+	struct mheap_pool *pool = batch->pool;
 	struct mheap_arena *arena;
-	struct mheap_pool *pool;
 	unsigned int block, n;
 	u32 index;
 
 	if (likely(mheap_space_batch_join(batch, loc)))
 		return;
 	mheap_space_batch_flush(heap, space, batch);
-	index = loc >> shift;
-	if (unlikely(index >= space->narenas))
-		goto slow;
-	arena = space->arenas[index];
-	if (unlikely(!arena || arena->jumbo))
-		goto slow;
-	pool = &arena->pools[((loc & (BIT(shift) - 1)) << qshift) >>
-			     MHEAP_PAGE_SHIFT];
+	if (!pool || loc - pool->loc >= MHEAP_PAGE_SIZE >> qshift) {
+		index = loc >> shift;
+		if (unlikely(index >= space->narenas))
+			goto slow;
+		arena = space->arenas[index];
+		if (unlikely(!arena || arena->jumbo))
+			goto slow;
+		pool = &arena->pools[((loc & (BIT(shift) - 1)) << qshift) >>
+				     MHEAP_PAGE_SHIFT];
+	}
 	n = pool->nused;
 	if (unlikely(pool->npages != 1 || n <= 1 || n == pool->nblocks))
 		goto slow;

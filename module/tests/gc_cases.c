@@ -146,11 +146,12 @@ CORE_TEST(gc_self_cycle)
 
 /*
  * An unreachable list goes back by the bitmap word
- * (mheap_space_free_batch()): two rings allocated interleaved, so that the garbage ring's headers
- * share pools with the live ring's. Pools that were full, pools that keep
- * blocks, pools that empty and headers of two sizes and a run, each in
- * turn: the counts and the pools' bitmaps stay exact (mheap_validate()),
- * and once the live ring goes too, nothing is left in use.
+ * (mheap_space_free_batch()): two rings allocated interleaved, so that
+ * the garbage ring's headers share pools with the live ring's. Pools that
+ * were full, pools that keep blocks, pools that empty and headers of two
+ * sizes and a run, each in turn: the counts and the pools' bitmaps stay
+ * exact (mheap_validate()), and once the live ring goes too, nothing is
+ * left in use.
  */
 CORE_TEST(gc_unreachable_freed_by_the_pool)
 {
