@@ -857,7 +857,9 @@ struct mheap_events {
  * @cookie:     the object's cookie (MHEAP_IOC_ALLOC's @cookie); for
  *              MHEAP_EVENT_OVERFLOW, how many events were lost there.
  * @reason:     MHEAP_EVENT_REFCOUNT (its last reference went),
- *              MHEAP_EVENT_COLLECTOR (a collection freed it) or
+ *              MHEAP_EVENT_COLLECTOR (a collection freed it: one it found
+ *              unreachable, or one whose last reference such an object
+ *              held, freed as the collection releases its garbage) or
  *              MHEAP_EVENT_OVERFLOW.
  * @generation: the generation the object was in when it was freed (0
  *              to MHEAP_GENERATIONS, the last being the permanent one;
