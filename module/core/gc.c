@@ -262,6 +262,23 @@ static inline u32 run_end(const u32 *slots, u32 i, u32 n)
 }
 
 /*
+ * The run of equal slots that starts at *@p, for a loop over a slot array
+ * by pointer, up to @end: returns the run's slot, sets *@len to the run's
+ * length and moves *@p past it.
+ */
+static __always_inline u32 next_run(const u32 **p, const u32 *end, u32 *len)
+{
+	const u32 *q = *p + 1;
+	u32 target = **p;
+
+	if (unlikely(q < end && *q == target))
+		q = run_scan(q + 1, end, target);
+	*len = q - *p;
+	*p = q;
+	return target;
+}
+
+/*
  * Whether @t, met through a root or a slot, is one of the young objects
  * of a collection of generation @gen not yet flagged ALIVE: tracked, not
  * on the garbage list, of generation @gen or younger, and not one of an
@@ -526,7 +543,7 @@ static noinline u64 subtract_refs(struct mheap *heap,
 	u32 id, next, k, target, visited = 0;
 	struct mheap_object *obj, *t;
 	struct mheap_object_walk walk;
-	const u32 *p, *q, *end;
+	const u32 *p, *end;
 
 	for (id = young->head, obj = mheap_object_walk_first(&walk, bases, id);
 	     id; obj = mheap_object_walk_next(&walk, obj, id, next), id = next) {
@@ -537,12 +554,7 @@ static noinline u64 subtract_refs(struct mheap *heap,
 		p = obj->slots;
 		end = p + obj->nrefs;
 		while (p < end) {
-			target = *p;
-			q = p + 1;
-			if (unlikely(q < end && *q == target))
-				q = run_scan(q + 1, end, target);
-			k = q - p;
-			p = q;
+			target = next_run(&p, end, &k);
 			if (!target)
 				continue;
 			t = mheap_object_at(bases, target);
@@ -600,7 +612,7 @@ static noinline u64 update_subtract_refs(struct mheap *heap,
 	u32 id, next, k, refs, target, visited = 0;
 	struct mheap_object *obj, *t;
 	struct mheap_object_walk walk;
-	const u32 *p, *q, *end;
+	const u32 *p, *end;
 	u64 sum = 0;
 	u8 flags;
 
@@ -613,22 +625,12 @@ static noinline u64 update_subtract_refs(struct mheap *heap,
 			sum++;	/* move_unreachable() must see it out */
 			continue;
 		}
-		if (!(flags & MHEAP_OBJ_COLLECTING)) {	/* update_ref() */
-			obj->gc_prev = obj->refcnt;
-			obj->flags = (flags & ~(MHEAP_OBJ_REACHABLE |
-						MHEAP_OBJ_TENTATIVE)) |
-				     MHEAP_OBJ_COLLECTING;
-		}
+		update_ref(obj);
 		sum += obj->refcnt;
 		p = obj->slots;
 		end = p + obj->nrefs;
 		while (p < end) {
-			target = *p;
-			q = p + 1;
-			if (unlikely(q < end && *q == target))
-				q = run_scan(q + 1, end, target);
-			k = q - p;
-			p = q;
+			target = next_run(&p, end, &k);
 			if (!target)
 				continue;
 			t = mheap_object_at(bases, target);
